@@ -1,0 +1,63 @@
+/**
+ * Domain errors. Core code throws only these; `graphql/format-error.ts` is the one place
+ * that maps a `code` to a GraphQL `extensions.code`.
+ */
+export type DomainErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'MODEL_NOT_READY'
+  | 'INVALID_JOB_STATE';
+
+export class DomainError extends Error {
+  readonly code: DomainErrorCode;
+  readonly details?: Record<string, unknown>;
+  constructor(code: DomainErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Input that cannot be accepted (bad structure text, bad argument). */
+export class BadInputError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('BAD_USER_INPUT', message, details);
+  }
+}
+
+/** A structure text that fails to parse or validate; `line` is 1-based where known. */
+export class StructureParseError extends BadInputError {
+  readonly format: string;
+  readonly line?: number;
+  constructor(format: string, message: string, line?: number) {
+    super(line !== undefined ? `${format} line ${line}: ${message}` : `${format}: ${message}`, { format, line });
+    this.format = format;
+    this.line = line;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string, id: string | number) {
+    super('NOT_FOUND', `${what} ${id} not found`, { what, id: String(id) });
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('CONFLICT', message, details);
+  }
+}
+
+export class ModelNotReadyError extends DomainError {
+  constructor(modelId: string | number, status: string) {
+    super('MODEL_NOT_READY', `model ${modelId} is ${status}, not READY`, { modelId: String(modelId), status });
+  }
+}
+
+export class InvalidJobStateError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('INVALID_JOB_STATE', message, details);
+  }
+}
