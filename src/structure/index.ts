@@ -4,8 +4,6 @@
  */
 export * from './structure.js';
 
-import type { Structure, StructureFormat } from './structure.js';
-
 export interface ParseOptions {
   /** Reject structures with more sites than this (after symmetry expansion). Default 2000. */
   maxSites?: number;
@@ -48,3 +46,43 @@ export interface CompositionFacts {
   /** element → amount, as written. */
   amounts: Record<string, number>;
 }
+
+// parseStructure(format, text, opts?): Structure
+export { parseStructure, DEFAULT_MAX_TEXT_BYTES } from './parse.js';
+// describeStructure(s): StructureFacts; cartesianPositions(s): Float64Array [nsites*3] Å
+export { describeStructure, cartesianPositions, structureHash, cellAmounts, isOrdered } from './facts.js';
+// parseComposition(text): CompositionFacts
+export { parseComposition, compositionFacts, formulaString, reducedFormulaString, formatAmount } from './composition.js';
+export type { Amounts } from './composition.js';
+export { structureToCif } from './cif-writer.js';
+export { structureToJson } from './optimade-json.js';
+export type { OptimadeStructureAttributes } from './optimade-json.js';
+export {
+  latticeParameters,
+  latticeVolume,
+  latticeDeterminant,
+  latticeFromParameters,
+  invertMat3,
+  fracToCart,
+  cartToFrac,
+  wrapFrac,
+  wrapVec3,
+} from './lattice.js';
+export {
+  ELEMENTS,
+  elementBySymbol,
+  elementByNumber,
+  findElement,
+  elementFromLabel,
+  compareByElectronegativity,
+} from './elements.js';
+export type { ElementData } from './elements.js';
+export { mergeCoLocatedSites, SITE_TOLERANCE_FRAC } from './merge-sites.js';
+export { validateStructure, DEFAULT_MAX_SITES, OCCUPANCY_TOLERANCE, MIN_CELL_VOLUME_A3 } from './validate.js';
+export {
+  parseSymmetryOperation,
+  operationsFromSpaceGroupNumber,
+  operationsFromHmSymbol,
+  applyOperation,
+} from './symmetry-ops.js';
+export type { SymmetryOperation } from './symmetry-ops.js';

@@ -1,0 +1,152 @@
+/**
+ * Compositions: parsing formula text ("Li6.4La3Zr1.4Ta0.6O12", "LiTi2(PO4)3") and writing
+ * formula strings in pymatgen's style (elements by Pauling electronegativity, then symbol;
+ * amount 1 omitted; reduced formula divided by the gcd, with a trailing polyanion group such as
+ * "(PO4)3" when the two most electronegative elements differ by < 1.65).
+ */
+import { BadInputError } from '../errors.js';
+import { compareByElectronegativity, findElement } from './elements.js';
+import type { CompositionFacts } from './index.js';
+
+/** element → amount */
+export type Amounts = Record<string, number>;
+
+/** Amounts within this of an integer count as integers (float sums of occupancies carry noise). */
+const INTEGER_TOLERANCE = 1e-6;
+/** Amounts are written with at most this many decimals. */
+const AMOUNT_DECIMALS = 4;
+
+/** pymatgen's special reduced formulas (peroxides, superoxides and diatomic elements). */
+const SPECIAL_FORMULAS: Record<string, string> = {
+  LiO: 'LiO2', NaO: 'NaO2', KO: 'KO2', HO: 'H2O2', CsO: 'CsO2', RbO: 'RbO2',
+  O: 'O2', N: 'N2', F: 'F2', Cl: 'Cl2', H: 'H2',
+};
+
+function isInteger(x: number): boolean {
+  return Math.abs(x - Math.round(x)) < INTEGER_TOLERANCE;
+}
+
+/** "7", "6.4", "0.5570" → "0.557"; `omitOne` drops the amount 1. */
+export function formatAmount(x: number, omitOne = true): string {
+  if (isInteger(x)) {
+    const n = Math.round(x);
+    return omitOne && n === 1 ? '' : String(n);
+  }
+  return String(+x.toFixed(AMOUNT_DECIMALS));
+}
+
+function sortedSymbols(amounts: Amounts): string[] {
+  return Object.keys(amounts)
+    .filter((el) => amounts[el]! > 1e-8)
+    .sort(compareByElectronegativity);
+}
+
+/** "Li6.4La3Zr1.4Ta0.6O12": amounts as given, electronegativity order, 1 omitted. */
+export function formulaString(amounts: Amounts): string {
+  return sortedSymbols(amounts).map((el) => el + formatAmount(amounts[el]!)).join('');
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return Math.abs(a);
+}
+
+/** pymatgen's reduce_formula for integer amounts: returns the string and the factor divided out. */
+function reduceIntegerFormula(amounts: Record<string, number>): { formula: string; factor: number } {
+  const syms = sortedSymbols(amounts);
+  const factor = syms.map((s) => amounts[s]!).reduce(gcd, 0) || 1;
+  let polyanion = '';
+  if (syms.length >= 3) {
+    const x1 = findElement(syms[syms.length - 1]!)!.electronegativity;
+    const x2 = findElement(syms[syms.length - 2]!)!.electronegativity;
+    if (x1 - x2 < 1.65) {
+      const last2 = syms.slice(-2);
+      const poly = reduceIntegerFormula(Object.fromEntries(last2.map((s) => [s, amounts[s]! / factor])));
+      if (poly.factor !== 1) polyanion = `(${poly.formula})${poly.factor}`;
+    }
+  }
+  const kept = polyanion ? syms.slice(0, -2) : syms;
+  const formula = kept.map((s) => s + formatAmount(amounts[s]! / factor)).join('') + polyanion;
+  return { formula, factor };
+}
+
+/**
+ * Reduced formula: divided by the gcd when all amounts are integers ("Li14La6Zr4O24" →
+ * "Li7La3Zr2O12", "Li3Ti6P9O36" → "LiTi2(PO4)3"); a non-integer composition is written as is
+ * ("Li6.4La3Zr1.4Ta0.6O12").
+ */
+export function reducedFormulaString(amounts: Amounts): string {
+  const syms = sortedSymbols(amounts);
+  if (!syms.every((s) => isInteger(amounts[s]!))) return formulaString(amounts);
+  const ints = Object.fromEntries(syms.map((s) => [s, Math.round(amounts[s]!)]));
+  const { formula } = reduceIntegerFormula(ints);
+  return SPECIAL_FORMULAS[formula] ?? formula;
+}
+
+/** Facts of an amounts map (formula, reduced formula, sorted elements, atom count). */
+export function compositionFacts(amounts: Amounts): CompositionFacts {
+  const elements = Object.keys(amounts).filter((el) => amounts[el]! > 1e-8).sort();
+  const clean = Object.fromEntries(elements.map((el) => [el, amounts[el]!]));
+  return {
+    formula: formulaString(clean),
+    reducedFormula: reducedFormulaString(clean),
+    elements,
+    nelements: elements.length,
+    natoms: elements.reduce((acc, el) => acc + clean[el]!, 0),
+    amounts: clean,
+  };
+}
+
+/**
+ * Parses formula text: element symbols with optional decimal amounts, nested ( ) or [ ] groups
+ * with multipliers, whitespace ignored. "LiTi2(PO4)3" → {Li: 1, Ti: 2, P: 3, O: 12}.
+ * Throws BadInputError for an unknown element or malformed text.
+ */
+export function parseComposition(text: string): CompositionFacts {
+  if (typeof text !== 'string' || text.trim() === '') throw new BadInputError('empty composition');
+  const src = text.replace(/\s+/g, '');
+  let i = 0;
+  const fail = (why: string): never => {
+    throw new BadInputError(`cannot parse composition "${text}": ${why} at position ${i + 1}`);
+  };
+  const readAmount = (): number => {
+    const m = /^(\d+\.?\d*|\.\d+)/.exec(src.slice(i));
+    if (!m) return 1;
+    i += m[0].length;
+    return Number(m[0]);
+  };
+  const CLOSE: Record<string, string> = { '(': ')', '[': ']' };
+  const parseGroup = (closing: string | undefined): Amounts => {
+    const acc: Amounts = {};
+    const add = (el: string, n: number) => {
+      acc[el] = (acc[el] ?? 0) + n;
+    };
+    while (i < src.length) {
+      const ch = src[i]!;
+      if (ch === '(' || ch === '[') {
+        i++;
+        const inner = parseGroup(CLOSE[ch]);
+        const mult = readAmount();
+        for (const [el, n] of Object.entries(inner)) add(el, n * mult);
+      } else if (ch === ')' || ch === ']') {
+        if (ch !== closing) fail(`unexpected "${ch}"`);
+        i++;
+        return acc;
+      } else if (/[A-Z]/.test(ch)) {
+        const m = /^[A-Z][a-z]?/.exec(src.slice(i))!;
+        // A lower-case letter always belongs to the symbol: "Xy" is an unknown element, not X + y.
+        const sym = m[0];
+        if (!findElement(sym)) fail(`unknown element "${sym}"`);
+        i += sym.length;
+        add(sym, readAmount());
+      } else {
+        fail(`unexpected character "${ch}"`);
+      }
+    }
+    if (closing) fail(`missing "${closing}"`);
+    return acc;
+  };
+  const amounts = parseGroup(undefined);
+  if (Object.keys(amounts).length === 0) fail('no elements');
+  return compositionFacts(amounts);
+}

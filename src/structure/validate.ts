@@ -1,0 +1,76 @@
+/**
+ * Checks every parsed structure, whatever its format, and brings it to the contract's normal
+ * form: finite numbers, a non-singular lattice, known elements, co-located sites merged,
+ * occupancies renormalised when slightly above 1, fractional coordinates wrapped into [0, 1).
+ */
+import { StructureParseError } from '../errors.js';
+import { findElement } from './elements.js';
+import { latticeDeterminant, wrapVec3 } from './lattice.js';
+import { mergeCoLocatedSites } from './merge-sites.js';
+import type { Site, Structure, StructureFormat } from './structure.js';
+
+/** |det| below this (Å³) means a singular or degenerate cell. */
+export const MIN_CELL_VOLUME_A3 = 1e-3;
+/** Site occupancy sums up to this are renormalised to 1 (pymatgen's occupancy_tolerance). */
+export const OCCUPANCY_TOLERANCE = 1.05;
+export const DEFAULT_MAX_SITES = 2000;
+
+export interface ValidateOptions {
+  maxSites?: number;
+}
+
+export function validateStructure(
+  format: StructureFormat,
+  structure: Structure,
+  options: ValidateOptions = {},
+): Structure {
+  const maxSites = options.maxSites ?? DEFAULT_MAX_SITES;
+  const fail = (message: string): never => {
+    throw new StructureParseError(format, message);
+  };
+
+  const { lattice } = structure;
+  if (!lattice.every((row) => row.every((x) => Number.isFinite(x)))) {
+    fail('lattice has NaN or Infinity entries');
+  }
+  const det = latticeDeterminant(lattice);
+  if (!(Math.abs(det) >= MIN_CELL_VOLUME_A3)) {
+    fail(`singular lattice: cell volume ${det.toPrecision(3)} Å³ is zero or below ${MIN_CELL_VOLUME_A3} Å³`);
+  }
+  if (structure.sites.length === 0) fail('no atom sites');
+
+  structure.sites.forEach((site, i) => {
+    if (!site.frac.every((x) => Number.isFinite(x))) {
+      fail(`site ${i + 1}${site.label ? ` (${site.label})` : ''} has NaN or Infinity coordinates`);
+    }
+    if (site.species.length === 0) fail(`site ${i + 1} has no species`);
+    for (const sp of site.species) {
+      if (!findElement(sp.element)) fail(`unknown element "${sp.element}" at site ${i + 1}`);
+      if (!Number.isFinite(sp.occupancy) || sp.occupancy <= 0) {
+        fail(`site ${i + 1} has invalid occupancy ${sp.occupancy} for ${sp.element}`);
+      }
+    }
+  });
+
+  const merged = mergeCoLocatedSites(structure.sites.map((s) => ({ ...s, frac: wrapVec3(s.frac) })));
+  if (merged.length > maxSites) fail(`too many sites: ${merged.length} > maxSites ${maxSites}`);
+
+  const sites: Site[] = merged.map((site, i) => {
+    const total = site.species.reduce((acc, sp) => acc + sp.occupancy, 0);
+    if (total > OCCUPANCY_TOLERANCE) {
+      const what = site.species.map((sp) => `${sp.element}:${+sp.occupancy.toFixed(4)}`).join(' + ');
+      fail(
+        `site occupancy sum ${total.toFixed(4)} > ${OCCUPANCY_TOLERANCE} at site ${i + 1}` +
+          `${site.label ? ` (${site.label})` : ''} [${site.frac.map((x) => x.toFixed(4)).join(', ')}]: ${what}`,
+      );
+    }
+    const scale = total > 1 ? 1 / total : 1;
+    const out: Site = {
+      species: site.species.map((sp) => ({ element: sp.element, occupancy: sp.occupancy * scale })),
+      frac: site.frac,
+    };
+    if (site.label !== undefined) out.label = site.label;
+    return out;
+  });
+  return { lattice: structure.lattice.map((r) => [...r]) as Structure['lattice'], sites };
+}
