@@ -1,0 +1,266 @@
+/**
+ * Train/test splits for evaluation. All are seeded and deterministic for a seed.
+ *
+ * OBELiX is dominated by doped variants of a few families (NASICON, garnet, argyrodite, LGPS,
+ * perovskite) and repeats many formulas (separate measurements). A row-level split therefore
+ * puts near-copies on both sides and measures interpolation. The grouped k-fold below keeps
+ * every reduced formula on one side and, as far as fold balance allows, every family too.
+ */
+import { BadInputError } from '../errors.js';
+import type { BinaryLabel } from './metrics.js';
+import { createRandom, shuffled } from './random.js';
+
+export interface Fold {
+  /** 0-based fold number. */
+  index: number;
+  /** Row indices to train on (sorted). */
+  train: number[];
+  /** Row indices to evaluate (sorted). */
+  test: number[];
+}
+
+/** Canonical key of a composition: atomic fractions, so Li7La3Zr2O12 ≡ Li14La6Zr4O24 ≡ Li3.5La1.5ZrO6. */
+export function compositionKey(amounts: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(amounts).filter(([, amount]) => amount > 0);
+  const total = entries.reduce((sum, [, amount]) => sum + amount, 0);
+  if (entries.length === 0 || !(total > 0)) throw new BadInputError('an empty composition has no key');
+  // 1e-4 in atomic fraction: well below any real doping step (≥ 0.01 per formula unit in
+  // OBELiX gives ≥ ~5e-4 in fraction), well above float noise.
+  return entries
+    .map(([element, amount]) => [element, Math.round((amount / total) * 1e4) / 1e4] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([element, fraction]) => `${element}${fraction}`)
+    .join(' ');
+}
+
+/**
+ * Canonical family name: lower case, trailing plural "s" dropped, known spelling variants
+ * merged (OBELiX writes both "argyrodite" and "argyrodites", "cholorides" for "chlorides", and
+ * "garnet-like" for garnet relatives). Empty → null (no family known).
+ */
+export function normalizeFamily(family: string | null | undefined): string | null {
+  const trimmed = (family ?? '').trim().toLowerCase();
+  if (trimmed === '') return null;
+  const aliases: Record<string, string> = { cholorides: 'chlorides', 'garnet-like': 'garnet' };
+  const spelled = aliases[trimmed] ?? trimmed;
+  return spelled.length > 3 && spelled.endsWith('s') ? spelled.slice(0, -1) : spelled;
+}
+
+/** Leave-one-out: n folds, fold i tests row i. */
+export function leaveOneOut(n: number): Fold[] {
+  const all = [...Array(n).keys()];
+  return all.map((i) => ({ index: i, train: all.filter((j) => j !== i), test: [i] }));
+}
+
+export interface GroupedRow {
+  /**
+   * Composition keys of the row (compositionKey). Rows sharing any key land in the same fold.
+   * Give the reported formula and, where a CIF came from a different composition, its formula
+   * too, so a close-match CIF cannot leak its neighbour's label.
+   */
+  formulaKeys: readonly string[];
+  /** Structural family; rows with none are grouped by formula only. */
+  family?: string | null;
+  label: BinaryLabel;
+}
+
+export interface GroupedKFoldOptions {
+  /**
+   * A family with more rows than this is not kept whole (it is cut along formula groups and
+   * will straddle folds). Default: the target fold size ⌈n / k⌉; otherwise NASICON (131 of the
+   * 478 OBELiX rows) alone would make one fold far larger than the others.
+   */
+  maxFamilyRows?: number;
+}
+
+export interface GroupedKFoldResult {
+  folds: Fold[];
+  /** Test-fold number of each row. */
+  foldOfRow: number[];
+  /** Connected group (formula ∪ family) of each row; groups never straddle folds. */
+  groupOfRow: number[];
+  nGroups: number;
+  /** Normalised families whose rows sit in more than one test fold (sorted). */
+  straddlingFamilies: string[];
+  /** Families cut because they exceeded maxFamilyRows (sorted). */
+  oversizedFamilies: string[];
+}
+
+/**
+ * Grouped k-fold. Groups = connected components of "shares a composition key" plus "shares a
+ * family" (families above maxFamilyRows excepted). Groups go, largest first (ties in seeded
+ * random order), to the fold whose class counts stay closest to an even share, so folds are
+ * balanced in size and in FAST/POOR ratio.
+ */
+export function groupedKFold(rows: readonly GroupedRow[], k: number, seed: number, options: GroupedKFoldOptions = {}): GroupedKFoldResult {
+  const n = rows.length;
+  if (!Number.isInteger(k) || k < 2) throw new BadInputError(`k-fold needs k ≥ 2, got ${k}`);
+  if (n < k) throw new BadInputError(`cannot make ${k} folds from ${n} rows`);
+  const maxFamilyRows = options.maxFamilyRows ?? Math.ceil(n / k);
+
+  const families = rows.map((r) => normalizeFamily(r.family));
+  const familySize = new Map<string, number>();
+  for (const f of families) if (f !== null) familySize.set(f, (familySize.get(f) ?? 0) + 1);
+  const oversizedFamilies = [...familySize].filter(([, size]) => size > maxFamilyRows).map(([f]) => f).sort();
+
+  const unionFind = new UnionFind(n);
+  const firstRowWith = new Map<string, number>();
+  const link = (key: string, row: number) => {
+    const first = firstRowWith.get(key);
+    if (first === undefined) firstRowWith.set(key, row);
+    else unionFind.union(first, row);
+  };
+  rows.forEach((row, i) => {
+    if (row.formulaKeys.length === 0) throw new BadInputError(`row ${i} has no formula key`);
+    for (const key of row.formulaKeys) link(`formula:${key}`, i);
+    const family = families[i];
+    if (family !== null && !oversizedFamilies.includes(family!)) link(`family:${family}`, i);
+  });
+
+  const rootIds = new Map<number, number>();
+  const groupOfRow = rows.map((_, i) => {
+    const root = unionFind.find(i);
+    if (!rootIds.has(root)) rootIds.set(root, rootIds.size);
+    return rootIds.get(root)!;
+  });
+  const groups: { rows: number[]; positives: number }[] = [...Array(rootIds.size)].map(() => ({ rows: [], positives: 0 }));
+  groupOfRow.forEach((g, i) => {
+    groups[g]!.rows.push(i);
+    if (rows[i]!.label === 1) groups[g]!.positives++;
+  });
+
+  const random = createRandom(seed);
+  const totalPositives = rows.filter((r) => r.label === 1).length;
+  const totalNegatives = n - totalPositives;
+  const foldPositives = new Array<number>(k).fill(0);
+  const foldNegatives = new Array<number>(k).fill(0);
+  const foldOfRow = new Array<number>(n).fill(-1);
+  // Stable sort after a seeded shuffle: equal-sized groups are ordered by the seed.
+  const order = shuffled([...groups.keys()], random).sort((a, b) => groups[b]!.rows.length - groups[a]!.rows.length);
+  const foldOrder = shuffled([...Array(k).keys()], random); // seeded tie-break between folds
+  for (const g of order) {
+    const group = groups[g]!;
+    const negatives = group.rows.length - group.positives;
+    let bestFold = -1;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (const f of foldOrder) {
+      // Squared share of each class this fold would hold: minimising it fills the emptiest fold
+      // first while steering FAST and POOR evenly.
+      const cost =
+        ((foldPositives[f]! + group.positives) / Math.max(1, totalPositives)) ** 2 +
+        ((foldNegatives[f]! + negatives) / Math.max(1, totalNegatives)) ** 2 -
+        (foldPositives[f]! / Math.max(1, totalPositives)) ** 2 -
+        (foldNegatives[f]! / Math.max(1, totalNegatives)) ** 2;
+      if (cost < bestCost - 1e-15) {
+        bestCost = cost;
+        bestFold = f;
+      }
+    }
+    foldPositives[bestFold]! += group.positives;
+    foldNegatives[bestFold]! += negatives;
+    for (const row of group.rows) foldOfRow[row] = bestFold;
+  }
+
+  const folds: Fold[] = [...Array(k).keys()].map((f) => ({
+    index: f,
+    train: foldOfRow.flatMap((fold, i) => (fold !== f ? [i] : [])),
+    test: foldOfRow.flatMap((fold, i) => (fold === f ? [i] : [])),
+  }));
+  const foldsOfFamily = new Map<string, Set<number>>();
+  families.forEach((family, i) => {
+    if (family === null) return;
+    if (!foldsOfFamily.has(family)) foldsOfFamily.set(family, new Set());
+    foldsOfFamily.get(family)!.add(foldOfRow[i]!);
+  });
+  const straddlingFamilies = [...foldsOfFamily].filter(([, set]) => set.size > 1).map(([f]) => f).sort();
+  return { folds, foldOfRow, groupOfRow, nGroups: groups.length, straddlingFamilies, oversizedFamilies };
+}
+
+export interface PairSplit {
+  /** Number of crystals n; masks are row-major [n·n] and symmetric. */
+  n: number;
+  /** 1 where the unordered pair {i, j} (i = j included) is a validation pair. */
+  validationMask: Uint8Array;
+  /** 1 where the pair is a training pair (the complement of validationMask). */
+  trainMask: Uint8Array;
+  nValidationPairs: number;
+  nTrainPairs: number;
+}
+
+/**
+ * The paper's split: 10 % of all crystal pairs (the n² count includes i = j) held out for
+ * validation, chosen uniformly over unordered pairs. Nearly every crystal still appears in
+ * training pairs, so this measures interpolation; see crystalDisjointSplit.
+ */
+export function pairSplit(n: number, validationFraction: number, seed: number): PairSplit {
+  checkFraction(validationFraction);
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) pairs.push([i, j]);
+  const nValidation = Math.round(pairs.length * validationFraction);
+  const validationMask = new Uint8Array(n * n);
+  for (const [i, j] of shuffled(pairs, createRandom(seed)).slice(0, nValidation)) {
+    validationMask[i * n + j] = 1;
+    validationMask[j * n + i] = 1;
+  }
+  const trainMask = validationMask.map((v) => 1 - v);
+  return { n, validationMask, trainMask, nValidationPairs: nValidation, nTrainPairs: pairs.length - nValidation };
+}
+
+export interface CrystalSplit {
+  train: number[];
+  heldOut: number[];
+}
+
+/**
+ * Crystal-disjoint split: hold out about `heldOutFraction` of the crystals, stratified by
+ * label. Validation pairs are those touching a held-out crystal (validationMaskFor).
+ */
+export function crystalDisjointSplit(labels: readonly BinaryLabel[], heldOutFraction: number, seed: number): CrystalSplit {
+  checkFraction(heldOutFraction);
+  const random = createRandom(seed);
+  const heldOut: number[] = [];
+  for (const cls of [0, 1] as const) {
+    const members = shuffled(labels.flatMap((l, i) => (l === cls ? [i] : [])), random);
+    heldOut.push(...members.slice(0, Math.round(members.length * heldOutFraction)));
+  }
+  const held = new Set(heldOut);
+  return { train: labels.flatMap((_, i) => (held.has(i) ? [] : [i])), heldOut: [...held].sort((a, b) => a - b) };
+}
+
+/** [n·n] mask: 1 where a pair touches at least one held-out crystal. */
+export function validationMaskFor(n: number, heldOut: readonly number[]): Uint8Array {
+  const isHeld = new Uint8Array(n);
+  for (const i of heldOut) isHeld[i] = 1;
+  const mask = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) mask[i * n + j] = isHeld[i]! | isHeld[j]!;
+  return mask;
+}
+
+/** A seeded random subset of `size` indices out of [0, n), stratified by label, sorted. */
+export function stratifiedSubset(labels: readonly BinaryLabel[], size: number, seed: number): number[] {
+  if (size >= labels.length) return [...labels.keys()];
+  return crystalDisjointSplit(labels, size / labels.length, seed).heldOut;
+}
+
+function checkFraction(fraction: number): void {
+  if (!(fraction > 0 && fraction < 1)) throw new BadInputError(`a split fraction must lie in (0, 1), got ${fraction}`);
+}
+
+class UnionFind {
+  private readonly parent: Int32Array;
+  constructor(n: number) {
+    this.parent = Int32Array.from({ length: n }, (_, i) => i);
+  }
+  find(i: number): number {
+    while (this.parent[i] !== i) {
+      this.parent[i] = this.parent[this.parent[i]!]!; // path halving
+      i = this.parent[i]!;
+    }
+    return i;
+  }
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+}
