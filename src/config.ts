@@ -1,0 +1,67 @@
+/**
+ * Runtime configuration, read once at an entry point (CLI, server, trainer) and passed down.
+ * Nothing else reads `process.env`.
+ */
+import { z } from 'zod';
+
+export interface Config {
+  /** PostgreSQL URL; when unset the embedded PGlite database in `dataDir` is used. */
+  readonly databaseUrl?: string;
+  /** PGlite data directory (created if missing); 'memory://' for a throw-away database. */
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** Largest structure accepted, in sites after symmetry expansion. */
+  readonly maxSites: number;
+  /** Largest structure text accepted, in bytes. */
+  readonly maxTextBytes: number;
+  /** Most inputs accepted by one addMaterials call. */
+  readonly maxBatchSize: number;
+  /** Folder holding the shipped datasets (obelix/, candidates/). */
+  readonly seedDir: string;
+}
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const positiveInt = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(fallback));
+
+const envSchema = z.object({
+  DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  IONSIEVE_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.ionsieve/pgdata')),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(4000)),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  IONSIEVE_MAX_SITES: positiveInt(2000),
+  IONSIEVE_MAX_TEXT_BYTES: positiveInt(5 * 1024 * 1024),
+  IONSIEVE_MAX_BATCH: positiveInt(1000),
+  IONSIEVE_SEED_DIR: z.preprocess(emptyToUndefined, z.string().default('data')),
+});
+
+/**
+ * Validates the environment once and returns a frozen Config.
+ * Throws an Error listing every invalid variable (a startup failure, not a domain error).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.IONSIEVE_DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    maxSites: e.IONSIEVE_MAX_SITES,
+    maxTextBytes: e.IONSIEVE_MAX_TEXT_BYTES,
+    maxBatchSize: e.IONSIEVE_MAX_BATCH,
+    seedDir: e.IONSIEVE_SEED_DIR,
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The one Database interface, and opening a database on either dialect.
+ */
+import { Kysely, type Transaction } from 'kysely';
+import { createPGlite, createPGliteDialect, createPostgresDialect } from './dialect.js';
+import type { EmbeddingTable } from './embedding.table.js';
+import type { JobTable } from './job.table.js';
+import type { LabelTable } from './label.table.js';
+import type { MaterialTable } from './material.table.js';
+import type { ModelTable } from './model.table.js';
+
+export interface Database {
+  material: MaterialTable;
+  label: LabelTable;
+  model: ModelTable;
+  embedding: EmbeddingTable;
+  job: JobTable;
+}
+
+/** A database handle; a `Transaction<Database>` is accepted wherever a Db is. */
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
+export type DialectName = 'pglite' | 'postgres';
+
+export interface OpenedDatabase {
+  db: Db;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; when set, PGlite is not used. */
+  databaseUrl?: string;
+  /** PGlite data directory, created if missing; 'memory://' for tests. Default '.ionsieve/pgdata'. */
+  dataDir?: string;
+}
+
+/**
+ * Opens PostgreSQL when `databaseUrl` is set, else embedded PGlite. Does not migrate
+ * (see migrateToLatest in migrate.ts). A PGlite data directory must be used by one process at a time.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  if (opts.databaseUrl) {
+    const { dialect } = createPostgresDialect(opts.databaseUrl);
+    const db = new Kysely<Database>({ dialect });
+    // Fail here rather than on the first request when the server is unreachable.
+    await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const pglite = await createPGlite(opts.dataDir ?? '.ionsieve/pgdata');
+  const db = new Kysely<Database>({ dialect: createPGliteDialect(pglite) });
+  return {
+    db,
+    dialect: 'pglite',
+    async close() {
+      await db.destroy();
+      // Kysely closes PGlite only if it ever ran a query.
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+/**
+ * Runs `fn` in a transaction, or directly in the caller's transaction when `db` already is one
+ * (Kysely has no nested transactions).
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return fn(db as Tx);
+  return db.transaction().execute(fn);
+}

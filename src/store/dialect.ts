@@ -1,0 +1,117 @@
+/**
+ * Kysely dialects for the two supported backends: embedded PGlite (+ pgvector) and PostgreSQL.
+ */
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import {
+  PGliteDialect,
+  PostgresDialect,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type TransactionSettings,
+} from 'kysely';
+import pg from 'pg';
+
+/** Postgres type OID of int8/bigint. */
+const INT8_OID = 20;
+
+/**
+ * PGlite is one connection. Kysely's PGlite driver hands that connection to every caller and sends
+ * any query issued while a transaction is open *into* that transaction, so two concurrent requests
+ * (a GraphQL server) could interleave. This driver wraps it with a FIFO mutex held from
+ * acquireConnection to releaseConnection (a single query, or a whole transaction).
+ */
+class SerializedDriver implements Driver {
+  readonly #inner: Driver;
+  #tail: Promise<void> = Promise.resolve();
+  #unlock: (() => void) | undefined;
+
+  constructor(inner: Driver) {
+    this.#inner = inner;
+  }
+
+  init(options?: Parameters<Driver['init']>[0]): Promise<void> {
+    return this.#inner.init(options);
+  }
+
+  async acquireConnection(options?: Parameters<Driver['acquireConnection']>[0]): Promise<DatabaseConnection> {
+    const previous = this.#tail;
+    let unlock!: () => void;
+    this.#tail = new Promise<void>((resolve) => (unlock = resolve));
+    await previous;
+    this.#unlock = unlock;
+    try {
+      return await this.#inner.acquireConnection(options);
+    } catch (error) {
+      this.#releaseLock();
+      throw error;
+    }
+  }
+
+  async releaseConnection(connection: DatabaseConnection, options?: Parameters<Driver['releaseConnection']>[1]) {
+    try {
+      await this.#inner.releaseConnection(connection, options);
+    } finally {
+      this.#releaseLock();
+    }
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    return this.#inner.beginTransaction(connection, settings);
+  }
+  commitTransaction(connection: DatabaseConnection) {
+    return this.#inner.commitTransaction(connection);
+  }
+  rollbackTransaction(connection: DatabaseConnection) {
+    return this.#inner.rollbackTransaction(connection);
+  }
+  savepoint(...args: Parameters<NonNullable<Driver['savepoint']>>) {
+    return this.#inner.savepoint!(...args);
+  }
+  rollbackToSavepoint(...args: Parameters<NonNullable<Driver['rollbackToSavepoint']>>) {
+    return this.#inner.rollbackToSavepoint!(...args);
+  }
+  releaseSavepoint(...args: Parameters<NonNullable<Driver['releaseSavepoint']>>) {
+    return this.#inner.releaseSavepoint!(...args);
+  }
+  destroy(options?: Parameters<Driver['destroy']>[0]) {
+    return this.#inner.destroy(options);
+  }
+
+  #releaseLock() {
+    const unlock = this.#unlock;
+    this.#unlock = undefined;
+    unlock?.();
+  }
+}
+
+class SerializedPGliteDialect extends PGliteDialect {
+  override createDriver(): Driver {
+    return new SerializedDriver(super.createDriver());
+  }
+}
+
+/**
+ * Opens (creating if missing) a PGlite database with pgvector loaded.
+ * `dataDir` is a folder path, or 'memory://' for a throw-away in-memory database.
+ * int8 is read as a decimal string, as node-postgres does, so ids look the same on both dialects.
+ */
+export async function createPGlite(dataDir: string): Promise<PGlite> {
+  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
+  return PGlite.create({
+    dataDir,
+    extensions: { vector },
+    parsers: { [INT8_OID]: (value: string) => value },
+  });
+}
+
+export function createPGliteDialect(pglite: PGlite): Dialect {
+  return new SerializedPGliteDialect({ pglite });
+}
+
+export function createPostgresDialect(databaseUrl: string): { dialect: Dialect; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  return { dialect: new PostgresDialect({ pool }), pool };
+}

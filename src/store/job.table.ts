@@ -1,0 +1,27 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Json, Timestamp } from './material.table.js';
+
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED' | 'CANCELLED';
+
+export interface JobTable {
+  id: Generated<string>;
+  /** Task identifier, e.g. 'train_model'. */
+  kind: string;
+  payload: Json<Record<string, unknown>>;
+  status: Generated<JobStatus>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  run_at: Timestamp;
+  locked_by: string | null;
+  /** Lease end: another worker may claim the job after this. */
+  locked_until: Timestamp | null;
+  heartbeat_at: Timestamp | null;
+  last_error: string | null;
+  result: Json<unknown> | null;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export type JobRow = Selectable<JobTable>;
+export type NewJobRow = Insertable<JobTable>;
+export type JobUpdate = Updateable<JobTable>;

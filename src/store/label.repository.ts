@@ -1,0 +1,103 @@
+/**
+ * Queries on `label` (no logic). The current label of a material is its newest (highest id)
+ * non-retraction row that no retraction row points at; `material.current_label_class` caches its
+ * class and is refreshed by refreshCurrentLabelClass in the same transaction as every label write.
+ */
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database, Db } from './database.js';
+import type { LabelRow, NewLabelRow } from './label.table.js';
+
+export type LabelRowWithRetracted = LabelRow & { retracted: boolean };
+
+function retractedFlag(eb: ExpressionBuilder<Database, 'label'>) {
+  return eb
+    .exists(eb.selectFrom('label as r').select('r.id').whereRef('r.retracts_label_id', '=', 'label.id'))
+    .$castTo<boolean>()
+    .as('retracted');
+}
+
+function labelsWithRetracted(db: Db) {
+  return db.selectFrom('label').selectAll('label').select(retractedFlag);
+}
+
+export function insertLabelRows(db: Db, rows: readonly NewLabelRow[]): Promise<LabelRow[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return db.insertInto('label').values([...rows]).returningAll().execute();
+}
+
+export function findLabelRowsByIds(db: Db, ids: readonly string[]): Promise<LabelRowWithRetracted[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return labelsWithRetracted(db).where('label.id', 'in', [...ids]).execute();
+}
+
+/** Whole histories, newest first within each material. */
+export function findLabelRowsByMaterialIds(db: Db, materialIds: readonly string[]): Promise<LabelRowWithRetracted[]> {
+  if (materialIds.length === 0) return Promise.resolve([]);
+  return labelsWithRetracted(db)
+    .where('label.material_id', 'in', [...materialIds])
+    .orderBy('label.material_id')
+    .orderBy('label.id', 'desc')
+    .execute();
+}
+
+/** At most one row per material: its current label. */
+export function findCurrentLabelRows(db: Db, materialIds: readonly string[]): Promise<LabelRowWithRetracted[]> {
+  if (materialIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('label')
+    .distinctOn('label.material_id')
+    .selectAll('label')
+    .select(sql<boolean>`false`.as('retracted'))
+    .where('label.material_id', 'in', [...materialIds])
+    .where('label.class', 'is not', null)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('label as r').select('r.id').whereRef('r.retracts_label_id', '=', 'label.id'))),
+    )
+    .orderBy('label.material_id')
+    .orderBy('label.id', 'desc')
+    .execute();
+}
+
+/** Keyset page of one material's history, newest first: rows with id < beforeId. */
+export function listLabelRows(
+  db: Db,
+  materialId: string,
+  beforeId: string | null,
+  limit: number,
+): Promise<LabelRowWithRetracted[]> {
+  let query = labelsWithRetracted(db).where('label.material_id', '=', materialId);
+  if (beforeId !== null) query = query.where('label.id', '<', beforeId);
+  return query.orderBy('label.id', 'desc').limit(limit).execute();
+}
+
+export async function countLabelRows(db: Db, materialId: string): Promise<number> {
+  const row = await db
+    .selectFrom('label')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('material_id', '=', materialId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Recomputes the `current_label_class` cache of these materials from their label history. */
+export async function refreshCurrentLabelClass(db: Db, materialIds: readonly string[]): Promise<void> {
+  if (materialIds.length === 0) return;
+  await db
+    .updateTable('material as m')
+    .set((eb) => ({
+      current_label_class: eb
+        .selectFrom('label as l')
+        .select('l.class')
+        .whereRef('l.material_id', '=', 'm.id')
+        .where('l.class', 'is not', null)
+        .where((inner) =>
+          inner.not(
+            inner.exists(inner.selectFrom('label as r').select('r.id').whereRef('r.retracts_label_id', '=', 'l.id')),
+          ),
+        )
+        .orderBy('l.id', 'desc')
+        .limit(1),
+    }))
+    .where('m.id', 'in', [...materialIds])
+    .execute();
+}

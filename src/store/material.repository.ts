@@ -1,0 +1,106 @@
+/**
+ * Queries on `material` (no logic). `db` may be a transaction.
+ */
+import { sql } from 'kysely';
+import type { Db } from './database.js';
+import type { LabelClass, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
+
+/** A material filter in column terms (services translate user input into this). */
+export interface MaterialRowFilter {
+  /** elements @> these (contains all). */
+  elementsHasAll?: readonly string[];
+  /** elements <@ these (no other element). */
+  elementsHasOnly?: readonly string[];
+  nelementsMin?: number;
+  nelementsMax?: number;
+  /** null = no current label. */
+  currentLabelClass?: LabelClass | null;
+  reducedFormula?: string;
+  kind?: MaterialKind;
+}
+
+function filtered(db: Db, filter: MaterialRowFilter) {
+  let query = db.selectFrom('material');
+  if (filter.elementsHasAll?.length) {
+    query = query.where(sql<boolean>`elements @> ${sql.val([...filter.elementsHasAll])}::text[]`);
+  }
+  if (filter.elementsHasOnly) {
+    query = query.where(sql<boolean>`elements <@ ${sql.val([...filter.elementsHasOnly])}::text[]`);
+  }
+  if (filter.nelementsMin !== undefined) query = query.where('nelements', '>=', filter.nelementsMin);
+  if (filter.nelementsMax !== undefined) query = query.where('nelements', '<=', filter.nelementsMax);
+  if (filter.currentLabelClass === null) query = query.where('current_label_class', 'is', null);
+  else if (filter.currentLabelClass !== undefined) query = query.where('current_label_class', '=', filter.currentLabelClass);
+  if (filter.reducedFormula !== undefined) query = query.where('reduced_formula', '=', filter.reducedFormula);
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  return query;
+}
+
+/** Keyset page ordered by id ascending: rows with id > afterId, at most `limit`. */
+export function listMaterialRows(
+  db: Db,
+  filter: MaterialRowFilter,
+  afterId: string | null,
+  limit: number,
+): Promise<MaterialRow[]> {
+  let query = filtered(db, filter).selectAll();
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  return query.orderBy('id', 'asc').limit(limit).execute();
+}
+
+export async function countMaterialRows(db: Db, filter: MaterialRowFilter): Promise<number> {
+  const row = await filtered(db, filter)
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export function findMaterialRowsByIds(db: Db, ids: readonly string[]): Promise<MaterialRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('material').selectAll().where('id', 'in', [...ids]).execute();
+}
+
+export function findMaterialRowsByHashes(db: Db, hashes: readonly string[]): Promise<MaterialRow[]> {
+  if (hashes.length === 0) return Promise.resolve([]);
+  return db.selectFrom('material').selectAll().where('structure_hash', 'in', [...hashes]).execute();
+}
+
+/** Rows of these external records ((source, sourceId) pairs). */
+export function findMaterialRowsBySourceRecords(
+  db: Db,
+  records: readonly { source: string; sourceId: string }[],
+): Promise<MaterialRow[]> {
+  if (records.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('material')
+    .selectAll()
+    .where((eb) =>
+      eb.or(
+        records.map((r) =>
+          eb.and([eb('source', '=', r.source), eb('source_id', '=', r.sourceId)]),
+        ),
+      ),
+    )
+    .execute();
+}
+
+/**
+ * One multi-row INSERT; a row that collides with an existing structure hash or (source, source_id)
+ * is skipped. Returns the inserted rows, in the order of `rows` (Postgres inserts and returns a
+ * VALUES list in order).
+ */
+export function insertMaterialRows(db: Db, rows: readonly NewMaterialRow[]): Promise<MaterialRow[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return db
+    .insertInto('material')
+    .values([...rows])
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .execute();
+}
+
+/** Locks a material row until the end of the transaction; false if it does not exist. */
+export async function lockMaterialRow(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('material').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+  return row !== undefined;
+}

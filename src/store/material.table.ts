@@ -1,0 +1,40 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { Structure } from '../structure/structure.js';
+
+/** jsonb columns are written as JSON text (node-postgres would turn a JS array into a SQL array). */
+export type Json<T> = ColumnType<T, string, string>;
+export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type MaterialKind = 'STRUCTURE' | 'COMPOSITION';
+export type LabelClass = 'FAST' | 'POOR';
+
+export interface MaterialTable {
+  /** bigserial, read as a decimal string on both dialects (see database.ts). */
+  id: Generated<string>;
+  name: string | null;
+  source: string | null;
+  source_id: string | null;
+  family: string | null;
+  kind: MaterialKind;
+  formula: string;
+  reduced_formula: string;
+  /** Sorted element symbols. */
+  elements: string[];
+  nelements: number;
+  nsites: number | null;
+  /** Occupancy-weighted atoms in the cell (or in the formula as written, for a composition). */
+  natoms: number;
+  volume_a3: number | null;
+  density_g_per_cm3: number | null;
+  is_ordered: boolean | null;
+  /** Canonical Structure JSON (src/structure/structure.ts). */
+  structure: Json<Structure> | null;
+  structure_hash: string | null;
+  /** Cache of the derived current label; written with every label write. */
+  current_label_class: LabelClass | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+export type MaterialRow = Selectable<MaterialTable>;
+export type NewMaterialRow = Insertable<MaterialTable>;

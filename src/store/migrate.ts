@@ -1,0 +1,47 @@
+/**
+ * Runs the migrations in migrations/. The provider imports them statically, so migrating works
+ * under tsx, from a bundle, and from any working directory.
+ */
+import { Migrator, NO_MIGRATIONS, type Migration, type MigrationProvider, type MigrationResult } from 'kysely/migration';
+import * as createVectorExtension from '../../migrations/2026_11_25_1400_create_vector_extension.js';
+import * as createMaterial from '../../migrations/2026_11_25_1401_create_material.js';
+import * as createLabel from '../../migrations/2026_11_25_1402_create_label.js';
+import * as createModel from '../../migrations/2026_11_25_1403_create_model.js';
+import * as createEmbedding from '../../migrations/2026_11_25_1404_create_embedding.js';
+import * as createJob from '../../migrations/2026_11_25_1405_create_job.js';
+import type { Db } from './database.js';
+
+/** Name → migration; names sort in the order they must run. Add new migrations here. */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '2026_11_25_1400_create_vector_extension': createVectorExtension,
+  '2026_11_25_1401_create_material': createMaterial,
+  '2026_11_25_1402_create_label': createLabel,
+  '2026_11_25_1403_create_model': createModel,
+  '2026_11_25_1404_create_embedding': createEmbedding,
+  '2026_11_25_1405_create_job': createJob,
+});
+
+const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
+
+function createMigrator(db: Db): Migrator {
+  return new Migrator({ db, provider: staticProvider });
+}
+
+/** Applies every pending migration (one transaction); throws if one fails. Returns those applied. */
+export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {
+  const { error, results = [] } = await createMigrator(db).migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String((error as Error)?.message ?? error)}`, {
+      cause: error,
+    });
+  }
+  return results;
+}
+
+/** Reverts every migration (tests; `ionsieve migrate --down`). */
+export async function migrateDownAll(db: Db): Promise<MigrationResult[]> {
+  const { error, results = [] } = await createMigrator(db).migrateTo(NO_MIGRATIONS);
+  if (error) throw new Error(`migration down failed: ${String((error as Error)?.message ?? error)}`, { cause: error });
+  return results;
+}

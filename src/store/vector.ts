@@ -1,0 +1,110 @@
+/**
+ * pgvector helpers for the dimensionless `embedding.vec` column.
+ *
+ * Each model's vectors have one fixed size, so a model gets a *partial expression* HNSW index:
+ *   create index embedding_hnsw_m<id> on embedding using hnsw ((vec::vector(<dim>)) <opclass>)
+ *   where model_id = <id>
+ * A kNN query uses it only when it orders by the same expression (`vec::vector(<dim>) <-> q`)
+ * and filters `model_id = <id>`; vectorDistance() below builds that expression.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { BadInputError } from '../errors.js';
+import type { Db } from './database.js';
+import type { EmbeddingDistance } from './model.table.js';
+
+/** pgvector's HNSW limit for `vector` (2000 dimensions). */
+export const MAX_INDEXED_DIM = 2000;
+
+const OPERATOR_CLASS: Record<EmbeddingDistance, string> = {
+  EUCLIDEAN: 'vector_l2_ops',
+  COSINE: 'vector_cosine_ops',
+};
+
+const DISTANCE_OPERATOR: Record<EmbeddingDistance, string> = {
+  EUCLIDEAN: '<->',
+  COSINE: '<=>',
+};
+
+/** Ids and dims are spliced into DDL (no bind parameters there), so only plain integers pass. */
+function checkModelId(modelId: string | number | bigint): string {
+  const text = String(modelId);
+  if (!/^[1-9]\d{0,17}$/.test(text)) throw new BadInputError(`invalid model id ${text}`);
+  return text;
+}
+
+function checkDim(dim: number): number {
+  if (!Number.isInteger(dim) || dim < 1 || dim > MAX_INDEXED_DIM) {
+    throw new BadInputError(`embedding dimension must be an integer in [1, ${MAX_INDEXED_DIM}], got ${dim}`);
+  }
+  return dim;
+}
+
+export function modelVectorIndexName(modelId: string | number | bigint): string {
+  return `embedding_hnsw_m${checkModelId(modelId)}`;
+}
+
+/**
+ * Creates the HNSW index of one model (idempotent). Call it once the model's embeddings are
+ * written (building after the bulk insert is much faster than maintaining it row by row).
+ */
+export async function createModelVectorIndex(
+  db: Db,
+  modelId: string | number | bigint,
+  dim: number,
+  distance: EmbeddingDistance,
+): Promise<void> {
+  const id = checkModelId(modelId);
+  const opclass = OPERATOR_CLASS[distance];
+  if (!opclass) throw new BadInputError(`unknown distance ${distance}`);
+  await sql`create index if not exists ${sql.id(modelVectorIndexName(id))} on embedding using hnsw ((vec::vector(${sql.lit(checkDim(dim))})) ${sql.raw(opclass)}) where model_id = ${sql.lit(Number(id))}`.execute(
+    db,
+  );
+}
+
+export async function dropModelVectorIndex(db: Db, modelId: string | number | bigint): Promise<void> {
+  await sql`drop index if exists ${sql.id(modelVectorIndexName(modelId))}`.execute(db);
+}
+
+/** '[1,2.5,-3]': pgvector's text form. Non-finite values are rejected (pgvector rejects them too). */
+export function toVectorLiteral(values: ArrayLike<number>): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) throw new BadInputError(`vector component ${i} is not finite: ${v}`);
+    parts[i] = String(v);
+  }
+  return `[${parts.join(',')}]`;
+}
+
+export function parseVectorLiteral(text: string): Float32Array {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('[') || !trimmed.endsWith(']')) throw new BadInputError(`not a vector literal: ${text.slice(0, 40)}`);
+  const body = trimmed.slice(1, -1).trim();
+  if (body === '') return new Float32Array(0);
+  const parts = body.split(',');
+  const out = new Float32Array(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const v = Number(parts[i]);
+    if (!Number.isFinite(v)) throw new BadInputError(`not a vector literal: ${text.slice(0, 40)}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * The distance expression `vec::vector(dim) <op> 'q'::vector(dim)` that matches a model's index.
+ * Use it in `orderBy` together with `where('model_id', '=', id)`. Pass `column` to qualify it
+ * (e.g. 'e.vec') in a join.
+ */
+export function vectorDistance(
+  dim: number,
+  distance: EmbeddingDistance,
+  query: ArrayLike<number>,
+  column = 'vec',
+): RawBuilder<number> {
+  const d = checkDim(dim);
+  if (query.length !== d) throw new BadInputError(`query vector has ${query.length} components, model has ${d}`);
+  const op = DISTANCE_OPERATOR[distance];
+  if (!op) throw new BadInputError(`unknown distance ${distance}`);
+  return sql<number>`(${sql.ref(column)}::vector(${sql.lit(d)}) ${sql.raw(op)} ${toVectorLiteral(query)}::vector(${sql.lit(d)}))`;
+}
