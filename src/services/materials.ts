@@ -1,0 +1,595 @@
+/**
+ * Materials and labels: the service API that GraphQL, the CLI and the trainer call.
+ * `db` is always the first argument and may be a transaction. Rows map to domain records here.
+ */
+import { BadInputError, DomainError, NotFoundError, ConflictError } from '../errors.js';
+import {
+  describeStructure,
+  parseComposition,
+  parseStructure,
+  type Structure,
+  type StructureFormat,
+} from '../structure/index.js';
+import { inTransaction, type Db } from '../store/database.js';
+import {
+  countLabelRows,
+  findCurrentLabelRows,
+  findLabelRowsByIds,
+  findLabelRowsByMaterialIds,
+  insertLabelRows,
+  listLabelRows,
+  refreshCurrentLabelClass,
+  type LabelRowWithRetracted,
+} from '../store/label.repository.js';
+import {
+  countMaterialRows,
+  findMaterialRowsByHashes,
+  findMaterialRowsByIds,
+  findMaterialRowsBySourceRecords,
+  insertMaterialRows,
+  listMaterialRows,
+  lockMaterialRow,
+  type MaterialRowFilter,
+} from '../store/material.repository.js';
+import type { LabelClass, MaterialRow, NewMaterialRow } from '../store/material.table.js';
+
+export type { LabelClass };
+
+export interface MaterialRecord {
+  id: string;
+  name: string | null;
+  source: string | null;
+  sourceId: string | null;
+  family: string | null;
+  kind: 'STRUCTURE' | 'COMPOSITION';
+  formula: string;
+  reducedFormula: string;
+  elements: string[];
+  nelements: number;
+  nsites: number | null;
+  natoms: number;
+  volumeA3: number | null;
+  densityGPerCm3: number | null;
+  isOrdered: boolean | null;
+  structure: Structure | null;
+  structureHash: string | null;
+  currentLabelClass: LabelClass | null;
+  createdAt: Date;
+}
+
+export interface LabelRecord {
+  id: string;
+  materialId: string;
+  /** null on a retraction row. */
+  class: LabelClass | null;
+  conductivitySPerCm: number | null;
+  temperatureK: number | null;
+  source: string | null;
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  retractsLabelId: string | null;
+  /** True when a later row retracts this one. */
+  retracted: boolean;
+}
+
+export interface AddMaterialInput {
+  structure?: { format: StructureFormat; text: string };
+  composition?: string;
+  name?: string | null;
+  source?: string | null;
+}
+
+export interface MaterialFilter {
+  elementsHasAll?: string[];
+  elementsHasOnly?: string[];
+  nelementsMin?: number;
+  nelementsMax?: number;
+  label?: LabelClass | 'UNLABELLED';
+  /** Matches materials with the reduced formula of this input (e.g. "Li2O2" matches LiO). */
+  formula?: string;
+}
+
+/** `after` is an opaque cursor from a previous page. */
+export interface Page {
+  first: number;
+  after?: string | null;
+}
+
+export interface PageResult<T> {
+  items: T[];
+  /** One cursor per item. */
+  cursors: string[];
+  /** Items matching the filter, over all pages. */
+  totalCount: number;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface AddMaterialsOptions {
+  maxSites: number;
+  maxTextBytes: number;
+  maxBatchSize: number;
+  actor?: string;
+}
+
+export interface LabelMaterialInput {
+  materialId: string;
+  class: LabelClass;
+  conductivitySPerCm?: number | null;
+  temperatureK?: number | null;
+  source?: string | null;
+  reason?: string | null;
+}
+
+/** Largest page a caller may ask for. */
+export const MAX_PAGE_SIZE = 1000;
+/** Upper bound of a label temperature, in K. */
+export const MAX_TEMPERATURE_K = 2000;
+/** Longest free-text field (name, source, reason, actor) kept, in characters. */
+export const MAX_TEXT_FIELD_CHARS = 2000;
+
+const LABEL_CLASSES: readonly LabelClass[] = ['FAST', 'POOR'];
+const STRUCTURE_FORMATS: readonly StructureFormat[] = ['CIF', 'POSCAR', 'JSON'];
+
+// ---------------------------------------------------------------------------------------------
+// Row building (shared with ingest.ts and seed.ts)
+
+/** Provenance columns of a new material. */
+export interface MaterialProvenance {
+  name?: string | null;
+  source?: string | null;
+  sourceId?: string | null;
+  family?: string | null;
+  createdBy?: string | null;
+}
+
+function optionalText(value: string | null | undefined, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new BadInputError(`${field} must be a string`);
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_TEXT_FIELD_CHARS) throw new BadInputError(`${field} is longer than ${MAX_TEXT_FIELD_CHARS} characters`);
+  return trimmed === '' ? null : trimmed;
+}
+
+function provenanceColumns(p: MaterialProvenance) {
+  return {
+    name: optionalText(p.name, 'name'),
+    source: optionalText(p.source, 'source'),
+    source_id: optionalText(p.sourceId, 'sourceId'),
+    family: optionalText(p.family, 'family'),
+    created_by: optionalText(p.createdBy, 'actor'),
+  };
+}
+
+/** A STRUCTURE row from a parsed structure. */
+export function structureMaterialRow(structure: Structure, provenance: MaterialProvenance = {}): NewMaterialRow {
+  const facts = describeStructure(structure);
+  return {
+    ...provenanceColumns(provenance),
+    kind: 'STRUCTURE',
+    formula: facts.formula,
+    reduced_formula: facts.reducedFormula,
+    elements: facts.elements,
+    nelements: facts.nelements,
+    nsites: facts.nsites,
+    natoms: facts.natoms,
+    volume_a3: facts.volumeA3,
+    density_g_per_cm3: facts.densityGPerCm3,
+    is_ordered: facts.isOrdered,
+    structure: JSON.stringify(structure),
+    structure_hash: facts.hash,
+  };
+}
+
+/** A STRUCTURE row from structure text; throws StructureParseError / BadInputError. */
+export function structureTextMaterialRow(
+  text: string,
+  format: StructureFormat,
+  limits: { maxSites: number; maxTextBytes: number },
+  provenance: MaterialProvenance = {},
+): NewMaterialRow {
+  if (!STRUCTURE_FORMATS.includes(format)) throw new BadInputError(`unknown structure format ${String(format)}`);
+  if (typeof text !== 'string') throw new BadInputError('structure text must be a string');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxTextBytes) {
+    throw new BadInputError(`structure text is ${bytes} bytes, more than the limit of ${limits.maxTextBytes}`);
+  }
+  const structure = parseStructure(format, text, { maxSites: limits.maxSites, maxTextBytes: limits.maxTextBytes });
+  return structureMaterialRow(structure, provenance);
+}
+
+/** A COMPOSITION row from a formula such as "Li6.4La3Zr1.4Ta0.6O12"; throws BadInputError. */
+export function compositionMaterialRow(composition: string, provenance: MaterialProvenance = {}): NewMaterialRow {
+  if (typeof composition !== 'string' || composition.trim() === '') throw new BadInputError('composition is empty');
+  const facts = parseComposition(composition.trim());
+  return {
+    ...provenanceColumns(provenance),
+    kind: 'COMPOSITION',
+    formula: facts.formula,
+    reduced_formula: facts.reducedFormula,
+    elements: facts.elements,
+    nelements: facts.nelements,
+    nsites: null,
+    natoms: facts.natoms,
+    volume_a3: null,
+    density_g_per_cm3: null,
+    is_ordered: null,
+    structure: null,
+    structure_hash: null,
+  };
+}
+
+/**
+ * Key of a row's external record, when it has both parts (the unique index on (source, source_id)
+ * treats a null source as distinct from every other).
+ */
+function sourceRecordKey(source: string | null | undefined, sourceId: string | null | undefined): string | undefined {
+  return source && sourceId ? `${source}\u0000${sourceId}` : undefined;
+}
+
+/**
+ * Inserts rows in one statement, skipping those already stored (same structure hash, or same
+ * (source, sourceId)), and returns for every input row the stored row (new or pre-existing) and
+ * whether this call inserted it (true for the first input of a new row only).
+ */
+export async function insertOrFindMaterialRows(
+  db: Db,
+  rows: readonly NewMaterialRow[],
+): Promise<{ stored: MaterialRow[]; inserted: boolean[] }> {
+  const insertedRows = await insertMaterialRows(db, rows);
+  const insertedIds = new Set(insertedRows.map((r) => r.id));
+  const byHash = new Map<string, MaterialRow>();
+  const bySourceRecord = new Map<string, MaterialRow>();
+  const remember = (row: MaterialRow) => {
+    if (row.structure_hash) byHash.set(row.structure_hash, row);
+    const key = sourceRecordKey(row.source, row.source_id);
+    if (key) bySourceRecord.set(key, row);
+  };
+  insertedRows.forEach(remember);
+
+  const missing = rows.filter(
+    (r) => !(r.structure_hash && byHash.has(r.structure_hash)) && !bySourceRecord.has(sourceRecordKey(r.source, r.source_id) ?? ''),
+  );
+  const missingHashes = [...new Set(missing.flatMap((r) => (r.structure_hash ? [r.structure_hash] : [])))];
+  (await findMaterialRowsByHashes(db, missingHashes)).forEach(remember);
+  const missingRecords = missing
+    .filter((r) => !(r.structure_hash && byHash.has(r.structure_hash)) && sourceRecordKey(r.source, r.source_id))
+    .map((r) => ({ source: r.source!, sourceId: r.source_id! }));
+  (await findMaterialRowsBySourceRecords(db, missingRecords)).forEach(remember);
+
+  // Rows with neither a hash nor a source record never conflict: they come back in input order.
+  const keyless = insertedRows.filter((r) => !r.structure_hash && !sourceRecordKey(r.source, r.source_id));
+  let nextKeyless = 0;
+  const stored: MaterialRow[] = [];
+  const inserted: boolean[] = [];
+  const claimed = new Set<string>();
+  for (const row of rows) {
+    const key = sourceRecordKey(row.source, row.source_id);
+    const found =
+      (row.structure_hash ? byHash.get(row.structure_hash) : undefined) ??
+      (key ? bySourceRecord.get(key) : undefined) ??
+      (!row.structure_hash && !key ? keyless[nextKeyless++] : undefined);
+    if (!found) throw new Error(`material row ${row.formula} was neither inserted nor found`);
+    stored.push(found);
+    inserted.push(insertedIds.has(found.id) && !claimed.has(found.id));
+    claimed.add(found.id);
+  }
+  return { stored, inserted };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping rows to records
+
+export function materialRowToRecord(row: MaterialRow): MaterialRecord {
+  return {
+    id: String(row.id),
+    name: row.name,
+    source: row.source,
+    sourceId: row.source_id,
+    family: row.family,
+    kind: row.kind,
+    formula: row.formula,
+    reducedFormula: row.reduced_formula,
+    elements: row.elements,
+    nelements: row.nelements,
+    nsites: row.nsites,
+    natoms: row.natoms,
+    volumeA3: row.volume_a3,
+    densityGPerCm3: row.density_g_per_cm3,
+    isOrdered: row.is_ordered,
+    structure: row.structure,
+    structureHash: row.structure_hash,
+    currentLabelClass: row.current_label_class,
+    createdAt: row.created_at,
+  };
+}
+
+export function labelRowToRecord(row: LabelRowWithRetracted): LabelRecord {
+  return {
+    id: String(row.id),
+    materialId: String(row.material_id),
+    class: row.class,
+    conductivitySPerCm: row.conductivity_s_per_cm,
+    temperatureK: row.temperature_k,
+    source: row.source,
+    reason: row.reason,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    retractsLabelId: row.retracts_label_id === null ? null : String(row.retracts_label_id),
+    retracted: Boolean(row.retracted),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids, cursors and pages
+
+const ID_PATTERN = /^[1-9]\d{0,17}$/;
+
+/** A bigserial id as a string, or undefined when `id` cannot name a row. */
+function normaliseId(id: unknown): string | undefined {
+  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
+  return ID_PATTERN.test(text) ? text : undefined;
+}
+
+/** Cursors are base64 of '<kind>:<id>'; opaque to clients. */
+function encodeCursor(kind: 'material' | 'label', id: string): string {
+  return Buffer.from(`${kind}:${id}`, 'utf8').toString('base64');
+}
+
+function decodeCursor(kind: 'material' | 'label', cursor: string | null | undefined): string | null {
+  if (cursor === null || cursor === undefined || cursor === '') return null;
+  const decoded = Buffer.from(String(cursor), 'base64').toString('utf8');
+  const [prefix, id] = decoded.split(':');
+  const normalised = normaliseId(id);
+  if (prefix !== kind || !normalised || encodeCursor(kind, normalised) !== cursor) {
+    throw new BadInputError(`invalid cursor ${JSON.stringify(String(cursor).slice(0, 60))}`);
+  }
+  return normalised;
+}
+
+function checkPageSize(first: number): number {
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new BadInputError(`first must be an integer in [0, ${MAX_PAGE_SIZE}], got ${first}`);
+  }
+  return first;
+}
+
+function toPage<T extends { id: string }>(
+  kind: 'material' | 'label',
+  fetched: T[],
+  first: number,
+  after: string | null,
+  totalCount: number,
+): PageResult<T> {
+  const items = fetched.slice(0, first);
+  const cursors = items.map((item) => encodeCursor(kind, item.id));
+  return {
+    items,
+    cursors,
+    totalCount,
+    hasNextPage: fetched.length > first,
+    // Keyset pages only go forward; anything after a cursor has the cursor's row before it.
+    hasPreviousPage: after !== null,
+    startCursor: cursors[0] ?? null,
+    endCursor: cursors[cursors.length - 1] ?? null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Materials
+
+/** Wraps a domain error with the index of the input that caused it ("inputs[3]: …"). */
+function atInput<T>(index: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof DomainError) {
+      throw new BadInputError(`inputs[${index}]: ${error.message}`, { ...error.details, index });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Adds materials, all or nothing, in one transaction. Each input has exactly one of `structure`
+ * or `composition`. A structure whose hash is already stored returns the existing material
+ * (no duplicate row). Results are in input order.
+ */
+export async function addMaterials(
+  db: Db,
+  inputs: readonly AddMaterialInput[],
+  opts: AddMaterialsOptions,
+): Promise<MaterialRecord[]> {
+  if (!Array.isArray(inputs)) throw new BadInputError('inputs must be a list');
+  if (inputs.length > opts.maxBatchSize) {
+    throw new BadInputError(`at most ${opts.maxBatchSize} materials per call, got ${inputs.length}`);
+  }
+  if (inputs.length === 0) return [];
+  const rows = inputs.map((input, index) =>
+    atInput(index, () => {
+      const hasStructure = input.structure !== undefined && input.structure !== null;
+      const hasComposition = input.composition !== undefined && input.composition !== null;
+      if (hasStructure === hasComposition) throw new BadInputError('give exactly one of structure or composition');
+      const provenance = { name: input.name, source: input.source, createdBy: opts.actor };
+      return hasStructure
+        ? structureTextMaterialRow(input.structure!.text, input.structure!.format, opts, provenance)
+        : compositionMaterialRow(input.composition!, provenance);
+    }),
+  );
+  const { stored } = await inTransaction(db, (tx) => insertOrFindMaterialRows(tx, rows));
+  return stored.map(materialRowToRecord);
+}
+
+function toRowFilter(filter: MaterialFilter): MaterialRowFilter {
+  const elementList = (list: string[] | undefined, field: string) => {
+    if (list === undefined || list === null) return undefined;
+    if (!Array.isArray(list)) throw new BadInputError(`${field} must be a list of element symbols`);
+    return list.map((symbol) => {
+      const trimmed = String(symbol).trim();
+      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed)) throw new BadInputError(`${field}: "${symbol}" is not an element symbol`);
+      return trimmed;
+    });
+  };
+  const count = (value: number | undefined, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${field} must be a non-negative integer`);
+    return value;
+  };
+  let currentLabelClass: LabelClass | null | undefined;
+  if (filter.label === 'UNLABELLED') currentLabelClass = null;
+  else if (filter.label !== undefined && filter.label !== null) {
+    if (!LABEL_CLASSES.includes(filter.label)) throw new BadInputError(`unknown label ${String(filter.label)}`);
+    currentLabelClass = filter.label;
+  }
+  let reducedFormula: string | undefined;
+  if (filter.formula !== undefined && filter.formula !== null) {
+    reducedFormula = parseComposition(String(filter.formula).trim()).reducedFormula;
+  }
+  return {
+    elementsHasAll: elementList(filter.elementsHasAll, 'elementsHasAll'),
+    elementsHasOnly: elementList(filter.elementsHasOnly, 'elementsHasOnly'),
+    nelementsMin: count(filter.nelementsMin, 'nelementsMin'),
+    nelementsMax: count(filter.nelementsMax, 'nelementsMax'),
+    currentLabelClass,
+    reducedFormula,
+  };
+}
+
+/** Keyset page of materials in id order; totalCount applies the same filter. */
+export async function listMaterials(db: Db, filter: MaterialFilter, page: Page): Promise<PageResult<MaterialRecord>> {
+  const first = checkPageSize(page.first);
+  const after = decodeCursor('material', page.after);
+  const rowFilter = toRowFilter(filter ?? {});
+  const [rows, totalCount] = await Promise.all([
+    first === 0 ? Promise.resolve([]) : listMaterialRows(db, rowFilter, after, first + 1),
+    countMaterialRows(db, rowFilter),
+  ]);
+  return toPage('material', rows.map(materialRowToRecord), first, after, totalCount);
+}
+
+export async function getMaterial(db: Db, id: string): Promise<MaterialRecord> {
+  const [record] = await materialsByIds(db, [id]);
+  if (!record) throw new NotFoundError('material', id);
+  return record;
+}
+
+/** One value per key, in key order (null where missing); for DataLoader. */
+export async function materialsByIds(db: Db, ids: readonly string[]): Promise<(MaterialRecord | null)[]> {
+  const valid = [...new Set(ids.map(normaliseId).filter((id): id is string => id !== undefined))];
+  const byId = new Map((await findMaterialRowsByIds(db, valid)).map((row) => [String(row.id), materialRowToRecord(row)]));
+  return ids.map((id) => byId.get(normaliseId(id) ?? '') ?? null);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels
+
+function optionalNumber(value: number | null | undefined, field: string, check: (v: number) => boolean, rule: string) {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
+    throw new BadInputError(`${field} must be ${rule}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Appends a label and makes it the material's current label (the `current_label_class` cache is
+ * updated in the same transaction). The material row is locked so concurrent label writes on one
+ * material serialise.
+ */
+export async function labelMaterial(db: Db, input: LabelMaterialInput, actor?: string): Promise<LabelRecord> {
+  if (!LABEL_CLASSES.includes(input.class)) throw new BadInputError(`class must be FAST or POOR, got ${String(input.class)}`);
+  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivitySPerCm', (v) => v >= 0, 'a finite number ≥ 0');
+  const temperature = optionalNumber(
+    input.temperatureK,
+    'temperatureK',
+    (v) => v > 0 && v <= MAX_TEMPERATURE_K,
+    `in (0, ${MAX_TEMPERATURE_K}] K`,
+  );
+  const row = {
+    class: input.class,
+    conductivity_s_per_cm: conductivity,
+    temperature_k: temperature,
+    source: optionalText(input.source, 'source'),
+    reason: optionalText(input.reason, 'reason'),
+    created_by: optionalText(actor, 'actor'),
+  };
+  const materialId = normaliseId(input.materialId);
+  if (!materialId) throw new NotFoundError('material', String(input.materialId));
+  return inTransaction(db, async (tx) => {
+    if (!(await lockMaterialRow(tx, materialId))) throw new NotFoundError('material', materialId);
+    const [inserted] = await insertLabelRows(tx, [{ ...row, material_id: materialId }]);
+    await refreshCurrentLabelClass(tx, [materialId]);
+    return labelRowToRecord({ ...inserted!, retracted: false });
+  });
+}
+
+/**
+ * Retracts a label by appending a retraction row; the material's current label falls back to its
+ * newest label not retracted. Returns the retracted label (retracted = true).
+ * ConflictError if it is already retracted; BadInputError for a retraction row.
+ */
+export async function retractLabel(db: Db, labelId: string, actor?: string, reason?: string): Promise<LabelRecord> {
+  const id = normaliseId(labelId);
+  if (!id) throw new NotFoundError('label', String(labelId));
+  const createdBy = optionalText(actor, 'actor');
+  const why = optionalText(reason, 'reason');
+  return inTransaction(db, async (tx) => {
+    const [target] = await findLabelRowsByIds(tx, [id]);
+    if (!target) throw new NotFoundError('label', id);
+    await lockMaterialRow(tx, String(target.material_id));
+    // Re-read under the lock: a concurrent retraction may have committed meanwhile.
+    const [current] = await findLabelRowsByIds(tx, [id]);
+    if (current!.class === null) throw new BadInputError(`label ${id} is a retraction and cannot be retracted`);
+    if (current!.retracted) throw new ConflictError(`label ${id} is already retracted`, { labelId: id });
+    await insertLabelRows(tx, [
+      { material_id: String(current!.material_id), class: null, retracts_label_id: id, reason: why, created_by: createdBy },
+    ]);
+    await refreshCurrentLabelClass(tx, [String(current!.material_id)]);
+    return labelRowToRecord({ ...current!, retracted: true });
+  });
+}
+
+/** A material's label history, newest first, retraction rows and retracted labels included. */
+export async function listLabels(db: Db, materialId: string, page: Page): Promise<PageResult<LabelRecord>> {
+  const first = checkPageSize(page.first);
+  const before = decodeCursor('label', page.after);
+  const id = normaliseId(materialId);
+  if (!id) throw new NotFoundError('material', String(materialId));
+  const [material] = await findMaterialRowsByIds(db, [id]);
+  if (!material) throw new NotFoundError('material', id);
+  const [rows, totalCount] = await Promise.all([
+    first === 0 ? Promise.resolve([]) : listLabelRows(db, id, before, first + 1),
+    countLabelRows(db, id),
+  ]);
+  return toPage('label', rows.map(labelRowToRecord), first, before, totalCount);
+}
+
+/** Label histories (newest first), one list per key, in key order; for DataLoader. */
+export async function labelsByMaterialIds(db: Db, ids: readonly string[]): Promise<LabelRecord[][]> {
+  const valid = [...new Set(ids.map(normaliseId).filter((id): id is string => id !== undefined))];
+  const byMaterial = new Map<string, LabelRecord[]>();
+  for (const row of await findLabelRowsByMaterialIds(db, valid)) {
+    const record = labelRowToRecord(row);
+    const list = byMaterial.get(record.materialId);
+    if (list) list.push(record);
+    else byMaterial.set(record.materialId, [record]);
+  }
+  return ids.map((id) => [...(byMaterial.get(normaliseId(id) ?? '') ?? [])]);
+}
+
+/** Current label per key (null when none), in key order; for DataLoader. */
+export async function currentLabelsByMaterialIds(db: Db, ids: readonly string[]): Promise<(LabelRecord | null)[]> {
+  const valid = [...new Set(ids.map(normaliseId).filter((id): id is string => id !== undefined))];
+  const byMaterial = new Map((await findCurrentLabelRows(db, valid)).map((row) => [String(row.material_id), labelRowToRecord(row)]));
+  return ids.map((id) => byMaterial.get(normaliseId(id) ?? '') ?? null);
+}
+
+/** Labels by id, in key order (null where missing); for DataLoader. */
+export async function labelsByIds(db: Db, ids: readonly string[]): Promise<(LabelRecord | null)[]> {
+  const valid = [...new Set(ids.map(normaliseId).filter((id): id is string => id !== undefined))];
+  const byId = new Map((await findLabelRowsByIds(db, valid)).map((row) => [String(row.id), labelRowToRecord(row)]));
+  return ids.map((id) => byId.get(normaliseId(id) ?? '') ?? null);
+}
