@@ -4,7 +4,7 @@
  * site_tolerance 1e-4) closely enough that the OBELiX P1 references match site for site.
  * Tokenizing lives in cif-tokenizer.ts; validation (occupancy sums, volume, limits) in validate.ts.
  */
-import { StructureParseError } from '../errors.js';
+import { BadInputError, StructureParseError } from '../errors.js';
 import { elementFromLabel } from './elements.js';
 import { latticeFromParameters, sameFracPositionPbc, wrapVec3 } from './lattice.js';
 import { SITE_TOLERANCE_FRAC } from './merge-sites.js';
@@ -24,7 +24,6 @@ import {
   parseSymmetryOperation,
   type SymmetryOperation,
 } from './symmetry-ops.js';
-import { BadInputError } from '../errors.js';
 
 const FORMAT = 'CIF';
 
@@ -110,15 +109,9 @@ function readOperations(block: CifBlock): SymmetryOperation[] {
       }
     });
   }
-  for (const tag of SG_NUMBER_TAGS) {
-    const v = block.items.get(tag);
-    if (!v || v.value === null) continue;
-    const n = parseCifNumber(v.value);
-    if (!Number.isInteger(n) || n < 1 || n > 230) {
-      throw new StructureParseError(FORMAT, `space group number "${v.value}" is not an integer in 1..230`, v.line);
-    }
-    return operationsFromSpaceGroupNumber(n);
-  }
+  // Like pymatgen: a Hermann–Mauguin symbol first (it can name a non-standard setting), then the
+  // space-group number (ITA standard setting).
+  let unknownSymbol: CifValue | undefined;
   for (const tag of SG_SYMBOL_TAGS) {
     const v = block.items.get(tag);
     if (!v || v.value === null) continue;
@@ -128,8 +121,24 @@ function readOperations(block: CifBlock): SymmetryOperation[] {
     } catch (err) {
       if (!(err instanceof BadInputError)) throw err;
     }
-    if (!ops) throw new StructureParseError(FORMAT, `unknown space group symbol "${v.value}" and no symmetry operations`, v.line);
-    return ops;
+    if (ops) return ops;
+    unknownSymbol ??= v;
+  }
+  for (const tag of SG_NUMBER_TAGS) {
+    const v = block.items.get(tag);
+    if (!v || v.value === null) continue;
+    const n = parseCifNumber(v.value);
+    if (!Number.isInteger(n) || n < 1 || n > 230) {
+      throw new StructureParseError(FORMAT, `space group number "${v.value}" is not an integer in 1..230`, v.line);
+    }
+    return operationsFromSpaceGroupNumber(n);
+  }
+  if (unknownSymbol) {
+    throw new StructureParseError(
+      FORMAT,
+      `unknown space group symbol "${unknownSymbol.value}" and no symmetry operations or space group number`,
+      unknownSymbol.line,
+    );
   }
   // No symmetry information at all: the cell is taken as P1, as pymatgen does.
   return [IDENTITY_OPERATION];

@@ -10,11 +10,23 @@ import { fracToCart, latticeParameters, latticeVolume } from './lattice.js';
 
 /** g/cm³ per u/Å³ (1 u = 1.66053906660e-24 g, 1 Å³ = 1e-24 cm³). */
 const AMU_PER_A3_TO_G_PER_CM3 = 1.6605390666;
-/** Hash resolution: fractional coordinates to 1e-4, lengths to 1e-3 Å, angles to 1e-2°, occupancies to 1e-4. */
-const HASH_FRAC_STEPS = 10_000;
-const HASH_LENGTH_DECIMALS = 3;
-const HASH_ANGLE_DECIMALS = 2;
-const HASH_OCCUPANCY_DECIMALS = 4;
+/**
+ * Hash resolution, as steps per unit: fractional coordinates 2^13 (≈ 1.2e-4), lengths 2^10 per Å
+ * (≈ 1e-3 Å), angles 2^7 per degree (≈ 0.008°), occupancies 2^14.
+ *
+ * Why powers of two and not 1e-4: rounding to a decimal grid puts the rounding boundaries
+ * (…5 in the next decimal) exactly on values that CIFs print with 5 decimals, e.g. 0.08995 read
+ * as 0.08994999999999997 after a symmetry operation rounds down while 0.08995 rounds up. A
+ * boundary of a 2^-13 grid is an odd multiple of 2^-14, which no number with ≤ 8 decimals (or
+ * such a number plus 1/2, 1/3, 1/4, 1/6, 1/8 from a symmetry operation) can equal; such inputs
+ * stay more than 1e-10 away from a boundary, far above float noise. Noise comparable to the step
+ * (e.g. coordinates re-printed with 5 decimals) can still flip a rounding: that is the
+ * documented limit of a rounding hash.
+ */
+const HASH_FRAC_STEPS = 2 ** 13;
+const HASH_LENGTH_STEPS = 2 ** 10;
+const HASH_ANGLE_STEPS = 2 ** 7;
+const HASH_OCCUPANCY_STEPS = 2 ** 14;
 /** Bump when the canonical form changes, so old and new hashes never collide silently. */
 const HASH_VERSION = 'ionsieve-structure-hash-v1';
 
@@ -38,7 +50,7 @@ export function cartesianPositions(s: Structure): Float64Array {
   return out;
 }
 
-/** A fractional coordinate rounded to 1e-4 and then wrapped, as an integer 0..9999 (so 0.99999 ≡ 0). */
+/** A fractional coordinate rounded to the grid, then wrapped: an integer in [0, steps) (so 0.99999 ≡ 0). */
 function canonicalFrac(x: number): number {
   const r = Math.round(x * HASH_FRAC_STEPS) % HASH_FRAC_STEPS;
   return r < 0 ? r + HASH_FRAC_STEPS : r;
@@ -53,18 +65,14 @@ function canonicalFrac(x: number): number {
 export function structureHash(s: Structure): string {
   const p = latticeParameters(s.lattice);
   const lattice = [
-    p.a.toFixed(HASH_LENGTH_DECIMALS),
-    p.b.toFixed(HASH_LENGTH_DECIMALS),
-    p.c.toFixed(HASH_LENGTH_DECIMALS),
-    p.alpha.toFixed(HASH_ANGLE_DECIMALS),
-    p.beta.toFixed(HASH_ANGLE_DECIMALS),
-    p.gamma.toFixed(HASH_ANGLE_DECIMALS),
+    ...[p.a, p.b, p.c].map((x) => Math.round(x * HASH_LENGTH_STEPS)),
+    ...[p.alpha, p.beta, p.gamma].map((x) => Math.round(x * HASH_ANGLE_STEPS)),
   ].join(',');
   const sites = s.sites
     .map((site) => {
       const species = [...site.species]
         .sort((x, y) => (x.element < y.element ? -1 : x.element > y.element ? 1 : 0))
-        .map((sp) => `${sp.element}:${sp.occupancy.toFixed(HASH_OCCUPANCY_DECIMALS)}`)
+        .map((sp) => `${sp.element}:${Math.round(sp.occupancy * HASH_OCCUPANCY_STEPS)}`)
         .join(',');
       return `${species}@${site.frac.map(canonicalFrac).join(',')}`;
     })

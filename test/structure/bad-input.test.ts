@@ -1,0 +1,123 @@
+/**
+ * Every rejected input gives a BadInputError (code BAD_USER_INPUT) whose message names the
+ * problem, with the CIF/POSCAR line where one is known.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseStructure } from '../../src/structure/index.js';
+import { StructureParseError } from '../../src/errors.js';
+import { assertBadInput, fixture } from './support.js';
+
+const LICL_CIF = fixture('licl-sg225-no-ops.cif');
+const MIXED_CIF = fixture('mixed-site-p-3.cif');
+const POSCAR = fixture('licl.poscar');
+
+test('empty text', () => {
+  for (const format of ['CIF', 'POSCAR', 'JSON'] as const) {
+    assertBadInput(() => parseStructure(format, ''), /empty/);
+    assertBadInput(() => parseStructure(format, ' \n\t\n'), /empty/);
+  }
+});
+
+test('binary text: NUL bytes or many non-printable characters', () => {
+  assertBadInput(() => parseStructure('CIF', `data_x\n\u0000\u0000${LICL_CIF}`), /binary/);
+  const junk = Buffer.from(Array.from({ length: 400 }, (_, i) => (i * 37) % 256)).toString('latin1').replace(/\u0000/g, '');
+  assertBadInput(() => parseStructure('POSCAR', junk), /binary/);
+  const invalidUtf8 = Buffer.from([0xff, 0xfe, 0xfd, 0x80, 0x81, 0x41]).toString('utf8');
+  assertBadInput(() => parseStructure('CIF', invalidUtf8), /binary/);
+});
+
+test('truncated CIF loop (values not a multiple of the tags) names the line', () => {
+  const truncated = LICL_CIF.trimEnd().replace(/\s+1\s*$/, '\n'); // drop the last occupancy value
+  assertBadInput(() => parseStructure('CIF', truncated), /truncated loop/, /line \d+/);
+  const err = (() => {
+    try {
+      parseStructure('CIF', truncated);
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(err instanceof StructureParseError);
+  assert.equal(err.line, truncated.trimEnd().split('\n').length, 'line of the last value read');
+});
+
+test('CIF without a cell parameter', () => {
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace(/^_cell_length_b.*$/m, '')), /missing cell parameter _cell_length_b/, /line \d+/);
+});
+
+test('CIF without coordinates', () => {
+  const noSites = LICL_CIF.split('loop_')[0]!;
+  assertBadInput(() => parseStructure('CIF', noSites), /missing coordinates/);
+  const noZ = LICL_CIF.replace(' _atom_site_fract_z\n', '').replace(/ 1\n/g, '\n');
+  assertBadInput(() => parseStructure('CIF', noZ), /missing coordinates/);
+  assertBadInput(() => parseStructure('JSON', JSON.stringify({ lattice: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], sites: [{ species: { Li: 1 } }] })), /missing coordinates/);
+});
+
+test('unknown element (CIF with line, POSCAR, JSON, OPTIMADE)', () => {
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace('Cl-', 'Xx')), /unknown element "Xx"/, /line \d+/);
+  assertBadInput(() => parseStructure('POSCAR', POSCAR.replace('Li   Cl', 'Li   Qq')), /unknown element "Qq"/, /line 6/);
+  assertBadInput(
+    () => parseStructure('JSON', JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], sites: [{ frac: [0, 0, 0], species: { Zz: 1 } }] })),
+    /unknown element "Zz"/,
+  );
+  assertBadInput(
+    () => parseStructure('JSON', JSON.stringify({ lattice_vectors: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], species_at_sites: ['X'], cartesian_site_positions: [[0, 0, 0]] })),
+    /unknown element "X"/,
+  );
+});
+
+test('singular or zero-volume lattice', () => {
+  assertBadInput(() => parseStructure('POSCAR', POSCAR.replace('0.0000000000    0.0000000000    5.1300000000', '5.1300000000    5.1300000000    0.0000000000')), /singular lattice/);
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace('_cell_length_c   5.1300(2)', '_cell_length_c   0')), /singular lattice/);
+  assertBadInput(
+    () => parseStructure('JSON', JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 0]], sites: [{ frac: [0, 0, 0], species: { Li: 1 } }] })),
+    /singular lattice/,
+  );
+});
+
+test('site occupancy sum above 1.05 after merging; up to 1.05 is renormalised', () => {
+  const over = MIXED_CIF.replace('0.68     0.03', '0.75     0.03'); // Li2 0.34 + Li3 0.75 = 1.09
+  assertBadInput(() => parseStructure('CIF', over), /occupancy sum 1\.09/);
+  const s = parseStructure('CIF', MIXED_CIF); // 0.34 + 0.68 = 1.02 → 1
+  assert.ok(s.sites.every((site) => site.species.reduce((a, b) => a + b.occupancy, 0) <= 1 + 1e-12));
+  assertBadInput(
+    () => parseStructure('JSON', JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], sites: [{ frac: [0, 0, 0], species: { Li: 0.6, Na: 0.6 } }] })),
+    /occupancy/,
+  );
+  // Two full atoms on one position (POSCAR) is a sum of 2.
+  assertBadInput(() => parseStructure('POSCAR', POSCAR.replace('0.5  0.5  0.0\n', '0.0  0.0  0.0\n')), /occupancy sum 2/);
+});
+
+test('more sites than maxSites (default 2000, configurable)', () => {
+  assertBadInput(() => parseStructure('CIF', LICL_CIF, { maxSites: 7 }), /too many sites: 8 > maxSites 7/);
+  assert.equal(parseStructure('CIF', LICL_CIF, { maxSites: 8 }).sites.length, 8);
+  const big = {
+    lattice: [[100, 0, 0], [0, 100, 0], [0, 0, 100]],
+    sites: Array.from({ length: 2001 }, (_, i) => ({ frac: [i / 2001, 0, 0], species: { Li: 1 } })),
+  };
+  assertBadInput(() => parseStructure('JSON', JSON.stringify(big)), /too many sites: 2001 > maxSites 2000/);
+});
+
+test('text over maxTextBytes (default 5 MiB, configurable)', () => {
+  assertBadInput(() => parseStructure('CIF', LICL_CIF, { maxTextBytes: 100 }), /too large/);
+  const huge = `${LICL_CIF}\n#${'x'.repeat(5 * 1024 * 1024)}\n`;
+  assertBadInput(() => parseStructure('CIF', huge), /too large/);
+});
+
+test('NaN / Infinity coordinates', () => {
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace('0.5  0.5  0.5', 'NaN  0.5  0.5')), /not a finite number/, /line \d+/);
+  assertBadInput(() => parseStructure('POSCAR', POSCAR.replace('0.5  0.5  0.5', 'Infinity  0.5  0.5')), /not a finite number/, /line 13/);
+  assertBadInput(() => parseStructure('JSON', '{"lattice":[[3,0,0],[0,3,0],[0,0,3]],"sites":[{"frac":[1e999,0,0],"species":{"Li":1}}]}'), /NaN or Infinity coordinates/);
+});
+
+test('malformed text per format', () => {
+  assertBadInput(() => parseStructure('JSON', '{"lattice": '), /invalid JSON/);
+  assertBadInput(() => parseStructure('JSON', '[1, 2]'), /expected a JSON object/);
+  assertBadInput(() => parseStructure('CIF', "data_x\n_title 'unterminated\n"), /unterminated quoted string/, /line 2/);
+  assertBadInput(() => parseStructure('CIF', 'just some words\n'), /unexpected value/, /line 1/);
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace('_symmetry_Int_Tables_number   225', '_symmetry_Int_Tables_number   999').replace(/^_symmetry_space_group_name_H-M.*$/m, '')), /space group number/);
+  assertBadInput(() => parseStructure('CIF', fixture('licl-hm-symbol-only.cif').replace("'F m -3 m'", "'Q 42'")), /unknown space group symbol/);
+  assertBadInput(() => parseStructure('POSCAR', 'comment\n1.0\n1 0 0\n'), /line \d+/);
+  assertBadInput(() => parseStructure('CIF' as never, LICL_CIF, { maxSites: 1 }), /maxSites/);
+  assertBadInput(() => parseStructure('XYZ' as never, 'Li 0 0 0'), /unknown structure format/);
+});
