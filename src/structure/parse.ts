@@ -41,6 +41,8 @@ export function parseStructure(format: StructureFormat, text: string, opts: Pars
   const maxSites = opts.maxSites ?? DEFAULT_MAX_SITES;
   const maxTextBytes = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
   checkText(format, text, maxTextBytes);
+  // A UTF-8 byte-order mark (Windows editors) is not part of any of the three formats.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let raw: Structure;
   switch (format) {
     case 'CIF':

@@ -123,6 +123,11 @@ test('space-group operations from moyo: counts and settings', () => {
   assert.ok(!hasInversionAtOrigin(operationsFromHmSymbol('F d -3 m:1')!));
 });
 
+test('a byte-order mark and CRLF line ends are accepted', () => {
+  const text = `\uFEFF${fixture('mixed-site-p-3.cif').replace(/\n/g, '\r\n')}`;
+  assert.equal(parseStructure('CIF', text).sites.length, 12);
+});
+
 test('the first data block with atom sites is used', () => {
   const text = `data_empty\n_cell_length_a 3\n\n${fixture('licl-sg225-no-ops.cif')}\ndata_other\n_cell_length_a 9\n`;
   assert.equal(parseStructure('CIF', text).sites.length, 8);
