@@ -1,0 +1,100 @@
+/**
+ * Batching variable-size crystal graphs without padding (knagcn.md §7.2): the atoms of B crystals
+ * are concatenated (N = Σ N_c rows); neighbour indices become global. All host-side assembly is
+ * plain typed-array work; the tensors are created once per batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BadInputError } from '../errors.js';
+import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
+import { gaussianCentres, writeGaussianExpansion, type GaussianBasis } from '../features/gaussian-basis.js';
+import type { CrystalGraph } from '../graph/crystal-graph.js';
+
+export interface GraphBatch {
+  numCrystals: number;
+  numAtoms: number;
+  /** Slots per atom S = k + 1: the k neighbours, then the atom itself. */
+  slots: number;
+  /** [N, 92] occupancy-weighted one-hot features, and its transpose [92, N] (for dW). */
+  x92: tf.Tensor2D;
+  x92T: tf.Tensor2D;
+  /**
+   * [N·S] int32: row of the per-slot projection table P [N·S, C] that slot s of atom i reads,
+   * = j·S + s for neighbour j in slot s < k, and i·S + k for the self slot.
+   */
+  slotIndex: tf.Tensor1D;
+  /** [N, k·(G + k)] per-slot geometry [GaussExp(d_s) ‖ cos(s, 1..k)] flattened; and [k·(G+k), N]. */
+  geometry: tf.Tensor2D;
+  geometryT: tf.Tensor2D;
+  /** [B, N] mean-pooling matrix (1/N_c on crystal c's atoms) and its transpose [N, B]. */
+  pool: tf.Tensor2D;
+  poolT: tf.Tensor2D;
+  dispose(): void;
+}
+
+/** Width of the per-atom geometry row: k slots × (Gaussian centres + k cosines). */
+export function geometryWidth(k: number, basis: GaussianBasis): number {
+  return k * (gaussianCentres(basis).length + k);
+}
+
+function transposeHost(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
+  }
+  return out;
+}
+
+/** Assembles the batch tensors for `graphs` (all built with the same k). */
+export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis: GaussianBasis): GraphBatch {
+  if (graphs.length === 0) throw new BadInputError('empty batch');
+  const centres = gaussianCentres(basis);
+  const G = centres.length;
+  const slotWidth = G + k;
+  const width = k * slotWidth;
+  const S = k + 1;
+  let N = 0;
+  for (const g of graphs) {
+    if (g.k !== k) throw new BadInputError(`graph built with k = ${g.k}, model expects k = ${k}`);
+    N += g.numAtoms;
+  }
+  const x92 = new Float32Array(N * ATOM_FEATURE_LENGTH);
+  const slotIndex = new Int32Array(N * S);
+  const geometry = new Float32Array(N * width);
+  const B = graphs.length;
+  const pool = new Float32Array(B * N);
+  let offset = 0;
+  graphs.forEach((g, c) => {
+    x92.set(g.atomFeatures, offset * ATOM_FEATURE_LENGTH);
+    const inv = 1 / g.numAtoms;
+    for (let i = 0; i < g.numAtoms; i++) {
+      const atom = offset + i;
+      pool[c * N + atom] = inv;
+      for (let s = 0; s < k; s++) {
+        slotIndex[atom * S + s] = (offset + g.neighbourIndex[i * k + s]!) * S + s;
+        const o = atom * width + s * slotWidth;
+        writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, geometry, o);
+        geometry.set(g.neighbourCosine.subarray((i * k + s) * k, (i * k + s + 1) * k), o + G);
+      }
+      slotIndex[atom * S + k] = atom * S + k;
+    }
+    offset += g.numAtoms;
+  });
+  const tensors = {
+    x92: tf.tensor2d(x92, [N, ATOM_FEATURE_LENGTH]),
+    x92T: tf.tensor2d(transposeHost(x92, N, ATOM_FEATURE_LENGTH), [ATOM_FEATURE_LENGTH, N]),
+    slotIndex: tf.tensor1d(slotIndex, 'int32'),
+    geometry: tf.tensor2d(geometry, [N, width]),
+    geometryT: tf.tensor2d(transposeHost(geometry, N, width), [width, N]),
+    pool: tf.tensor2d(pool, [B, N]),
+    poolT: tf.tensor2d(transposeHost(pool, B, N), [N, B]),
+  };
+  return {
+    numCrystals: B,
+    numAtoms: N,
+    slots: S,
+    ...tensors,
+    dispose() {
+      for (const t of Object.values(tensors)) t.dispose();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/** Inference: embeddings (and class probabilities) for many graphs, in batches, BN in inference mode. */
+import * as tf from '@tensorflow/tfjs';
+import { BadInputError } from '../errors.js';
+import type { CrystalGraph } from '../graph/crystal-graph.js';
+import { forward, type KnagcnModel } from './backbone.js';
+import { makeGraphBatch } from './batch.js';
+
+export interface EmbedOptions {
+  /** Crystals per forward pass (default 64). */
+  batchSize?: number;
+  /** Also cap atoms per pass (default 20 000) so one huge cell cannot blow memory. */
+  maxAtomsPerBatch?: number;
+}
+
+/** Consecutive batches of at most `batchSize` graphs and `maxAtoms` atoms (a bigger graph goes alone). */
+export function chunkGraphs(graphs: readonly CrystalGraph[], batchSize: number, maxAtoms: number): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let atoms = 0;
+  graphs.forEach((g, i) => {
+    if (current.length > 0 && (current.length >= batchSize || atoms + g.numAtoms > maxAtoms)) {
+      chunks.push(current);
+      current = [];
+      atoms = 0;
+    }
+    current.push(i);
+    atoms += g.numAtoms;
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function runInference(
+  model: KnagcnModel,
+  graphs: readonly CrystalGraph[],
+  options: EmbedOptions,
+  pick: (r: ReturnType<typeof forward>) => tf.Tensor2D,
+): Float32Array[] {
+  const batchSize = options.batchSize ?? 64;
+  const maxAtoms = options.maxAtomsPerBatch ?? 20_000;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadInputError(`batchSize must be a positive integer, got ${batchSize}`);
+  const out: Float32Array[] = new Array(graphs.length);
+  for (const chunk of chunkGraphs(graphs, batchSize, maxAtoms)) {
+    const batch = makeGraphBatch(chunk.map((i) => graphs[i]!), model.hyperparameters.k, model.hyperparameters.gaussian);
+    try {
+      const values = tf.tidy(() => pick(forward(model, batch))).dataSync() as Float32Array;
+      const width = values.length / chunk.length;
+      chunk.forEach((g, r) => {
+        out[g] = values.slice(r * width, (r + 1) * width);
+      });
+    } finally {
+      batch.dispose();
+    }
+  }
+  return out;
+}
+
+/** One embedding (length E) per graph, in input order. */
+export function embedStructures(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array[] {
+  return runInference(model, graphs, options, (r) => r.embedding);
+}
+
+/** P(FAST) per graph from the classification head (CROSS_ENTROPY / JOINT models only). */
+export function classifyStructures(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array {
+  if (!model.trainable.has('head/W')) throw new BadInputError('this model has no classification head (objective CONTRASTIVE)');
+  const rows = runInference(model, graphs, options, (r) => tf.softmax(r.logits!) as tf.Tensor2D);
+  return Float32Array.from(rows, (p) => p[1]!);
+}

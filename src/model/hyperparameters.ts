@@ -1,0 +1,115 @@
+/**
+ * Model and training hyperparameters (one place). Validated once; artifacts store them verbatim.
+ */
+import { BadInputError } from '../errors.js';
+import { CGCNN_GAUSSIAN_BASIS, type GaussianBasis } from '../features/gaussian-basis.js';
+
+export type DistanceMetric = 'EUCLIDEAN' | 'COSINE';
+export type TrainingObjective = 'CONTRASTIVE' | 'CROSS_ENTROPY' | 'JOINT';
+/**
+ * 'knagcn-joint': knagcn.md §3.2 — one linear map over [h_i ‖ t_1 ‖ … ‖ t_K] per atom
+ * (implemented multiply-before-gather, which is exactly the same function).
+ */
+export type BackboneName = 'knagcn-joint';
+/**
+ * How an epoch is cut into steps (every step embeds each of its crystals once and scores all
+ * in-batch training pairs):
+ * - 'shuffled-batches': each training crystal appears once per epoch, in seeded random batches of
+ *   `batchSize` crystals. Cheapest (one forward/backward per crystal per epoch); every pair is
+ *   scored with probability ≈ batchSize/n per epoch and all pairs over the run.
+ * - 'block-pairs': knagcn.md §7.3 — blocks of `batchSize/2` crystals, every block pair (P ≤ Q)
+ *   once per epoch, so every training pair is scored exactly once per epoch (≈ n/b× the work).
+ */
+export type PairSchedule = 'shuffled-batches' | 'block-pairs';
+
+export interface Hyperparameters {
+  backbone: BackboneName;
+  /** Neighbours per atom (paper: 4, 8, 12). */
+  k: number;
+  /** Graph-convolution layers. */
+  layers: number;
+  /** Hidden width F of the atom vectors. */
+  featureLength: number;
+  /** Width of the first dense layer after pooling. */
+  denseLength: number;
+  /** Embedding size E. */
+  embeddingDim: number;
+  /** Contrastive margin m (in distance units). */
+  margin: number;
+  distance: DistanceMetric;
+  objective: TrainingObjective;
+  /** Weight of the cross-entropy term in JOINT. */
+  crossEntropyWeight: number;
+  maxEpochs: number;
+  /** Epochs without validation improvement before stopping. */
+  patience: number;
+  learningRate: number;
+  /** Crystals per step. */
+  batchSize: number;
+  schedule: PairSchedule;
+  /** BatchNorm moving-average momentum (TF.js convention: new = m·old + (1 − m)·batch). */
+  batchNormMomentum: number;
+  /** Distance expansion of the per-slot geometry. */
+  gaussian: GaussianBasis;
+  seed: number;
+}
+
+/** The contrastive paper's settings (k 12, 3 conv, 2 dense, F 96, Euclidean, patience 15, max 50). */
+export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
+  backbone: 'knagcn-joint',
+  k: 12,
+  layers: 3,
+  featureLength: 96,
+  denseLength: 96,
+  embeddingDim: 32,
+  margin: 1,
+  distance: 'EUCLIDEAN',
+  objective: 'CONTRASTIVE',
+  crossEntropyWeight: 1,
+  maxEpochs: 50,
+  patience: 15,
+  learningRate: 1e-3,
+  batchSize: 32,
+  schedule: 'shuffled-batches',
+  batchNormMomentum: 0.9,
+  gaussian: CGCNN_GAUSSIAN_BASIS,
+  seed: 42,
+});
+
+/** Default training configuration: the paper preset (see fit.ts for the validation default). */
+export const trainDefaultHyperparameters: Readonly<Hyperparameters> = paperHyperparameters;
+
+/** Fills defaults and validates; throws BadInputError naming the bad field. */
+export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): Hyperparameters {
+  const h: Hyperparameters = { ...trainDefaultHyperparameters, ...partial, gaussian: { ...trainDefaultHyperparameters.gaussian, ...partial.gaussian } };
+  const positiveInt = (name: keyof Hyperparameters, max: number) => {
+    const v = h[name] as number;
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new BadInputError(`hyperparameter ${name} must be an integer in 1..${max}, got ${v}`, { [name]: v });
+  };
+  positiveInt('k', 64);
+  positiveInt('layers', 12);
+  positiveInt('featureLength', 1024);
+  positiveInt('denseLength', 1024);
+  positiveInt('embeddingDim', 1024);
+  positiveInt('maxEpochs', 100_000);
+  positiveInt('patience', 100_000);
+  positiveInt('batchSize', 100_000);
+  const positive = (name: keyof Hyperparameters) => {
+    const v = h[name] as number;
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new BadInputError(`hyperparameter ${name} must be a positive number, got ${v}`, { [name]: v });
+  };
+  positive('margin');
+  positive('learningRate');
+  if (!(h.crossEntropyWeight >= 0)) throw new BadInputError('hyperparameter crossEntropyWeight must be ≥ 0');
+  if (!(h.batchNormMomentum >= 0 && h.batchNormMomentum < 1)) throw new BadInputError('hyperparameter batchNormMomentum must be in [0, 1)');
+  if (!Number.isInteger(h.seed)) throw new BadInputError(`hyperparameter seed must be an integer, got ${h.seed}`);
+  if (h.backbone !== 'knagcn-joint') throw new BadInputError(`unknown backbone ${h.backbone}`);
+  if (h.distance !== 'EUCLIDEAN' && h.distance !== 'COSINE') throw new BadInputError(`unknown distance ${h.distance}`);
+  if (!['CONTRASTIVE', 'CROSS_ENTROPY', 'JOINT'].includes(h.objective)) throw new BadInputError(`unknown objective ${h.objective}`);
+  if (h.schedule !== 'shuffled-batches' && h.schedule !== 'block-pairs') throw new BadInputError(`unknown schedule ${h.schedule}`);
+  const g = h.gaussian;
+  if (!(g.stepAngstrom > 0 && g.widthAngstrom > 0 && g.dMaxAngstrom > g.dMinAngstrom && g.clampAngstrom > 0)) {
+    throw new BadInputError('invalid Gaussian basis');
+  }
+  return h;
+}

@@ -1,0 +1,16 @@
+/** Public API of the model module (TF.js lives here and in src/training only). */
+export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
+export {
+  paperHyperparameters,
+  trainDefaultHyperparameters,
+  resolveHyperparameters,
+  type Hyperparameters,
+  type DistanceMetric,
+  type TrainingObjective,
+  type BackboneName,
+  type PairSchedule,
+} from './hyperparameters.js';
+export { createModel, forward, BACKBONE_VERSION, type KnagcnModel, type ModelInfo } from './backbone.js';
+export { makeGraphBatch, type GraphBatch } from './batch.js';
+export { embedStructures, classifyStructures, type EmbedOptions } from './embed.js';
+export { saveArtifact, loadModel, ARTIFACT_FORMAT, type ModelArtifact } from './artifact.js';

@@ -1,0 +1,173 @@
+/**
+ * Differentiable building blocks with hand-written gradients (tf.customGrad), arranged so that
+ * every heavy operation, forward and backward, is a *non-transposed* matMul (XNNPACK's fast path on
+ * wasm) or one of our memory-speed JS kernels. Reductions over the atom axis are matMuls with a
+ * ones row instead of axis-0 sums (slow on wasm). On backends without our kernels the same maths
+ * runs through composite tfjs ops.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasIonsieveKernels, SLOT_GATHER_SUM, SLOT_SCATTER_SUM, TRANSPOSE_2D } from './kernels.js';
+
+type GradientFunction = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+type CustomForward = (...args: never[]) => { value: tf.Tensor; gradFunc: GradientFunction };
+
+/** tf.customGrad with per-argument parameter types (its own typing takes `...(Tensor | save)[]`). */
+function customGrad(f: CustomForward): (...args: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor;
+}
+
+/** xᵀ for a 2-D tensor. */
+export function transpose2D(x: tf.Tensor2D): tf.Tensor2D {
+  if (hasIonsieveKernels()) return tf.engine().runKernel(TRANSPOSE_2D, { x }) as tf.Tensor2D;
+  return tf.transpose(x);
+}
+
+/** Σ over rows as [1, C] (a ones-row matMul; fast on wasm where axis-0 Sum is not). */
+export function sumRows(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(tf.ones([1, x.shape[0]]), x);
+}
+
+/**
+ * y = x·W (+ b). Gradients: dx = dy·Wᵀ, dW = xᵀ·dy, db = 1ᵀ·dy, with the transposes materialised
+ * so that all three are plain matMuls. `xT` may be passed when x is a constant whose transpose is
+ * precomputed (batch inputs); then no gradient flows to x.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  if (b) {
+    const f = customGrad((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+      const x2 = xi as tf.Tensor2D, w2 = wi as tf.Tensor2D;
+      save([x2, w2]);
+      return { value: tf.add(tf.matMul(x2, w2), bi), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => linearGrads(dy as tf.Tensor2D, saved, true) };
+    });
+    return f(x, w, b) as tf.Tensor2D;
+  }
+  const f = customGrad((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = xi as tf.Tensor2D, w2 = wi as tf.Tensor2D;
+    save([x2, w2]);
+    return { value: tf.matMul(x2, w2), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => linearGrads(dy as tf.Tensor2D, saved, false) };
+  });
+  return f(x, w) as tf.Tensor2D;
+}
+
+function linearGrads(dy: tf.Tensor2D, saved: tf.Tensor[], withBias: boolean): tf.Tensor[] {
+  const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
+  const dx = tf.matMul(dy, transpose2D(w));
+  const dw = tf.matMul(transpose2D(x), dy);
+  if (!withBias) return [dx, dw];
+  return [dx, dw, sumRows(dy).reshape([dy.shape[1]])];
+}
+
+/** y = xConst·W (+ b) for a constant input with precomputed xT [in, N]: only dW (and db). */
+export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  if (b) {
+    const f = customGrad((wi: tf.Tensor, bi: tf.Tensor) => ({
+      value: tf.add(tf.matMul(x, wi as tf.Tensor2D), bi),
+      gradFunc: (dy: tf.Tensor) => [tf.matMul(xT, dy as tf.Tensor2D), sumRows(dy as tf.Tensor2D).reshape([dy.shape[1]!])],
+    }));
+    return f(w, b) as tf.Tensor2D;
+  }
+  const f = customGrad((wi: tf.Tensor) => ({
+    value: tf.matMul(x, wi as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor) => [tf.matMul(xT, dy as tf.Tensor2D)],
+  }));
+  return f(w) as tf.Tensor2D;
+}
+
+/**
+ * out[i] = Σ_s p[index[i·S + s]] for p [R, C] and index [N·S] → [N, C]. The gradient scatters
+ * dy back: dp[index[i·S + s]] += dy[i]. Used as "multiply before gather": p holds every atom's
+ * per-slot projections H·W_s laid out as rows atom·S + s, so the joint-neighbourhood map
+ * W·[h_i ‖ h_j1 ‖ … ‖ h_jK] becomes one matMul plus this sparse sum.
+ */
+export function slotGatherSum(p: tf.Tensor2D, index: tf.Tensor1D, slots: number): tf.Tensor2D {
+  const rows = p.shape[0];
+  const n = index.shape[0] / slots;
+  const channels = p.shape[1];
+  const fast = hasIonsieveKernels();
+  const f = customGrad((pi: tf.Tensor) => {
+    const value = fast
+      ? (tf.engine().runKernel(SLOT_GATHER_SUM, { p: pi, index }, { slots }) as tf.Tensor2D)
+      : tf.sum(tf.reshape(tf.gather(pi, index), [n, slots, channels]), 1);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) => [
+        fast
+          ? (tf.engine().runKernel(SLOT_SCATTER_SUM, { dy, index }, { slots, rows }) as tf.Tensor)
+          : tf.unsortedSegmentSum(tf.reshape(tf.tile(tf.expandDims(dy, 1), [1, slots, 1]), [n * slots, channels]), index, rows),
+      ],
+    };
+  });
+  return f(p) as tf.Tensor2D;
+}
+
+export const BATCH_NORM_EPSILON = 1e-5;
+
+export interface BatchNormResult {
+  y: tf.Tensor2D;
+  /** Batch mean and biased variance [C] (for the moving averages; not part of the graph). */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Training-mode batch normalisation over the rows (atoms) of x [N, C]:
+ * y = γ·(x − μ)/√(σ² + ε) + β with the batch's μ, σ². Hand-written gradient (the standard
+ * three-term formula) so that all reductions are ones-row matMuls.
+ */
+export function batchNormTrain(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): BatchNormResult {
+  const n = x.shape[0];
+  const stats: { mean?: tf.Tensor1D; variance?: tf.Tensor1D } = {};
+  const f = customGrad((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = xi as tf.Tensor2D;
+    const mean = tf.div(sumRows(x2), n); // [1, C]
+    const centred = tf.sub(x2, mean);
+    const variance = tf.div(sumRows(tf.square(centred) as tf.Tensor2D), n); // [1, C]
+    const invStd = tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON)); // [1, C]
+    const xHat = tf.mul(centred, invStd) as tf.Tensor2D;
+    stats.mean = tf.keep(mean.reshape([x2.shape[1]])) as tf.Tensor1D;
+    stats.variance = tf.keep(variance.reshape([x2.shape[1]])) as tf.Tensor1D;
+    save([xHat, invStd, gi]);
+    return {
+      value: tf.add(tf.mul(xHat, gi), bi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, inv, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const dy2 = dy as tf.Tensor2D;
+        const dBeta = sumRows(dy2); // [1, C]
+        const dGamma = sumRows(tf.mul(dy2, xh) as tf.Tensor2D); // [1, C]
+        // dx = γ·inv/N · (N·dy − Σdy − x̂·Σ(dy·x̂))
+        const dx = tf.mul(
+          tf.mul(g, tf.div(inv, n)),
+          tf.sub(tf.sub(tf.mul(dy2, n), dBeta), tf.mul(xh, dGamma)),
+        );
+        const c = dy2.shape[1];
+        return [dx, dGamma.reshape([c]), dBeta.reshape([c])];
+      },
+    };
+  });
+  const y = f(x, gamma, beta) as tf.Tensor2D;
+  return { y, mean: stats.mean!, variance: stats.variance! };
+}
+
+/** Inference-mode batch normalisation with moving statistics. */
+export function batchNormInfer(
+  x: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  movingMean: tf.Tensor1D,
+  movingVariance: tf.Tensor1D,
+): tf.Tensor2D {
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(movingVariance, BATCH_NORM_EPSILON)));
+  return tf.add(tf.mul(tf.sub(x, movingMean), scale), beta) as tf.Tensor2D;
+}
+
+/**
+ * Per-crystal mean of atom rows: pool [B, N] (1/N_c on crystal c's atoms) · h [N, F]; the
+ * gradient uses the precomputed poolT [N, B] so it is a plain matMul as well.
+ */
+export function meanPool(h: tf.Tensor2D, pool: tf.Tensor2D, poolT: tf.Tensor2D): tf.Tensor2D {
+  const f = customGrad((hi: tf.Tensor) => ({
+    value: tf.matMul(pool, hi as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor) => [tf.matMul(poolT, dy as tf.Tensor2D)],
+  }));
+  return f(h) as tf.Tensor2D;
+}
