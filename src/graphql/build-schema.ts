@@ -1,0 +1,30 @@
+/**
+ * Builds the executable GraphQL schema from the type-graphql resolver classes.
+ *
+ * Extension point: a new feature (models, training runs, screening) adds its resolver class to
+ * `RESOLVERS` and nothing else; then `npm run schema` re-emits schema/schema.graphql.
+ */
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { LabelResolver } from './label/label.resolver.js';
+import { MaterialResolver } from './material/material.resolver.js';
+
+/** Every resolver class of the API, in one place. */
+export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, LabelResolver];
+
+export interface BuildIonsieveSchemaOptions {
+  /** Resolver classes; defaults to `RESOLVERS`. */
+  resolvers?: NonEmptyArray<Function>;
+  /** Needed once a resolver declares `@Subscription` (type-graphql's `createPubSub()`). */
+  pubSub?: Parameters<typeof buildSchema>[0]['pubSub'];
+}
+
+export function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {}): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: opts.resolvers ?? RESOLVERS,
+    pubSub: opts.pubSub,
+    // Arguments are checked by the resolvers (`toPage`) and by the services (BadInputError), not class-validator.
+    validate: false,
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The one place that turns errors into what a GraphQL client sees.
+ *
+ * - A `DomainError` (thrown by services) keeps its message; its `code` becomes `extensions.code` and its
+ *   `details` (e.g. `format`, `line` of a StructureParseError) are copied into `extensions`.
+ * - Errors Apollo or graphql-js raise about the request itself (parse, validation, variable coercion —
+ *   they carry their own `extensions.code`) pass through unchanged.
+ * - Anything else is a bug or an outage: the client gets a generic message, `INTERNAL_SERVER_ERROR` and
+ *   the request id; the real error (SQL text, stack) goes only to the log, under the same request id.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { DomainError, type DomainErrorCode } from '../errors.js';
+import type { GraphQLContext } from './context.js';
+
+/** `extensions.code` for each domain code (a `Record`, so a new domain code fails to typecheck until mapped). */
+export const GRAPHQL_CODE_BY_DOMAIN_CODE: Readonly<Record<DomainErrorCode, string>> = Object.freeze({
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  MODEL_NOT_READY: 'MODEL_NOT_READY',
+  INVALID_JOB_STATE: 'INVALID_JOB_STATE',
+});
+
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+/** How deep to follow `originalError` links looking for a DomainError (resolver → located error → cause). */
+const MAX_UNWRAP_DEPTH = 4;
+
+function findDomainError(error: unknown): DomainError | undefined {
+  let current: unknown = unwrapResolverError(error);
+  for (let depth = 0; depth < MAX_UNWRAP_DEPTH && current; depth++) {
+    if (current instanceof DomainError) return current;
+    if (current instanceof GraphQLError && current.originalError) current = current.originalError;
+    else return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * True for errors about the request itself that Apollo/graphql-js already labelled (parse, validation,
+ * variable coercion, persisted queries) and for GraphQLErrors a resolver threw on purpose with a code.
+ */
+function isLabelledRequestError(error: unknown): boolean {
+  const unwrapped = unwrapResolverError(error);
+  if (!(unwrapped instanceof GraphQLError)) return false;
+  const code = unwrapped.extensions?.code;
+  return typeof code === 'string' && code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR;
+}
+
+/** True when the client must not see this error's message (it is logged instead). */
+export function isUnexpectedError(error: unknown): boolean {
+  return findDomainError(error) === undefined && !isLabelledRequestError(error);
+}
+
+/** The innermost error, for logging. */
+export function rootCause(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_UNWRAP_DEPTH; depth++) {
+    if (current instanceof GraphQLError && current.originalError) current = current.originalError;
+    else break;
+  }
+  return current;
+}
+
+/** Apollo `formatError`: see the module comment for the rules. */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const domainError = findDomainError(error);
+  if (domainError) {
+    const details = Object.fromEntries(
+      Object.entries(domainError.details ?? {}).filter(([key, value]) => value !== undefined && key !== 'code'),
+    );
+    return {
+      message: domainError.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { ...details, code: GRAPHQL_CODE_BY_DOMAIN_CODE[domainError.code] },
+    };
+  }
+  if (isLabelledRequestError(error)) {
+    // Never pass a stack trace through, whatever Apollo's settings.
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return {
+    message: INTERNAL_ERROR_MESSAGE,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ApolloServerErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+/** Log an unexpected error with everything needed to find it again from the client's `requestId`. */
+export function logUnexpectedError(logger: Logger, error: unknown, requestId: string): void {
+  const path = error instanceof GraphQLError ? error.path : undefined;
+  logger.error({ err: rootCause(error), requestId, path }, 'unexpected error while executing GraphQL operation');
+}
+
+/**
+ * Apollo plugin completing `formatGraphQLError`, which has no access to the request: logs each unexpected
+ * error with the request id, and adds `extensions.requestId` to each masked error in the response.
+ */
+export function errorReportingPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            if (isUnexpectedError(error)) logUnexpectedError(contextValue.logger, error, contextValue.requestId);
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors;
+          if (!errors?.length) return;
+          response.body.singleResult.errors = errors.map((error) =>
+            error.extensions?.code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR
+              ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }
+              : error,
+          );
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Formats the errors of an execution result outside Apollo (graphql-ws subscriptions) with the same
+ * rules as the HTTP path: unexpected errors are logged and masked with the request id.
+ */
+export function formatExecutionErrors(
+  errors: readonly GraphQLError[],
+  context: Pick<GraphQLContext, 'logger' | 'requestId'>,
+): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    if (isUnexpectedError(error)) {
+      logUnexpectedError(context.logger, error, context.requestId);
+      const masked = formatGraphQLError(error.toJSON(), error);
+      return { ...masked, extensions: { ...masked.extensions, requestId: context.requestId } };
+    }
+    return formatGraphQLError(error.toJSON(), error);
+  });
+}

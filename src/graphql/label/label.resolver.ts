@@ -1,0 +1,101 @@
+/** Label queries and mutations, and `Label.material`. Resolvers only map arguments to service calls. */
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  labelMaterial,
+  listLabels,
+  retractLabel,
+  type LabelRecord,
+  type MaterialRecord,
+  type PageResult,
+} from '../../services/materials.js';
+import { NotFoundError } from '../../errors.js';
+import type { GraphQLContext } from '../context.js';
+import { MaterialType } from '../material/material.type.js';
+import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
+import { LabelMaterialInput } from './label.input.js';
+import { LabelType } from './label.type.js';
+
+/**
+ * Drops retraction rows (class null) from a page: they are not Labels. Guard only: the service's page
+ * should not contain them, since dropping them here leaves the page short and totalCount too high.
+ */
+function withoutRetractionEdges(result: PageResult<LabelRecord>): PageResult<LabelRecord> {
+  const keep = result.items.map((label) => label.class !== null);
+  if (keep.every(Boolean)) return result;
+  const items = result.items.filter((_, i) => keep[i]);
+  const cursors = result.cursors.filter((_, i) => keep[i]);
+  // endCursor stays the service's, so the next page starts after a dropped row too.
+  return { ...result, items, cursors, startCursor: cursors[0] ?? null };
+}
+
+@ObjectType('LabelConnection')
+export class LabelConnection extends connectionType('Label', LabelType) {}
+
+@Resolver(() => LabelType)
+export class LabelResolver {
+  @Query(() => LabelConnection, { description: 'Label history of a material, newest first, retracted labels included.' })
+  async labels(
+    @Arg('materialId', () => ID) materialId: string,
+    @Args(() => PageArgs) pageArgs: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Connection<LabelRecord>> {
+    const result = await listLabels(ctx.db, materialId, toPage(pageArgs));
+    ctx.loaders.primeLabels(result.items);
+    return toConnection(withoutRetractionEdges(result));
+  }
+
+  @Query(() => LabelType, { nullable: true, description: 'The label with this id, or null when there is none.' })
+  async label(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<LabelRecord | null> {
+    const label = await ctx.loaders.labelById.load(id);
+    // A retraction row is not a Label (see Label's description).
+    return label && label.class !== null ? label : null;
+  }
+
+  @Mutation(() => LabelType, {
+    description: 'Adds a label to a material; it becomes the current label. Earlier labels stay in the history.',
+  })
+  async labelMaterial(
+    @Arg('input', () => LabelMaterialInput) input: LabelMaterialInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LabelRecord> {
+    const label = await labelMaterial(
+      ctx.db,
+      {
+        materialId: input.materialId,
+        class: input.class,
+        conductivitySPerCm: input.conductivity ?? null,
+        temperatureK: input.temperature ?? null,
+        source: input.source ?? null,
+        reason: input.reason ?? null,
+      },
+      ctx.actor,
+    );
+    ctx.loaders.forgetMaterial(label.materialId);
+    ctx.loaders.primeLabels([label]);
+    return label;
+  }
+
+  @Mutation(() => LabelType, {
+    description:
+      'Retracts a label (it stays in the history with `retracted: true`); the material\'s current label ' +
+      'falls back to its newest label not retracted. Retracting a label twice is a CONFLICT.',
+  })
+  async retractLabel(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LabelRecord> {
+    const label = await retractLabel(ctx.db, id, ctx.actor, reason ?? undefined);
+    ctx.loaders.forgetMaterial(label.materialId);
+    ctx.loaders.primeLabels([label]);
+    return label;
+  }
+
+  @FieldResolver(() => MaterialType, { description: 'The labelled material.' })
+  async material(@Root() label: LabelRecord, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    const material = await ctx.loaders.materialById.load(label.materialId);
+    // The foreign key makes this impossible short of a concurrent delete.
+    if (!material) throw new NotFoundError('material', label.materialId);
+    return material;
+  }
+}

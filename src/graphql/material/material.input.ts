@@ -1,0 +1,79 @@
+/** Inputs of the material queries and mutations. */
+import { Field, InputType, Int, registerEnumType } from 'type-graphql';
+import type { AddMaterialInput as ServiceAddMaterialInput, MaterialFilter } from '../../services/materials.js';
+import { StructureInput, toServiceStructure } from '../structure/structure.input.js';
+
+export enum LabelFilterValue {
+  FAST = 'FAST',
+  POOR = 'POOR',
+  UNLABELLED = 'UNLABELLED',
+}
+
+registerEnumType(LabelFilterValue, {
+  name: 'LabelFilter',
+  description: 'Filter on the current label of a material.',
+  valuesConfig: {
+    FAST: { description: 'Current label is FAST.' },
+    POOR: { description: 'Current label is POOR.' },
+    UNLABELLED: { description: 'No current label (never labelled, or every label retracted).' },
+  },
+});
+
+@InputType('MaterialFilter', { description: 'All given conditions must hold (AND). Names follow OPTIMADE filters.' })
+export class MaterialFilterInput {
+  @Field(() => [String], { nullable: true, description: 'Contains every one of these elements (OPTIMADE `elements HAS ALL`).' })
+  elementsHasAll?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Contains no element outside this set (OPTIMADE `elements HAS ONLY`).' })
+  elementsHasOnly?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'At least this many distinct elements.' })
+  nelementsMin?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'At most this many distinct elements.' })
+  nelementsMax?: number | null;
+
+  @Field(() => LabelFilterValue, { nullable: true })
+  label?: LabelFilterValue | null;
+
+  @Field(() => String, { nullable: true, description: 'Same reduced formula as this one, e.g. "Li3PS4" (any multiple matches).' })
+  formula?: string | null;
+}
+
+@InputType('AddMaterialInput', { description: 'Exactly one of `structure` or `composition`.' })
+export class AddMaterialInput {
+  @Field(() => StructureInput, { nullable: true })
+  structure?: StructureInput | null;
+
+  @Field(() => String, { nullable: true, description: 'A chemical formula, e.g. "Li7La3Zr2O12", for a material without a known structure.' })
+  composition?: string | null;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Dataset or origin, e.g. a DOI.' })
+  source?: string | null;
+}
+
+/** GraphQL null means "not given" for every filter field. */
+export function toServiceFilter(filter: MaterialFilterInput | null | undefined): MaterialFilter {
+  if (!filter) return {};
+  const serviceFilter: MaterialFilter = {};
+  if (filter.elementsHasAll != null) serviceFilter.elementsHasAll = filter.elementsHasAll;
+  if (filter.elementsHasOnly != null) serviceFilter.elementsHasOnly = filter.elementsHasOnly;
+  if (filter.nelementsMin != null) serviceFilter.nelementsMin = filter.nelementsMin;
+  if (filter.nelementsMax != null) serviceFilter.nelementsMax = filter.nelementsMax;
+  if (filter.label != null) serviceFilter.label = filter.label;
+  if (filter.formula != null) serviceFilter.formula = filter.formula;
+  return serviceFilter;
+}
+
+/** The exactly-one-of rule is checked by the service, which names the failing input index. */
+export function toServiceAddMaterialInput(input: AddMaterialInput): ServiceAddMaterialInput {
+  return {
+    structure: input.structure ? toServiceStructure(input.structure) : undefined,
+    composition: input.composition ?? undefined,
+    name: input.name ?? null,
+    source: input.source ?? null,
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Material queries and mutations, and the Material fields computed from the structure or loaded
+ * through the per-request DataLoaders. Resolvers only map arguments to service calls.
+ */
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
+import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
+import type { GraphQLContext } from '../context.js';
+import { LabelType } from '../label/label.type.js';
+import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
+import { JSONScalar } from '../scalars.js';
+import { LatticeType, SiteType } from '../structure/structure.type.js';
+import { AddMaterialInput, MaterialFilterInput, toServiceAddMaterialInput, toServiceFilter } from './material.input.js';
+import { MaterialType } from './material.type.js';
+
+@ObjectType('MaterialConnection')
+export class MaterialConnection extends connectionType('Material', MaterialType) {}
+
+/** Retraction rows are bookkeeping: the API shows only labels (a retracted one has `retracted: true`). */
+export function withoutRetractionRows(labels: readonly LabelRecord[]): LabelRecord[] {
+  return labels.filter((label) => label.class !== null);
+}
+
+@Resolver(() => MaterialType)
+export class MaterialResolver {
+  @Query(() => MaterialConnection, {
+    description: 'Materials matching `filter`, in the order they were added, one page at a time.',
+  })
+  async materials(
+    @Arg('filter', () => MaterialFilterInput, { nullable: true }) filter: MaterialFilterInput | null,
+    @Args(() => PageArgs) pageArgs: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Connection<MaterialRecord>> {
+    const result = await listMaterials(ctx.db, toServiceFilter(filter), toPage(pageArgs));
+    ctx.loaders.primeMaterials(result.items);
+    return toConnection(result);
+  }
+
+  @Query(() => MaterialType, { nullable: true, description: 'The material with this id, or null when there is none.' })
+  material(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord | null> {
+    return ctx.loaders.materialById.load(id);
+  }
+
+  @Mutation(() => [MaterialType], {
+    description:
+      'Adds materials in one transaction: all are stored or, on any bad input, none. A structure already ' +
+      'stored (same canonical hash) is returned as it is, not duplicated. Results are in input order.',
+  })
+  async addMaterials(
+    @Arg('inputs', () => [AddMaterialInput]) inputs: AddMaterialInput[],
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<MaterialRecord[]> {
+    const { maxSites, maxTextBytes, maxBatchSize } = ctx.config;
+    const materials = await addMaterials(ctx.db, inputs.map(toServiceAddMaterialInput), {
+      maxSites,
+      maxTextBytes,
+      maxBatchSize,
+      actor: ctx.actor,
+    });
+    ctx.loaders.primeMaterials(materials);
+    return materials;
+  }
+
+  @FieldResolver(() => LatticeType, { nullable: true, description: 'The unit cell; null without a structure.' })
+  lattice(@Root() material: MaterialRecord): LatticeType | null {
+    if (!material.structure) return null;
+    const vectors = material.structure.lattice;
+    return { vectors: vectors.map((row) => [...row]), ...latticeParameters(vectors) };
+  }
+
+  @FieldResolver(() => [SiteType], { nullable: true, description: 'Sites of the cell; null without a structure.' })
+  sites(@Root() material: MaterialRecord): SiteType[] | null {
+    if (!material.structure) return null;
+    const { lattice, sites } = material.structure;
+    return sites.map((site) => ({
+      species: site.species.map(({ element, occupancy }) => ({ element, occupancy })),
+      frac: [...site.frac],
+      cart: fracToCart(site.frac, lattice),
+      label: site.label ?? null,
+    }));
+  }
+
+  @FieldResolver(() => LabelType, {
+    nullable: true,
+    description: 'The current label: the newest label not retracted; null when there is none.',
+  })
+  label(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<LabelRecord | null> {
+    return ctx.loaders.currentLabelByMaterialId.load(material.id);
+  }
+
+  @FieldResolver(() => [LabelType], { description: 'Every label of this material, newest first, retracted ones included.' })
+  async labels(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<LabelRecord[]> {
+    return withoutRetractionRows(await ctx.loaders.labelHistoryByMaterialId.load(material.id));
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The structure as a P1 CIF; null without a structure.' })
+  cif(@Root() material: MaterialRecord): string | null {
+    return material.structure ? structureToCif(material.structure, material.name ?? material.reducedFormula) : null;
+  }
+
+  @FieldResolver(() => JSONScalar, {
+    nullable: true,
+    description:
+      'The structure as an OPTIMADE structure entry `{id, type: "structures", attributes}` (lengths in Å); ' +
+      'addMaterials accepts it back with format JSON. Null without a structure.',
+  })
+  json(@Root() material: MaterialRecord): unknown {
+    if (!material.structure) return null;
+    return { id: material.id, type: 'structures', attributes: structureToJson(material.structure) };
+  }
+}

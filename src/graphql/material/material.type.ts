@@ -1,0 +1,80 @@
+/**
+ * A material: either a crystal structure or only a composition. The root value is a service
+ * `MaterialRecord`; `@Field({ name })` maps unit-suffixed record properties to public field names.
+ * Fields computed from the structure (lattice, sites, cif, json) and the label fields are resolved in
+ * `material.resolver.ts`.
+ */
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeScalar } from '../scalars.js';
+
+export enum MaterialKindValue {
+  STRUCTURE = 'STRUCTURE',
+  COMPOSITION = 'COMPOSITION',
+}
+
+registerEnumType(MaterialKindValue, {
+  name: 'MaterialKind',
+  valuesConfig: {
+    STRUCTURE: { description: 'A full crystal structure (lattice and sites).' },
+    COMPOSITION: { description: 'Only a chemical formula; structure fields are null.' },
+  },
+});
+
+@ObjectType('Material', {
+  description: 'A material: a crystal structure, or a composition alone (then every structure field is null).',
+})
+export class MaterialType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  name!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Dataset or origin, e.g. "obelix".' })
+  source!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Identifier in the source dataset, e.g. an OBELiX id.' })
+  sourceId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Structural family, e.g. "garnet", when known.' })
+  family!: string | null;
+
+  @Field(() => MaterialKindValue)
+  kind!: MaterialKindValue;
+
+  @Field(() => String, { description: 'Formula of the cell (occupancy-weighted), e.g. "Li7La3Zr2O12".' })
+  formula!: string;
+
+  @Field(() => String, { description: 'Formula divided by the greatest common factor.' })
+  reducedFormula!: string;
+
+  @Field(() => [String], { description: 'Element symbols, sorted.' })
+  elements!: string[];
+
+  @Field(() => Int)
+  nelements!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Sites in the cell (a disordered site counts once); null without a structure.' })
+  nsites!: number | null;
+
+  @Field(() => Float, { description: 'Occupancy-weighted number of atoms in the cell (or in the formula).' })
+  natoms!: number;
+
+  @Field(() => Boolean, { nullable: true, description: 'False when any site is partially occupied; null without a structure.' })
+  isOrdered!: boolean | null;
+
+  @Field(() => Float, { name: 'volume', nullable: true, description: 'Cell volume, in Å³.' })
+  volumeA3!: number | null;
+
+  @Field(() => Float, { name: 'density', nullable: true, description: 'Density, in g/cm³.' })
+  densityGPerCm3!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Canonical structure hash: equal for the same structure given in another format or site order.',
+  })
+  structureHash!: string | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}

@@ -1,0 +1,224 @@
+/**
+ * The HTTP server: Express 5 with the GraphQL endpoint (Apollo Server 5) at `/graphql`, a graphql-ws
+ * WebSocket server on the same path for subscriptions, `/healthz` (process up) and `/readyz` (database
+ * answers), JSON request logs carrying a request id, and a graceful `close()`.
+ *
+ * `createApolloServer` + `createContext` run operations without HTTP (tests: `server.executeOperation`).
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config.js';
+import { buildIonsieveSchema } from './graphql/build-schema.js';
+import { createContext, type GraphQLContext } from './graphql/context.js';
+import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError } from './graphql/format-error.js';
+import type { Db } from './store/database.js';
+
+export { createContext, type GraphQLContext } from './graphql/context.js';
+
+export const GRAPHQL_PATH = '/graphql';
+/**
+ * Largest JSON request body. addMaterials sends structure text inline: a batch of a few hundred CIFs
+ * (typically 5–50 kB each) fits; a single text is further capped by `config.maxTextBytes`.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Request header naming the actor stored as `createdBy` (no authentication yet, so it is trusted as given). */
+export const ACTOR_HEADER = 'x-ionsieve-actor';
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** An incoming request id is reused only when it looks like one (it ends up in logs and responses). */
+const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ACCEPTABLE_ACTOR = /^[\p{L}\p{N} ._@:-]{1,128}$/u;
+
+export interface CreateApolloServerOptions {
+  logger: Logger;
+  /** Defaults to `buildIonsieveSchema()`. */
+  schema?: GraphQLSchema;
+  plugins?: ApolloServerPlugin<GraphQLContext>[];
+}
+
+/** An Apollo server with the project's error formatting; not started (tests may call `executeOperation` directly). */
+export async function createApolloServer(opts: CreateApolloServerOptions): Promise<ApolloServer<GraphQLContext>> {
+  const schema = opts.schema ?? (await buildIonsieveSchema());
+  return new ApolloServer<GraphQLContext>({
+    schema,
+    formatError: formatGraphQLError,
+    includeStacktraceInErrorResponses: false,
+    // Apollo logs through pino too, so startup and plugin messages land in the same JSON stream.
+    logger: opts.logger,
+    plugins: [
+      errorReportingPlugin(),
+      // The local landing page links to Apollo Sandbox (loaded by the browser from Apollo's CDN).
+      ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }),
+      ...(opts.plugins ?? []),
+    ],
+  });
+}
+
+export interface StartServerOptions {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  schema?: GraphQLSchema;
+  bodyLimitBytes?: number;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:4000`; GraphQL is at `${url}/graphql`. */
+  url: string;
+  graphqlUrl: string;
+  port: number;
+  httpServer: Server;
+  /** Stops accepting connections, lets in-flight requests finish, closes WebSockets. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Starts listening on `config.host:config.port` (port 0 picks a free port). The caller owns `db`. */
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const { db, config, logger } = opts;
+  const schema = opts.schema ?? (await buildIonsieveSchema());
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const wsHandle = useServer<Record<string, unknown>, { requestId?: string }>(
+    {
+      schema,
+      context: (ctx) => {
+        // One request id per WebSocket connection: every event of a subscription logs under it.
+        ctx.extra.requestId ??= randomUUID();
+        return createContext({ db, config, logger, requestId: ctx.extra.requestId });
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors?.length) return;
+        return { ...result, errors: formatExecutionErrors(result.errors, args.contextValue as GraphQLContext) };
+      },
+    },
+    wsServer,
+  );
+
+  const apollo = await createApolloServer({
+    logger,
+    schema,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsHandle.dispose();
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.use(requestLogging(logger));
+  app.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await sql`select 1`.execute(db);
+      res.status(200).json({ status: 'ready' });
+    } catch (error) {
+      logger.warn({ err: error, requestId: res.locals.requestId }, 'readiness check failed: database unreachable');
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) =>
+        createContext({ db, config, logger, requestId: res.locals.requestId as string, actor: actorOf(req.get(ACTOR_HEADER)) }),
+    }),
+  );
+  app.use(jsonErrorHandler(logger));
+
+  await new Promise<void>((resolveListen, rejectListen) => {
+    httpServer.once('error', rejectListen);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', rejectListen);
+      resolveListen();
+    });
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url: `${url}${GRAPHQL_PATH}` }, 'GraphQL server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}${GRAPHQL_PATH}`,
+    port: address.port,
+    httpServer,
+    close() {
+      // apollo.stop() runs the drain hooks: closes the HTTP server (waiting for in-flight requests)
+      // and disposes the WebSocket server.
+      closing ??= apollo.stop().then(() => logger.info('GraphQL server closed'));
+      return closing;
+    },
+  };
+}
+
+function actorOf(header: string | undefined): string | undefined {
+  return header && ACCEPTABLE_ACTOR.test(header) ? header : undefined;
+}
+
+/** Assigns a request id (reusing a sane incoming `x-request-id`) and logs one line per finished request. */
+function requestLogging(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get(REQUEST_ID_HEADER);
+    const requestId = incoming && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const startedAt = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+      const entry = { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs };
+      // Probes hit these every few seconds; keep them out of the info stream.
+      if (req.path === '/healthz' || req.path === '/readyz') logger.debug(entry, 'request');
+      else logger.info(entry, 'request');
+    });
+    next();
+  };
+}
+
+/**
+ * Errors raised before Apollo sees the request (body too large, malformed JSON) or by a bug in a
+ * handler, answered in GraphQL's error shape; never Express's HTML page with a stack trace.
+ */
+function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const requestId = res.locals.requestId as string | undefined;
+    const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) {
+      logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
+      res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+      return;
+    }
+    const message =
+      error.type === 'entity.too.large'
+        ? `request body larger than the limit of ${error.limit} bytes`
+        : error.type === 'entity.parse.failed'
+          ? 'request body is not valid JSON'
+          : String(error.message ?? 'bad request');
+    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST', requestId } }] });
+  };
+}
