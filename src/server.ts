@@ -16,7 +16,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
@@ -132,7 +131,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await sql`select 1`.execute(db);
+      await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
       res.status(200).json({ status: 'ready' });
     } catch (error) {
       logger.warn({ err: error, requestId: res.locals.requestId }, 'readiness check failed: database unreachable');

@@ -92,10 +92,13 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   };
 }
 
-/** Log an unexpected error with everything needed to find it again from the client's `requestId`. */
-export function logUnexpectedError(logger: Logger, error: unknown, requestId: string): void {
+/**
+ * Logs an unexpected error with its cause (SQL text, stack). `logger` is the request's child logger,
+ * which carries the `requestId` the client sees in the masked error.
+ */
+export function logUnexpectedError(logger: Logger, error: unknown): void {
   const path = error instanceof GraphQLError ? error.path : undefined;
-  logger.error({ err: rootCause(error), requestId, path }, 'unexpected error while executing GraphQL operation');
+  logger.error({ err: rootCause(error), path }, 'unexpected error while executing GraphQL operation');
 }
 
 /**
@@ -108,7 +111,7 @@ export function errorReportingPlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
-            if (isUnexpectedError(error)) logUnexpectedError(contextValue.logger, error, contextValue.requestId);
+            if (isUnexpectedError(error)) logUnexpectedError(contextValue.logger, error);
           }
         },
         async willSendResponse({ response, contextValue }) {
@@ -136,7 +139,7 @@ export function formatExecutionErrors(
 ): GraphQLFormattedError[] {
   return errors.map((error) => {
     if (isUnexpectedError(error)) {
-      logUnexpectedError(context.logger, error, context.requestId);
+      logUnexpectedError(context.logger, error);
       const masked = formatGraphQLError(error.toJSON(), error);
       return { ...masked, extensions: { ...masked.extensions, requestId: context.requestId } };
     }

@@ -57,6 +57,12 @@ describeDatabases('HTTP server', (database) => {
     const page = (await read.json()) as any;
     assert.deepEqual(page.data.materials, { totalCount: 1, nodes: [{ id: added.data.addMaterials[0].id }] });
 
+    const label = await post(
+      { query: `mutation { labelMaterial(input: {materialId: "${added.data.addMaterials[0].id}", class: FAST}) { createdBy } }` },
+      { 'x-ionsieve-actor': 'bob' },
+    );
+    assert.deepEqual(((await label.json()) as any).data, { labelMaterial: { createdBy: 'bob' } });
+
     const requestLog = lines.find((line) => line.requestId === 'http-test-1' && line.msg === 'request');
     assert.ok(requestLog, 'one log line per request');
     assert.equal(requestLog.status, 200);
@@ -114,15 +120,24 @@ describeDatabases('HTTP server', (database) => {
   });
 });
 
-test('close() stops the server: the port no longer answers', async () => {
-  // Uses no database: /healthz does not touch it.
+test('/readyz answers 503 while the database is down; close() stops the server', async () => {
   const { logger } = captureLogger('silent');
+  const unreachableDb = {
+    selectNoFrom: () => ({
+      execute: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      },
+    }),
+  };
   const running = await startServer({
-    db: undefined as never,
+    db: unreachableDb as never,
     config: { ...testConfig, host: '127.0.0.1', port: 0 },
     logger,
   });
   assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
+  const ready = await fetch(`${running.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'unavailable' });
   await running.close();
   await running.close();
   await assert.rejects(fetch(`${running.url}/healthz`));
