@@ -73,12 +73,16 @@ export async function loadObelixDataset(dataDir: string, options: LoadOptions = 
   return entries;
 }
 
-/** Rows for groupedKFold: the reported composition and, if different, the CIF's composition. */
+/**
+ * Rows for groupedKFold: keys are the reported composition and, if different, the CIF's
+ * composition; folds are balanced on rows with and without a structure.
+ */
 export function groupedRowsOf(entries: readonly LabelledEntry[]): GroupedRow[] {
   return entries.map((e) => ({
     formulaKeys: e.cifFormula === null ? [compositionKey(e.amounts)] : [compositionKey(e.amounts), compositionKey(parseComposition(e.cifFormula).amounts)],
     family: e.family,
     label: e.label,
+    balanceKey: e.structure !== null ? 'structure' : 'composition',
   }));
 }
 

@@ -62,6 +62,11 @@ export interface GroupedRow {
   /** Structural family; rows with none are grouped by formula only. */
   family?: string | null;
   label: BinaryLabel;
+  /**
+   * Optional second balancing key: folds are balanced per (label, key) cell, e.g. "has a
+   * structure" so that each fold also gets a fair share of the rows a GNN can use.
+   */
+  balanceKey?: string;
 }
 
 export interface GroupedKFoldOptions {
@@ -89,8 +94,8 @@ export interface GroupedKFoldResult {
 /**
  * Grouped k-fold. Groups = connected components of "shares a composition key" plus "shares a
  * family" (families above maxFamilyRows excepted). Groups go, largest first (ties in seeded
- * random order), to the fold whose class counts stay closest to an even share, so folds are
- * balanced in size and in FAST/POOR ratio.
+ * random order), to the fold whose counts per (label, balanceKey) cell stay closest to an even
+ * share, so folds are balanced in size, in FAST/POOR ratio and in balanceKey.
  */
 export function groupedKFold(rows: readonly GroupedRow[], k: number, seed: number, options: GroupedKFoldOptions = {}): GroupedKFoldResult {
   const n = rows.length;
@@ -123,42 +128,52 @@ export function groupedKFold(rows: readonly GroupedRow[], k: number, seed: numbe
     if (!rootIds.has(root)) rootIds.set(root, rootIds.size);
     return rootIds.get(root)!;
   });
-  const groups: { rows: number[]; positives: number }[] = [...Array(rootIds.size)].map(() => ({ rows: [], positives: 0 }));
-  groupOfRow.forEach((g, i) => {
-    groups[g]!.rows.push(i);
-    if (rows[i]!.label === 1) groups[g]!.positives++;
+  const groups: { rows: number[] }[] = [...Array(rootIds.size)].map(() => ({ rows: [] }));
+  groupOfRow.forEach((g, i) => groups[g]!.rows.push(i));
+
+  // Balance cells: label × balanceKey (e.g. FAST-with-structure, POOR-composition-only, …).
+  const cellOfRow = rows.map((r) => `${r.label}|${r.balanceKey ?? ''}`);
+  const cellNames = [...new Set(cellOfRow)].sort();
+  const cellIndex = new Map(cellNames.map((name, i) => [name, i]));
+  const cellTotals = new Array<number>(cellNames.length).fill(0);
+  for (const cell of cellOfRow) cellTotals[cellIndex.get(cell)!]!++;
+  const groupCells = groups.map((g) => {
+    const counts = new Array<number>(cellNames.length).fill(0);
+    for (const row of g.rows) counts[cellIndex.get(cellOfRow[row]!)!]!++;
+    return counts;
   });
 
   const random = createRandom(seed);
-  const totalPositives = rows.filter((r) => r.label === 1).length;
-  const totalNegatives = n - totalPositives;
-  const foldPositives = new Array<number>(k).fill(0);
-  const foldNegatives = new Array<number>(k).fill(0);
+  const foldCells = [...Array(k)].map(() => new Array<number>(cellNames.length).fill(0));
   const foldOfRow = new Array<number>(n).fill(-1);
-  // Stable sort after a seeded shuffle: equal-sized groups are ordered by the seed.
-  const order = shuffled([...groups.keys()], random).sort((a, b) => groups[b]!.rows.length - groups[a]!.rows.length);
+  // Large groups (over a quarter of a fold) go first, largest first, so that they cannot
+  // unbalance the end; the rest follow in seeded random order. Sorting every group by size would
+  // make the partition nearly the same for every seed, and the spread over seeds would then
+  // miss the variance due to the split.
+  const largeGroup = Math.max(2, Math.ceil(n / k / 4));
+  const sizeKey = (g: number) => (groups[g]!.rows.length >= largeGroup ? groups[g]!.rows.length : 0);
+  const order = shuffled([...groups.keys()], random).sort((a, b) => sizeKey(b) - sizeKey(a));
   const foldOrder = shuffled([...Array(k).keys()], random); // seeded tie-break between folds
   for (const g of order) {
-    const group = groups[g]!;
-    const negatives = group.rows.length - group.positives;
+    const counts = groupCells[g]!;
     let bestFold = -1;
     let bestCost = Number.POSITIVE_INFINITY;
     for (const f of foldOrder) {
-      // Squared share of each class this fold would hold: minimising it fills the emptiest fold
-      // first while steering FAST and POOR evenly.
-      const cost =
-        ((foldPositives[f]! + group.positives) / Math.max(1, totalPositives)) ** 2 +
-        ((foldNegatives[f]! + negatives) / Math.max(1, totalNegatives)) ** 2 -
-        (foldPositives[f]! / Math.max(1, totalPositives)) ** 2 -
-        (foldNegatives[f]! / Math.max(1, totalNegatives)) ** 2;
+      // Increase of Σ_cells (share of the cell held by this fold)²: minimising it fills the
+      // emptiest fold first while spreading every cell (class × balance key) evenly.
+      let cost = 0;
+      for (let c = 0; c < cellNames.length; c++) {
+        const before = foldCells[f]![c]! / cellTotals[c]!;
+        const after = (foldCells[f]![c]! + counts[c]!) / cellTotals[c]!;
+        cost += after * after - before * before;
+      }
       if (cost < bestCost - 1e-15) {
         bestCost = cost;
         bestFold = f;
       }
     }
-    foldPositives[bestFold]! += group.positives;
-    foldNegatives[bestFold]! += negatives;
-    for (const row of group.rows) foldOfRow[row] = bestFold;
+    for (let c = 0; c < cellNames.length; c++) foldCells[bestFold]![c]! += counts[c]!;
+    for (const row of groups[g]!.rows) foldOfRow[row] = bestFold;
   }
 
   const folds: Fold[] = [...Array(k).keys()].map((f) => ({

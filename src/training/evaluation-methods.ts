@@ -1,0 +1,224 @@
+/**
+ * The methods the evaluation compares (see evaluate.ts for the protocol):
+ * - composition-only baselines (random forest, kNN) on Magpie-like descriptors: every row,
+ *   including the 224 OBELiX rows without a structure;
+ * - the k-NAGCN metric-learning model (contrastive objective) scored by the distance ratio, for
+ *   each distance × k of the paper's Table 1, and the same backbone trained with cross-entropy.
+ */
+import { compositionFeatures, ELEMENT_TABLE_PROPERTIES, type ElementPropertySource } from '../baselines/composition-features.js';
+import { trainKnn } from '../baselines/knn.js';
+import { trainRandomForest } from '../baselines/random-forest.js';
+import { BadInputError } from '../errors.js';
+import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
+import { classifyStructures, embedStructures, paperHyperparameters, type Hyperparameters, type TrainingObjective } from '../model/index.js';
+import { pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
+import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
+import type { ValidationSpec } from './batching.js';
+import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
+import { fit } from './fit.js';
+import type { LabelledEntry } from './obelix-dataset.js';
+
+export interface RandomForestMethodOptions {
+  nTrees?: number;
+  properties?: ElementPropertySource;
+}
+
+/** P(FAST) of a composition random forest; calibration on out-of-bag probabilities. */
+export function compositionRandomForestMethod(options: RandomForestMethodOptions = {}): EvaluationMethod {
+  const nTrees = options.nTrees ?? 300;
+  const featurise = compositionFeaturiser(options.properties);
+  return {
+    name: 'composition-rf',
+    requiresStructure: false,
+    async run({ train, test, seed }) {
+      const forest = trainRandomForest(train.map(featurise), train.map((e) => e.label), { nTrees, seed });
+      return [
+        {
+          variant: `Composition RF (${nTrees} trees)`,
+          attributes: { objective: 'random-forest' },
+          testScores: test.map((e) => forest.predictProbability(featurise(e))),
+          calibrationScores: Array.from(forest.oobProbabilities),
+          defaultThreshold: 0.5,
+        },
+      ];
+    },
+  };
+}
+
+export interface KnnMethodOptions {
+  k?: number;
+  properties?: ElementPropertySource;
+}
+
+/** FAST fraction among the k nearest compositions; calibration on leave-self-out fractions. */
+export function compositionKnnMethod(options: KnnMethodOptions = {}): EvaluationMethod {
+  const k = options.k ?? 5;
+  const featurise = compositionFeaturiser(options.properties);
+  return {
+    name: 'composition-knn',
+    requiresStructure: false,
+    async run({ train, test }) {
+      const knn = trainKnn(train.map(featurise), train.map((e) => e.label), { k });
+      return [
+        {
+          variant: `Composition kNN (k=${k})`,
+          attributes: { objective: 'knn' },
+          testScores: test.map((e) => knn.predictProbability(featurise(e))),
+          calibrationScores: Array.from(knn.leaveSelfOutProbabilities),
+          defaultThreshold: 0.5,
+        },
+      ];
+    },
+  };
+}
+
+/** Descriptors are pure functions of the composition: cache them per entry across folds. */
+function compositionFeaturiser(properties: ElementPropertySource = ELEMENT_TABLE_PROPERTIES): (entry: LabelledEntry) => Float64Array {
+  const cache = new WeakMap<LabelledEntry, Float64Array>();
+  return (entry) => {
+    let features = cache.get(entry);
+    if (!features) {
+      features = compositionFeatures(entry.amounts, properties);
+      cache.set(entry, features);
+    }
+    return features;
+  };
+}
+
+export interface GnnMethodOptions {
+  /** The metric-learning model (contrastive objective), one fit per neighbour count. */
+  contrastive: boolean;
+  /** The same backbone trained with cross-entropy (k = the largest neighbour count). */
+  crossEntropy: boolean;
+  /** Neighbour counts k (paper: 4, 8, 12). */
+  neighbours: readonly number[];
+  /** Distances of the ratio score (paper: Euclidean and cosine). */
+  distances: readonly DistanceMetric[];
+  /** Hyperparameter preset; only "paper" exists. */
+  preset?: string;
+  /** Caps the preset's maxEpochs (cheap runs). */
+  maxEpochs?: number;
+  /** Further hyperparameter overrides (tests: tiny widths). */
+  overrides?: Partial<Hyperparameters>;
+  /**
+   * Early stopping inside the training folds. Default: 10 % of the training crystals held out
+   * (fit's leakage-free default); the test fold is never seen by training.
+   */
+  validation?: ValidationSpec;
+}
+
+/**
+ * k-NAGCN methods. Per fold and neighbour count: build the crystal graphs (cached per entry),
+ * fit on the training rows' structures, embed training and test crystals (inference mode), and
+ * score each test crystal by the distance ratio against all training crystals as references
+ * (the paper's rule; FAST above 1). Calibration scores are the leave-self-out ratios of the
+ * training crystals. Note that the training embeddings are in-sample (the loss pulled them
+ * into their class clusters), so the calibrated threshold can lean optimistic; the test scores
+ * are unaffected.
+ *
+ * The cross-entropy model is reported twice: by its classifier's P(FAST) (calibrated on fit's
+ * early-stopping held-out crystals, the only training rows it did not fit) and by the same
+ * distance ratio on its penultimate embedding.
+ */
+export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
+  if ((options.preset ?? 'paper') !== 'paper') throw new BadInputError(`unknown hyperparameter preset "${options.preset}" (known: paper)`);
+  if (options.neighbours.length === 0) throw new BadInputError('at least one neighbour count is needed');
+  const base: Partial<Hyperparameters> = {
+    ...paperHyperparameters,
+    ...(options.maxEpochs !== undefined ? { maxEpochs: options.maxEpochs } : {}),
+    ...options.overrides,
+  };
+  const graphsFor = crystalGraphCache();
+  const methods: EvaluationMethod[] = [];
+
+  const trainAndEmbed = async (objective: TrainingObjective, k: number, { train, test, seed, onStep }: MethodRunInput) => {
+    const trainGraphs = train.map((e) => graphsFor(e, k));
+    const testGraphs = test.map((e) => graphsFor(e, k));
+    const result = await fit(
+      trainGraphs,
+      train.map((e) => e.label),
+      { ...base, k, objective, seed },
+      {
+        validation: options.validation,
+        onEpoch: (p) => onStep?.(p.epoch, p.maxEpochs, `${objective.toLowerCase()} k=${k} loss ${p.trainLoss.toFixed(3)}/${p.validationLoss.toFixed(3)}`),
+      },
+    );
+    return { result, trainGraphs, testGraphs };
+  };
+
+  const ratioVariants = (label: string, k: number, objective: string, trainEmbeddings: Float32Array[], testEmbeddings: Float32Array[], train: readonly LabelledEntry[]): MethodScores[] => {
+    const all = [...trainEmbeddings, ...testEmbeddings];
+    const n = all.length;
+    const trainIdx = [...trainEmbeddings.keys()];
+    const testIdx = testEmbeddings.map((_, j) => trainEmbeddings.length + j);
+    const fast = trainIdx.filter((i) => train[i]!.label === 1);
+    const poor = trainIdx.filter((i) => train[i]!.label === 0);
+    return options.distances.map((distance) => {
+      const matrix = pairwiseDistances(all, distance);
+      return {
+        variant: `${label} k=${k} ${distance}`,
+        attributes: { distance, neighbours: k, objective },
+        testScores: scoresFromDistanceMatrix(matrix, n, testIdx, fast, poor).map((r) => r.score),
+        calibrationScores: scoresFromDistanceMatrix(matrix, n, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score),
+        defaultThreshold: DEFAULT_THRESHOLD,
+      };
+    });
+  };
+
+  if (options.contrastive) {
+    for (const k of options.neighbours) {
+      methods.push({
+        name: `knagcn-contrastive-k${k}`,
+        requiresStructure: true,
+        async run(input) {
+          const { result, trainGraphs, testGraphs } = await trainAndEmbed('CONTRASTIVE', k, input);
+          try {
+            return ratioVariants('k-NAGCN contrastive', k, 'CONTRASTIVE', embedStructures(result.model, trainGraphs), embedStructures(result.model, testGraphs), input.train);
+          } finally {
+            result.model.dispose();
+          }
+        },
+      });
+    }
+  }
+  if (options.crossEntropy) {
+    const k = Math.max(...options.neighbours);
+    methods.push({
+      name: `knagcn-cross-entropy-k${k}`,
+      requiresStructure: true,
+      async run(input) {
+        const { result, trainGraphs, testGraphs } = await trainAndEmbed('CROSS_ENTROPY', k, input);
+        try {
+          const heldOut = new Set(result.heldOutCrystals);
+          const trainProbabilities = classifyStructures(result.model, trainGraphs);
+          return [
+            {
+              variant: `k-NAGCN cross-entropy k=${k} P(FAST)`,
+              attributes: { neighbours: k, objective: 'CROSS_ENTROPY' },
+              testScores: Array.from(classifyStructures(result.model, testGraphs)),
+              calibrationScores: Array.from(trainProbabilities, (p, i) => (heldOut.has(i) ? p : Number.NaN)),
+              defaultThreshold: 0.5,
+            },
+            ...ratioVariants('k-NAGCN cross-entropy', k, 'CROSS_ENTROPY', embedStructures(result.model, trainGraphs), embedStructures(result.model, testGraphs), input.train),
+          ];
+        } finally {
+          result.model.dispose();
+        }
+      },
+    });
+  }
+  return methods;
+}
+
+/** Graphs depend only on the structure and k: build each once per evaluation. */
+function crystalGraphCache(): (entry: LabelledEntry, k: number) => CrystalGraph {
+  const cache = new WeakMap<LabelledEntry, Map<number, CrystalGraph>>();
+  return (entry, k) => {
+    if (entry.structure === null) throw new BadInputError(`entry ${entry.id} has no structure`);
+    let byK = cache.get(entry);
+    if (!byK) cache.set(entry, (byK = new Map()));
+    let graph = byK.get(k);
+    if (!graph) byK.set(k, (graph = buildCrystalGraph(entry.structure, { k })));
+    return graph;
+  };
+}
