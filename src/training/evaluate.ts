@@ -113,7 +113,7 @@ export interface ScoredRow {
 export interface SeedResult extends SubsetMetrics {
   seed: number;
 
-  /** Composition methods only: the same metrics on the structure rows (the GNN's test rows). */
+  /** Composition methods only: the same metrics on the rows that have a structure (the GNN's test rows). */
   onStructureRows?: SubsetMetrics;
   scores: ScoredRow[];
 }
@@ -287,7 +287,7 @@ export async function evaluate(allEntries: readonly LabelledEntry[], options: Ev
       const thresholds = folds.map((f) => f.calibratedThreshold);
       const seedResult: SeedResult = { seed, ...subsetMetrics(scores, defaultThreshold, thresholds), scores };
       if (!method.requiresStructure) {
-        const structureIds = new Set(entries.filter((e) => e.structure !== null).map((e) => e.id));
+        const structureIds = new Set(entries.filter((e) => e.hasStructure).map((e) => e.id));
         const onStructure = scores.filter((s) => structureIds.has(s.id));
         if (onStructure.length > 0 && onStructure.length < scores.length) {
           seedResult.onStructureRows = subsetMetrics(onStructure, defaultThreshold, thresholds);
@@ -306,7 +306,7 @@ export async function evaluate(allEntries: readonly LabelledEntry[], options: Ev
     seeds,
     limit: options.limit ?? null,
     nRows: entries.length,
-    nStructureRows: entries.filter((e) => e.structure !== null).length,
+    nStructureRows: entries.filter((e) => e.hasStructure).length,
     nFast: entries.filter((e) => e.label === 1).length,
     splits,
     variants,

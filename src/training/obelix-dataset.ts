@@ -25,7 +25,9 @@ export interface LabelledEntry {
   family: string | null;
   /** Reduced formula of the CIF when it differs from the reported composition, else null. */
   cifFormula: string | null;
-  /** Null for the composition-only rows (224 of 478). */
+  /** The manifest lists a CIF for this row (254 of 478), whether or not it was loaded. */
+  hasStructure: boolean;
+  /** Null for the composition-only rows (224 of 478), and for every row when loaded without structures. */
   structure: Structure | null;
 }
 
@@ -67,6 +69,7 @@ export async function loadObelixDataset(dataDir: string, options: LoadOptions = 
       conductivitySPerCm: Number.isFinite(sigma) ? sigma : null,
       family: (row['family'] ?? '').trim() || null,
       cifFormula,
+      hasStructure: row['has_structure'] === 'True',
       structure,
     });
   }
@@ -82,7 +85,7 @@ export function groupedRowsOf(entries: readonly LabelledEntry[]): GroupedRow[] {
     formulaKeys: e.cifFormula === null ? [compositionKey(e.amounts)] : [compositionKey(e.amounts), compositionKey(parseComposition(e.cifFormula).amounts)],
     family: e.family,
     label: e.label,
-    balanceKey: e.structure !== null ? 'structure' : 'composition',
+    balanceKey: e.hasStructure ? 'structure' : 'composition',
   }));
 }
 

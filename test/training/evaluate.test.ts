@@ -67,6 +67,7 @@ test('the loader reads labels, compositions, CIF structures and composition-only
     assert.equal(entries[0]!.structure!.sites.length, 2);
     const none = await loadObelixDataset(dir, { structureSource: 'NONE' });
     assert.ok(none.every((e) => e.structure === null));
+    assert.equal(none.filter((e) => e.hasStructure).length, 16);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
