@@ -17,10 +17,7 @@ export interface GraphBatch {
   /** [N, 92] occupancy-weighted one-hot features, and its transpose [92, N] (for dW). */
   x92: tf.Tensor2D;
   x92T: tf.Tensor2D;
-  /**
-   * [N·S] int32: row of the per-slot projection table P [N·S, C] that slot s of atom i reads,
-   * = j·S + s for neighbour j in slot s < k, and i·S + k for the self slot.
-   */
+  /** [N·S] int32: batch atom index read by slot s of atom i (neighbour j for s < k; i itself for s = k). */
   slotIndex: tf.Tensor1D;
   /** [N, k·(G + k)] per-slot geometry [GaussExp(d_s) ‖ cos(s, 1..k)] flattened; and [k·(G+k), N]. */
   geometry: tf.Tensor2D;
@@ -44,13 +41,59 @@ function transposeHost(src: Float32Array, rows: number, cols: number): Float32Ar
   return out;
 }
 
+interface GraphRows {
+  /** [N_c, width] per-slot geometry rows and their transpose [width, N_c]. */
+  geometry: Float32Array;
+  geometryT: Float32Array;
+  /** [92, N_c] transposed features. */
+  x92T: Float32Array;
+}
+
+/**
+ * Per-graph geometry rows are a pure function of (graph, basis); training reuses each graph every
+ * epoch, so they are computed once (≈ N·k·41 exp calls) and kept while the graph object lives.
+ */
+const rowCache = new WeakMap<CrystalGraph, Map<string, GraphRows>>();
+
+function graphRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Float64Array): GraphRows {
+  const key = `${k}|${basis.dMinAngstrom}|${basis.dMaxAngstrom}|${basis.stepAngstrom}|${basis.widthAngstrom}|${basis.clampAngstrom}`;
+  let perGraph = rowCache.get(g);
+  const hit = perGraph?.get(key);
+  if (hit) return hit;
+  const G = centres.length;
+  const slotWidth = G + k;
+  const width = k * slotWidth;
+  const geometry = new Float32Array(g.numAtoms * width);
+  for (let i = 0; i < g.numAtoms; i++) {
+    for (let s = 0; s < k; s++) {
+      const o = i * width + s * slotWidth;
+      writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, geometry, o);
+      geometry.set(g.neighbourCosine.subarray((i * k + s) * k, (i * k + s + 1) * k), o + G);
+    }
+  }
+  const rows = {
+    geometry,
+    geometryT: transposeHost(geometry, g.numAtoms, width),
+    x92T: transposeHost(g.atomFeatures, g.numAtoms, ATOM_FEATURE_LENGTH),
+  };
+  if (!perGraph) {
+    perGraph = new Map();
+    rowCache.set(g, perGraph);
+  }
+  perGraph.set(key, rows);
+  return rows;
+}
+
+/** Copies a [rows, n_c] block into columns [offset, offset + n_c) of a [rows, N] matrix. */
+function placeColumns(dst: Float32Array, N: number, block: Float32Array, rows: number, nc: number, offset: number): void {
+  for (let r = 0; r < rows; r++) dst.set(block.subarray(r * nc, (r + 1) * nc), r * N + offset);
+}
+
 /** Assembles the batch tensors for `graphs` (all built with the same k). */
 export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis: GaussianBasis): GraphBatch {
   if (graphs.length === 0) throw new BadInputError('empty batch');
   const centres = gaussianCentres(basis);
-  const G = centres.length;
-  const slotWidth = G + k;
-  const width = k * slotWidth;
+  const width = k * (centres.length + k);
   const S = k + 1;
   let N = 0;
   for (const g of graphs) {
@@ -58,35 +101,38 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     N += g.numAtoms;
   }
   const x92 = new Float32Array(N * ATOM_FEATURE_LENGTH);
+  const x92T = new Float32Array(N * ATOM_FEATURE_LENGTH);
   const slotIndex = new Int32Array(N * S);
   const geometry = new Float32Array(N * width);
+  const geometryT = new Float32Array(N * width);
   const B = graphs.length;
   const pool = new Float32Array(B * N);
+  const poolT = new Float32Array(N * B);
   let offset = 0;
   graphs.forEach((g, c) => {
+    const rows = graphRows(g, k, basis, centres);
     x92.set(g.atomFeatures, offset * ATOM_FEATURE_LENGTH);
+    geometry.set(rows.geometry, offset * width);
+    placeColumns(x92T, N, rows.x92T, ATOM_FEATURE_LENGTH, g.numAtoms, offset);
+    placeColumns(geometryT, N, rows.geometryT, width, g.numAtoms, offset);
     const inv = 1 / g.numAtoms;
     for (let i = 0; i < g.numAtoms; i++) {
       const atom = offset + i;
       pool[c * N + atom] = inv;
-      for (let s = 0; s < k; s++) {
-        slotIndex[atom * S + s] = (offset + g.neighbourIndex[i * k + s]!) * S + s;
-        const o = atom * width + s * slotWidth;
-        writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, geometry, o);
-        geometry.set(g.neighbourCosine.subarray((i * k + s) * k, (i * k + s + 1) * k), o + G);
-      }
-      slotIndex[atom * S + k] = atom * S + k;
+      poolT[atom * B + c] = inv;
+      for (let s = 0; s < k; s++) slotIndex[atom * S + s] = offset + g.neighbourIndex[i * k + s]!;
+      slotIndex[atom * S + k] = atom;
     }
     offset += g.numAtoms;
   });
   const tensors = {
     x92: tf.tensor2d(x92, [N, ATOM_FEATURE_LENGTH]),
-    x92T: tf.tensor2d(transposeHost(x92, N, ATOM_FEATURE_LENGTH), [ATOM_FEATURE_LENGTH, N]),
+    x92T: tf.tensor2d(x92T, [ATOM_FEATURE_LENGTH, N]),
     slotIndex: tf.tensor1d(slotIndex, 'int32'),
     geometry: tf.tensor2d(geometry, [N, width]),
-    geometryT: tf.tensor2d(transposeHost(geometry, N, width), [width, N]),
+    geometryT: tf.tensor2d(geometryT, [width, N]),
     pool: tf.tensor2d(pool, [B, N]),
-    poolT: tf.tensor2d(transposeHost(pool, B, N), [N, B]),
+    poolT: tf.tensor2d(poolT, [N, B]),
   };
   return {
     numCrystals: B,

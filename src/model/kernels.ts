@@ -8,17 +8,22 @@
  * backend has no UnsortedSegmentSum at all (gather's gradient). These kernels fill exactly those gaps
  * at memory speed:
  *
- *   IonsieveSlotGatherSum  p [R, C], index [N·S] → out [N, C],  out[i] = Σ_s p[index[i·S + s]]
- *   IonsieveSlotScatterSum dy [N, C], index [N·S] → out [R, C], out[index[i·S + s]] += dy[i]
+ *   IonsieveSlotGather     h [R, F], index [N·S] → z [N, S·F],  z[i, s·F + f] = h[index[i·S + s], f]
+ *   IonsieveSlotGatherTransposed  the same written as zᵀ [S·F, N] (for dW = zᵀ·dU)
+ *   IonsieveSlotScatter    dz [N, S·F], index → dh [R, F],  dh[index[i·S + s]] += dz[i, s·F : s·F + F]
  *   IonsieveTranspose2D    x [M, C] → [C, M]
+ *   IonsieveColumnSum      x [M, C] → [1, C]  (BN statistics; a ones-row matMul costs ~2.4 ms on
+ *                          wasm because XNNPACK repacks the [M, C] operand, this loop ~0.3 ms)
  *   UnsortedSegmentSum     (wasm only; tfjs-core semantics, any trailing shape)
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
 
-export const SLOT_GATHER_SUM = 'IonsieveSlotGatherSum';
-export const SLOT_SCATTER_SUM = 'IonsieveSlotScatterSum';
+export const SLOT_GATHER = 'IonsieveSlotGather';
+export const SLOT_GATHER_T = 'IonsieveSlotGatherTransposed';
+export const SLOT_SCATTER = 'IonsieveSlotScatter';
 export const TRANSPOSE_2D = 'IonsieveTranspose2D';
+export const COLUMN_SUM = 'IonsieveColumnSum';
 
 type TypedArray = Float32Array | Int32Array;
 
@@ -55,45 +60,70 @@ function prepare(
   return { out, outView, views: inputs.map((t) => b.data.get(t.dataId).values) };
 }
 
-function slotGatherSumKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
+function slotGatherKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { p, index } = inputs as { p: TensorInfo; index: TensorInfo };
+    const { h, index } = inputs as { h: TensorInfo; index: TensorInfo };
     const slots = (attrs as NamedAttrMap).slots as number;
-    const C = p.shape[1]!;
+    const F = h.shape[1]!;
     const N = index.shape[0]! / slots;
-    const { out, outView, views } = prepare(backend, backendName, [p, index], [N, C], 'float32', false);
+    const W = slots * F;
+    const { out, outView, views } = prepare(backend, backendName, [h, index], [N, W], 'float32', false);
     const src = views[0] as Float32Array;
     const idx = views[1] as Int32Array;
     const dst = outView as Float32Array;
     for (let i = 0; i < N; i++) {
-      const o = i * C;
-      let row = idx[i * slots]! * C;
-      for (let c = 0; c < C; c++) dst[o + c] = src[row + c]!;
-      for (let s = 1; s < slots; s++) {
-        row = idx[i * slots + s]! * C;
-        for (let c = 0; c < C; c++) dst[o + c]! += src[row + c]!;
+      for (let s = 0; s < slots; s++) {
+        const from = idx[i * slots + s]! * F;
+        dst.set(src.subarray(from, from + F), i * W + s * F);
       }
     }
     return out;
   };
 }
 
-function slotScatterSumKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
+function slotGatherTransposedKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { dy, index } = inputs as { dy: TensorInfo; index: TensorInfo };
+    const { h, index } = inputs as { h: TensorInfo; index: TensorInfo };
+    const slots = (attrs as NamedAttrMap).slots as number;
+    const F = h.shape[1]!;
+    const N = index.shape[0]! / slots;
+    const { out, outView, views } = prepare(backend, backendName, [h, index], [slots * F, N], 'float32', false);
+    const src = views[0] as Float32Array;
+    const idx = views[1] as Int32Array;
+    const dst = outView as Float32Array;
+    // Blocks of 16 atoms keep the 16 destination cache lines of each row hot.
+    const B = 16;
+    for (let i0 = 0; i0 < N; i0 += B) {
+      const i1 = Math.min(N, i0 + B);
+      for (let s = 0; s < slots; s++) {
+        for (let i = i0; i < i1; i++) {
+          const from = idx[i * slots + s]! * F;
+          let to = s * F * N + i;
+          for (let f = 0; f < F; f++, to += N) dst[to] = src[from + f]!;
+        }
+      }
+    }
+    return out;
+  };
+}
+
+function slotScatterKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dz, index } = inputs as { dz: TensorInfo; index: TensorInfo };
     const slots = (attrs as NamedAttrMap).slots as number;
     const rows = (attrs as NamedAttrMap).rows as number;
-    const C = dy.shape[1]!;
-    const N = dy.shape[0]!;
-    const { out, outView, views } = prepare(backend, backendName, [dy, index], [rows, C], 'float32', true);
+    const N = dz.shape[0]!;
+    const W = dz.shape[1]!;
+    const F = W / slots;
+    const { out, outView, views } = prepare(backend, backendName, [dz, index], [rows, F], 'float32', true);
     const src = views[0] as Float32Array;
     const idx = views[1] as Int32Array;
     const dst = outView as Float32Array;
     for (let i = 0; i < N; i++) {
-      const o = i * C;
       for (let s = 0; s < slots; s++) {
-        const row = idx[i * slots + s]! * C;
-        for (let c = 0; c < C; c++) dst[row + c]! += src[o + c]!;
+        const to = idx[i * slots + s]! * F;
+        const from = i * W + s * F;
+        for (let f = 0; f < F; f++) dst[to + f]! += src[from + f]!;
       }
     }
     return out;
@@ -121,6 +151,24 @@ function transpose2DKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
         }
       }
     }
+    return out;
+  };
+}
+
+function columnSumKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { x } = inputs as { x: TensorInfo };
+    const M = x.shape[0]!;
+    const C = x.shape[1]!;
+    const { out, outView, views } = prepare(backend, backendName, [x], [1, C], 'float32', false);
+    const src = views[0] as Float32Array;
+    // Accumulate in float64 so large atom counts do not lose precision.
+    const acc = new Float64Array(C);
+    for (let i = 0; i < M; i++) {
+      const row = i * C;
+      for (let c = 0; c < C; c++) acc[c]! += src[row + c]!;
+    }
+    for (let c = 0; c < C; c++) outView[c] = acc[c]!;
     return out;
   };
 }
@@ -157,9 +205,11 @@ export function registerIonsieveKernels(): void {
   registered = true;
   for (const backendName of ['wasm', 'cpu'] as const) {
     const configs: KernelConfig[] = [
-      { kernelName: SLOT_GATHER_SUM, backendName, kernelFunc: slotGatherSumKernel(backendName) },
-      { kernelName: SLOT_SCATTER_SUM, backendName, kernelFunc: slotScatterSumKernel(backendName) },
+      { kernelName: SLOT_GATHER, backendName, kernelFunc: slotGatherKernel(backendName) },
+      { kernelName: SLOT_GATHER_T, backendName, kernelFunc: slotGatherTransposedKernel(backendName) },
+      { kernelName: SLOT_SCATTER, backendName, kernelFunc: slotScatterKernel(backendName) },
       { kernelName: TRANSPOSE_2D, backendName, kernelFunc: transpose2DKernel(backendName) },
+      { kernelName: COLUMN_SUM, backendName, kernelFunc: columnSumKernel(backendName) },
     ];
     if (backendName === 'wasm') {
       configs.push({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: unsortedSegmentSumKernel('wasm') });
@@ -170,8 +220,16 @@ export function registerIonsieveKernels(): void {
   }
 }
 
+let kernelsEnabled = true;
+
+/** Tests only: force the composite-op fallbacks even where our kernels exist. */
+export function setIonsieveKernelsEnabled(enabled: boolean): void {
+  kernelsEnabled = enabled;
+}
+
 /** Whether the current backend runs our JS kernels (else ops use composite tfjs fallbacks). */
 export function hasIonsieveKernels(): boolean {
+  if (!kernelsEnabled) return false;
   const name = tf.getBackend();
-  return (name === 'wasm' || name === 'cpu') && tf.getKernel(SLOT_GATHER_SUM, name) !== undefined;
+  return (name === 'wasm' || name === 'cpu') && tf.getKernel(SLOT_GATHER, name) !== undefined;
 }

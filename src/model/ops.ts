@@ -6,7 +6,7 @@
  * runs through composite tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasIonsieveKernels, SLOT_GATHER_SUM, SLOT_SCATTER_SUM, TRANSPOSE_2D } from './kernels.js';
+import { COLUMN_SUM, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
 
 type GradientFunction = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type CustomForward = (...args: never[]) => { value: tf.Tensor; gradFunc: GradientFunction };
@@ -22,9 +22,10 @@ export function transpose2D(x: tf.Tensor2D): tf.Tensor2D {
   return tf.transpose(x);
 }
 
-/** Σ over rows as [1, C] (a ones-row matMul; fast on wasm where axis-0 Sum is not). */
+/** Σ over rows as [1, C] (not differentiated; used inside hand-written gradients). */
 export function sumRows(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(tf.ones([1, x.shape[0]]), x);
+  if (hasIonsieveKernels()) return tf.engine().runKernel(COLUMN_SUM, { x }) as tf.Tensor2D;
+  return tf.sum(x, 0, true);
 }
 
 /**
@@ -73,31 +74,53 @@ export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D, w: tf.Tensor2D
   return f(w) as tf.Tensor2D;
 }
 
+/** y = x·W for a constant W with precomputed Wᵀ: only dx = dy·Wᵀ flows back. */
+export function matMulConstRight(x: tf.Tensor2D, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tensor2D {
+  const f = customGrad((xi: tf.Tensor) => ({
+    value: tf.matMul(xi as tf.Tensor2D, w),
+    gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, wT)],
+  }));
+  return f(x) as tf.Tensor2D;
+}
+
 /**
- * out[i] = Σ_s p[index[i·S + s]] for p [R, C] and index [N·S] → [N, C]. The gradient scatters
- * dy back: dp[index[i·S + s]] += dy[i]. Used as "multiply before gather": p holds every atom's
- * per-slot projections H·W_s laid out as rows atom·S + s, so the joint-neighbourhood map
- * W·[h_i ‖ h_j1 ‖ … ‖ h_jK] becomes one matMul plus this sparse sum.
+ * The §3.2 joint-neighbourhood map u_i = W·[h_{j_i(0)} ‖ … ‖ h_{j_i(S−1)}] for every atom at once:
+ * h [N, F], w [S·F, 2F] (slot-major row blocks), index [N·S] (atom of each slot) → u [N, 2F].
+ *
+ *   forward   z = gather(h) [N, S·F];  u = z·w                         (w small → cheap to pack)
+ *   backward  dw = zᵀ·du  (zᵀ gathered directly in transposed layout)
+ *             dz = du·wᵀ;  dh = scatter-add of dz's slot blocks onto their atoms
+ * Every matMul keeps its large operand on the left: XNNPACK repacks the right operand on each call.
  */
-export function slotGatherSum(p: tf.Tensor2D, index: tf.Tensor1D, slots: number): tf.Tensor2D {
-  const rows = p.shape[0];
+export function slotMix(h: tf.Tensor2D, w: tf.Tensor2D, index: tf.Tensor1D, slots: number): tf.Tensor2D {
   const n = index.shape[0] / slots;
-  const channels = p.shape[1];
+  const rows = h.shape[0];
+  const features = h.shape[1];
   const fast = hasIonsieveKernels();
-  const f = customGrad((pi: tf.Tensor) => {
-    const value = fast
-      ? (tf.engine().runKernel(SLOT_GATHER_SUM, { p: pi, index }, { slots }) as tf.Tensor2D)
-      : tf.sum(tf.reshape(tf.gather(pi, index), [n, slots, channels]), 1);
+  const gather = (hi: tf.Tensor2D): tf.Tensor2D =>
+    fast
+      ? (tf.engine().runKernel(SLOT_GATHER, { h: hi, index }, { slots }) as tf.Tensor2D)
+      : tf.reshape(tf.gather(hi, index), [n, slots * features]);
+  const f = customGrad((hi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([hi, wi]);
     return {
-      value,
-      gradFunc: (dy: tf.Tensor) => [
-        fast
-          ? (tf.engine().runKernel(SLOT_SCATTER_SUM, { dy, index }, { slots, rows }) as tf.Tensor)
-          : tf.unsortedSegmentSum(tf.reshape(tf.tile(tf.expandDims(dy, 1), [1, slots, 1]), [n * slots, channels]), index, rows),
-      ],
+      value: tf.matMul(gather(hi as tf.Tensor2D), wi as tf.Tensor2D),
+      gradFunc: (du: tf.Tensor, saved: tf.Tensor[]) => {
+        const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const du2 = du as tf.Tensor2D;
+        const zT = fast
+          ? (tf.engine().runKernel(SLOT_GATHER_T, { h: hs, index }, { slots }) as tf.Tensor2D)
+          : tf.transpose(gather(hs));
+        const dw = tf.matMul(zT, du2);
+        const dz = tf.matMul(du2, transpose2D(ws)); // [N, S·F]
+        const dh = fast
+          ? (tf.engine().runKernel(SLOT_SCATTER, { dz, index }, { slots, rows }) as tf.Tensor2D)
+          : tf.unsortedSegmentSum(tf.reshape(dz, [n * slots, features]), index, rows);
+        return [dh, dw];
+      },
     };
   });
-  return f(p) as tf.Tensor2D;
+  return f(h, w) as tf.Tensor2D;
 }
 
 export const BATCH_NORM_EPSILON = 1e-5;

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCrystalGraph } from '../../src/graph/index.js';
+import { createModel, embedStructures, initBackend, loadModel, resolveHyperparameters, saveArtifact } from '../../src/model/index.js';
+import { BadInputError } from '../../src/errors.js';
+import { randomCrystal, randomOrthogonal, rotateStructure, supercell, translateStructure } from '../support/crystals.js';
+
+const EMBEDDING_TOLERANCE = 1e-4;
+
+function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+}
+
+const hyperparameters = resolveHyperparameters({ k: 8, featureLength: 16, denseLength: 16, embeddingDim: 8, seed: 3 });
+
+test('embedding is invariant under rotation, reflection, translation, origin shift and a 2×1×1 supercell', async () => {
+  await initBackend('wasm');
+  const model = createModel(hyperparameters);
+  try {
+    const s = randomCrystal(11, 6);
+    const variants = [
+      rotateStructure(s, randomOrthogonal(4)),
+      rotateStructure(s, randomOrthogonal(5, true)),
+      translateStructure(s, [0.31, 0.77, -0.4]),
+      supercell(s, [2, 1, 1]),
+    ];
+    const [reference, ...others] = embedStructures(model, [s, ...variants].map((x) => buildCrystalGraph(x, { k: 8 })), { batchSize: 1 });
+    assert.ok(reference!.some((x) => Math.abs(x) > 1e-3), 'embedding is not trivially zero');
+    for (const e of others) assert.ok(maxAbsDifference(e, reference!) < EMBEDDING_TOLERANCE, `difference ${maxAbsDifference(e, reference!)}`);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('embedding a crystal alone equals embedding it inside a batch (inference mode)', async () => {
+  await initBackend('wasm');
+  const model = createModel(hyperparameters);
+  try {
+    const graphs = [1, 2, 3, 4, 5].map((seed) => buildCrystalGraph(randomCrystal(seed, 3 + seed), { k: 8 }));
+    const batched = embedStructures(model, graphs, { batchSize: 5 });
+    const alone = embedStructures(model, graphs, { batchSize: 1 });
+    batched.forEach((e, i) => assert.ok(maxAbsDifference(e, alone[i]!) < 1e-5, `crystal ${i}`));
+    assert.ok(maxAbsDifference(batched[0]!, batched[1]!) > 1e-3, 'different crystals embed differently');
+  } finally {
+    model.dispose();
+  }
+});
+
+test('artifact save → JSON → load gives the same embeddings, on another backend too', async () => {
+  await initBackend('wasm');
+  const graphs = [7, 8].map((seed) => buildCrystalGraph(randomCrystal(seed, 5), { k: 8 }));
+  const model = createModel(hyperparameters, undefined, { trainedOnBackend: 'wasm' });
+  const expected = embedStructures(model, graphs);
+  const artifact = JSON.parse(JSON.stringify(saveArtifact(model))) as ReturnType<typeof saveArtifact>;
+  model.dispose();
+  assert.equal(artifact.trainedOnBackend, 'wasm');
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await initBackend(backend);
+    const loaded = loadModel(artifact);
+    try {
+      embedStructures(loaded, graphs).forEach((e, i) => assert.ok(maxAbsDifference(e, expected[i]!) < 1e-5, `${backend} crystal ${i}`));
+    } finally {
+      loaded.dispose();
+    }
+  }
+  await initBackend('wasm');
+  assert.throws(() => loadModel({ ...artifact, elementTableHash: 'x' }), BadInputError);
+  assert.throws(() => loadModel({ ...artifact, backboneVersion: 'other' }), BadInputError);
+});
+
+test('graphs built with another k are rejected', async () => {
+  await initBackend('wasm');
+  const model = createModel(hyperparameters);
+  try {
+    assert.throws(() => embedStructures(model, [buildCrystalGraph(randomCrystal(1, 4), { k: 4 })]), BadInputError);
+  } finally {
+    model.dispose();
+  }
+});
