@@ -27,6 +27,8 @@ export interface OpenedDatabase {
   db: Db;
   dialect: DialectName;
   close(): Promise<void>;
+  /** PGlite only: a tarball of the data directory, for `pgliteSnapshot`. */
+  snapshot?(): Promise<Blob>;
 }
 
 export interface OpenDatabaseOptions {
@@ -34,6 +36,8 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   /** PGlite data directory, created if missing; 'memory://' for tests. Default '.ionsieve/pgdata'. */
   dataDir?: string;
+  /** PGlite only: initialise a new data directory from a `dumpDataDir()` tarball (test templates). */
+  pgliteSnapshot?: Blob;
 }
 
 /**
@@ -48,11 +52,12 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
     await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
-  const pglite = await createPGlite(opts.dataDir ?? '.ionsieve/pgdata');
+  const pglite = await createPGlite(opts.dataDir ?? '.ionsieve/pgdata', opts.pgliteSnapshot);
   const db = new Kysely<Database>({ dialect: createPGliteDialect(pglite) });
   return {
     db,
     dialect: 'pglite',
+    snapshot: () => pglite.dumpDataDir('none'),
     async close() {
       await db.destroy();
       // Kysely closes PGlite only if it ever ran a query.

@@ -104,3 +104,10 @@ export async function lockMaterialRow(db: Db, id: string): Promise<boolean> {
   const row = await db.selectFrom('material').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
   return row !== undefined;
 }
+
+/** Whether any material's source starts with `prefix` (LIKE wildcards in it are escaped). */
+export async function materialExistsWithSourcePrefix(db: Db, prefix: string): Promise<boolean> {
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const row = await db.selectFrom('material').select('id').where('source', 'like', pattern).limit(1).executeTakeFirst();
+  return row !== undefined;
+}

@@ -4,12 +4,16 @@
  * (ionsieve_t_<random>) created through the admin URL, with pgvector and the migrations, dropped
  * at the end.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type Db, type DialectName, type OpenedDatabase } from '../../src/store/database.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
+import { migrateToLatest, migrations } from '../../src/store/migrate.js';
 
 export const DIALECTS: readonly DialectName[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -35,6 +39,50 @@ async function adminQuery(adminUrl: string, text: string): Promise<void> {
 }
 
 /**
+ * PGlite's initdb takes 5–20 s on a busy machine; loading a tarball of a fresh data directory
+ * takes 1–3 s. The tarball is cached in the OS temp folder, keyed by the PGlite version and the
+ * migration code, so every test process after the first starts from it.
+ */
+const templates = new Map<boolean, Promise<Blob>>();
+
+function templateKey(migrated: boolean): string {
+  const version = readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8');
+  const code = Object.entries(migrations).map(([name, m]) => `${name}\n${String(m.up)}\n${String(m.down)}`);
+  return createHash('sha256')
+    .update([version, String(migrated), ...code].join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+async function makeTemplate(migrated: boolean): Promise<Blob> {
+  const file = join(tmpdir(), `ionsieve-pglite-template-${templateKey(migrated)}.tar`);
+  try {
+    return new Blob([new Uint8Array(await readFile(file))]);
+  } catch {
+    const opened = await openDatabase({ dataDir: 'memory://' });
+    try {
+      if (migrated) await migrateToLatest(opened.db);
+      const blob = await opened.snapshot!();
+      const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      await writeFile(partial, Buffer.from(await blob.arrayBuffer()));
+      await rename(partial, file); // atomic: concurrent test processes never read half a file
+      return blob;
+    } finally {
+      await opened.close();
+    }
+  }
+}
+
+function pgliteTemplate(migrated: boolean): Promise<Blob> {
+  let template = templates.get(migrated);
+  if (!template) {
+    template = makeTemplate(migrated);
+    templates.set(migrated, template);
+  }
+  return template;
+}
+
+/**
  * Opens an empty database of `dialect`; `migrate: false` leaves it without tables (for migration
  * tests). close() drops it (PostgreSQL) or discards it (PGlite).
  */
@@ -42,7 +90,7 @@ export async function openTestDatabase(dialect: DialectName, opts: { migrate?: b
   let opened: OpenedDatabase;
   let cleanup = async () => {};
   if (dialect === 'pglite') {
-    opened = await openDatabase({ dataDir: 'memory://' });
+    opened = await openDatabase({ dataDir: 'memory://', pgliteSnapshot: await pgliteTemplate(opts.migrate !== false) });
   } else {
     const adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) throw new Error('DATABASE_URL is not set');

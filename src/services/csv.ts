@@ -1,0 +1,38 @@
+/**
+ * A small RFC 4180 CSV reader for the manifests shipped in data/ (quoted fields, doubled quotes,
+ * CRLF or LF). Returns one object per data row, keyed by the header.
+ */
+export function parseCsv(text: string): Record<string, string>[] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let inQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inQuotes) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQuotes = false;
+      } else field += c;
+    } else if (c === '"') inQuotes = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  const [header, ...rows] = records.filter((r) => !(r.length === 1 && r[0] === ''));
+  if (!header) return [];
+  return rows.map((row) => Object.fromEntries(header.map((name, k) => [name, row[k] ?? ''])));
+}

@@ -1,0 +1,225 @@
+/**
+ * Streaming bulk import of structure files (CLI `ionsieve import`, seeding).
+ *
+ * Files are parsed one at a time and written in batches: each batch is one transaction holding one
+ * multi-row INSERT … ON CONFLICT DO NOTHING, so a pool of any size never sits in memory and costs
+ * one round trip per batch, not per structure. A file (or JSONL line) that fails to parse is
+ * reported in `failed` and the import goes on; the `addMaterials` mutation, by contrast, is
+ * all-or-nothing.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { StructureFormat } from '../structure/index.js';
+import { inTransaction, type Db } from '../store/database.js';
+import type { NewMaterialRow } from '../store/material.table.js';
+import { insertOrFindMaterialRows, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+
+export interface ImportOptions {
+  /** Structures per transaction. Default 500. */
+  batchSize?: number;
+  /** Default 2000 (as in Config). */
+  maxSites?: number;
+  /** Default 5 MiB (as in Config). */
+  maxTextBytes?: number;
+  /** Source recorded on every imported material, unless a JSON record names its own. */
+  source?: string | null;
+  actor?: string | null;
+  /** Called after every record (structure parsed or failed) and after every batch write. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  /** Files opened so far. */
+  files: number;
+  /** Bytes of input read so far (for a progress bar against the total from `scanStructureFiles`). */
+  bytes: number;
+  /** Structures written as new materials. */
+  ok: number;
+  failed: number;
+  /** Structures already stored (same hash or same source record), not written again. */
+  duplicates: number;
+  /** Structures parsed and waiting in the current batch. */
+  pending: number;
+  file: string;
+}
+
+export interface ImportFailure {
+  /** The file, with ':<line>' for a JSONL line or '#<index>' for an element of a JSON array. */
+  file: string;
+  error: string;
+}
+
+export interface ImportResult {
+  files: number;
+  ok: number;
+  failed: ImportFailure[];
+  duplicates: number;
+}
+
+const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_MAX_SITES = 2000;
+const DEFAULT_MAX_TEXT_BYTES = 5 * 1024 * 1024;
+
+export type StructureFileKind = { format: StructureFormat; jsonLines: boolean };
+
+/**
+ * The format of a structure file from its name: .cif; .vasp, POSCAR*, CONTCAR*; .json; .jsonl
+ * (one JSON structure per line, our pool format). Undefined for anything else.
+ */
+export function structureFileKind(path: string): StructureFileKind | undefined {
+  const name = basename(path);
+  const ext = extname(name).toLowerCase();
+  if (ext === '.cif') return { format: 'CIF', jsonLines: false };
+  if (ext === '.vasp' || /^(POSCAR|CONTCAR)/i.test(name)) return { format: 'POSCAR', jsonLines: false };
+  if (ext === '.json') return { format: 'JSON', jsonLines: false };
+  if (ext === '.jsonl') return { format: 'JSON', jsonLines: true };
+  return undefined;
+}
+
+/**
+ * Yields the files to import: each path given as a file (whatever its name), and, inside each
+ * directory, recursively, the files whose name has a structure format. Sorted per directory, so an
+ * import is reproducible.
+ */
+export async function* walkStructureFiles(paths: readonly string[]): AsyncGenerator<string> {
+  for (const path of paths) {
+    const info = await stat(path);
+    if (info.isDirectory()) yield* walkDirectory(path);
+    else yield path;
+  }
+}
+
+async function* walkDirectory(dir: string): AsyncGenerator<string> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walkDirectory(path);
+    else if (entry.isFile() && structureFileKind(path)) yield path;
+  }
+}
+
+/** Counts the files and bytes an import of `paths` will read (names and sizes only). */
+export async function scanStructureFiles(paths: readonly string[]): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for await (const path of walkStructureFiles(paths)) {
+    files++;
+    bytes += (await stat(path)).size;
+  }
+  return { files, bytes };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Provenance carried by a JSON record (our pool format: id, formula, source, source_id). */
+function jsonRecordProvenance(text: string, fallbackName: string, opts: ImportOptions): MaterialProvenance {
+  let record: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
+  } catch {
+    // The structure parser reports the syntax error.
+  }
+  const str = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+  const source = str(record.source) ?? opts.source ?? null;
+  return {
+    name: str(record.name) ?? str(record.formula) ?? fallbackName,
+    source,
+    // The record's own id identifies it within its dataset (as `ionsieve seed` records it).
+    sourceId: source ? (str(record.id) ?? str(record.source_id) ?? null) : null,
+    createdBy: opts.actor ?? null,
+  };
+}
+
+/**
+ * Imports structure files and directories (recursively), streaming. Returns counts and the
+ * per-file failures; throws only for I/O or database errors.
+ */
+export async function importFiles(db: Db, paths: readonly string[], opts: ImportOptions = {}): Promise<ImportResult> {
+  const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
+  const limits = { maxSites: opts.maxSites ?? DEFAULT_MAX_SITES, maxTextBytes: opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
+  const failed: ImportFailure[] = [];
+  const progress: ImportProgress = { files: 0, bytes: 0, ok: 0, failed: 0, duplicates: 0, pending: 0, file: '' };
+  let batch: NewMaterialRow[] = [];
+  // One batch may be in the database while the next is parsed (parsing is CPU-bound here, the
+  // write is I/O-bound on PostgreSQL).
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const report = () => opts.onProgress?.({ ...progress, failed: failed.length });
+  const flush = async () => {
+    const rows = batch;
+    batch = [];
+    progress.pending = 0;
+    await inFlight;
+    inFlight = rows.length === 0 ? Promise.resolve() : write(rows);
+    // Mark it handled now; the error still surfaces at the next `await inFlight`.
+    inFlight.catch(() => {});
+  };
+  const write = async (rows: NewMaterialRow[]) => {
+    const { inserted } = await inTransaction(db, (tx) => insertOrFindMaterialRows(tx, rows));
+    const added = inserted.filter(Boolean).length;
+    progress.ok += added;
+    progress.duplicates += rows.length - added;
+    report();
+  };
+  const addRecord = async (where: string, make: () => NewMaterialRow) => {
+    try {
+      batch.push(make());
+      progress.pending = batch.length;
+    } catch (error) {
+      failed.push({ file: where, error: errorMessage(error) });
+    }
+    report();
+    if (batch.length >= batchSize) await flush();
+  };
+
+  for await (const file of walkStructureFiles(paths)) {
+    progress.files++;
+    progress.file = file;
+    const kind = structureFileKind(file);
+    const stem = basename(file, extname(file));
+    if (!kind) {
+      failed.push({ file, error: 'unknown structure format (expected .cif, .vasp, POSCAR, CONTCAR, .json or .jsonl)' });
+      progress.bytes += (await stat(file)).size;
+      report();
+      continue;
+    }
+    if (kind.jsonLines) {
+      const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+      let lineNumber = 0;
+      for await (const line of lines) {
+        lineNumber++;
+        progress.bytes += Buffer.byteLength(line, 'utf8') + 1;
+        if (line.trim() === '') continue;
+        await addRecord(`${file}:${lineNumber}`, () =>
+          structureTextMaterialRow(line, 'JSON', limits, jsonRecordProvenance(line, `${stem}:${lineNumber}`, opts)),
+        );
+      }
+      continue;
+    }
+    let text: string;
+    try {
+      const size = (await stat(file)).size;
+      progress.bytes += size;
+      if (size > limits.maxTextBytes) throw new Error(`file is ${size} bytes, more than the limit of ${limits.maxTextBytes}`);
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      failed.push({ file, error: errorMessage(error) });
+      report();
+      continue;
+    }
+    const provenance =
+      kind.format === 'JSON'
+        ? jsonRecordProvenance(text, stem, opts)
+        : { name: stem, source: opts.source ?? null, createdBy: opts.actor ?? null };
+    await addRecord(file, () => structureTextMaterialRow(text, kind.format, limits, provenance));
+  }
+  await flush();
+  await inFlight;
+  report();
+  return { files: progress.files, ok: progress.ok, failed, duplicates: progress.duplicates };
+}

@@ -1,0 +1,194 @@
+/**
+ * Loads the datasets shipped in data/ (see data/obelix/SOURCE.md and
+ * data/candidates/open_li_pool_v1/SOURCE.md):
+ * - OBELiX train split: 478 labelled entries, the 254 with a CIF as STRUCTURE materials and the
+ *   224 without one as COMPOSITION materials, each with one label (high → FAST, low → POOR:
+ *   σ_RT ≥ 1e-4 S/cm) carrying σ_RT, 298.15 K, the DOI and reason 'OBELiX train split';
+ * - the open_li_pool_v1 candidate pool: 279 unlabelled structures.
+ * Idempotent: materials are keyed by (source, source_id) and structure hash, and a label is added
+ * only to a material that lacks this seed's label.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inTransaction, type Db } from '../store/database.js';
+import { findLabelRowsByMaterialIds, insertLabelRows, refreshCurrentLabelClass } from '../store/label.repository.js';
+import { materialExistsWithSourcePrefix } from '../store/material.repository.js';
+import type { LabelClass, NewMaterialRow } from '../store/material.table.js';
+import type { NewLabelRow } from '../store/label.table.js';
+import { parseCsv } from './csv.js';
+import type { ImportFailure } from './ingest.js';
+import { compositionMaterialRow, insertOrFindMaterialRows, structureTextMaterialRow } from './materials.js';
+
+export const OBELIX_DIR = 'obelix';
+export const CANDIDATE_POOL_DIR = 'candidates/open_li_pool_v1';
+/** Every OBELiX manifest row has a source starting with this. */
+export const OBELIX_SOURCE_PREFIX = 'OBELiX';
+export const OBELIX_LABEL_REASON = 'OBELiX train split';
+/** OBELiX reports room-temperature conductivities; recorded as 25 °C. */
+export const ROOM_TEMPERATURE_K = 298.15;
+
+const OBELIX_CLASS: Record<string, LabelClass> = { high: 'FAST', low: 'POOR' };
+
+export interface SeedOptions {
+  /** The folder holding obelix/ and candidates/ (Config.seedDir, default 'data'). */
+  dataDir: string;
+  /** Rows per transaction. Default 500. */
+  batchSize?: number;
+  maxSites?: number;
+  maxTextBytes?: number;
+  onProgress?: (progress: SeedProgress) => void;
+}
+
+export interface SeedProgress {
+  dataset: 'obelix' | 'candidates';
+  /** Manifest rows handled in this dataset so far, of `total`. */
+  done: number;
+  total: number;
+}
+
+export interface SeedResult {
+  /** Materials newly written, by dataset and kind. */
+  obelixStructures: number;
+  obelixCompositions: number;
+  candidates: number;
+  labels: number;
+  /** Manifest rows already in the database. */
+  alreadyPresent: number;
+  /** Rows whose file could not be read or parsed (none for the shipped data). */
+  failed: ImportFailure[];
+}
+
+/** A manifest row turned into a material row, with the label it gets (if any). */
+interface SeedItem {
+  where: string;
+  row: NewMaterialRow;
+  label?: Omit<NewLabelRow, 'material_id'>;
+}
+
+/** True once the OBELiX set has been seeded (what `ionsieve start` checks). */
+export function isSeeded(db: Db): Promise<boolean> {
+  return materialExistsWithSourcePrefix(db, OBELIX_SOURCE_PREFIX);
+}
+
+function numberOrNull(text: string | undefined): number | null {
+  if (text === undefined || text.trim() === '') return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : null;
+}
+
+/** The composition of an OBELiX row without a CIF: `true_composition` if it parses, else `formula`. */
+function obelixCompositionRow(entry: Record<string, string>, provenance: Parameters<typeof compositionMaterialRow>[1]) {
+  try {
+    return compositionMaterialRow(entry.true_composition ?? '', provenance);
+  } catch {
+    return compositionMaterialRow(entry.formula ?? '', provenance);
+  }
+}
+
+async function writeBatch(db: Db, items: SeedItem[]): Promise<{ inserted: boolean[]; labels: number }> {
+  return inTransaction(db, async (tx) => {
+    const { stored, inserted } = await insertOrFindMaterialRows(
+      tx,
+      items.map((item) => item.row),
+    );
+    // A material seeded before (or imported by hand) may still lack this seed's label; one that
+    // has it, even retracted by a curator since, does not get it again.
+    const existing = await findLabelRowsByMaterialIds(tx, [...new Set(stored.map((m) => m.id))]);
+    const hasSeedLabel = new Set(
+      existing.filter((l) => l.reason === OBELIX_LABEL_REASON).map((l) => `${l.material_id}|${l.source}`),
+    );
+    const labels: NewLabelRow[] = [];
+    items.forEach((item, k) => {
+      if (!item.label) return;
+      const key = `${stored[k]!.id}|${item.label.source}`;
+      if (hasSeedLabel.has(key)) return;
+      hasSeedLabel.add(key);
+      labels.push({ ...item.label, material_id: stored[k]!.id });
+    });
+    await insertLabelRows(tx, labels);
+    await refreshCurrentLabelClass(tx, [...new Set(labels.map((l) => String(l.material_id)))]);
+    return { inserted, labels: labels.length };
+  });
+}
+
+/** Seeds both datasets; safe to run again (adds only what is missing). */
+export async function seed(db: Db, opts: SeedOptions): Promise<SeedResult> {
+  const batchSize = Math.max(1, opts.batchSize ?? 500);
+  const limits = { maxSites: opts.maxSites ?? 2000, maxTextBytes: opts.maxTextBytes ?? 5 * 1024 * 1024 };
+  const result: SeedResult = {
+    obelixStructures: 0,
+    obelixCompositions: 0,
+    candidates: 0,
+    labels: 0,
+    alreadyPresent: 0,
+    failed: [],
+  };
+
+  const run = async (
+    dataset: SeedProgress['dataset'],
+    dir: string,
+    entries: Record<string, string>[],
+    toItem: (entry: Record<string, string>) => Promise<SeedItem>,
+  ) => {
+    let batch: SeedItem[] = [];
+    let done = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const { inserted, labels } = await writeBatch(db, batch);
+      result.labels += labels;
+      batch.forEach((item, k) => {
+        if (!inserted[k]) result.alreadyPresent++;
+        else if (dataset === 'candidates') result.candidates++;
+        else if (item.row.kind === 'STRUCTURE') result.obelixStructures++;
+        else result.obelixCompositions++;
+      });
+      done += batch.length;
+      batch = [];
+      opts.onProgress?.({ dataset, done, total: entries.length });
+    };
+    for (const entry of entries) {
+      try {
+        batch.push(await toItem(entry));
+      } catch (error) {
+        done++;
+        result.failed.push({ file: join(dir, entry.cif_path || entry.id || '?'), error: (error as Error).message });
+      }
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+  };
+
+  const obelixDir = join(opts.dataDir, OBELIX_DIR);
+  const obelix = parseCsv(await readFile(join(obelixDir, 'manifest.csv'), 'utf8')).filter((e) => e.label! in OBELIX_CLASS);
+  await run('obelix', obelixDir, obelix, async (entry) => {
+    const provenance = { name: entry.formula, source: entry.source, sourceId: entry.id, family: entry.family };
+    const row =
+      entry.has_structure === 'True' && entry.cif_path
+        ? structureTextMaterialRow(await readFile(join(obelixDir, entry.cif_path), 'utf8'), 'CIF', limits, provenance)
+        : obelixCompositionRow(entry, provenance);
+    return {
+      where: entry.id!,
+      row,
+      label: {
+        class: OBELIX_CLASS[entry.label!]!,
+        conductivity_s_per_cm: numberOrNull(entry.sigma_rt_S_per_cm),
+        temperature_k: ROOM_TEMPERATURE_K,
+        source: entry.doi ? `doi:${entry.doi}` : null,
+        reason: OBELIX_LABEL_REASON,
+        created_by: 'seed',
+      },
+    };
+  });
+
+  const poolDir = join(opts.dataDir, CANDIDATE_POOL_DIR);
+  const pool = parseCsv(await readFile(join(poolDir, 'manifest.csv'), 'utf8'));
+  await run('candidates', poolDir, pool, async (entry) => ({
+    where: entry.id!,
+    row: structureTextMaterialRow(await readFile(join(poolDir, 'cifs', `${entry.id}.cif`), 'utf8'), 'CIF', limits, {
+      name: entry.formula,
+      source: entry.source,
+      sourceId: entry.id,
+    }),
+  }));
+  return result;
+}

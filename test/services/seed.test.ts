@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { parseCsv } from '../../src/services/csv.js';
+import { currentLabelsByMaterialIds, labelsByMaterialIds, listMaterials, retractLabel } from '../../src/services/materials.js';
+import { isSeeded, OBELIX_LABEL_REASON, ROOM_TEMPERATURE_K, seed } from '../../src/services/seed.js';
+import { describeDatabases } from '../support/databases.js';
+
+const DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
+const obelix = parseCsv(readFileSync(join(DATA_DIR, 'obelix/manifest.csv'), 'utf8'));
+const pool = parseCsv(readFileSync(join(DATA_DIR, 'candidates/open_li_pool_v1/manifest.csv'), 'utf8'));
+const withCif = obelix.filter((e) => e.has_structure === 'True');
+const withoutCif = obelix.filter((e) => e.has_structure !== 'True');
+const classOf = (e: Record<string, string>) => (e.label === 'high' ? 'FAST' : 'POOR');
+const count = (rows: Record<string, string>[], cls: string) => rows.filter((e) => classOf(e) === cls).length;
+
+test('the shipped manifests have the shape the seed expects', () => {
+  assert.equal(withCif.length, 254);
+  assert.equal(withoutCif.length, 224);
+  assert.equal(pool.length, 279);
+  assert.ok(obelix.every((e) => e.label === 'high' || e.label === 'low'));
+  // The label rule of the dataset: high ⇔ σ_RT ≥ 1e-4 S/cm.
+  for (const e of obelix) assert.equal(e.label === 'high', Number(e.sigma_rt_S_per_cm) >= 1e-4, e.id);
+});
+
+describeDatabases('seed', (database) => {
+  test('loads OBELiX (structures + compositions, labelled) and the candidate pool; a second seed adds nothing', async () => {
+    const { db } = database();
+    assert.equal(await isSeeded(db), false);
+    const progress: string[] = [];
+    const first = await seed(db, { dataDir: DATA_DIR, onProgress: (p) => progress.push(p.dataset) });
+    assert.deepEqual(first.failed, []);
+    assert.equal(first.obelixStructures, withCif.length);
+    assert.equal(first.obelixCompositions, withoutCif.length);
+    assert.equal(first.candidates, pool.length);
+    assert.equal(first.labels, obelix.length);
+    assert.ok(progress.includes('obelix') && progress.includes('candidates'));
+    assert.equal(await isSeeded(db), true);
+
+    const total = async (filter: Parameters<typeof listMaterials>[1]) => (await listMaterials(db, filter, { first: 0 })).totalCount;
+    assert.equal(await total({}), obelix.length + pool.length);
+    for (const cls of ['FAST', 'POOR'] as const) {
+      assert.equal(await total({ label: cls }), count(obelix, cls), cls);
+    }
+    assert.equal(await total({ label: 'UNLABELLED' }), pool.length);
+
+    // Spot-check one structure entry and one composition entry against their manifest rows.
+    const all = (await listMaterials(db, {}, { first: 1000 })).items;
+    const bySourceId = new Map(all.map((m) => [m.sourceId, m]));
+    for (const entry of [withCif[0]!, withoutCif[0]!]) {
+      const material = bySourceId.get(entry.id!)!;
+      assert.equal(material.kind, entry.has_structure === 'True' ? 'STRUCTURE' : 'COMPOSITION');
+      assert.equal(material.source, entry.source);
+      assert.equal(material.family, entry.family);
+      assert.equal(material.currentLabelClass, classOf(entry));
+      const [label] = (await currentLabelsByMaterialIds(db, [material.id])) as [NonNullable<Awaited<ReturnType<typeof currentLabelsByMaterialIds>>[0]>];
+      assert.equal(label.conductivitySPerCm, Number(entry.sigma_rt_S_per_cm));
+      assert.equal(label.temperatureK, ROOM_TEMPERATURE_K);
+      assert.equal(label.source, `doi:${entry.doi}`);
+      assert.equal(label.reason, OBELIX_LABEL_REASON);
+    }
+    const structureEntry = bySourceId.get(withCif[0]!.id!)!;
+    assert.equal(structureEntry.nsites, Number(withCif[0]!.n_sites));
+    assert.deepEqual(structureEntry.elements, withCif[0]!.elements!.split(' ').sort());
+
+    // A curator's retraction survives a re-seed: the seed label is not added back.
+    const [history] = await labelsByMaterialIds(db, [structureEntry.id]);
+    await retractLabel(db, history![0]!.id, 'curator');
+
+    const second = await seed(db, { dataDir: DATA_DIR });
+    assert.equal(second.obelixStructures + second.obelixCompositions + second.candidates + second.labels, 0);
+    assert.equal(second.alreadyPresent, obelix.length + pool.length);
+    assert.equal(await total({}), obelix.length + pool.length);
+    assert.equal(await total({ label: 'UNLABELLED' }), pool.length + 1);
+  });
+});
