@@ -7,17 +7,19 @@
  * `patience` epochs without improvement; the best epoch's weights (and BN statistics) are restored.
  * Everything random (initialisers, splits, shuffles) derives from `hyperparameters.seed`.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../errors.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { initBackend, type BackendPreference } from '../model/backend.js';
-import { createModel, forward, updateMovingStatistics, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
-import { makeGraphBatch } from '../model/batch.js';
+import { createModel, updateMovingStatistics, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
 import { classifyStructures, embedStructures } from '../model/embed.js';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparameters.js';
 import { mulberry32 } from '../model/random.js';
-import { epochSteps, planPairs, PAIR_VALIDATION, type PairPlan, type ValidationSpec } from './batching.js';
-import { contrastivePairLoss, crossEntropyHost, crossEntropyLoss, pairLossHost } from './loss.js';
+import { epochSteps, planPairs, PAIR_VALIDATION, type PairPlan, type Step, type ValidationSpec } from './batching.js';
+import { crossEntropyHost, pairLossHost } from './loss.js';
+import { ParallelTrainer, type StepOutcome } from './parallel.js';
+import { shardGradients } from './step.js';
 
 export type BinaryLabel = 0 | 1;
 
@@ -42,7 +44,17 @@ export interface FitOptions {
   onEpoch?: (progress: EpochProgress) => void | Promise<void>;
   signal?: AbortSignal;
   backend?: BackendPreference;
+  /**
+   * Training threads. 'auto' (default): 2 on the wasm backend when the machine has ≥ 2 cores and
+   * the data has ≥ 4,000 atoms (below that the worker's start-up costs more than it saves), else 1.
+   * Native backends thread internally and always use 1. With 2 threads each step's BatchNorm
+   * statistics are per half-batch, so results differ slightly from 1 thread (each is deterministic).
+   */
+  threads?: 1 | 2 | 'auto';
 }
+
+/** Atoms below which 'auto' stays single-threaded. */
+const PARALLEL_MIN_ATOMS = 4000;
 
 export interface FitResult {
   model: KnagcnModel;
@@ -50,6 +62,7 @@ export interface FitResult {
   /** 1-based epoch whose weights were kept (the last one without validation). */
   bestEpoch: number;
   backend: string;
+  threads: 1 | 2;
   hyperparameters: Hyperparameters;
   trainPairCount: number;
   validationPairCount: number;
@@ -72,12 +85,18 @@ function validateInputs(graphs: readonly CrystalGraph[], labels: ArrayLike<numbe
 }
 
 /** Validation loss on the host from inference-mode embeddings (and class probabilities). */
-function validationLoss(model: KnagcnModel, graphs: readonly CrystalGraph[], labels: ArrayLike<number>, plan: PairPlan): number {
+async function validationLoss(
+  model: KnagcnModel,
+  graphs: readonly CrystalGraph[],
+  labels: ArrayLike<number>,
+  plan: PairPlan,
+  embedAll: () => Promise<Float32Array[]>,
+): Promise<number> {
   const h = model.hyperparameters;
   if (plan.validationCrystals.length === 0) return NaN;
   let loss = 0;
   if (h.objective !== 'CROSS_ENTROPY') {
-    const embeddings = embedStructures(model, graphs, { batchSize: 64 });
+    const embeddings = await embedAll();
     let sum = 0;
     for (let a = 0; a < plan.n; a++) {
       for (let b = a + 1; b < plan.n; b++) {
@@ -94,6 +113,31 @@ function validationLoss(model: KnagcnModel, graphs: readonly CrystalGraph[], lab
     loss += (h.objective === 'JOINT' ? h.crossEntropyWeight : 1) * ce;
   }
   return loss;
+}
+
+/** A step on this thread alone: one shard holding every crystal. */
+function singleThreadStep(model: KnagcnModel, graphs: readonly CrystalGraph[], step: Step, labels: ArrayLike<number>): StepOutcome {
+  const r = shardGradients(model, graphs, {
+    own: step.crystals,
+    other: [],
+    labels: step.crystals.map((c) => labels[c]!),
+    pairMask: step.pairMask,
+    pairNormaliser: step.pairCount,
+    crystalNormaliser: step.crystals.length,
+  });
+  const statistics = new Map<string, { mean: Float32Array; variance: Float32Array; count: number }>();
+  for (const [name, s] of r.statistics) {
+    statistics.set(name, { mean: s.mean.dataSync() as Float32Array, variance: s.variance.dataSync() as Float32Array, count: s.count });
+    s.mean.dispose();
+    s.variance.dispose();
+  }
+  return { grads: r.grads, loss: r.loss, atoms: r.atoms, statistics };
+}
+
+function applyStatistics(model: KnagcnModel, statistics: StepOutcome['statistics']): void {
+  const tensors: BatchStatistics = new Map();
+  for (const [name, s] of statistics) tensors.set(name, { mean: tf.tensor1d(s.mean), variance: tf.tensor1d(s.variance), count: s.count });
+  updateMovingStatistics(model, tensors);
 }
 
 function snapshot(model: KnagcnModel): Map<string, tf.Tensor> {
@@ -133,68 +177,53 @@ export async function fit(
   const plan = planPairs(labels, spec, h.seed);
   if (h.objective !== 'CROSS_ENTROPY' && plan.trainPairCount === 0) throw new BadInputError('no training pairs');
   const model = createModel(h, undefined, { trainedOnBackend: backend.name });
+  const totalAtoms = graphs.reduce((a, g) => a + g.numAtoms, 0);
+  const requested = options.threads ?? 'auto';
+  const threads: 1 | 2 =
+    backend.name !== 'wasm' ? 1 : requested === 'auto' ? (availableParallelism() >= 2 && totalAtoms >= PARALLEL_MIN_ATOMS ? 2 : 1) : requested;
   const optimizer = tf.train.adam(h.learningRate, 0.9, 0.999, 1e-7);
   const random = mulberry32(h.seed >>> 0);
-  const variables = [...model.trainable.values()];
+  const variableName = new Map([...model.trainable].map(([name, v]) => [name, v.name]));
+  const allCrystals = graphs.map((_, i) => i);
   const curve: EpochPoint[] = [];
   let best: Map<string, tf.Tensor> | undefined;
   let bestEpoch = 0;
   let bestValidationLoss = Infinity;
   const started = performance.now();
   let atomsTrained = 0;
+  let parallel: ParallelTrainer | undefined;
 
   try {
+    if (threads === 2) parallel = await ParallelTrainer.start(model, graphs);
+    const embedAll = () => (parallel ? parallel.embed(model, allCrystals) : Promise.resolve(embedStructures(model, graphs, { batchSize: 64 })));
     for (let epoch = 1; epoch <= h.maxEpochs; epoch++) {
       let lossSum = 0;
       let weightSum = 0;
       for (const step of epochSteps(plan, h.schedule, h.batchSize, random)) {
         options.signal?.throwIfAborted();
-        const needPairs = h.objective !== 'CROSS_ENTROPY';
-        if (needPairs && step.pairCount === 0 && h.objective === 'CONTRASTIVE') continue;
-        const stepGraphs = step.crystals.map((i) => graphs[i]!);
-        const stepLabels = step.crystals.map((i) => labels[i]!);
-        const batch = makeGraphBatch(stepGraphs, h.k, h.gaussian);
-        const statistics: BatchStatistics = new Map();
+        if (h.objective === 'CONTRASTIVE' && step.pairCount === 0) continue;
+        const useBoth = parallel !== undefined && step.crystals.length >= 4;
+        const outcome = useBoth ? await parallel!.step(model, step, labels) : singleThreadStep(model, graphs, step, labels);
         try {
-          const cost = optimizer.minimize(
-            () => {
-              statistics.clear();
-              const out = forward(model, batch, statistics);
-              let loss: tf.Scalar = tf.scalar(0);
-              if (h.objective !== 'CROSS_ENTROPY' && step.pairCount > 0) {
-                loss = contrastivePairLoss(out.embedding, stepLabels, step.pairMask, h);
-              }
-              if (h.objective !== 'CONTRASTIVE') {
-                const ce = crossEntropyLoss(out.logits!, stepLabels);
-                loss = tf.add(loss, h.objective === 'JOINT' ? tf.mul(ce, h.crossEntropyWeight) : ce) as tf.Scalar;
-              }
-              return loss;
-            },
-            true,
-            variables,
-          );
-          const value = cost!.dataSync()[0]!;
-          cost!.dispose();
-          if (!Number.isFinite(value)) {
-            throw new Error(`training diverged: loss is ${value} at epoch ${epoch} (try a lower learningRate)`);
+          if (!Number.isFinite(outcome.loss)) {
+            throw new Error(`training diverged: loss is ${outcome.loss} at epoch ${epoch} (try a lower learningRate)`);
           }
-          updateMovingStatistics(model, statistics);
-          const weight = h.objective === 'CROSS_ENTROPY' ? step.crystals.length : step.pairCount;
-          lossSum += value * weight;
-          weightSum += weight;
-          atomsTrained += batch.numAtoms;
+          const named: tf.NamedTensorMap = {};
+          for (const [name, g] of outcome.grads) named[variableName.get(name)!] = g;
+          optimizer.applyGradients(named as tf.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0]);
         } finally {
-          for (const { mean, variance } of statistics.values()) {
-            mean.dispose();
-            variance.dispose();
-          }
-          batch.dispose();
+          for (const g of outcome.grads.values()) g.dispose();
         }
+        applyStatistics(model, outcome.statistics);
+        const weight = h.objective === 'CROSS_ENTROPY' ? step.crystals.length : step.pairCount;
+        lossSum += outcome.loss * weight;
+        weightSum += weight;
+        atomsTrained += outcome.atoms;
         // Yield to the event loop between steps so progress callbacks, aborts and timers run.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const trainLoss = weightSum > 0 ? lossSum / weightSum : NaN;
-      const validationLossValue = validationLoss(model, graphs, labels, plan);
+      const validationLossValue = await validationLoss(model, graphs, labels, plan, embedAll);
       if (Number.isNaN(validationLossValue) && plan.validationCrystals.length > 0) {
         throw new Error(`validation loss is NaN at epoch ${epoch}`);
       }
@@ -228,12 +257,14 @@ export async function fit(
   } finally {
     disposeSnapshot(best);
     optimizer.dispose();
+    await parallel?.terminate();
   }
   return {
     model,
     curve,
     bestEpoch,
     backend: backend.name,
+    threads,
     hyperparameters: h,
     trainPairCount: plan.trainPairCount,
     validationPairCount: plan.validationPairCount,

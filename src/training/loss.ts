@@ -43,6 +43,8 @@ export function contrastivePairLoss(
   labels: ArrayLike<number>,
   pairMask: Float32Array,
   options: ContrastiveOptions,
+  /** Divide the sum by this instead of the number of selected pairs (data-parallel shards). */
+  normaliser?: number,
 ): tf.Scalar {
   const B = embedding.shape[0];
   let count = 0;
@@ -64,7 +66,7 @@ export function contrastivePairLoss(
     tf.sum(tf.mul(similar, tf.tensor2d(similarMask, [B, B]))),
     tf.sum(tf.mul(hinge, tf.tensor2d(dissimilar, [B, B]))),
   );
-  return tf.div(total, count) as tf.Scalar;
+  return tf.div(total, normaliser ?? count) as tf.Scalar;
 }
 
 /** Contrastive loss of one pair from two embeddings, in float64 on the host (validation, tests). */
@@ -88,10 +90,11 @@ export function pairLossHost(a: ArrayLike<number>, b: ArrayLike<number>, dissimi
   return 0.5 * Math.max(0, options.margin - d) ** 2;
 }
 
-/** Mean softmax cross-entropy of logits [B, 2] against labels (1 = FAST). */
-export function crossEntropyLoss(logits: tf.Tensor2D, labels: ArrayLike<number>): tf.Scalar {
+/** Softmax cross-entropy of logits [B, 2] against labels (1 = FAST), summed and divided by `normaliser` (default B). */
+export function crossEntropyLoss(logits: tf.Tensor2D, labels: ArrayLike<number>, normaliser?: number): tf.Scalar {
   const oneHot = tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), 2);
-  return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+  const perCrystal = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE);
+  return tf.div(tf.sum(perCrystal), normaliser ?? labels.length) as tf.Scalar;
 }
 
 /** Cross-entropy of a P(FAST) on the host (validation), clipped away from 0 and 1. */
