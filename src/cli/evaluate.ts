@@ -38,6 +38,7 @@ interface EvaluateCommandOptions {
   distances: ('EUCLIDEAN' | 'COSINE')[];
   epochs?: number;
   preset?: string;
+  validation: 'crystals' | 'pairs' | 'none';
   rfTrees: number;
   knnK: number;
   out: string;
@@ -59,6 +60,11 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--distances <list>', 'distances for the ratio score: euclidean, cosine', distanceList, ['EUCLIDEAN', 'COSINE'])
     .option('--epochs <n>', 'maximum GNN training epochs (overrides the preset)', positiveInt)
     .option('--preset <name>', 'GNN hyperparameter preset', 'paper')
+    .addOption(
+      new Option('--validation <mode>', "GNN early stopping inside the training folds: 10 % of crystals, the paper's 10 % of pairs, or none")
+        .choices(['crystals', 'pairs', 'none'])
+        .default('crystals'),
+    )
     .option('--rf-trees <n>', 'random-forest trees', positiveInt, 300)
     .option('--knn-k <n>', 'kNN neighbours', positiveInt, 5)
     .option('--out <file>', 'JSON results file', `.ionsieve/evaluations/evaluate-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
@@ -87,6 +93,7 @@ export async function runEvaluateCommand(options: EvaluateCommandOptions): Promi
         distances: options.distances,
         preset: options.preset,
         maxEpochs: options.epochs,
+        validation: options.validation === 'none' ? { mode: 'none' } : { mode: options.validation, fraction: 0.1 },
       }),
     );
   }

@@ -102,7 +102,8 @@ export interface GnnMethodOptions {
   overrides?: Partial<Hyperparameters>;
   /**
    * Early stopping inside the training folds. Default: 10 % of the training crystals held out
-   * (fit's leakage-free default); the test fold is never seen by training.
+   * (fit's leakage-free default); the test fold is never seen by training. 'pairs' (the paper's)
+   * applies to the contrastive model only; the cross-entropy model then holds out crystals.
    */
   validation?: ValidationSpec;
 }
@@ -139,7 +140,8 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
       train.map((e) => e.label),
       { ...base, k, objective, seed },
       {
-        validation: options.validation,
+        // The paper's pair split has no held-out crystals, which a classifier needs to early-stop.
+        validation: objective !== 'CONTRASTIVE' && options.validation?.mode === 'pairs' ? { mode: 'crystals', fraction: 0.1 } : options.validation,
         onEpoch: (p) => onStep?.(p.epoch, p.maxEpochs, `${objective.toLowerCase()} k=${k} loss ${p.trainLoss.toFixed(3)}/${p.validationLoss.toFixed(3)}`),
       },
     );
