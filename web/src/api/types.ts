@@ -1,0 +1,150 @@
+/** TypeScript shapes of the documents in queries.ts (what the dashboard reads of each answer). */
+
+export type LabelClass = 'FAST' | 'POOR';
+export type LabelFilter = LabelClass | 'UNLABELLED';
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface Connection<TEdge> {
+  totalCount: number;
+  pageInfo: PageInfo;
+  edges: TEdge[];
+}
+
+export interface Label {
+  id: string;
+  class: LabelClass;
+  conductivity: number | null;
+  temperature: number | null;
+  source: string | null;
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  retracted: boolean;
+}
+
+export interface MaterialSummary {
+  id: string;
+  name: string | null;
+  formula: string;
+  reducedFormula: string;
+  elements: string[];
+  nsites: number | null;
+  kind: 'STRUCTURE' | 'COMPOSITION';
+  label: { id: string; class: LabelClass } | null;
+}
+
+export interface Neighbor {
+  rank: number;
+  distance: number;
+  material: { id: string; formula: string; reducedFormula: string; label: { id: string; class: LabelClass; conductivity: number | null } | null };
+}
+
+export interface ScreenEdge {
+  cursor: string;
+  rank: number;
+  score: number;
+  predictedClass: LabelClass;
+  meanDistanceToFast: number;
+  meanDistanceToPoor: number;
+  nearestFast: Neighbor[];
+  node: MaterialSummary;
+}
+
+export interface ScreeningResult {
+  score: number;
+  predictedClass: LabelClass;
+  meanDistanceToFast: number;
+  meanDistanceToPoor: number;
+  nearestFast: Neighbor[];
+}
+
+export interface Site {
+  label: string | null;
+  frac: [number, number, number];
+  species: { element: string; occupancy: number }[];
+}
+
+export interface Lattice {
+  vectors: [number, number, number][];
+  a: number;
+  b: number;
+  c: number;
+  alpha: number;
+  beta: number;
+  gamma: number;
+}
+
+export interface MaterialDetail {
+  id: string;
+  name: string | null;
+  source: string | null;
+  sourceId: string | null;
+  family: string | null;
+  kind: 'STRUCTURE' | 'COMPOSITION';
+  formula: string;
+  reducedFormula: string;
+  elements: string[];
+  nelements: number;
+  nsites: number | null;
+  natoms: number;
+  isOrdered: boolean | null;
+  volume: number | null;
+  density: number | null;
+  structureHash: string | null;
+  createdAt: string;
+  lattice: Lattice | null;
+  sites: Site[] | null;
+  label: Label | null;
+  labels: Label[];
+}
+
+export type ModelStatus = 'QUEUED' | 'TRAINING' | 'READY' | 'FAILED' | 'CANCELLED';
+
+export interface ModelMetrics {
+  protocol: string | null;
+  accuracy: number | null;
+  sensitivity: number | null;
+  specificity: number | null;
+  rocAuc: number | null;
+  prAuc: number | null;
+  threshold: number | null;
+}
+
+export interface ModelProgress {
+  epoch: number | null;
+  maxEpochs: number | null;
+  trainLoss: number | null;
+  validationLoss: number | null;
+  etaSeconds: number | null;
+}
+
+export interface CurvePoint {
+  epoch: number;
+  trainLoss: number | null;
+  validationLoss: number | null;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string | null;
+  status: ModelStatus;
+  isActive: boolean;
+  backend: string | null;
+  createdAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  labelCounts: { fast: number; poor: number } | null;
+  progress: ModelProgress | null;
+  /** One object or a list (one entry per evaluation protocol): the contract does not say which. */
+  metrics: ModelMetrics | ModelMetrics[] | null;
+}
+
+export interface ModelDetail extends ModelSummary {
+  hyperparameters: unknown;
+  trainingCurve: CurvePoint[] | null;
+}
