@@ -23,6 +23,7 @@ import { buildIonsieveSchema } from './graphql/build-schema.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError } from './graphql/format-error.js';
 import type { Db } from './store/database.js';
+import { mountDashboard } from './web-static.js';
 
 export { createContext, type GraphQLContext } from './graphql/context.js';
 
@@ -146,6 +147,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         createContext({ db, config, logger, requestId: res.locals.requestId as string, actor: actorOf(req.get(ACTOR_HEADER)) }),
     }),
   );
+  // The dashboard's static build (web/dist) at `/`, after the API routes so no file can shadow them.
+  mountDashboard(app);
   app.use(jsonErrorHandler(logger));
 
   await new Promise<void>((resolveListen, rejectListen) => {
