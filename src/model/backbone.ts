@@ -5,7 +5,7 @@
  * Layer ℓ (F = featureLength, K = k, S = K + 1, Dg = G + K per-slot geometry width):
  *   z_i = [h_i ‖ h_{j1} ‖ g_{i,1} ‖ … ‖ h_{jK} ‖ g_{i,K}]            (§3.2 joint neighbourhood)
  *   u_i = W z_i = Σ_{s<K} W_s h_{js} + W_self h_i + W_g [g_{i,1} … g_{i,K}]
- * computed as u = slotMix(H) + G·W_g: a JS gather builds z = [h_{j1} … h_{jK} h_i] ([N, S·F]), one
+ * computed as u = slotMix(H) + G·W_g (G·W_g of all layers in one product, see parameterLayout): a JS gather builds z = [h_{j1} … h_{jK} h_i] ([N, S·F]), one
  * matMul applies the stacked slot weights [S·F, 2F], and the backward pass scatters back (see
  * ops.ts slotMix). Exactly the §3.2 function. (Multiply-before-gather, H·[W_1 … W_S] then a sparse
  * sum, has the same FLOPs but makes XNNPACK repack an [N, S·2F] operand for dW on every step,
@@ -22,11 +22,11 @@ import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
 import { elementTableHash } from '../features/element-table.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { geometryWidth, type GraphBatch } from './batch.js';
-import { batchNormInfer, batchNormTrain, linear, linearConstInput, matMulConstRight, meanPool, slotMix } from './ops.js';
+import { batchNormInfer, batchNormTrain, columnBlock, linear, linearConstInput, matMulConstRight, meanPool, slotMix } from './ops.js';
 import { hashString, mulberry32 } from './random.js';
 
 /** Bump when the forward function or the parameter layout changes (artifacts check it). */
-export const BACKBONE_VERSION = 'knagcn-joint/1';
+export const BACKBONE_VERSION = 'knagcn-joint/2';
 
 export interface ModelInfo {
   /** Backend that trained the weights ('wasm', 'tensorflow', 'cpu'); undefined before training. */
@@ -65,9 +65,11 @@ export function parameterLayout(h: Hyperparameters): { name: string; shape: numb
   };
   w('embed/W', [ATOM_FEATURE_LENGTH, F], [ATOM_FEATURE_LENGTH, F]);
   c('embed/b', [F], 'zeros');
+  // Geometry weights of all layers side by side, [Dg, layers·2F]: the geometry input is the same for
+  // every layer, so one wide product (and one for its gradient) replaces a narrow one per layer.
+  w('geometry/W', [Dg, h.layers * 2 * F], jointFan);
   for (let l = 0; l < h.layers; l++) {
     w(`conv${l}/Wh`, [S * F, 2 * F], jointFan);
-    w(`conv${l}/Wg`, [Dg, 2 * F], jointFan);
     bn(`conv${l}/bn`, 2 * F);
     bn(`conv${l}/bnOut`, F);
   }
@@ -189,9 +191,10 @@ export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: Batc
 
   const select = halfSelectors(F);
   let H = linearConstInput(batch.x92, batch.x92T, P('embed/W') as tf.Tensor2D, P('embed/b') as tf.Tensor1D); // [N, F]
+  const geometryAll = linearConstInput(batch.geometry, batch.geometryT, P('geometry/W') as tf.Tensor2D); // [N, layers·2F]
   for (let l = 0; l < h.layers; l++) {
     const neighbours = slotMix(H, P(`conv${l}/Wh`) as tf.Tensor2D, batch.slotIndex, S); // [N, 2F]
-    const geometry = linearConstInput(batch.geometry, batch.geometryT, P(`conv${l}/Wg`) as tf.Tensor2D); // [N, 2F]
+    const geometry = h.layers === 1 ? geometryAll : columnBlock(geometryAll, l * 2 * F, 2 * F); // [N, 2F]
     const u = norm(tf.add(neighbours, geometry) as tf.Tensor2D, `conv${l}/bn`); // [N, 2F]
     const gate = matMulConstRight(u, select.gate, select.gateT); // [N, F]
     const core = matMulConstRight(u, select.core, select.coreT); // [N, F]

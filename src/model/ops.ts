@@ -6,7 +6,7 @@
  * runs through composite tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { COLUMN_SUM, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
+import { COLUMN_BLOCK, COLUMN_BLOCK_GRAD, COLUMN_SUM, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
 
 type GradientFunction = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type CustomForward = (...args: never[]) => { value: tf.Tensor; gradFunc: GradientFunction };
@@ -72,6 +72,24 @@ export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D, w: tf.Tensor2D
     gradFunc: (dy: tf.Tensor) => [tf.matMul(xT, dy as tf.Tensor2D)],
   }));
   return f(w) as tf.Tensor2D;
+}
+
+/** x[:, offset : offset + width] with its gradient (zero-padded back to x's width). */
+export function columnBlock(x: tf.Tensor2D, offset: number, width: number): tf.Tensor2D {
+  const total = x.shape[1];
+  const rows = x.shape[0];
+  const fast = hasIonsieveKernels();
+  const f = customGrad((xi: tf.Tensor) => ({
+    value: fast
+      ? (tf.engine().runKernel(COLUMN_BLOCK, { x: xi }, { offset, width }) as tf.Tensor2D)
+      : tf.slice(xi as tf.Tensor2D, [0, offset], [rows, width]),
+    gradFunc: (dy: tf.Tensor) => [
+      fast
+        ? (tf.engine().runKernel(COLUMN_BLOCK_GRAD, { dy }, { offset, total }) as tf.Tensor2D)
+        : tf.pad(dy as tf.Tensor2D, [[0, 0], [offset, total - offset - width]]),
+    ],
+  }));
+  return f(x) as tf.Tensor2D;
 }
 
 /** y = x·W for a constant W with precomputed Wᵀ: only dx = dy·Wᵀ flows back. */

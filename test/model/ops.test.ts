@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/model/backend.js';
 import { setIonsieveKernelsEnabled } from '../../src/model/kernels.js';
-import { batchNormTrain, linear, linearConstInput, meanPool, slotMix, transpose2D } from '../../src/model/ops.js';
+import { batchNormTrain, columnBlock, linear, linearConstInput, meanPool, slotMix, transpose2D } from '../../src/model/ops.js';
 import { mulberry32 } from '../../src/model/random.js';
 
 const TOLERANCE = 1e-4;
@@ -53,6 +53,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const cases: [string, (...xs: tf.Tensor[]) => tf.Tensor, (...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[]][] = [
       ['slotMix', (a, b) => slotMix(a as tf.Tensor2D, b as tf.Tensor2D, idx, S), (a, b) => slotMixReference(a!, b!, idx), [h, w]],
       ['linear+bias', (a, b, c) => linear(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor1D), (a, b, c) => tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), c!), [h, randomTensor([F, 3], 3), randomTensor([3], 4)]],
+      ['columnBlock', (a) => tf.mul(columnBlock(a as tf.Tensor2D, 2, 3), 2), (a) => tf.mul(tf.slice(a!, [0, 2], [N, 3]), 2), [h]],
       ['batchNorm', (a, g, b) => batchNormTrain(a as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D).y, (a, g, b) => {
         const m = tf.moments(a!, 0);
         return tf.add(tf.mul(tf.div(tf.sub(a!, m.mean), tf.sqrt(tf.add(m.variance, 1e-5))), g!), b!);
