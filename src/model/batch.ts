@@ -14,17 +14,17 @@ export interface GraphBatch {
   numAtoms: number;
   /** Slots per atom S = k + 1: the k neighbours, then the atom itself. */
   slots: number;
-  /** [N, 92] occupancy-weighted one-hot features, and its transpose [92, N] (for dW). */
+  /** [N, 92] occupancy-weighted one-hot features, and its transpose [92, N] (for dW; training batches only). */
   x92: tf.Tensor2D;
-  x92T: tf.Tensor2D;
+  x92T?: tf.Tensor2D;
   /** [N·S] int32: batch atom index read by slot s of atom i (neighbour j for s < k; i itself for s = k). */
   slotIndex: tf.Tensor1D;
   /** [N, k·(G + k)] per-slot geometry [GaussExp(d_s) ‖ cos(s, 1..k)] flattened; and [k·(G+k), N]. */
   geometry: tf.Tensor2D;
-  geometryT: tf.Tensor2D;
-  /** [B, N] mean-pooling matrix (1/N_c on crystal c's atoms) and its transpose [N, B]. */
+  geometryT?: tf.Tensor2D;
+  /** [B, N] mean-pooling matrix (1/N_c on crystal c's atoms) and its transpose [N, B] (training only). */
   pool: tf.Tensor2D;
-  poolT: tf.Tensor2D;
+  poolT?: tf.Tensor2D;
   dispose(): void;
 }
 
@@ -49,9 +49,24 @@ interface GraphRows {
   x92T: Float32Array;
 }
 
+/** Writes graph g's geometry rows [N_c, k·(G + k)] into `out` at row `atomOffset`. */
+function writeGeometryRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Float64Array, out: Float32Array, atomOffset: number): void {
+  const G = centres.length;
+  const slotWidth = G + k;
+  const width = k * slotWidth;
+  for (let i = 0; i < g.numAtoms; i++) {
+    for (let s = 0; s < k; s++) {
+      const o = (atomOffset + i) * width + s * slotWidth;
+      writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, out, o);
+      out.set(g.neighbourCosine.subarray((i * k + s) * k, (i * k + s + 1) * k), o + G);
+    }
+  }
+}
+
 /**
- * Per-graph geometry rows are a pure function of (graph, basis); training reuses each graph every
- * epoch, so they are computed once (≈ N·k·41 exp calls) and kept while the graph object lives.
+ * Training reuses every graph each epoch, so its geometry rows (≈ N·k·41 exp calls) and transposes
+ * are computed once and kept while the graph object lives. Inference batches do not use the cache:
+ * a screening pool would otherwise hold ~250 kB extra per 100-atom crystal.
  */
 const rowCache = new WeakMap<CrystalGraph, Map<string, GraphRows>>();
 
@@ -60,17 +75,9 @@ function graphRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Fl
   let perGraph = rowCache.get(g);
   const hit = perGraph?.get(key);
   if (hit) return hit;
-  const G = centres.length;
-  const slotWidth = G + k;
-  const width = k * slotWidth;
+  const width = k * (centres.length + k);
   const geometry = new Float32Array(g.numAtoms * width);
-  for (let i = 0; i < g.numAtoms; i++) {
-    for (let s = 0; s < k; s++) {
-      const o = i * width + s * slotWidth;
-      writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, geometry, o);
-      geometry.set(g.neighbourCosine.subarray((i * k + s) * k, (i * k + s + 1) * k), o + G);
-    }
-  }
+  writeGeometryRows(g, k, basis, centres, geometry, 0);
   const rows = {
     geometry,
     geometryT: transposeHost(geometry, g.numAtoms, width),
@@ -89,8 +96,14 @@ function placeColumns(dst: Float32Array, N: number, block: Float32Array, rows: n
   for (let r = 0; r < rows; r++) dst.set(block.subarray(r * nc, (r + 1) * nc), r * N + offset);
 }
 
+export interface GraphBatchOptions {
+  /** Build the transposes gradients need and cache per-graph rows (default true). */
+  training?: boolean;
+}
+
 /** Assembles the batch tensors for `graphs` (all built with the same k). */
-export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis: GaussianBasis): GraphBatch {
+export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis: GaussianBasis, options: GraphBatchOptions = {}): GraphBatch {
+  const training = options.training ?? true;
   if (graphs.length === 0) throw new BadInputError('empty batch');
   const centres = gaussianCentres(basis);
   const width = k * (centres.length + k);
@@ -101,25 +114,29 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     N += g.numAtoms;
   }
   const x92 = new Float32Array(N * ATOM_FEATURE_LENGTH);
-  const x92T = new Float32Array(N * ATOM_FEATURE_LENGTH);
+  const x92T = training ? new Float32Array(N * ATOM_FEATURE_LENGTH) : undefined;
   const slotIndex = new Int32Array(N * S);
   const geometry = new Float32Array(N * width);
-  const geometryT = new Float32Array(N * width);
+  const geometryT = training ? new Float32Array(N * width) : undefined;
   const B = graphs.length;
   const pool = new Float32Array(B * N);
-  const poolT = new Float32Array(N * B);
+  const poolT = training ? new Float32Array(N * B) : undefined;
   let offset = 0;
   graphs.forEach((g, c) => {
-    const rows = graphRows(g, k, basis, centres);
     x92.set(g.atomFeatures, offset * ATOM_FEATURE_LENGTH);
-    geometry.set(rows.geometry, offset * width);
-    placeColumns(x92T, N, rows.x92T, ATOM_FEATURE_LENGTH, g.numAtoms, offset);
-    placeColumns(geometryT, N, rows.geometryT, width, g.numAtoms, offset);
+    if (training) {
+      const rows = graphRows(g, k, basis, centres);
+      geometry.set(rows.geometry, offset * width);
+      placeColumns(x92T!, N, rows.x92T, ATOM_FEATURE_LENGTH, g.numAtoms, offset);
+      placeColumns(geometryT!, N, rows.geometryT, width, g.numAtoms, offset);
+    } else {
+      writeGeometryRows(g, k, basis, centres, geometry, offset);
+    }
     const inv = 1 / g.numAtoms;
     for (let i = 0; i < g.numAtoms; i++) {
       const atom = offset + i;
       pool[c * N + atom] = inv;
-      poolT[atom * B + c] = inv;
+      if (poolT) poolT[atom * B + c] = inv;
       for (let s = 0; s < k; s++) slotIndex[atom * S + s] = offset + g.neighbourIndex[i * k + s]!;
       slotIndex[atom * S + k] = atom;
     }
@@ -127,12 +144,12 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
   });
   const tensors = {
     x92: tf.tensor2d(x92, [N, ATOM_FEATURE_LENGTH]),
-    x92T: tf.tensor2d(x92T, [ATOM_FEATURE_LENGTH, N]),
+    x92T: x92T && tf.tensor2d(x92T, [ATOM_FEATURE_LENGTH, N]),
     slotIndex: tf.tensor1d(slotIndex, 'int32'),
     geometry: tf.tensor2d(geometry, [N, width]),
-    geometryT: tf.tensor2d(geometryT, [width, N]),
+    geometryT: geometryT && tf.tensor2d(geometryT, [width, N]),
     pool: tf.tensor2d(pool, [B, N]),
-    poolT: tf.tensor2d(poolT, [N, B]),
+    poolT: poolT && tf.tensor2d(poolT, [N, B]),
   };
   return {
     numCrystals: B,
@@ -140,7 +157,7 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     slots: S,
     ...tensors,
     dispose() {
-      for (const t of Object.values(tensors)) t.dispose();
+      for (const t of Object.values(tensors)) t?.dispose();
     },
   };
 }

@@ -41,7 +41,7 @@ function runInference(
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadInputError(`batchSize must be a positive integer, got ${batchSize}`);
   const out: Float32Array[] = new Array(graphs.length);
   for (const chunk of chunkGraphs(graphs, batchSize, maxAtoms)) {
-    const batch = makeGraphBatch(chunk.map((i) => graphs[i]!), model.hyperparameters.k, model.hyperparameters.gaussian);
+    const batch = makeGraphBatch(chunk.map((i) => graphs[i]!), model.hyperparameters.k, model.hyperparameters.gaussian, { training: false });
     try {
       const values = tf.tidy(() => pick(forward(model, batch))).dataSync() as Float32Array;
       const width = values.length / chunk.length;

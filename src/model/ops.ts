@@ -58,18 +58,26 @@ function linearGrads(dy: tf.Tensor2D, saved: tf.Tensor[], withBias: boolean): tf
   return [dx, dw, sumRows(dy).reshape([dy.shape[1]])];
 }
 
-/** y = xConst·W (+ b) for a constant input with precomputed xT [in, N]: only dW (and db). */
-export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+function requireTranspose(t: tf.Tensor2D | undefined): tf.Tensor2D {
+  if (!t) throw new Error('an inference batch (no transposes) cannot be differentiated; build it with training: true');
+  return t;
+}
+
+/**
+ * y = xConst·W (+ b) for a constant input with precomputed xT [in, N]: only dW (and db) flow back.
+ * xT may be omitted for inference.
+ */
+export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D | undefined, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
   if (b) {
     const f = customGrad((wi: tf.Tensor, bi: tf.Tensor) => ({
       value: tf.add(tf.matMul(x, wi as tf.Tensor2D), bi),
-      gradFunc: (dy: tf.Tensor) => [tf.matMul(xT, dy as tf.Tensor2D), sumRows(dy as tf.Tensor2D).reshape([dy.shape[1]!])],
+      gradFunc: (dy: tf.Tensor) => [tf.matMul(requireTranspose(xT), dy as tf.Tensor2D), sumRows(dy as tf.Tensor2D).reshape([dy.shape[1]!])],
     }));
     return f(w, b) as tf.Tensor2D;
   }
   const f = customGrad((wi: tf.Tensor) => ({
     value: tf.matMul(x, wi as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor) => [tf.matMul(xT, dy as tf.Tensor2D)],
+    gradFunc: (dy: tf.Tensor) => [tf.matMul(requireTranspose(xT), dy as tf.Tensor2D)],
   }));
   return f(w) as tf.Tensor2D;
 }
@@ -205,10 +213,10 @@ export function batchNormInfer(
  * Per-crystal mean of atom rows: pool [B, N] (1/N_c on crystal c's atoms) · h [N, F]; the
  * gradient uses the precomputed poolT [N, B] so it is a plain matMul as well.
  */
-export function meanPool(h: tf.Tensor2D, pool: tf.Tensor2D, poolT: tf.Tensor2D): tf.Tensor2D {
+export function meanPool(h: tf.Tensor2D, pool: tf.Tensor2D, poolT: tf.Tensor2D | undefined): tf.Tensor2D {
   const f = customGrad((hi: tf.Tensor) => ({
     value: tf.matMul(pool, hi as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor) => [tf.matMul(poolT, dy as tf.Tensor2D)],
+    gradFunc: (dy: tf.Tensor) => [tf.matMul(requireTranspose(poolT), dy as tf.Tensor2D)],
   }));
   return f(h) as tf.Tensor2D;
 }
