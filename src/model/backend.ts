@@ -73,10 +73,13 @@ async function select(preference: BackendPreference): Promise<BackendInfo> {
  * with another preference switches backends; variables created before a switch stay on the old one,
  * so switch only between models.
  */
-export function initBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
+export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
   if (!current || currentPreference !== preference) {
     currentPreference = preference;
     current = select(preference);
   }
-  return current;
+  const info = await current;
+  // Someone may have switched backends with tf.setBackend since: switch back.
+  if (tf.getBackend() !== info.name) await tf.setBackend(info.name);
+  return info;
 }
