@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import type { StructureFormat } from '../structure/index.js';
 import { inTransaction, type Db } from '../store/database.js';
 import type { NewMaterialRow } from '../store/material.table.js';
-import { insertOrFindMaterialRows, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+import { insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
 
 export interface ImportOptions {
   /** Structures per transaction. Default 500. */
@@ -160,7 +160,7 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
     inFlight.catch(() => {});
   };
   const write = async (rows: NewMaterialRow[]) => {
-    const { inserted } = await inTransaction(db, (tx) => insertOrFindMaterialRows(tx, rows));
+    const { inserted } = await inTransaction(db, (tx) => insertOrFindMaterials(tx, rows));
     const added = inserted.filter(Boolean).length;
     progress.ok += added;
     progress.duplicates += rows.length - added;

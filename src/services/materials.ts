@@ -23,12 +23,13 @@ import {
 } from '../store/label.repository.js';
 import {
   countMaterialRows,
-  findMaterialRowsByHashes,
+  findMaterialKeysByHashes,
+  findMaterialKeysBySourceRecords,
   findMaterialRowsByIds,
-  findMaterialRowsBySourceRecords,
   insertMaterialRows,
   listMaterialRows,
   lockMaterialRow,
+  type MaterialKey,
   type MaterialRowFilter,
 } from '../store/material.repository.js';
 import type { LabelClass, MaterialRow, NewMaterialRow } from '../store/material.table.js';
@@ -232,52 +233,51 @@ function sourceRecordKey(source: string | null | undefined, sourceId: string | n
 
 /**
  * Inserts rows in one statement, skipping those already stored (same structure hash, or same
- * (source, sourceId)), and returns for every input row the stored row (new or pre-existing) and
- * whether this call inserted it (true for the first input of a new row only).
+ * (source, sourceId)), and returns for every input row the id of the stored row (new or
+ * pre-existing) and whether this call inserted it (true for the first input of a new row only).
  */
-export async function insertOrFindMaterialRows(
+export async function insertOrFindMaterials(
   db: Db,
   rows: readonly NewMaterialRow[],
-): Promise<{ stored: MaterialRow[]; inserted: boolean[] }> {
-  const insertedRows = await insertMaterialRows(db, rows);
-  const insertedIds = new Set(insertedRows.map((r) => r.id));
-  const byHash = new Map<string, MaterialRow>();
-  const bySourceRecord = new Map<string, MaterialRow>();
-  const remember = (row: MaterialRow) => {
-    if (row.structure_hash) byHash.set(row.structure_hash, row);
-    const key = sourceRecordKey(row.source, row.source_id);
-    if (key) bySourceRecord.set(key, row);
+): Promise<{ ids: string[]; inserted: boolean[] }> {
+  const insertedKeys = await insertMaterialRows(db, rows);
+  const insertedIds = new Set(insertedKeys.map((r) => String(r.id)));
+  const byHash = new Map<string, MaterialKey>();
+  const bySourceRecord = new Map<string, MaterialKey>();
+  const remember = (key: MaterialKey) => {
+    if (key.structure_hash) byHash.set(key.structure_hash, key);
+    const recordKey = sourceRecordKey(key.source, key.source_id);
+    if (recordKey) bySourceRecord.set(recordKey, key);
   };
-  insertedRows.forEach(remember);
+  insertedKeys.forEach(remember);
 
   const missing = rows.filter(
     (r) => !(r.structure_hash && byHash.has(r.structure_hash)) && !bySourceRecord.has(sourceRecordKey(r.source, r.source_id) ?? ''),
   );
   const missingHashes = [...new Set(missing.flatMap((r) => (r.structure_hash ? [r.structure_hash] : [])))];
-  (await findMaterialRowsByHashes(db, missingHashes)).forEach(remember);
+  (await findMaterialKeysByHashes(db, missingHashes)).forEach(remember);
   const missingRecords = missing
     .filter((r) => !(r.structure_hash && byHash.has(r.structure_hash)) && sourceRecordKey(r.source, r.source_id))
     .map((r) => ({ source: r.source!, sourceId: r.source_id! }));
-  (await findMaterialRowsBySourceRecords(db, missingRecords)).forEach(remember);
+  (await findMaterialKeysBySourceRecords(db, missingRecords)).forEach(remember);
 
   // Rows with neither a hash nor a source record never conflict: they come back in input order.
-  const keyless = insertedRows.filter((r) => !r.structure_hash && !sourceRecordKey(r.source, r.source_id));
+  const keyless = insertedKeys.filter((r) => !r.structure_hash && !sourceRecordKey(r.source, r.source_id));
   let nextKeyless = 0;
-  const stored: MaterialRow[] = [];
+  const ids: string[] = [];
   const inserted: boolean[] = [];
-  const claimed = new Set<string>();
   for (const row of rows) {
-    const key = sourceRecordKey(row.source, row.source_id);
+    const recordKey = sourceRecordKey(row.source, row.source_id);
     const found =
       (row.structure_hash ? byHash.get(row.structure_hash) : undefined) ??
-      (key ? bySourceRecord.get(key) : undefined) ??
-      (!row.structure_hash && !key ? keyless[nextKeyless++] : undefined);
+      (recordKey ? bySourceRecord.get(recordKey) : undefined) ??
+      (!row.structure_hash && !recordKey ? keyless[nextKeyless++] : undefined);
     if (!found) throw new Error(`material row ${row.formula} was neither inserted nor found`);
-    stored.push(found);
-    inserted.push(insertedIds.has(found.id) && !claimed.has(found.id));
-    claimed.add(found.id);
+    const id = String(found.id);
+    inserted.push(insertedIds.delete(id));
+    ids.push(id);
   }
-  return { stored, inserted };
+  return { ids, inserted };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,8 +419,11 @@ export async function addMaterials(
         : compositionMaterialRow(input.composition!, provenance);
     }),
   );
-  const { stored } = await inTransaction(db, (tx) => insertOrFindMaterialRows(tx, rows));
-  return stored.map(materialRowToRecord);
+  return inTransaction(db, async (tx) => {
+    const { ids } = await insertOrFindMaterials(tx, rows);
+    const byId = new Map((await findMaterialRowsByIds(tx, [...new Set(ids)])).map((row) => [String(row.id), row]));
+    return ids.map((id) => materialRowToRecord(byId.get(id)!));
+  });
 }
 
 function toRowFilter(filter: MaterialFilter): MaterialRowFilter {

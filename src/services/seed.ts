@@ -17,7 +17,7 @@ import type { LabelClass, NewMaterialRow } from '../store/material.table.js';
 import type { NewLabelRow } from '../store/label.table.js';
 import { parseCsv } from './csv.js';
 import type { ImportFailure } from './ingest.js';
-import { compositionMaterialRow, insertOrFindMaterialRows, structureTextMaterialRow } from './materials.js';
+import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow } from './materials.js';
 
 export const OBELIX_DIR = 'obelix';
 export const CANDIDATE_POOL_DIR = 'candidates/open_li_pool_v1';
@@ -87,23 +87,23 @@ function obelixCompositionRow(entry: Record<string, string>, provenance: Paramet
 
 async function writeBatch(db: Db, items: SeedItem[]): Promise<{ inserted: boolean[]; labels: number }> {
   return inTransaction(db, async (tx) => {
-    const { stored, inserted } = await insertOrFindMaterialRows(
+    const { ids, inserted } = await insertOrFindMaterials(
       tx,
       items.map((item) => item.row),
     );
     // A material seeded before (or imported by hand) may still lack this seed's label; one that
     // has it, even retracted by a curator since, does not get it again.
-    const existing = await findLabelRowsByMaterialIds(tx, [...new Set(stored.map((m) => m.id))]);
+    const existing = await findLabelRowsByMaterialIds(tx, [...new Set(ids)]);
     const hasSeedLabel = new Set(
       existing.filter((l) => l.reason === OBELIX_LABEL_REASON).map((l) => `${l.material_id}|${l.source}`),
     );
     const labels: NewLabelRow[] = [];
     items.forEach((item, k) => {
       if (!item.label) return;
-      const key = `${stored[k]!.id}|${item.label.source}`;
+      const key = `${ids[k]}|${item.label.source}`;
       if (hasSeedLabel.has(key)) return;
       hasSeedLabel.add(key);
-      labels.push({ ...item.label, material_id: stored[k]!.id });
+      labels.push({ ...item.label, material_id: ids[k]! });
     });
     await insertLabelRows(tx, labels);
     await refreshCurrentLabelClass(tx, [...new Set(labels.map((l) => String(l.material_id)))]);

@@ -60,20 +60,24 @@ export function findMaterialRowsByIds(db: Db, ids: readonly string[]): Promise<M
   return db.selectFrom('material').selectAll().where('id', 'in', [...ids]).execute();
 }
 
-export function findMaterialRowsByHashes(db: Db, hashes: readonly string[]): Promise<MaterialRow[]> {
+/** The columns that identify a material: its id and its two natural keys. */
+export type MaterialKey = Pick<MaterialRow, 'id' | 'structure_hash' | 'source' | 'source_id'>;
+const KEY_COLUMNS = ['id', 'structure_hash', 'source', 'source_id'] as const;
+
+export function findMaterialKeysByHashes(db: Db, hashes: readonly string[]): Promise<MaterialKey[]> {
   if (hashes.length === 0) return Promise.resolve([]);
-  return db.selectFrom('material').selectAll().where('structure_hash', 'in', [...hashes]).execute();
+  return db.selectFrom('material').select(KEY_COLUMNS).where('structure_hash', 'in', [...hashes]).execute();
 }
 
 /** Rows of these external records ((source, sourceId) pairs). */
-export function findMaterialRowsBySourceRecords(
+export function findMaterialKeysBySourceRecords(
   db: Db,
   records: readonly { source: string; sourceId: string }[],
-): Promise<MaterialRow[]> {
+): Promise<MaterialKey[]> {
   if (records.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('material')
-    .selectAll()
+    .select(KEY_COLUMNS)
     .where((eb) =>
       eb.or(
         records.map((r) =>
@@ -86,16 +90,17 @@ export function findMaterialRowsBySourceRecords(
 
 /**
  * One multi-row INSERT; a row that collides with an existing structure hash or (source, source_id)
- * is skipped. Returns the inserted rows, in the order of `rows` (Postgres inserts and returns a
- * VALUES list in order).
+ * is skipped. Returns the keys of the inserted rows, in the order of `rows` (Postgres inserts and
+ * returns a VALUES list in order). Only keys come back: returning the structure JSON of a bulk
+ * import would double its traffic.
  */
-export function insertMaterialRows(db: Db, rows: readonly NewMaterialRow[]): Promise<MaterialRow[]> {
+export function insertMaterialRows(db: Db, rows: readonly NewMaterialRow[]): Promise<MaterialKey[]> {
   if (rows.length === 0) return Promise.resolve([]);
   return db
     .insertInto('material')
     .values([...rows])
     .onConflict((oc) => oc.doNothing())
-    .returningAll()
+    .returning(KEY_COLUMNS)
     .execute();
 }
 

@@ -1,0 +1,106 @@
+/**
+ * `ionsieve import <paths...>`: stream structure files and folders into the database.
+ * A progress bar goes to stderr when it is a terminal, JSON log lines otherwise; the summary is
+ * printed to stdout as JSON. Exit code 2 when some files failed (the others are imported).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ImportProgress } from '../services/ingest.js';
+import { withCliContext, type DatabaseCommandOptions } from './context.js';
+import { withDatabaseOptions } from './database-options.js';
+
+/** Seconds between progress log lines when stderr is not a terminal. */
+const LOG_INTERVAL_MS = 2000;
+/** Failures listed one by one in the log; the rest are counted. */
+const MAX_LOGGED_FAILURES = 50;
+
+interface ImportCommandOptions extends DatabaseCommandOptions {
+  batchSize: number;
+  source?: string;
+  actor?: string;
+  progress: boolean;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function registerImportCommand(program: Command): Command {
+  return withDatabaseOptions(
+    program
+      .command('import')
+      .description('import structure files (.cif, .vasp, POSCAR, CONTCAR, .json, .jsonl) and folders, recursively')
+      .argument('<paths...>', 'files or folders')
+      .option('--batch-size <n>', 'structures per transaction', positiveInt, 500)
+      .option('--source <text>', 'source recorded on each material (a JSON record may name its own)')
+      .option('--actor <name>', 'recorded as created_by')
+      .option('--no-progress', 'no progress bar, log lines only'),
+  ).action(async (paths: string[], opts: ImportCommandOptions) => {
+    await withCliContext(opts, async ({ db, logger, config }) => {
+      const [{ importFiles, scanStructureFiles }, { migrateToLatest }, { default: cliProgress }] = await Promise.all([
+        import('../services/ingest.js'),
+        import('../store/migrate.js'),
+        import('cli-progress'),
+      ]);
+      await migrateToLatest(db);
+      const total = await scanStructureFiles(paths);
+      logger.info({ paths, files: total.files, bytes: total.bytes }, 'import started');
+
+      const useBar = opts.progress && process.stderr.isTTY === true;
+      const bar = useBar
+        ? new cliProgress.SingleBar(
+            {
+              stream: process.stderr,
+              format: 'import [{bar}] {percentage}% | files {files}/{totalFiles} | ok {ok} | dup {duplicates} | failed {failed} | {rate}/s | eta {eta_formatted}',
+              hideCursor: true,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      const started = performance.now();
+      const rate = (p: ImportProgress) => Math.round((p.ok + p.duplicates) / ((performance.now() - started) / 1000 || 1));
+      bar?.start(Math.max(total.bytes, 1), 0, { files: 0, totalFiles: total.files, ok: 0, duplicates: 0, failed: 0, rate: 0 });
+      let lastLog = 0;
+      const onProgress = (p: ImportProgress) => {
+        if (bar) {
+          bar.update(p.bytes, { files: p.files, ok: p.ok, duplicates: p.duplicates, failed: p.failed, rate: rate(p) });
+        } else if (performance.now() - lastLog > LOG_INTERVAL_MS) {
+          lastLog = performance.now();
+          const { pending: _pending, ...counts } = p;
+          logger.info({ ...counts, totalFiles: total.files, totalBytes: total.bytes, perSecond: rate(p) }, 'import progress');
+        }
+      };
+
+      let result;
+      try {
+        result = await importFiles(db, paths, {
+          batchSize: opts.batchSize,
+          maxSites: config.maxSites,
+          maxTextBytes: config.maxTextBytes,
+          source: opts.source ?? null,
+          actor: opts.actor ?? null,
+          onProgress,
+        });
+      } finally {
+        bar?.stop();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      for (const failure of result.failed.slice(0, MAX_LOGGED_FAILURES)) logger.warn(failure, 'file not imported');
+      if (result.failed.length > MAX_LOGGED_FAILURES) {
+        logger.warn({ more: result.failed.length - MAX_LOGGED_FAILURES }, 'more files not imported');
+      }
+      const summary = {
+        files: result.files,
+        ok: result.ok,
+        duplicates: result.duplicates,
+        failed: result.failed.length,
+        seconds: Number(seconds.toFixed(2)),
+        structuresPerSecond: Math.round((result.ok + result.duplicates) / (seconds || 1)),
+      };
+      logger.info(summary, 'import done');
+      process.stdout.write(`${JSON.stringify({ ...summary, failures: result.failed })}\n`);
+      if (result.failed.length > 0) process.exitCode = 2;
+    });
+  });
+}

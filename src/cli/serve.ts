@@ -1,0 +1,72 @@
+/**
+ * `ionsieve serve`: run the GraphQL server until SIGINT/SIGTERM; `ionsieve start` (the npm start):
+ * migrate, seed if the database has not been seeded, then serve.
+ */
+import type { Command } from 'commander';
+import { openCliContext, type CliContext, type DatabaseCommandOptions } from './context.js';
+import { withDatabaseOptions } from './database-options.js';
+import { runSeed } from './seed.js';
+
+interface ServeOptions extends DatabaseCommandOptions {
+  host?: string;
+  port?: string;
+}
+
+/** Serves until a termination signal, then closes the server and the database. */
+async function serveUntilSignal(ctx: CliContext): Promise<void> {
+  // Imported lazily: the GraphQL stack is heavy and other commands do not need it.
+  const { startServer } = await import('../server.js');
+  const server = await startServer({ db: ctx.db, config: ctx.config, logger: ctx.logger });
+  ctx.logger.info({ url: server.url, dialect: ctx.dialect }, 'ionsieve listening');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      ctx.logger.info({ signal }, 'shutting down');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+}
+
+function withServerOptions(command: Command): Command {
+  return withDatabaseOptions(command)
+    .option('--host <host>', 'listen address (default: $HOST or 127.0.0.1)')
+    .option('--port <port>', 'listen port, 0 = any free port (default: $PORT or 4000)');
+}
+
+async function openServeContext(opts: ServeOptions): Promise<CliContext> {
+  if (opts.host !== undefined) process.env.HOST = opts.host;
+  if (opts.port !== undefined) process.env.PORT = opts.port;
+  return openCliContext(opts);
+}
+
+export function registerServeCommands(program: Command): void {
+  withServerOptions(program.command('serve').description('serve the GraphQL API (database must be migrated)')).action(
+    async (opts: ServeOptions) => {
+      const ctx = await openServeContext(opts);
+      try {
+        await serveUntilSignal(ctx);
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
+  withServerOptions(
+    program.command('start').description('migrate, seed the shipped datasets if not yet seeded, and serve'),
+  ).action(async (opts: ServeOptions) => {
+    const ctx = await openServeContext(opts);
+    try {
+      const [{ isSeeded }, { migrateToLatest }] = await Promise.all([import('../services/seed.js'), import('../store/migrate.js')]);
+      await migrateToLatest(ctx.db);
+      if (await isSeeded(ctx.db)) ctx.logger.info('database already seeded');
+      else await runSeed(ctx, ctx.config.seedDir);
+      await serveUntilSignal(ctx);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
