@@ -11,8 +11,8 @@
  * sum, has the same FLOPs but makes XNNPACK repack an [N, S·2F] operand for dW on every step,
  * measured ~2× slower here.) The products stay 2F = 192 wide: XNNPACK runs a 192-wide product
  * ~2× faster than two 96-wide ones.
- *   (u_gate, u_core) = BN(u) split by constant selection matMuls (Slice is slow on wasm)
- *   m_i = σ(u_gate) ⊙ softplus(u_core);   h_i' = softplus(h_i + BN(m_i))
+ *   (u_gate, u_core) = halves of BN(u);  m_i = σ(u_gate) ⊙ softplus(u_core)  (one fused kernel, no
+ *   slicing: Slice is slow on wasm);   h_i' = softplus(h_i + BN(m_i))
  * The conv layers have no bias: the BN that follows removes it (β plays its role).
  * Readout: c = mean_i h_i;  e1 = softplus(W1·softplus(c) + b1);  emb = W2·e1 + b2  (E, linear).
  * CROSS_ENTROPY / JOINT add a 2-class head on the embedding: logits = Wc·emb + bc.
@@ -22,7 +22,7 @@ import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
 import { elementTableHash } from '../features/element-table.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { geometryWidth, type GraphBatch } from './batch.js';
-import { batchNormInfer, batchNormTrain, columnBlock, linear, linearConstInput, matMulConstRight, meanPool, slotMix } from './ops.js';
+import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, linear, linearConstInput, meanPool, slotMix } from './ops.js';
 import { hashString, mulberry32 } from './random.js';
 
 /** Bump when the forward function or the parameter layout changes (artifacts check it). */
@@ -122,38 +122,6 @@ export function createModel(h: Hyperparameters, values?: Map<string, Float32Arra
   };
 }
 
-interface HalfSelectors {
-  gate: tf.Tensor2D;
-  gateT: tf.Tensor2D;
-  core: tf.Tensor2D;
-  coreT: tf.Tensor2D;
-}
-
-/**
- * Constant [2F, F] matrices picking the first (gate) / second (core) half of the columns, and their
- * transposes. Kept for the process lifetime (per backend and F): custom gradients capture them by
- * closure, so they must outlive the forward pass's tidy scope.
- */
-const selectorCache = new Map<string, HalfSelectors>();
-
-function halfSelectors(F: number): HalfSelectors {
-  const key = `${tf.getBackend()}|${F}`;
-  const cached = selectorCache.get(key);
-  if (cached && !cached.gate.isDisposed) return cached;
-  const pick = (offset: number) => {
-    const m = new Float32Array(2 * F * F);
-    for (let c = 0; c < F; c++) m[(offset + c) * F + c] = 1;
-    const mT = new Float32Array(2 * F * F);
-    for (let c = 0; c < F; c++) mT[c * 2 * F + offset + c] = 1;
-    return [tf.keep(tf.tensor2d(m, [2 * F, F])), tf.keep(tf.tensor2d(mT, [F, 2 * F]))] as const;
-  };
-  const [gate, gateT] = pick(0);
-  const [core, coreT] = pick(F);
-  const selectors = { gate, gateT, core, coreT };
-  selectorCache.set(key, selectors);
-  return selectors;
-}
-
 export interface ForwardResult {
   /** [B, E] */
   embedding: tf.Tensor2D;
@@ -189,16 +157,13 @@ export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: Batc
     return r.y;
   };
 
-  const select = halfSelectors(F);
   let H = linearConstInput(batch.x92, batch.x92T, P('embed/W') as tf.Tensor2D, P('embed/b') as tf.Tensor1D); // [N, F]
   const geometryAll = linearConstInput(batch.geometry, batch.geometryT, P('geometry/W') as tf.Tensor2D); // [N, layers·2F]
   for (let l = 0; l < h.layers; l++) {
     const neighbours = slotMix(H, P(`conv${l}/Wh`) as tf.Tensor2D, batch.slotIndex, S); // [N, 2F]
     const geometry = h.layers === 1 ? geometryAll : columnBlock(geometryAll, l * 2 * F, 2 * F); // [N, 2F]
     const u = norm(tf.add(neighbours, geometry) as tf.Tensor2D, `conv${l}/bn`); // [N, 2F]
-    const gate = matMulConstRight(u, select.gate, select.gateT); // [N, F]
-    const core = matMulConstRight(u, select.core, select.coreT); // [N, F]
-    const message = tf.mul(tf.sigmoid(gate), tf.softplus(core)) as tf.Tensor2D; // [N, F]
+    const message = gatedSoftplus(u); // [N, F] = σ(u_gate) ⊙ softplus(u_core)
     H = tf.softplus(tf.add(H, norm(message, `conv${l}/bnOut`))) as tf.Tensor2D;
   }
   const crystal = meanPool(H, batch.pool, batch.poolT); // [B, F]

@@ -6,7 +6,7 @@
  * runs through composite tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { COLUMN_BLOCK, COLUMN_BLOCK_GRAD, COLUMN_SUM, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
+import { COLUMN_BLOCK, COLUMN_BLOCK_GRAD, COLUMN_SUM, GATED_SOFTPLUS, GATED_SOFTPLUS_GRAD, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
 
 type GradientFunction = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type CustomForward = (...args: never[]) => { value: tf.Tensor; gradFunc: GradientFunction };
@@ -82,6 +82,25 @@ export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D | undefined, w:
   return f(w) as tf.Tensor2D;
 }
 
+/**
+ * CGCNN's gate on u [N, 2F]: m = σ(u[:, :F]) ⊙ softplus(u[:, F:]) → [N, F]. Fused JS kernels on
+ * wasm/cpu; elsewhere tf.split + element-wise ops.
+ */
+export function gatedSoftplus(u: tf.Tensor2D): tf.Tensor2D {
+  if (!hasIonsieveKernels()) {
+    const [gate, core] = tf.split(u, 2, 1);
+    return tf.mul(tf.sigmoid(gate!), tf.softplus(core!)) as tf.Tensor2D;
+  }
+  const f = customGrad((ui: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ui]);
+    return {
+      value: tf.engine().runKernel(GATED_SOFTPLUS, { u: ui }) as tf.Tensor2D,
+      gradFunc: (dm: tf.Tensor, saved: tf.Tensor[]) => [tf.engine().runKernel(GATED_SOFTPLUS_GRAD, { u: saved[0]!, dm }) as tf.Tensor2D],
+    };
+  });
+  return f(u) as tf.Tensor2D;
+}
+
 /** x[:, offset : offset + width] with its gradient (zero-padded back to x's width). */
 export function columnBlock(x: tf.Tensor2D, offset: number, width: number): tf.Tensor2D {
   const total = x.shape[1];
@@ -96,15 +115,6 @@ export function columnBlock(x: tf.Tensor2D, offset: number, width: number): tf.T
         ? (tf.engine().runKernel(COLUMN_BLOCK_GRAD, { dy }, { offset, total }) as tf.Tensor2D)
         : tf.pad(dy as tf.Tensor2D, [[0, 0], [offset, total - offset - width]]),
     ],
-  }));
-  return f(x) as tf.Tensor2D;
-}
-
-/** y = x·W for a constant W with precomputed Wᵀ: only dx = dy·Wᵀ flows back. */
-export function matMulConstRight(x: tf.Tensor2D, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tensor2D {
-  const f = customGrad((xi: tf.Tensor) => ({
-    value: tf.matMul(xi as tf.Tensor2D, w),
-    gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, wT)],
   }));
   return f(x) as tf.Tensor2D;
 }

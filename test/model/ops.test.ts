@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/model/backend.js';
 import { setIonsieveKernelsEnabled } from '../../src/model/kernels.js';
-import { batchNormTrain, columnBlock, linear, linearConstInput, meanPool, slotMix, transpose2D } from '../../src/model/ops.js';
+import { batchNormTrain, columnBlock, gatedSoftplus, linear, linearConstInput, meanPool, slotMix, transpose2D } from '../../src/model/ops.js';
 import { mulberry32 } from '../../src/model/random.js';
 
 const TOLERANCE = 1e-4;
@@ -53,6 +53,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const cases: [string, (...xs: tf.Tensor[]) => tf.Tensor, (...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[]][] = [
       ['slotMix', (a, b) => slotMix(a as tf.Tensor2D, b as tf.Tensor2D, idx, S), (a, b) => slotMixReference(a!, b!, idx), [h, w]],
       ['linear+bias', (a, b, c) => linear(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor1D), (a, b, c) => tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), c!), [h, randomTensor([F, 3], 3), randomTensor([3], 4)]],
+      ['gatedSoftplus', (a) => gatedSoftplus(tf.mul(a!, 4) as tf.Tensor2D), (a) => {
+        const [g, c] = tf.split(tf.mul(a!, 4), 2, 1);
+        return tf.mul(tf.sigmoid(g!), tf.softplus(c!));
+      }, [h]],
       ['columnBlock', (a) => tf.mul(columnBlock(a as tf.Tensor2D, 2, 3), 2), (a) => tf.mul(tf.slice(a!, [0, 2], [N, 3]), 2), [h]],
       ['batchNorm', (a, g, b) => batchNormTrain(a as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D).y, (a, g, b) => {
         const m = tf.moments(a!, 0);
