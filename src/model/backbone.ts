@@ -2,7 +2,7 @@
  * k-NAGCN backbone + readout (knagcn.md §3.2, §4) as explicit TF.js variables and a pure forward
  * function.
  *
- * Layer ℓ (F = featureLength, K = k, S = K + 1, Dg = G + K per-slot geometry width):
+ * Layer ℓ (F = featureLength, K = k, S = K + 1, Dg = geometry row width, batch.ts geometryWidth):
  *   z_i = [h_i ‖ h_{j1} ‖ g_{i,1} ‖ … ‖ h_{jK} ‖ g_{i,K}]            (§3.2 joint neighbourhood)
  *   u_i = W z_i = Σ_{s<K} W_s h_{js} + W_self h_i + W_g [g_{i,1} … g_{i,K}]
  * computed as u = slotMix(H) + G·W_g (G·W_g of all layers in one product, see parameterLayout): a JS gather builds z = [h_{j1} … h_{jK} h_i] ([N, S·F]), one
@@ -20,13 +20,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
 import { elementTableHash } from '../features/element-table.js';
+import { gaussianCentres } from '../features/gaussian-basis.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { geometryWidth, type GraphBatch } from './batch.js';
 import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, linear, linearConstInput, meanPool, slotMix } from './ops.js';
 import { hashString, mulberry32 } from './random.js';
 
 /** Bump when the forward function or the parameter layout changes (artifacts check it). */
-export const BACKBONE_VERSION = 'knagcn-joint/2';
+export const BACKBONE_VERSION = 'knagcn-joint/3';
 
 export interface ModelInfo {
   /** Backend that trained the weights ('wasm', 'tensorflow', 'cpu'); undefined before training. */
@@ -52,8 +53,8 @@ export function parameterLayout(h: Hyperparameters): { name: string; shape: numb
   const K = h.k;
   const S = K + 1;
   const Dg = geometryWidth(K, h.gaussian);
-  // Glorot over the literal §3.2 matrix W [F + K·(F + Dg/K), 2F]: every block gets the same limit.
-  const jointFan: [number, number] = [F + K * F + Dg, 2 * F];
+  // Glorot over the literal §3.2 matrix W [F + K·(F + G + K), 2F]: every block gets the same limit.
+  const jointFan: [number, number] = [F + K * F + K * (gaussianCentres(h.gaussian).length + K), 2 * F];
   const out: ReturnType<typeof parameterLayout> = [];
   const w = (name: string, shape: number[], fan: [number, number]) => out.push({ name, shape, init: 'glorot', fan, trainable: true });
   const c = (name: string, shape: number[], init: 'zeros' | 'ones', trainable = true) => out.push({ name, shape, init, trainable });

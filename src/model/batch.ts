@@ -19,7 +19,7 @@ export interface GraphBatch {
   x92T?: tf.Tensor2D;
   /** [N·S] int32: batch atom index read by slot s of atom i (neighbour j for s < k; i itself for s = k). */
   slotIndex: tf.Tensor1D;
-  /** [N, k·(G + k)] per-slot geometry [GaussExp(d_s) ‖ cos(s, 1..k)] flattened; and [k·(G+k), N]. */
+  /** [N, Dg] geometry rows [GaussExp(d_1) … GaussExp(d_k) ‖ cos(s, l) for s < l] (see geometryWidth); transpose [Dg, N]. */
   geometry: tf.Tensor2D;
   geometryT?: tf.Tensor2D;
   /** [B, N] mean-pooling matrix (1/N_c on crystal c's atoms) and its transpose [N, B] (training only). */
@@ -28,9 +28,16 @@ export interface GraphBatch {
   dispose(): void;
 }
 
-/** Width of the per-atom geometry row: k slots × (Gaussian centres + k cosines). */
+/**
+ * Width of the per-atom geometry row: k·G Gaussian values, then the k(k−1)/2 cosines c_{s,l}, s < l.
+ *
+ * knagcn.md §1.4 gives every slot the full cosine row c_{s,1..k}. The k×k matrix is symmetric with a
+ * unit diagonal, so a linear map over all k² entries equals one over the upper triangle plus a
+ * constant (w_{s,l} c_{s,l} + w_{l,s} c_{l,s} = (w_{s,l} + w_{l,s}) c_{s,l}), and the BatchNorm after
+ * the map removes constants: the same function class with 558 instead of 636 inputs for k = 12.
+ */
 export function geometryWidth(k: number, basis: GaussianBasis): number {
-  return k * (gaussianCentres(basis).length + k);
+  return k * gaussianCentres(basis).length + (k * (k - 1)) / 2;
 }
 
 function transposeHost(src: Float32Array, rows: number, cols: number): Float32Array {
@@ -49,16 +56,19 @@ interface GraphRows {
   x92T: Float32Array;
 }
 
-/** Writes graph g's geometry rows [N_c, k·(G + k)] into `out` at row `atomOffset`. */
+/** Writes graph g's geometry rows [N_c, geometryWidth] into `out` at row `atomOffset`. */
 function writeGeometryRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Float64Array, out: Float32Array, atomOffset: number): void {
   const G = centres.length;
-  const slotWidth = G + k;
-  const width = k * slotWidth;
+  const width = geometryWidth(k, basis);
   for (let i = 0; i < g.numAtoms; i++) {
+    const row = (atomOffset + i) * width;
     for (let s = 0; s < k; s++) {
-      const o = (atomOffset + i) * width + s * slotWidth;
-      writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, out, o);
-      out.set(g.neighbourCosine.subarray((i * k + s) * k, (i * k + s + 1) * k), o + G);
+      writeGaussianExpansion(g.neighbourDistance[i * k + s]!, centres, basis.widthAngstrom, basis.clampAngstrom, out, row + s * G);
+    }
+    let o = row + k * G;
+    for (let s = 0; s < k; s++) {
+      const cos = (i * k + s) * k;
+      for (let l = s + 1; l < k; l++) out[o++] = g.neighbourCosine[cos + l]!;
     }
   }
 }
@@ -75,7 +85,7 @@ function graphRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Fl
   let perGraph = rowCache.get(g);
   const hit = perGraph?.get(key);
   if (hit) return hit;
-  const width = k * (centres.length + k);
+  const width = geometryWidth(k, basis);
   const geometry = new Float32Array(g.numAtoms * width);
   writeGeometryRows(g, k, basis, centres, geometry, 0);
   const rows = {
@@ -106,7 +116,7 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
   const training = options.training ?? true;
   if (graphs.length === 0) throw new BadInputError('empty batch');
   const centres = gaussianCentres(basis);
-  const width = k * (centres.length + k);
+  const width = geometryWidth(k, basis);
   const S = k + 1;
   let N = 0;
   for (const g of graphs) {
