@@ -58,14 +58,15 @@ export function findCurrentLabelRows(db: Db, materialIds: readonly string[]): Pr
     .execute();
 }
 
-/** Keyset page of one material's history, newest first: rows with id < beforeId. */
+/** Keyset page of one material's labels (not retraction rows), newest first: rows with id < beforeId. */
 export function listLabelRows(
   db: Db,
   materialId: string,
   beforeId: string | null,
   limit: number,
 ): Promise<LabelRowWithRetracted[]> {
-  let query = labelsWithRetracted(db).where('label.material_id', '=', materialId);
+  // Retraction rows are events on another label, not labels: they never appear in a page.
+  let query = labelsWithRetracted(db).where('label.material_id', '=', materialId).where('label.class', 'is not', null);
   if (beforeId !== null) query = query.where('label.id', '<', beforeId);
   return query.orderBy('label.id', 'desc').limit(limit).execute();
 }
@@ -75,6 +76,7 @@ export async function countLabelRows(db: Db, materialId: string): Promise<number
     .selectFrom('label')
     .select((eb) => eb.fn.countAll<string>().as('count'))
     .where('material_id', '=', materialId)
+    .where('class', 'is not', null)
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }

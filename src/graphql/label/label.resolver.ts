@@ -6,7 +6,6 @@ import {
   retractLabel,
   type LabelRecord,
   type MaterialRecord,
-  type PageResult,
 } from '../../services/materials.js';
 import { NotFoundError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
@@ -14,19 +13,6 @@ import { MaterialType } from '../material/material.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
 import { LabelMaterialInput } from './label.input.js';
 import { LabelType } from './label.type.js';
-
-/**
- * Drops retraction rows (class null) from a page: they are not Labels. Guard only: the service's page
- * should not contain them, since dropping them here leaves the page short and totalCount too high.
- */
-function withoutRetractionEdges(result: PageResult<LabelRecord>): PageResult<LabelRecord> {
-  const keep = result.items.map((label) => label.class !== null);
-  if (keep.every(Boolean)) return result;
-  const items = result.items.filter((_, i) => keep[i]);
-  const cursors = result.cursors.filter((_, i) => keep[i]);
-  // endCursor stays the service's, so the next page starts after a dropped row too.
-  return { ...result, items, cursors, startCursor: cursors[0] ?? null };
-}
 
 @ObjectType('LabelConnection')
 export class LabelConnection extends connectionType('Label', LabelType) {}
@@ -41,7 +27,7 @@ export class LabelResolver {
   ): Promise<Connection<LabelRecord>> {
     const result = await listLabels(ctx.db, materialId, toPage(pageArgs));
     ctx.loaders.primeLabels(result.items);
-    return toConnection(withoutRetractionEdges(result));
+    return toConnection((result));
   }
 
   @Query(() => LabelType, { nullable: true, description: 'The label with this id, or null when there is none.' })
