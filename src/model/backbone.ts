@@ -109,7 +109,9 @@ export function createModel(h: Hyperparameters, values?: Map<string, Float32Arra
       }
     }
     // Variable names are global in the TF.js engine: suffix a process-wide counter.
-    const v = tf.variable(tf.tensor(data, p.shape, 'float32'), p.trainable, `${p.name}#${variableCounter++}`);
+    const initial = tf.tensor(data, p.shape, 'float32');
+    const v = tf.variable(initial, p.trainable, `${p.name}#${variableCounter++}`);
+    initial.dispose(); // the variable holds its own reference to the data
     (p.trainable ? trainable : state).set(p.name, v);
   }
   return {

@@ -43,7 +43,9 @@ function runInference(
   for (const chunk of chunkGraphs(graphs, batchSize, maxAtoms)) {
     const batch = makeGraphBatch(chunk.map((i) => graphs[i]!), model.hyperparameters.k, model.hyperparameters.gaussian, { training: false });
     try {
-      const values = tf.tidy(() => pick(forward(model, batch))).dataSync() as Float32Array;
+      const result = tf.tidy(() => pick(forward(model, batch)));
+      const values = result.dataSync() as Float32Array;
+      result.dispose();
       const width = values.length / chunk.length;
       chunk.forEach((g, r) => {
         out[g] = values.slice(r * width, (r + 1) * width);

@@ -89,6 +89,8 @@ test('pair plans: paper pair split, crystal-disjoint split, and exact block-pair
 
 test('a short contrastive run on 16 crystals lowers the loss and separates the classes', async () => {
   const { graphs, labels } = smallObelix(8);
+  await initBackend('wasm');
+  const tensorsBefore = tf.memory().numTensors;
   const result = await fit(graphs, labels, { ...small, maxEpochs: 25, patience: 100, batchSize: 8, learningRate: 3e-3 }, { validation: { mode: 'none' }, backend: 'wasm' });
   try {
     const first = result.curve[0]!.trainLoss;
@@ -105,6 +107,7 @@ test('a short contrastive run on 16 crystals lowers the loss and separates the c
   } finally {
     result.model.dispose();
   }
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'fit + embed + dispose leaves no tensors behind');
 });
 
 test('early stopping restores the best epoch; same seed gives the same curve', async () => {
