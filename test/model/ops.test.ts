@@ -103,6 +103,35 @@ test('wasm UnsortedSegmentSum kernel matches the cpu backend', async () => {
   assert.deepEqual(results[1], [3, 1, 1]);
 });
 
+test('composite fallbacks (native backends) give the same whole-model loss and gradients', async () => {
+  await initBackend('wasm');
+  const { createModel, resolveHyperparameters } = await import('../../src/model/index.js');
+  const { buildCrystalGraph } = await import('../../src/graph/index.js');
+  const { shardGradients } = await import('../../src/training/step.js');
+  const { randomCrystal } = await import('../support/crystals.js');
+  const h = resolveHyperparameters({ k: 4, featureLength: 8, denseLength: 8, embeddingDim: 4, objective: 'JOINT' });
+  const model = createModel(h);
+  const graphs = [1, 2, 3, 4].map((seed) => buildCrystalGraph(randomCrystal(seed, 4), { k: 4 }));
+  const mask = new Float32Array(16).map((_, p) => (Math.floor(p / 4) < p % 4 ? 1 : 0));
+  const task = { own: [0, 1, 2, 3], other: [], labels: [1, 0, 1, 0], pairMask: mask, pairNormaliser: 6, crystalNormaliser: 4 };
+  const run = () => {
+    const r = shardGradients(model, graphs, task);
+    for (const s of r.statistics.values()) { s.mean.dispose(); s.variance.dispose(); }
+    return r;
+  };
+  const fast = run();
+  setIonsieveKernelsEnabled(false);
+  let slow;
+  try {
+    slow = run();
+  } finally {
+    setIonsieveKernelsEnabled(true);
+  }
+  assert.ok(Math.abs(fast.loss - slow.loss) < 1e-5 * Math.max(1, fast.loss));
+  for (const [name, g] of fast.grads) assertClose(g, slow.grads.get(name)!, `grad ${name}`, 1e-3);
+  model.dispose();
+});
+
 test('composite fallbacks (native backends) compute the same slotMix', async () => {
   await initBackend('wasm');
   const idx = index();
