@@ -9,6 +9,7 @@ import * as createLabel from '../../migrations/2026_11_25_1402_create_label.js';
 import * as createModel from '../../migrations/2026_11_25_1403_create_model.js';
 import * as createEmbedding from '../../migrations/2026_11_25_1404_create_embedding.js';
 import * as createJob from '../../migrations/2026_11_25_1405_create_job.js';
+import * as createScreening from '../../migrations/2026_11_26_1200_create_screening.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -19,6 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_11_25_1403_create_model': createModel,
   '2026_11_25_1404_create_embedding': createEmbedding,
   '2026_11_25_1405_create_job': createJob,
+  '2026_11_26_1200_create_screening': createScreening,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
