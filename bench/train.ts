@@ -6,8 +6,10 @@
  *   4. a full default training run on all 254 crystals (skipped with --quick)
  *   5. peak RSS
  * Reads /work/shared/data/obelix/structures_p1.jsonl (override with IONSIEVE_OBELIX_JSONL).
+ * Prints wall-clock rates and, because the dev machine is shared, also the process CPU time per step
+ * (all threads) and the load average: on a busy machine wall-clock rates understate the code.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { buildCrystalGraph, type CrystalGraph } from '../src/graph/index.js';
 import { createModel, embedStructures, initBackend, trainDefaultHyperparameters } from '../src/model/index.js';
 import { updateMovingStatistics } from '../src/model/backbone.js';
@@ -28,7 +30,7 @@ function line(label: string, value: string) {
 }
 
 const backend = await initBackend('auto');
-line('backend', `${backend.name} (${backend.provider}), ${availableParallelism()} cores`);
+line('backend', `${backend.name} (${backend.provider}), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`);
 const data = loadObelix();
 const h = trainDefaultHyperparameters;
 
@@ -64,10 +66,13 @@ function apply(grads: Map<string, tf.Tensor>) {
 
 async function measure(label: string, run: () => Promise<void> | void) {
   await run();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let r = 0; r < REPEATS; r++) await run();
   const ms = (performance.now() - t0) / REPEATS;
-  line(label, `${ms.toFixed(0)} ms/step, ${((batchAtoms / ms) * 1000).toFixed(0)} atoms/s`);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / REPEATS;
+  line(label, `${ms.toFixed(0)} ms/step, ${((batchAtoms / ms) * 1000).toFixed(0)} atoms/s (CPU ${cpuMs.toFixed(0)} ms/step over all threads)`);
 }
 
 line('training batch', `${B} crystals, ${batchAtoms} atoms, ${step.pairCount} pairs`);
@@ -113,3 +118,4 @@ if (!quick) {
   result.model.dispose();
 }
 line('peak RSS', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+line('load average at the end', loadavg()[0]!.toFixed(1));
