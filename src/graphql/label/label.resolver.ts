@@ -1,18 +1,19 @@
 /** Label queries and mutations, and `Label.material`. Resolvers only map arguments to service calls. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import {
-  labelMaterial,
-  listLabels,
-  retractLabel,
-  type LabelRecord,
-  type MaterialRecord,
-} from '../../services/materials.js';
+import { listLabels, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
+// Label writes go through screening so every model's stored scores change in the same transaction.
+import { labelMaterialWithScreening, retractLabelWithScreening, type LabelWriteOptions } from '../../services/screening.js';
 import { NotFoundError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
 import { MaterialType } from '../material/material.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
 import { LabelMaterialInput } from './label.input.js';
 import { LabelType } from './label.type.js';
+
+/** Stored screening scores are folded after the response, in this process; a failed fold is logged and retried later. */
+function screeningWriteOptions(ctx: GraphQLContext): LabelWriteOptions {
+  return { fold: 'background', onFoldError: (err) => ctx.logger.error({ err }, 'screening fold failed') };
+}
 
 @ObjectType('LabelConnection')
 export class LabelConnection extends connectionType('Label', LabelType) {}
@@ -44,7 +45,7 @@ export class LabelResolver {
     @Arg('input', () => LabelMaterialInput) input: LabelMaterialInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<LabelRecord> {
-    const label = await labelMaterial(
+    const label = await labelMaterialWithScreening(
       ctx.db,
       {
         materialId: input.materialId,
@@ -55,6 +56,7 @@ export class LabelResolver {
         reason: input.reason ?? null,
       },
       ctx.actor,
+      screeningWriteOptions(ctx),
     );
     ctx.loaders.forgetMaterial(label.materialId);
     ctx.loaders.primeLabels([label]);
@@ -71,7 +73,7 @@ export class LabelResolver {
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<LabelRecord> {
-    const label = await retractLabel(ctx.db, id, ctx.actor, reason ?? undefined);
+    const label = await retractLabelWithScreening(ctx.db, id, ctx.actor, reason ?? undefined, screeningWriteOptions(ctx));
     ctx.loaders.forgetMaterial(label.materialId);
     ctx.loaders.primeLabels([label]);
     return label;

@@ -1,0 +1,241 @@
+/**
+ * Screening queries (`screen`, `similarMaterials`, `scoreStructure`), `Material.screening` and
+ * `Material.similar`, and the fields of the screening types that load data. Resolvers only map
+ * arguments to service calls (src/services/screening.ts).
+ */
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { NotFoundError } from '../../errors.js';
+import type { MaterialRecord } from '../../services/materials.js';
+import {
+  nearestFastOfVector,
+  scoreStructure,
+  screen,
+  similarMaterials,
+  similarToMaterial,
+  type Neighbor,
+  type ScreeningResult,
+} from '../../services/screening.js';
+import type { GraphQLContext } from '../context.js';
+import { LabelFilterValue, MaterialFilterInput, toServiceFilter } from '../material/material.input.js';
+import { MaterialType } from '../material/material.type.js';
+import { PageArgs, toPage } from '../pagination.js';
+import { StructureInput, toServiceStructure } from '../structure/structure.input.js';
+import { screeningLoaders } from './screening.loaders.js';
+import { ReferenceInput, SimilarMaterialsInput, toServiceReference, toServiceSimilarInput } from './screening.input.js';
+import {
+  NeighborType,
+  ReferenceModeValue,
+  ScreeningConnectionType,
+  ScreeningEdgeType,
+  ScreeningResultType,
+} from './screening.type.js';
+import type { LabelClassValue } from '../label/label.type.js';
+
+/** Neighbours per candidate when a client does not give k. */
+const DEFAULT_NEAREST_FAST = 5;
+
+/** GraphQL Float cannot carry Infinity; the field descriptions document this stand-in. */
+function finite(score: number): number {
+  return score === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : score;
+}
+
+function resultType(result: ScreeningResult): ScreeningResultType & { materialId: string | null; vector: string | null } {
+  return {
+    modelId: result.modelId,
+    score: finite(result.score),
+    predictedClass: result.predictedClass as LabelClassValue,
+    threshold: result.threshold,
+    meanDistanceToFast: result.meanDistanceToFast,
+    meanDistanceToPoor: result.meanDistanceToPoor,
+    referenceMode: result.reference.mode as ReferenceModeValue,
+    materialId: result.materialId,
+    vector: result.vector,
+  };
+}
+
+function neighborTypes(neighbours: readonly Neighbor[]): NeighborType[] {
+  return neighbours.map((n) => ({ rank: n.rank, distance: n.distance, materialId: n.materialId }));
+}
+
+async function loadMaterial(ctx: GraphQLContext, materialId: string): Promise<MaterialRecord> {
+  const material = await ctx.loaders.materialById.load(materialId);
+  // Screening rows reference materials that exist; only a concurrent delete could miss.
+  if (!material) throw new NotFoundError('material', materialId);
+  return material;
+}
+
+@Resolver(() => ScreeningConnectionType)
+export class ScreeningResolver {
+  @Query(() => ScreeningConnectionType, {
+    description:
+      'Unlabelled materials ranked by R under a model (the active one by default), most conductor-like first. ' +
+      'Scores are stored per model and updated on every label change, so a page is an index read.',
+  })
+  async screen(
+    @Arg('modelId', () => ID, { nullable: true }) modelId: string | null,
+    @Arg('filter', () => MaterialFilterInput, { nullable: true, description: 'label may only be UNLABELLED.' })
+    filter: MaterialFilterInput | null,
+    @Arg('reference', () => ReferenceInput, { nullable: true, description: 'Defaults to mode ALL.' }) reference: ReferenceInput | null,
+    @Arg('minScore', () => Float, { nullable: true, description: 'Only candidates with score ≥ minScore.' }) minScore: number | null,
+    @Args(() => PageArgs) pageArgs: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ScreeningConnectionType> {
+    const { first, after } = toPage(pageArgs);
+    const page = await screen(ctx.db, {
+      modelId,
+      filter: toServiceFilter(filter),
+      reference: toServiceReference(reference),
+      minScore,
+      first,
+      after,
+    });
+    return {
+      modelId: page.modelId,
+      threshold: page.threshold,
+      referenceMode: page.reference.mode as ReferenceModeValue,
+      referenceK: page.reference.k,
+      edges: page.items.map((item, i) => ({
+        cursor: page.cursors[i]!,
+        rank: item.rank,
+        score: finite(item.score),
+        predictedClass: item.predictedClass as LabelClassValue,
+        meanDistanceToFast: item.meanDistanceToFast,
+        meanDistanceToPoor: item.meanDistanceToPoor,
+        node: undefined,
+        materialId: item.materialId,
+        modelId: page.modelId,
+      })),
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: page.hasPreviousPage,
+        startCursor: page.startCursor,
+        endCursor: page.endCursor,
+      },
+      page,
+    };
+  }
+
+  @FieldResolver(() => Int, { description: 'Candidates matching the filter and minScore, over all pages.' })
+  totalCount(@Root() connection: ScreeningConnectionType): Promise<number> {
+    return connection.page.totalCount();
+  }
+
+  @FieldResolver(() => Int, {
+    description:
+      'Unlabelled materials matching the filter left out of the ranking because they have no embedding under the model ' +
+      '(e.g. composition-only materials).',
+  })
+  leftOut(@Root() connection: ScreeningConnectionType): Promise<number> {
+    return connection.page.leftOut();
+  }
+
+  @Query(() => [NeighborType], {
+    description:
+      'The k materials nearest to a stored material or to an uploaded structure (embedded on the fly with the model’s ' +
+      'weights), nearest first.',
+  })
+  async similarMaterials(
+    @Arg('input', () => SimilarMaterialsInput) input: SimilarMaterialsInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<NeighborType[]> {
+    const { maxSites, maxTextBytes } = ctx.config;
+    return neighborTypes(await similarMaterials(ctx.db, toServiceSimilarInput(input), { maxSites, maxTextBytes }));
+  }
+
+  @Query(() => ScreeningResultType, { description: 'R of a structure that is not stored, against the model’s current references. Stores nothing.' })
+  async scoreStructure(
+    @Arg('structure', () => StructureInput) structure: StructureInput,
+    @Arg('modelId', () => ID, { nullable: true }) modelId: string | null,
+    @Arg('reference', () => ReferenceInput, { nullable: true }) reference: ReferenceInput | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ScreeningResultType> {
+    const { maxSites, maxTextBytes } = ctx.config;
+    const result = await scoreStructure(
+      ctx.db,
+      { structure: toServiceStructure(structure), modelId, reference: toServiceReference(reference) },
+      { maxSites, maxTextBytes },
+    );
+    return resultType(result);
+  }
+}
+
+@Resolver(() => ScreeningEdgeType)
+export class ScreeningEdgeResolver {
+  @FieldResolver(() => MaterialType)
+  node(@Root() edge: ScreeningEdgeType, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    return loadMaterial(ctx, edge.materialId);
+  }
+
+  @FieldResolver(() => [NeighborType], { description: 'The k nearest FAST references (labelled materials), exact.' })
+  async nearestFast(
+    @Root() edge: ScreeningEdgeType,
+    @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<NeighborType[]> {
+    return neighborTypes(await screeningLoaders(ctx).nearestFast(edge.modelId, k).load(edge.materialId));
+  }
+}
+
+@Resolver(() => ScreeningResultType)
+export class ScreeningResultResolver {
+  @FieldResolver(() => [NeighborType], { description: 'The k nearest FAST references (labelled materials), exact.' })
+  async nearestFast(
+    @Root() result: ReturnType<typeof resultType>,
+    @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<NeighborType[]> {
+    if (result.materialId !== null) {
+      return neighborTypes(await screeningLoaders(ctx).nearestFast(result.modelId, k).load(result.materialId));
+    }
+    return neighborTypes(await nearestFastOfVector(ctx.db, result.modelId, result.vector!, k));
+  }
+}
+
+@Resolver(() => NeighborType)
+export class NeighborResolver {
+  @FieldResolver(() => MaterialType)
+  material(@Root() neighbor: NeighborType, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    return loadMaterial(ctx, neighbor.materialId);
+  }
+}
+
+@Resolver(() => MaterialType)
+export class MaterialScreeningResolver {
+  @FieldResolver(() => ScreeningResultType, {
+    nullable: true,
+    description:
+      'R of this material under a model (the active one by default). A labelled material gets its leave-self-out score. ' +
+      'Null without an embedding under the model.',
+  })
+  async screening(
+    @Root() material: MaterialRecord,
+    @Arg('modelId', () => ID, { nullable: true }) modelId: string | null,
+    @Arg('reference', () => ReferenceInput, { nullable: true }) reference: ReferenceInput | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ScreeningResultType | null> {
+    const result = await screeningLoaders(ctx).screening(modelId, toServiceReference(reference)).load(material.id);
+    return result ? resultType(result) : null;
+  }
+
+  @FieldResolver(() => [NeighborType], {
+    description: 'The k materials nearest to this one under a model (the active one by default); [] without an embedding.',
+  })
+  async similar(
+    @Root() material: MaterialRecord,
+    @Arg('k', () => Int, { defaultValue: 10, description: '1–100.' }) k: number,
+    @Arg('label', () => LabelFilterValue, { nullable: true }) label: LabelFilterValue | null,
+    @Arg('modelId', () => ID, { nullable: true }) modelId: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<NeighborType[]> {
+    return neighborTypes(await similarToMaterial(ctx.db, material.id, { k, label, modelId }));
+  }
+}
+
+/** Every resolver class of screening, for `RESOLVERS`. */
+export const SCREENING_RESOLVERS = [
+  ScreeningResolver,
+  ScreeningEdgeResolver,
+  ScreeningResultResolver,
+  NeighborResolver,
+  MaterialScreeningResolver,
+] as const;

@@ -1,0 +1,1045 @@
+/**
+ * Screening: ranks unlabelled materials by the distance-ratio score R (src/scoring) under a model,
+ * finds similar materials, and scores uploaded structures. `db` is always the first argument and
+ * may be a transaction.
+ *
+ * ## Why the stored scores are split into a snapshot, pending events and a head
+ *
+ * Every candidate q keeps Σ d(q, FAST refs) and Σ d(q, POOR refs); a label adds, removes or moves
+ * one term in *every* candidate's sums. Measured on the 2-core benchmark machine with 1 M
+ * candidates × vector(32) (docs/BENCHMARKS.md): rewriting 1 M rows costs 5–9 s whichever way
+ * (UPDATE in place, or CREATE TABLE … AS plus index build), while reading all 1 M rows and computing
+ * one distance each costs ~1 s and a page from a btree costs < 1 ms. So a label write must not
+ * rewrite the rows; it only has to *compute* the new ranking. The design:
+ *
+ * - **Snapshot** (`screening_snapshot_<id>`, see the repository): per material its sums, its status
+ *   and its vector, with a (score desc, id desc) btree over the candidates. Written once, by a full
+ *   re-score (one CREATE TABLE … AS over all embeddings × all references) or by a *fold*.
+ * - **Events** (`screening_event`): the reference changes since the snapshot (one row per changed
+ *   material: candidate → FAST, FAST → POOR, POOR → candidate, …). A label write records them.
+ * - **Head** (`screening_head`): in the same transaction as the label, one read-only pass over the
+ *   snapshot computes every candidate's exact current score (stored sums ± one distance per changed
+ *   reference) and writes the top SCREENING_HEAD_SIZE of them. That pass is the "update every
+ *   candidate's score" (~1 s at 1 M): when the label commits, the ranking readers see is exact.
+ * - **Fold**, after commit and off the request path: writes a new snapshot table with the pending
+ *   changes applied (the same expression, so the stored scores equal the served ones), indexes it,
+ *   and swaps the state's pointer and deletes the folded events in one transaction. Readers never
+ *   wait for it: they keep reading the old snapshot + head until the swap commits, and the old
+ *   table is dropped only at the fold after next (and only when no reader holds it).
+ *
+ * Readers: no pending events → a page straight from the snapshot's btree; pending events → the
+ * newest head (exact); a page beyond the head (or with a filter the head cannot fill) → one exact
+ * pass over the snapshot (~1 s at 1 M, only while a fold is outstanding).
+ *
+ * Only unlabelled materials are candidates; labelled ones are references (a material that gets a
+ * label leaves the ranking and joins the references of its class; a retraction brings it back).
+ * A reference's own sums leave itself out, so `Material.screening` of a labelled material is its
+ * leave-self-out score.
+ *
+ * Writers: label writers serialise per model on an advisory lock (references, events, heads); a
+ * full re-score, a fold and appending rows for new embeddings serialise on another one. A label
+ * write never waits for a fold.
+ *
+ * NEAREST(k) mode (means over the k nearest references of each class) is computed at request
+ * time from `screening_reference` (exact kNN on the labelled rows), so a NEAREST ranking is limited
+ * to MAX_NEAREST_CANDIDATES candidates per request (narrow the filter); per-material and
+ * per-structure NEAREST scores have no limit.
+ */
+import { BadInputError, NotFoundError, ModelNotReadyError } from '../errors.js';
+import { DEFAULT_THRESHOLD, predictClass, ratioScore, type LabelClass } from '../scoring/index.js';
+import { inTransaction, type Db } from '../store/database.js';
+import {
+  addSnapshotCandidates,
+  appendSnapshotRows,
+  applyReferenceChanges,
+  countCandidates,
+  countNearestCandidates,
+  countReferences,
+  countSnapshotRows,
+  countUnlabelledMaterials,
+  createSnapshotFromEmbeddings,
+  createSnapshotFromSnapshot,
+  deleteHeadsBefore,
+  deleteScreeningEvents,
+  diffReferences,
+  dropSnapshotTable,
+  embeddingOf,
+  exactMaterialRows,
+  exactPage,
+  finishHeadMeta,
+  headPage,
+  indexSnapshotTable,
+  insertHeadMeta,
+  insertScreeningEvents,
+  listScreenedModelIds,
+  listSnapshotTableIds,
+  lockModelScreening,
+  lockScreeningEvents,
+  nearestEmbeddings,
+  nearestMeansOfMaterials,
+  nearestPage,
+  nearestReferences,
+  nearestReferencesOfMaterials,
+  nextSnapshotId,
+  readScreeningView,
+  rebuildReferences,
+  referenceSums,
+  referencedSnapshotIds,
+  snapshotPage,
+  tuneHeavyTransaction,
+  upsertScreeningState,
+  writeHeadRows,
+  type CandidateFilter,
+  type ModelVectorSpec,
+  type NetChange,
+  type PageQuery,
+  type RankedRow,
+  type ScreeningEventRow,
+  type ScreeningStateRow,
+  type ScreeningView,
+  type SnapshotSpec,
+} from '../store/screening.repository.js';
+import { toVectorLiteral } from '../store/vector.js';
+import { parseComposition, parseStructure, type StructureFormat } from '../structure/index.js';
+import { embedStructuresWithModel, getServingModel } from './embeddings.js';
+import {
+  getMaterial,
+  labelMaterial,
+  retractLabel,
+  type LabelMaterialInput,
+  type LabelRecord,
+  type MaterialFilter,
+} from './materials.js';
+import { checkModelId, getActiveModel, requireModel } from './models.js';
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+
+/** Candidates written into a head: ranks 1..5000 stay index reads while events are pending. */
+export const SCREENING_HEAD_SIZE = 5000;
+/**
+ * Pending events above which a label write folds before it returns (each pending event adds one
+ * distance per row to every exact pass; a running worker or server folds long before this).
+ */
+export const MAX_PENDING_EVENTS = 64;
+/** Largest k of nearestFast, similarMaterials and NEAREST(k). */
+export const MAX_NEIGHBOURS = 100;
+export const DEFAULT_NEIGHBOURS = 10;
+/** Largest candidate set a NEAREST(k) ranking computes per request. */
+export const MAX_NEAREST_CANDIDATES = 10_000;
+/** Largest page of `screen`. */
+export const MAX_SCREEN_PAGE = 1000;
+/** HNSW candidate list (pgvector's default is 40; 100 gives recall@10 ≥ 0.95 at 1 M × 32). */
+export const DEFAULT_EF_SEARCH = 100;
+/** How long a snapshot drop waits for readers before giving up until the next fold, in ms. */
+const DROP_LOCK_TIMEOUT_MS = 200;
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+export type ReferenceMode = 'ALL' | 'NEAREST';
+
+export interface ReferenceSpec {
+  mode: ReferenceMode;
+  /** NEAREST only: references of each class averaged over, 1..MAX_NEIGHBOURS. */
+  k?: number | null;
+}
+
+/** A READY model as screening needs it. */
+export interface ScreeningModel {
+  id: string;
+  dim: number;
+  distance: 'EUCLIDEAN' | 'COSINE';
+  /** Decision threshold on R: the calibrated one, else 1. */
+  threshold: number;
+}
+
+export interface ScreeningScore {
+  /** R = meanDistanceToPoor / meanDistanceToFast; higher = more conductor-like. +Infinity is possible. */
+  score: number;
+  predictedClass: LabelClass;
+  meanDistanceToFast: number;
+  meanDistanceToPoor: number;
+}
+
+export interface ScreeningCandidate extends ScreeningScore {
+  materialId: string;
+  /** 1-based position in the ranking (with the filter and minScore applied). */
+  rank: number;
+}
+
+export interface ScreeningPage {
+  modelId: string;
+  threshold: number;
+  reference: Required<ReferenceSpec>;
+  items: ScreeningCandidate[];
+  cursors: string[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+  /** Candidates matching the filter and minScore, over all pages (computed on demand). */
+  totalCount(): Promise<number>;
+  /** Unlabelled materials matching the filter that have no embedding under the model (on demand). */
+  leftOut(): Promise<number>;
+}
+
+/** A score that is not stored: a material's (Material.screening) or an uploaded structure's. */
+export interface ScreeningResult extends ScreeningScore {
+  modelId: string;
+  threshold: number;
+  reference: Required<ReferenceSpec>;
+  /** The stored material scored, or null for an uploaded structure. */
+  materialId: string | null;
+  /** The embedding scored (pgvector literal) of an uploaded structure, for its nearestFast; null for a stored material. */
+  vector: string | null;
+}
+
+export interface Neighbor {
+  rank: number;
+  distance: number;
+  materialId: string;
+}
+
+export interface StructureText {
+  format: StructureFormat;
+  text: string;
+}
+
+export interface StructureLimits {
+  maxSites: number;
+  maxTextBytes: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks
+
+function checkK(k: unknown, field: string): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_NEIGHBOURS) {
+    throw new BadInputError(`${field} must be an integer in 1..${MAX_NEIGHBOURS}, got ${String(k)}`, { field });
+  }
+  return k;
+}
+
+function checkMaterialId(id: unknown): string {
+  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
+  if (!/^[1-9]\d{0,17}$/.test(text)) throw new NotFoundError('material', String(id));
+  return text;
+}
+
+export function resolveReference(reference: ReferenceSpec | null | undefined): Required<ReferenceSpec> {
+  const mode = reference?.mode ?? 'ALL';
+  if (mode === 'ALL') {
+    if (reference?.k !== undefined && reference.k !== null) throw new BadInputError('reference.k applies to mode NEAREST only', { field: 'reference.k' });
+    return { mode, k: null };
+  }
+  if (mode !== 'NEAREST') throw new BadInputError(`unknown reference mode ${String(mode)}`, { field: 'reference.mode' });
+  if (reference?.k === undefined || reference.k === null) throw new BadInputError('reference mode NEAREST needs k', { field: 'reference.k' });
+  return { mode, k: checkK(reference.k, 'reference.k') };
+}
+
+/**
+ * The material filter of a screen, checked. Mirrors materials.ts `toRowFilter` (not exported there);
+ * only unlabelled materials are candidates, so `label` may only be UNLABELLED.
+ */
+export function toCandidateFilter(filter: MaterialFilter | null | undefined): CandidateFilter {
+  if (!filter) return {};
+  if (filter.label !== undefined && filter.label !== null && filter.label !== 'UNLABELLED') {
+    throw new BadInputError('screen ranks unlabelled materials only: filter.label may only be UNLABELLED', { field: 'filter.label' });
+  }
+  const elements = (list: string[] | undefined, field: string) => {
+    if (list === undefined || list === null) return undefined;
+    if (!Array.isArray(list)) throw new BadInputError(`${field} must be a list of element symbols`, { field });
+    return list.map((symbol) => {
+      const trimmed = String(symbol).trim();
+      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed)) throw new BadInputError(`${field}: "${symbol}" is not an element symbol`, { field });
+      return trimmed;
+    });
+  };
+  const count = (value: number | undefined, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${field} must be a non-negative integer`, { field });
+    return value;
+  };
+  const out: CandidateFilter = {};
+  const hasAll = elements(filter.elementsHasAll, 'filter.elementsHasAll');
+  const hasOnly = elements(filter.elementsHasOnly, 'filter.elementsHasOnly');
+  if (hasAll) out.elementsHasAll = hasAll;
+  if (hasOnly) out.elementsHasOnly = hasOnly;
+  const min = count(filter.nelementsMin, 'filter.nelementsMin');
+  const max = count(filter.nelementsMax, 'filter.nelementsMax');
+  if (min !== undefined) out.nelementsMin = min;
+  if (max !== undefined) out.nelementsMax = max;
+  if (filter.formula !== undefined && filter.formula !== null) out.reducedFormula = parseComposition(String(filter.formula).trim()).reducedFormula;
+  return out;
+}
+
+function checkMinScore(minScore: number | null | undefined): number | null {
+  if (minScore === undefined || minScore === null) return null;
+  if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw new BadInputError('minScore must be a number', { field: 'minScore' });
+  return minScore;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+/** The model named, or the active one; it must be READY. */
+export async function resolveScreeningModel(db: Db, modelId: string | null | undefined): Promise<ScreeningModel> {
+  const record = modelId === undefined || modelId === null ? await getActiveModel(db) : await requireModel(db, checkModelId(modelId));
+  if (!record) throw new NotFoundError('active model', 'none');
+  if (record.status !== 'READY') throw new ModelNotReadyError(record.id, record.status);
+  if (!record.embeddingDim) throw new ModelNotReadyError(record.id, 'without an embedding dimension');
+  return { id: record.id, dim: record.embeddingDim, distance: record.distance, threshold: record.threshold ?? DEFAULT_THRESHOLD };
+}
+
+function vectorSpec(model: ScreeningModel): ModelVectorSpec {
+  return { modelId: model.id, dim: model.dim, distance: model.distance };
+}
+
+function snapshotSpec(state: ScreeningStateRow): SnapshotSpec {
+  return { snapshotId: state.snapshot_id, dim: state.embedding_dim, distance: state.distance };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending changes
+
+/**
+ * Net reference changes of the pending events, per material: its status before the first event
+ * (= in the snapshot) and after the last; materials back where they started are dropped.
+ */
+export function netChanges(events: readonly ScreeningEventRow[]): NetChange[] {
+  const byMaterial = new Map<string, NetChange>();
+  for (const event of events) {
+    const seen = byMaterial.get(event.materialId);
+    if (seen) {
+      seen.toClass = event.toClass;
+      seen.vec = event.vec;
+    } else {
+      byMaterial.set(event.materialId, { materialId: event.materialId, fromClass: event.fromClass, toClass: event.toClass, vec: event.vec });
+    }
+  }
+  return [...byMaterial.values()].filter((c) => c.fromClass !== c.toClass);
+}
+
+/** Reference counts after the changes. */
+export function currentCounts(state: Pick<ScreeningStateRow, 'n_fast' | 'n_poor'>, changes: readonly NetChange[]) {
+  let nFast = state.n_fast;
+  let nPoor = state.n_poor;
+  for (const c of changes) {
+    if (c.fromClass === 'FAST') nFast--;
+    if (c.fromClass === 'POOR') nPoor--;
+    if (c.toClass === 'FAST') nFast++;
+    if (c.toClass === 'POOR') nPoor++;
+  }
+  return { nFast, nPoor };
+}
+
+function requireReferences(model: ScreeningModel, counts: { nFast: number; nPoor: number }): void {
+  if (counts.nFast < 1 || counts.nPoor < 1) {
+    throw new BadInputError(
+      `model ${model.id} has ${counts.nFast} FAST and ${counts.nPoor} POOR references: screening needs at least one of each ` +
+        '(label materials that have an embedding under the model)',
+      { modelId: model.id, fast: counts.nFast, poor: counts.nPoor },
+    );
+  }
+}
+
+/** PostgreSQL's undefined_table: a snapshot dropped between reading its pointer and reading it. */
+function isUndefinedTable(error: unknown): boolean {
+  return (error as { code?: string })?.code === '42P01';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building, folding, syncing
+
+/**
+ * Full re-score of a model (a new model, or a repair): rebuilds its references from the current
+ * labels and writes a new snapshot in one SQL statement. Blocks the model's label writers and
+ * folds while it runs. With `onlyIfMissing`, does nothing when the model already has a snapshot.
+ * Returns whether it built one.
+ */
+export async function rescoreModel(db: Db, modelId: string, opts: { onlyIfMissing?: boolean } = {}): Promise<boolean> {
+  const model = await resolveScreeningModel(db, modelId);
+  const built = await inTransaction(db, async (tx) => {
+    await lockModelScreening(tx, model.id);
+    await lockScreeningEvents(tx, model.id);
+    const previous = await readScreeningView(tx, model.id);
+    if (previous && opts.onlyIfMissing) return false;
+    await tuneHeavyTransaction(tx);
+    await rebuildReferences(tx, model.id);
+    const refs = await countReferences(tx, model.id);
+    const snapshotId = await nextSnapshotId(tx);
+    const spec = { snapshotId, dim: model.dim, distance: model.distance };
+    await createSnapshotFromEmbeddings(tx, model.id, spec, { nFast: refs.fast, nPoor: refs.poor });
+    await indexSnapshotTable(tx, snapshotId);
+    const rows = await countSnapshotRows(tx, snapshotId);
+    await deleteScreeningEvents(tx, model.id, 'all');
+    await deleteHeadsBefore(tx, model.id, null);
+    await upsertScreeningState(
+      tx,
+      {
+        model_id: model.id,
+        snapshot_id: snapshotId,
+        previous_snapshot_id: previous?.state.snapshot_id ?? null,
+        embedding_dim: model.dim,
+        distance: model.distance,
+        n_fast: refs.fast,
+        n_poor: refs.poor,
+        n_candidates: rows.candidates,
+      },
+      { rebuilt: true },
+    );
+    return true;
+  });
+  if (built && !db.isTransaction) await collectSnapshotGarbage(db);
+  return built;
+}
+
+/** Builds the model's snapshot if it has none (the first screen of a model nobody re-scored). */
+export async function ensureScreeningState(db: Db, model: ScreeningModel): Promise<ScreeningView> {
+  let view = await readScreeningView(db, model.id);
+  if (!view) {
+    await rescoreModel(db, model.id, { onlyIfMissing: true });
+    view = await readScreeningView(db, model.id);
+    if (!view) throw new Error(`screening state of model ${model.id} was not created`);
+  }
+  return view;
+}
+
+/**
+ * Writes the exact top of the current ranking (snapshot + every pending event) as a new head and
+ * drops heads older than the previous one. Call with the model's event lock held.
+ */
+async function refreshHead(tx: Db, modelId: string, headSize: number = SCREENING_HEAD_SIZE): Promise<void> {
+  const view = await readScreeningView(tx, modelId);
+  if (!view) return;
+  const changes = netChanges(view.events);
+  const lastEventId = view.events.at(-1)?.id;
+  if (changes.length === 0 || lastEventId === undefined) return;
+  const counts = currentCounts(view.state, changes);
+  const headId = await insertHeadMeta(tx, modelId, {
+    snapshot_id: view.state.snapshot_id,
+    last_event_id: lastEventId,
+    n_fast: counts.nFast,
+    n_poor: counts.nPoor,
+  });
+  if (counts.nFast > 0 && counts.nPoor > 0) {
+    await tuneHeavyTransaction(tx);
+    const written = await writeHeadRows(tx, headId, snapshotSpec(view.state), changes, counts, headSize);
+    await finishHeadMeta(tx, headId, written, written < headSize);
+  } else {
+    // No score exists without both classes; readers report that before reading any head.
+    await finishHeadMeta(tx, headId, 0, true);
+  }
+  await deleteHeadsBefore(tx, modelId, view.head?.head_id ?? headId);
+}
+
+export interface SyncResult {
+  modelId: string;
+  /** Events recorded by this call. */
+  recorded: number;
+  /** Events now pending (not folded). */
+  pending: number;
+}
+
+/**
+ * Brings the references of every screened model (or of `modelIds`) in line with the current labels:
+ * records an event per changed material, updates `screening_reference`, and rewrites the head.
+ * Call it in the transaction that changed the labels. Compares all labelled materials by default,
+ * so label writes that bypassed it (a seed, a script) are caught at the next call.
+ */
+export async function syncScreeningLabels(
+  db: Db,
+  opts: { modelIds?: readonly string[]; materialIds?: readonly string[] | null; headSize?: number } = {},
+): Promise<SyncResult[]> {
+  return inTransaction(db, async (tx) => {
+    const modelIds = opts.modelIds ?? (await listScreenedModelIds(tx));
+    const results: SyncResult[] = [];
+    for (const modelId of [...modelIds].sort((a, b) => Number(BigInt(a) - BigInt(b)))) {
+      await lockScreeningEvents(tx, modelId);
+      const view = await readScreeningView(tx, modelId);
+      if (!view) continue;
+      const diff = await diffReferences(tx, modelId, opts.materialIds ?? null);
+      if (diff.length > 0) {
+        await applyReferenceChanges(tx, modelId, diff);
+        await insertScreeningEvents(
+          tx,
+          modelId,
+          diff.map((d) => ({ materialId: d.material_id, fromClass: d.reference_class, toClass: d.current_class, vec: d.vec })),
+        );
+        await refreshHead(tx, modelId, opts.headSize);
+      }
+      results.push({ modelId, recorded: diff.length, pending: view.events.length + diff.length });
+    }
+    return results;
+  });
+}
+
+/**
+ * After embeddings were written for a screened model: appends snapshot rows for the materials the
+ * snapshot lacks (`materialIds`, or every embedded material when null), records label events for
+ * those that are labelled, and rewrites the head when events are pending. Returns rows appended.
+ */
+export async function syncScreeningEmbeddings(
+  db: Db,
+  modelId: string,
+  materialIds: readonly string[] | null = null,
+  opts: { headSize?: number } = {},
+): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    await lockModelScreening(tx, modelId);
+    await lockScreeningEvents(tx, modelId);
+    const view = await readScreeningView(tx, modelId);
+    if (!view) return 0;
+    const appended = await appendSnapshotRows(tx, modelId, snapshotSpec(view.state), { nFast: view.state.n_fast, nPoor: view.state.n_poor }, materialIds);
+    await addSnapshotCandidates(tx, modelId, appended.length);
+    const labelled = appended.length > 0 ? await diffReferences(tx, modelId, appended) : [];
+    if (labelled.length > 0) {
+      await applyReferenceChanges(tx, modelId, labelled);
+      await insertScreeningEvents(
+        tx,
+        modelId,
+        labelled.map((d) => ({ materialId: d.material_id, fromClass: d.reference_class, toClass: d.current_class, vec: d.vec })),
+      );
+    }
+    if (appended.length > 0 && view.events.length + labelled.length > 0) await refreshHead(tx, modelId, opts.headSize);
+    return appended.length;
+  });
+}
+
+/**
+ * Writes the pending events of a model into a new snapshot and swaps it in. Label writers go on
+ * meanwhile (their events stay pending); readers read the old snapshot + head until the swap.
+ * Returns the number of events folded.
+ */
+export async function foldScreening(db: Db, modelId: string): Promise<number> {
+  const folded = await inTransaction(db, async (tx) => {
+    await lockModelScreening(tx, modelId);
+    const view = await readScreeningView(tx, modelId);
+    if (!view || view.events.length === 0) return 0;
+    await tuneHeavyTransaction(tx);
+    const changes = netChanges(view.events);
+    const counts = currentCounts(view.state, changes);
+    const snapshotId = await nextSnapshotId(tx);
+    await createSnapshotFromSnapshot(tx, snapshotSpec(view.state), snapshotId, changes, counts);
+    await indexSnapshotTable(tx, snapshotId);
+    const rows = await countSnapshotRows(tx, snapshotId);
+    await deleteScreeningEvents(tx, modelId, view.events.map((e) => e.id));
+    await upsertScreeningState(
+      tx,
+      {
+        ...view.state,
+        snapshot_id: snapshotId,
+        previous_snapshot_id: view.state.snapshot_id,
+        n_fast: counts.nFast,
+        n_poor: counts.nPoor,
+        n_candidates: rows.candidates,
+      },
+      { rebuilt: false },
+    );
+    // Heads older than the newest are obsolete (the newest still covers events recorded meanwhile).
+    if (view.head) await deleteHeadsBefore(tx, modelId, view.head.head_id);
+    return view.events.length;
+  });
+  if (folded > 0 && !db.isTransaction) await collectSnapshotGarbage(db);
+  return folded;
+}
+
+/**
+ * Drops snapshot tables no model points at (neither current nor previous), skipping any that a
+ * reader still holds. Returns the ids dropped.
+ */
+export async function collectSnapshotGarbage(db: Db): Promise<string[]> {
+  const live = await referencedSnapshotIds(db);
+  const dropped: string[] = [];
+  for (const id of await listSnapshotTableIds(db)) {
+    if (live.has(id)) continue;
+    if (await dropSnapshotTable(db, id, DROP_LOCK_TIMEOUT_MS)) dropped.push(id);
+  }
+  return dropped;
+}
+
+// --- Background folds ----------------------------------------------------------------------
+
+interface FoldSlot {
+  running: Promise<void>;
+  again: boolean;
+}
+
+/** One fold at a time per (database handle, model); a request during a fold queues one more. */
+const foldSlots = new WeakMap<Db, Map<string, FoldSlot>>();
+
+/**
+ * Folds the model's pending events in the background of this process (single flight per model).
+ * Errors go to `onError` (the fold is retried at the next request). Resolves when done.
+ */
+export function requestScreeningFold(db: Db, modelId: string, onError: (error: unknown) => void = () => {}): Promise<void> {
+  let slots = foldSlots.get(db);
+  if (!slots) foldSlots.set(db, (slots = new Map()));
+  const existing = slots.get(modelId);
+  if (existing) {
+    existing.again = true;
+    return existing.running;
+  }
+  const slot = { again: true } as FoldSlot;
+  slot.running = (async () => {
+    // Let the caller's response go out first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (slot.again) {
+      slot.again = false;
+      try {
+        await foldScreening(db, modelId);
+      } catch (error) {
+        onError(error);
+      }
+    }
+    slots!.delete(modelId);
+  })();
+  slots.set(modelId, slot);
+  return slot.running;
+}
+
+/** Resolves when no background fold is running on `db` (tests, shutdown). */
+export async function screeningFoldsIdle(db: Db): Promise<void> {
+  for (;;) {
+    const running = [...(foldSlots.get(db)?.values() ?? [])].map((s) => s.running);
+    if (running.length === 0) return;
+    await Promise.all(running);
+  }
+}
+
+export type FoldMode = 'background' | 'inline' | 'none';
+
+export interface LabelWriteOptions {
+  /** When to fold the events this write recorded (default background; inline above MAX_PENDING_EVENTS). */
+  fold?: FoldMode;
+  onFoldError?: (error: unknown) => void;
+  /** Head size (tests: a small head exercises pages served by the exact pass). */
+  headSize?: number;
+}
+
+async function afterEvents(db: Db, results: readonly SyncResult[], opts: LabelWriteOptions): Promise<void> {
+  // Inside a caller's transaction the events are not committed yet: the caller folds later.
+  if (db.isTransaction) return;
+  for (const { modelId, recorded, pending } of results) {
+    if (recorded === 0) continue;
+    const mode = pending > MAX_PENDING_EVENTS ? 'inline' : (opts.fold ?? 'background');
+    if (mode === 'inline') await foldScreening(db, modelId);
+    else if (mode === 'background') void requestScreeningFold(db, modelId, opts.onFoldError);
+  }
+}
+
+/**
+ * materials.labelMaterial plus the screening update, in one transaction: when it commits, every
+ * candidate's score under every screened model reflects the label.
+ */
+export async function labelMaterialWithScreening(
+  db: Db,
+  input: LabelMaterialInput,
+  actor?: string,
+  opts: LabelWriteOptions = {},
+): Promise<LabelRecord> {
+  const { label, results } = await inTransaction(db, async (tx) => {
+    const label = await labelMaterial(tx, input, actor);
+    return { label, results: await syncScreeningLabels(tx, { headSize: opts.headSize }) };
+  });
+  await afterEvents(db, results, opts);
+  return label;
+}
+
+/** materials.retractLabel plus the screening update, in one transaction. */
+export async function retractLabelWithScreening(
+  db: Db,
+  labelId: string,
+  actor?: string,
+  reason?: string,
+  opts: LabelWriteOptions = {},
+): Promise<LabelRecord> {
+  const { label, results } = await inTransaction(db, async (tx) => {
+    const label = await retractLabel(tx, labelId, actor, reason);
+    return { label, results: await syncScreeningLabels(tx, { headSize: opts.headSize }) };
+  });
+  await afterEvents(db, results, opts);
+  return label;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranking
+
+export interface ScreenInput {
+  modelId?: string | null;
+  filter?: MaterialFilter | null;
+  reference?: ReferenceSpec | null;
+  first: number;
+  after?: string | null;
+  minScore?: number | null;
+}
+
+interface ScreenCursor {
+  score: number;
+  materialId: string;
+  rank: number;
+}
+
+/** Opaque cursor: base64 of "screen:<score>:<id>:<rank>" (score as JS writes it, Infinity included). */
+function encodeScreenCursor(c: ScreenCursor): string {
+  return Buffer.from(`screen:${String(c.score)}:${c.materialId}:${c.rank}`, 'utf8').toString('base64');
+}
+
+function decodeScreenCursor(cursor: string | null | undefined): ScreenCursor | null {
+  if (cursor === null || cursor === undefined || cursor === '') return null;
+  const parts = Buffer.from(String(cursor), 'base64').toString('utf8').split(':');
+  const [prefix, scoreText, materialId, rankText] = parts;
+  const score = Number(scoreText);
+  const rank = Number(rankText);
+  const decoded = { score, materialId: materialId ?? '', rank };
+  if (
+    parts.length !== 4 ||
+    prefix !== 'screen' ||
+    Number.isNaN(score) ||
+    !/^[1-9]\d{0,17}$/.test(decoded.materialId) ||
+    !Number.isInteger(rank) ||
+    rank < 1 ||
+    encodeScreenCursor(decoded) !== cursor
+  ) {
+    throw new BadInputError(`invalid cursor ${JSON.stringify(String(cursor).slice(0, 60))}`, { field: 'after' });
+  }
+  return decoded;
+}
+
+function scoreRecord(score: number, meanDistanceToFast: number, meanDistanceToPoor: number, threshold: number): ScreeningScore {
+  return { score, predictedClass: predictClass(score, threshold), meanDistanceToFast, meanDistanceToPoor };
+}
+
+/**
+ * A page of the ranking of unlabelled materials under a model (the active one by default),
+ * keyset-paginated on (score desc, material id desc).
+ */
+export async function screen(db: Db, input: ScreenInput): Promise<ScreeningPage> {
+  const first = input.first;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_SCREEN_PAGE) {
+    throw new BadInputError(`first must be an integer in 1..${MAX_SCREEN_PAGE}, got ${String(first)}`, { field: 'first' });
+  }
+  const after = decodeScreenCursor(input.after);
+  const filter = toCandidateFilter(input.filter);
+  const minScore = checkMinScore(input.minScore);
+  const reference = resolveReference(input.reference);
+  const model = await resolveScreeningModel(db, input.modelId);
+  const page: PageQuery = { filter, after, minScore, limit: first + 1 };
+  if (reference.mode === 'NEAREST') return nearestScreen(db, model, reference, page, after);
+
+  await ensureScreeningState(db, model);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await allScreen(db, model, reference, page, after);
+    } catch (error) {
+      if (attempt === 0 && isUndefinedTable(error)) continue;
+      throw error;
+    }
+  }
+}
+
+async function allScreen(
+  db: Db,
+  model: ScreeningModel,
+  reference: Required<ReferenceSpec>,
+  page: PageQuery,
+  after: ScreenCursor | null,
+): Promise<ScreeningPage> {
+  const view = await readScreeningView(db, model.id);
+  if (!view) throw new Error(`screening state of model ${model.id} disappeared`);
+  const spec = snapshotSpec(view.state);
+  const changes = netChanges(view.events);
+  const counts = currentCounts(view.state, changes);
+  requireReferences(model, counts);
+
+  let rows: RankedRow[];
+  const lastEventId = view.events.at(-1)?.id;
+  if (changes.length === 0) {
+    rows = await snapshotPage(db, spec, page);
+  } else if (view.head && lastEventId !== undefined && BigInt(view.head.last_event_id) >= BigInt(lastEventId)) {
+    rows = await headPage(db, view.head.head_id, page);
+    if (rows.length < page.limit && !view.head.complete) rows = await exactPage(db, spec, changes, counts, page);
+  } else {
+    rows = await exactPage(db, spec, changes, counts, page);
+  }
+
+  const items = rows.slice(0, page.limit - 1).map((row, i) => {
+    const meanFast = row.sum_fast / counts.nFast;
+    const meanPoor = row.sum_poor / counts.nPoor;
+    return { materialId: row.material_id, rank: (after?.rank ?? 0) + i + 1, ...scoreRecord(row.score, meanFast, meanPoor, model.threshold) };
+  });
+
+  const unfilteredCount = () =>
+    changes.length === 0
+      ? view.state.n_candidates
+      : view.state.n_candidates +
+        changes.filter((c) => c.toClass === null).length -
+        changes.filter((c) => c.fromClass === null).length;
+  const hasFilter = Object.keys(page.filter).length > 0;
+  const countAll = () =>
+    hasFilter ? countCandidates(db, spec, changes, counts, page.filter, null) : Promise.resolve(unfilteredCount());
+  let total: Promise<number> | undefined;
+  return pageOf(model, reference, items, rows.length > items.length, after, {
+    totalCount: () =>
+      (total ??= page.minScore === null ? countAll() : countCandidates(db, spec, changes, counts, page.filter, page.minScore)),
+    leftOut: async () => Math.max(0, (await countUnlabelledMaterials(db, page.filter)) - (await countAll())),
+  });
+}
+
+async function nearestScreen(
+  db: Db,
+  model: ScreeningModel,
+  reference: Required<ReferenceSpec>,
+  page: PageQuery,
+  after: ScreenCursor | null,
+): Promise<ScreeningPage> {
+  await ensureScreeningState(db, model);
+  const refs = await countReferences(db, model.id);
+  requireReferences(model, { nFast: refs.fast, nPoor: refs.poor });
+  const spec = vectorSpec(model);
+  const candidates = await countNearestCandidates(db, spec, page.filter, MAX_NEAREST_CANDIDATES);
+  if (candidates > MAX_NEAREST_CANDIDATES) {
+    throw new BadInputError(
+      `a NEAREST ranking is computed per request and covers at most ${MAX_NEAREST_CANDIDATES} candidates; ` +
+        'narrow the filter, or use reference mode ALL (stored scores)',
+      { field: 'reference', limit: MAX_NEAREST_CANDIDATES },
+    );
+  }
+  const k = reference.k!;
+  const rows = await nearestPage(db, spec, k, page);
+  const items = rows.slice(0, page.limit - 1).map((row, i) => ({
+    materialId: row.material_id,
+    rank: (after?.rank ?? 0) + i + 1,
+    ...scoreRecord(row.score, row.mean_fast ?? 0, row.mean_poor ?? 0, model.threshold),
+  }));
+  return pageOf(model, reference, items, rows.length > items.length, after, {
+    totalCount: async () =>
+      page.minScore === null
+        ? candidates
+        : (await nearestPage(db, spec, k, { ...page, after: null, limit: MAX_NEAREST_CANDIDATES + 1 })).length,
+    leftOut: async () => Math.max(0, (await countUnlabelledMaterials(db, page.filter)) - candidates),
+  });
+}
+
+function pageOf(
+  model: ScreeningModel,
+  reference: Required<ReferenceSpec>,
+  items: ScreeningCandidate[],
+  hasNextPage: boolean,
+  after: ScreenCursor | null,
+  counts: { totalCount(): Promise<number>; leftOut(): Promise<number> },
+): ScreeningPage {
+  const cursors = items.map((item) => encodeScreenCursor({ score: item.score, materialId: item.materialId, rank: item.rank }));
+  return {
+    modelId: model.id,
+    threshold: model.threshold,
+    reference,
+    items,
+    cursors,
+    hasNextPage,
+    hasPreviousPage: after !== null,
+    startCursor: cursors[0] ?? null,
+    endCursor: cursors.at(-1) ?? null,
+    ...counts,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scores of single materials and structures, neighbours
+
+/**
+ * The current score of each material under a model (Material.screening), in key order; null for
+ * a material without an embedding under the model, or when a class has no reference. A labelled
+ * material gets its leave-self-out score.
+ */
+export async function screeningOfMaterials(
+  db: Db,
+  opts: { modelId?: string | null; reference?: ReferenceSpec | null },
+  materialIds: readonly string[],
+): Promise<(ScreeningResult | null)[]> {
+  const reference = resolveReference(opts.reference);
+  const model = await resolveScreeningModel(db, opts.modelId);
+  const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
+  const results = new Map<string, ScreeningScore>();
+  await ensureScreeningState(db, model);
+  if (reference.mode === 'NEAREST') {
+    for (const row of await nearestMeansOfMaterials(db, vectorSpec(model), reference.k!, ids)) {
+      if (row.n_fast === 0 || row.n_poor === 0) continue;
+      const { score } = ratioScore(row.mean_fast!, row.mean_poor!);
+      results.set(row.material_id, scoreRecord(score, row.mean_fast!, row.mean_poor!, model.threshold));
+    }
+  } else {
+    const view = await readScreeningView(db, model.id);
+    if (!view) throw new Error(`screening state of model ${model.id} disappeared`);
+    const changes = netChanges(view.events);
+    const counts = currentCounts(view.state, changes);
+    for (const row of await exactMaterialRows(db, snapshotSpec(view.state), changes, ids)) {
+      // Leave-self-out: a reference's own sums exclude it, so its counts do too.
+      const nFast = counts.nFast - (row.class_now === 'FAST' ? 1 : 0);
+      const nPoor = counts.nPoor - (row.class_now === 'POOR' ? 1 : 0);
+      if (nFast < 1 || nPoor < 1) continue;
+      const meanFast = Math.max(0, row.sum_fast) / nFast;
+      const meanPoor = Math.max(0, row.sum_poor) / nPoor;
+      results.set(row.material_id, scoreRecord(ratioScore(meanFast, meanPoor).score, meanFast, meanPoor, model.threshold));
+    }
+  }
+  return materialIds.map((id) => {
+    const score = results.get(id);
+    return score ? { ...score, modelId: model.id, threshold: model.threshold, reference, materialId: id, vector: null } : null;
+  });
+}
+
+/** The k nearest FAST references of each stored material (itself excluded), in key order. */
+export async function nearestFastOfMaterials(
+  db: Db,
+  modelId: string | null | undefined,
+  materialIds: readonly string[],
+  k: number,
+): Promise<Neighbor[][]> {
+  checkK(k, 'k');
+  const model = await resolveScreeningModel(db, modelId);
+  await ensureScreeningState(db, model);
+  const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
+  const byQuery = new Map<string, Neighbor[]>();
+  for (const row of await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k)) {
+    const list = byQuery.get(row.query_id) ?? [];
+    list.push({ rank: list.length + 1, distance: row.distance, materialId: row.material_id });
+    byQuery.set(row.query_id, list);
+  }
+  return materialIds.map((id) => byQuery.get(id) ?? []);
+}
+
+/** The k nearest FAST references of an explicit vector (an uploaded structure's embedding). */
+export async function nearestFastOfVector(db: Db, modelId: string, vector: string, k: number): Promise<Neighbor[]> {
+  checkK(k, 'k');
+  const model = await resolveScreeningModel(db, modelId);
+  const rows = await nearestReferences(db, vectorSpec(model), vector, 'FAST', k, null);
+  return rows.map((r, i) => ({ rank: i + 1, distance: r.distance, materialId: r.material_id }));
+}
+
+/** Parses and embeds an uploaded structure with the model's weights, in this process. */
+async function embedStructureText(db: Db, model: ScreeningModel, structure: StructureText, limits: StructureLimits): Promise<string> {
+  if (!structure || typeof structure.text !== 'string') throw new BadInputError('structure text must be a string', { field: 'structure' });
+  const parsed = parseStructure(structure.format, structure.text, limits);
+  const serving = await getServingModel(db, model.id);
+  const [vector] = embedStructuresWithModel(serving.model, [parsed]);
+  if (!vector || vector.length !== model.dim) throw new Error(`model ${model.id} produced an embedding of ${vector?.length} components, expected ${model.dim}`);
+  return toVectorLiteral(vector);
+}
+
+export type NeighbourLabel = LabelClass | 'UNLABELLED';
+
+export interface SimilarMaterialsInput {
+  materialId?: string | null;
+  structure?: StructureText | null;
+  k?: number | null;
+  label?: NeighbourLabel | null;
+  modelId?: string | null;
+}
+
+/**
+ * The k materials nearest to a stored material (itself excluded) or to an uploaded structure
+ * (embedded on the fly), optionally only those with a label class or unlabelled. FAST/POOR
+ * neighbours are exact (kNN over the model's references); the others use the model's HNSW index.
+ */
+export async function similarMaterials(db: Db, input: SimilarMaterialsInput, limits: StructureLimits): Promise<Neighbor[]> {
+  const hasMaterial = input.materialId !== undefined && input.materialId !== null;
+  const hasStructure = input.structure !== undefined && input.structure !== null;
+  if (hasMaterial === hasStructure) throw new BadInputError('give exactly one of materialId or structure', { field: 'input' });
+  const k = checkK(input.k ?? DEFAULT_NEIGHBOURS, 'k');
+  const label = input.label ?? null;
+  if (label !== null && label !== 'FAST' && label !== 'POOR' && label !== 'UNLABELLED') {
+    throw new BadInputError(`unknown label ${String(label)}`, { field: 'label' });
+  }
+  const model = await resolveScreeningModel(db, input.modelId);
+  let vector: string;
+  let excludeId: string | null = null;
+  if (hasMaterial) {
+    excludeId = checkMaterialId(input.materialId);
+    const found = await embeddingOf(db, model.id, excludeId);
+    if (found === null) {
+      await getMaterial(db, excludeId); // NOT_FOUND for a material that does not exist
+      throw new NotFoundError(`embedding of material ${excludeId} under model`, model.id);
+    }
+    vector = found;
+  } else {
+    vector = await embedStructureText(db, model, input.structure!, limits);
+  }
+  return neighboursOfVector(db, model, vector, k, label, excludeId);
+}
+
+async function neighboursOfVector(
+  db: Db,
+  model: ScreeningModel,
+  vector: string,
+  k: number,
+  label: NeighbourLabel | null,
+  excludeId: string | null,
+): Promise<Neighbor[]> {
+  let rows;
+  if (label === 'FAST' || label === 'POOR') {
+    await ensureScreeningState(db, model);
+    rows = await nearestReferences(db, vectorSpec(model), vector, label, k, excludeId);
+  } else {
+    rows = await inTransaction(db, (tx) =>
+      nearestEmbeddings(tx, vectorSpec(model), vector, k, {
+        excludeId,
+        onlyUnlabelled: label === 'UNLABELLED',
+        efSearch: Math.max(DEFAULT_EF_SEARCH, k),
+      }),
+    );
+  }
+  return rows.map((r, i) => ({ rank: i + 1, distance: r.distance, materialId: r.material_id }));
+}
+
+/**
+ * Neighbours of a stored material (Material.similar), itself excluded; [] when it has no embedding
+ * under the model (a composition-only material).
+ */
+export async function similarToMaterial(
+  db: Db,
+  materialId: string,
+  opts: { k?: number | null; label?: NeighbourLabel | null; modelId?: string | null },
+): Promise<Neighbor[]> {
+  const k = checkK(opts.k ?? DEFAULT_NEIGHBOURS, 'k');
+  const model = await resolveScreeningModel(db, opts.modelId);
+  const id = checkMaterialId(materialId);
+  const vector = await embeddingOf(db, model.id, id);
+  if (vector === null) return [];
+  return neighboursOfVector(db, model, vector, k, opts.label ?? null, id);
+}
+
+/** R of an uploaded structure against the model's current references; nothing is stored. */
+export async function scoreStructure(
+  db: Db,
+  input: { structure: StructureText; modelId?: string | null; reference?: ReferenceSpec | null },
+  limits: StructureLimits,
+): Promise<ScreeningResult> {
+  const reference = resolveReference(input.reference);
+  const model = await resolveScreeningModel(db, input.modelId);
+  const vector = await embedStructureText(db, model, input.structure, limits);
+  await ensureScreeningState(db, model);
+  const spec = vectorSpec(model);
+  let meanFast: number;
+  let meanPoor: number;
+  if (reference.mode === 'ALL') {
+    const sums = await referenceSums(db, spec, vector);
+    requireReferences(model, { nFast: sums.nFast, nPoor: sums.nPoor });
+    meanFast = sums.sumFast / sums.nFast;
+    meanPoor = sums.sumPoor / sums.nPoor;
+  } else {
+    const [fast, poor] = [
+      await nearestReferences(db, spec, vector, 'FAST', reference.k!, null),
+      await nearestReferences(db, spec, vector, 'POOR', reference.k!, null),
+    ];
+    requireReferences(model, { nFast: fast.length, nPoor: poor.length });
+    meanFast = fast.reduce((s, r) => s + r.distance, 0) / fast.length;
+    meanPoor = poor.reduce((s, r) => s + r.distance, 0) / poor.length;
+  }
+  const { score } = ratioScore(meanFast, meanPoor);
+  return { ...scoreRecord(score, meanFast, meanPoor, model.threshold), modelId: model.id, threshold: model.threshold, reference, materialId: null, vector };
+}
+
+// Re-exported for the GraphQL layer and tests.
+export type { CandidateFilter, NetChange };
