@@ -4,6 +4,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerScreenCommand } from './screen.js';
 import { registerSeedCommand } from './seed.js';
 import { registerServeCommands } from './serve.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerServeCommands(program);
   registerEvaluateCommand(program);
+  registerScreenCommand(program);
   program
     .command('schema')
     .description('write the GraphQL SDL to schema/schema.graphql')
