@@ -5,6 +5,7 @@ import { Kysely, type Transaction } from 'kysely';
 import { createPGlite, createPGliteDialect, createPostgresDialect } from './dialect.js';
 import type { EmbeddingTable } from './embedding.table.js';
 import type { JobTable } from './job.table.js';
+import { createPGliteListen, createPostgresListener, type Listen } from './listen.js';
 import type { LabelTable } from './label.table.js';
 import type { MaterialTable } from './material.table.js';
 import type { ModelTable } from './model.table.js';
@@ -27,6 +28,8 @@ export interface OpenedDatabase {
   db: Db;
   dialect: DialectName;
   close(): Promise<void>;
+  /** LISTEN/NOTIFY subscriptions (src/store/listen.ts); PostgreSQL opens its connection on first use. */
+  listen?: Listen;
   /** PGlite only: a tarball of the data directory, for `pgliteSnapshot`. */
   snapshot?(): Promise<Blob>;
 }
@@ -50,13 +53,23 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
     const db = new Kysely<Database>({ dialect });
     // Fail here rather than on the first request when the server is unreachable.
     await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    const listener = createPostgresListener(opts.databaseUrl);
+    return {
+      db,
+      dialect: 'postgres',
+      listen: listener.listen,
+      async close() {
+        await listener.close();
+        await db.destroy();
+      },
+    };
   }
   const pglite = await createPGlite(opts.dataDir ?? '.ionsieve/pgdata', opts.pgliteSnapshot);
   const db = new Kysely<Database>({ dialect: createPGliteDialect(pglite) });
   return {
     db,
     dialect: 'pglite',
+    listen: createPGliteListen(pglite),
     snapshot: () => pglite.dumpDataDir('none'),
     async close() {
       await db.destroy();

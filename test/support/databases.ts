@@ -20,6 +20,8 @@ export const DIALECTS: readonly DialectName[] = process.env.DATABASE_URL ? ['pgl
 export interface TestDatabase {
   readonly db: Db;
   readonly dialect: DialectName;
+  /** LISTEN/NOTIFY on this database (src/store/listen.ts). */
+  readonly listen?: OpenedDatabase['listen'];
 }
 
 function withDatabaseName(url: string, name: string): string {
@@ -105,6 +107,7 @@ export async function openTestDatabase(dialect: DialectName, opts: { migrate?: b
   return {
     db: opened.db,
     dialect,
+    listen: opened.listen,
     async close() {
       await opened.close();
       await cleanup();
@@ -137,7 +140,7 @@ export function describeDatabases(
       });
       body(() => {
         if (!opened) throw new Error('database not open yet (use it inside a test or hook)');
-        return { db: opened.db, dialect };
+        return { db: opened.db, dialect, listen: opened.listen };
       });
     });
   }
