@@ -1,0 +1,208 @@
+/**
+ * Embeddings of materials under a model: the serving-model cache, embedding structures on the
+ * fly (screening uploads), and filling in materials that a model has no embedding for yet
+ * (materials added after training; a model just activated). `db` is always the first argument.
+ */
+import type { Logger } from 'pino';
+import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
+import { embedStructures, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
+import { enqueueJob } from '../jobs/queue.js';
+import type { Db } from '../store/database.js';
+import { insertEmbeddingRows, listStructureMaterials } from '../store/embedding.repository.js';
+import { findActiveModelRow, findModelWeights, queuedJobExists } from '../store/model.repository.js';
+import type { EmbeddingDistance } from '../store/model.table.js';
+import { toVectorLiteral } from '../store/vector.js';
+import type { Structure } from '../structure/structure.js';
+import { ModelNotReadyError, NotFoundError } from '../errors.js';
+import { EMBED_MATERIALS_TASK, ensureModelIndex, type EmbedMaterialsPayload, type MaterialEmbedding } from './models.js';
+
+/** Structures per forward pass / per database page when embedding many materials. */
+export const EMBED_BATCH_SIZE = 64;
+
+export interface ServingModel {
+  id: string;
+  model: KnagcnModel;
+  embeddingDim: number;
+  distance: EmbeddingDistance;
+  /** Calibrated decision threshold on the score R (null: use the paper's 1). */
+  threshold: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving-model cache
+
+/**
+ * Loaded models by id. A READY model's weights never change, so an entry never goes stale; the
+ * oldest is evicted (and its tensors freed) beyond this many. Loading takes ~0.1–1 s per model.
+ */
+export const SERVING_MODEL_CACHE_SIZE = 4;
+const servingModels = new Map<string, Promise<ServingModel>>();
+
+/**
+ * The loaded model `modelId`, from the in-process cache or the database. Throws NotFoundError,
+ * or ModelNotReadyError for a model that is not READY.
+ */
+export function getServingModel(db: Db, modelId: string): Promise<ServingModel> {
+  const cached = servingModels.get(modelId);
+  if (cached) {
+    // Refresh its place in the LRU order.
+    servingModels.delete(modelId);
+    servingModels.set(modelId, cached);
+    return cached;
+  }
+  const loading = (async (): Promise<ServingModel> => {
+    const row = await findModelWeights(db, modelId);
+    if (!row) throw new NotFoundError('model', modelId);
+    if (row.status !== 'READY' || !row.weights) throw new ModelNotReadyError(modelId, row.status);
+    await initBackend('auto');
+    const model = loadModel(row.weights as ModelArtifact);
+    return {
+      id: String(row.id),
+      model,
+      embeddingDim: row.embedding_dim ?? model.hyperparameters.embeddingDim,
+      distance: row.distance,
+      threshold: row.threshold,
+    };
+  })();
+  servingModels.set(modelId, loading);
+  loading.catch(() => servingModels.delete(modelId));
+  while (servingModels.size > SERVING_MODEL_CACHE_SIZE) {
+    const [oldestId, oldest] = servingModels.entries().next().value as [string, Promise<ServingModel>];
+    servingModels.delete(oldestId);
+    oldest.then((s) => s.model.dispose(), () => {});
+  }
+  return loading;
+}
+
+/** Drops every cached model (tests; a process that wants its memory back). */
+export async function clearServingModels(): Promise<void> {
+  const all = [...servingModels.values()];
+  servingModels.clear();
+  for (const p of all) await p.then((s) => s.model.dispose(), () => {});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedding structures
+
+/** One embedding [E] per structure, in order (graphs built with the model's k). */
+export function embedStructuresWithModel(model: KnagcnModel, structures: readonly Structure[]): Float32Array[] {
+  const graphs: CrystalGraph[] = structures.map((s) => buildCrystalGraph(s, { k: model.hyperparameters.k }));
+  return embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE });
+}
+
+export interface EmbedMaterialsProgress {
+  done: number;
+}
+
+interface EmbedPagesOptions {
+  /** Only materials without an embedding for this model. */
+  missingFor?: string;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onBatch?: (embeddings: MaterialEmbedding[]) => Promise<void>;
+}
+
+/**
+ * Walks every STRUCTURE material (keyset pages of EMBED_BATCH_SIZE) and embeds it. A structure
+ * whose graph cannot be built is skipped and logged (it would fail the same way every time).
+ */
+async function embedPages(db: Db, model: KnagcnModel, opts: EmbedPagesOptions): Promise<{ embedded: MaterialEmbedding[]; skipped: string[] }> {
+  const embedded: MaterialEmbedding[] = [];
+  const skipped: string[] = [];
+  let afterId: string | null = null;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const page = await listStructureMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor });
+    if (page.length === 0) break;
+    afterId = page[page.length - 1]!.id;
+    const graphs: CrystalGraph[] = [];
+    const ids: string[] = [];
+    for (const m of page) {
+      try {
+        graphs.push(buildCrystalGraph(m.structure as Structure, { k: model.hyperparameters.k }));
+        ids.push(m.id);
+      } catch (error) {
+        skipped.push(m.id);
+        opts.logger?.warn({ materialId: m.id, err: (error as Error).message }, 'material skipped: no crystal graph');
+      }
+    }
+    const vectors = graphs.length > 0 ? embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE }) : [];
+    const batch = ids.map((materialId, i) => ({ materialId, vector: vectors[i]! }));
+    embedded.push(...batch);
+    await opts.onBatch?.(batch);
+    // Let heartbeats and requests run between pages.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return { embedded, skipped };
+}
+
+/**
+ * Embeddings of every STRUCTURE material under a saved artifact (a model not yet in the
+ * database: the trainer's fresh model, the shipped default). The caller writes them.
+ */
+export async function embedAllStructureMaterials(
+  db: Db,
+  artifactOrModel: ModelArtifact | KnagcnModel,
+  opts: { signal?: AbortSignal; logger?: Logger } = {},
+): Promise<MaterialEmbedding[]> {
+  await initBackend('auto');
+  const owned = 'format' in artifactOrModel;
+  const model = owned ? loadModel(artifactOrModel) : artifactOrModel;
+  try {
+    return (await embedPages(db, model, opts)).embedded;
+  } finally {
+    if (owned) model.dispose();
+  }
+}
+
+export interface EmbedMissingResult {
+  modelId: string;
+  embedded: number;
+  skipped: string[];
+}
+
+/**
+ * Embeds the STRUCTURE materials that have no embedding for `modelId` (a READY model), one page
+ * at a time (each page committed on its own: an interrupted run loses at most one page of work),
+ * then makes sure the model's HNSW index exists.
+ */
+export async function embedMissingMaterials(
+  db: Db,
+  modelId: string,
+  opts: { signal?: AbortSignal; logger?: Logger } = {},
+): Promise<EmbedMissingResult> {
+  const serving = await getServingModel(db, modelId);
+  let embedded = 0;
+  const { skipped } = await embedPages(db, serving.model, {
+    ...opts,
+    missingFor: modelId,
+    onBatch: async (batch) => {
+      embedded += await insertEmbeddingRows(
+        db,
+        batch.map((e) => ({ model_id: modelId, material_id: e.materialId, vec: toVectorLiteral(e.vector) })),
+      );
+    },
+  });
+  await ensureModelIndex(db, { id: modelId, embeddingDim: serving.embeddingDim, distance: serving.distance });
+  return { modelId, embedded, skipped };
+}
+
+/**
+ * After materials were added (addMaterials, import): queue one embed_materials job for the active
+ * model, unless there is no active model or such a job is already waiting. Cheap; call it after
+ * the materials' transaction has committed. Returns whether a job was queued.
+ */
+export async function queueEmbeddingOfNewMaterials(db: Db): Promise<boolean> {
+  const active = await findActiveModelRow(db);
+  if (!active) return false;
+  if (await queuedJobExists(db, EMBED_MATERIALS_TASK, String(active.id))) return false;
+  await enqueueJob(db, EMBED_MATERIALS_TASK, { modelId: String(active.id) } satisfies EmbedMaterialsPayload);
+  return true;
+}
+
+/** The model an embed_materials job is for: the one named, else the active one (null: none). */
+export async function resolveEmbeddingModelId(db: Db, payload: EmbedMaterialsPayload): Promise<string | null> {
+  if (payload.modelId) return payload.modelId;
+  const active = await findActiveModelRow(db);
+  return active ? String(active.id) : null;
+}

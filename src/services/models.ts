@@ -1,0 +1,670 @@
+/**
+ * The model registry: training requests, the training life cycle the trainer drives, activation,
+ * cancellation, and installing the shipped default model. GraphQL, the CLI and the trainer call
+ * this; `db` is always the first argument and may be a transaction. Rows map to records here.
+ *
+ * Life cycle: QUEUED → TRAINING → READY | FAILED; QUEUED/TRAINING → CANCELLED. Exactly one
+ * model at a time may be active (a partial unique index, and an advisory lock around changes).
+ * A READY model's weights, curve, threshold and embeddings appear in one transaction, so a
+ * worker that dies before it commits leaves nothing half-written.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BadInputError, InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../errors.js';
+import { enqueueJob, cancelJob } from '../jobs/queue.js';
+import {
+  paperHyperparameters,
+  resolveHyperparameters,
+  trainDefaultHyperparameters,
+  type Hyperparameters,
+  type ModelArtifact,
+} from '../model/index.js';
+import { inTransaction, type Db } from '../store/database.js';
+import { deleteModelEmbeddings, findMaterialIdsBySourceIds, insertEmbeddingRows } from '../store/embedding.repository.js';
+import {
+  deactivateOtherModels,
+  failOrphanedTrainingRows,
+  findActiveModelRow,
+  findModelRow,
+  findModelRowByNameAndCreator,
+  findOpenTrainingJobIds,
+  findCurrentTrainingRows,
+  findTrainingRowsByLabelIds,
+  insertModelRow,
+  jobStillHeldBy,
+  listModelRows,
+  lockActiveModelSlot,
+  lockModelRow,
+  notify,
+  progressMarkedDone,
+  recordTrainingProgress,
+  updateModelRow,
+  type ModelSummaryRow,
+  type TrainingRow,
+} from '../store/model.repository.js';
+import type { EmbeddingDistance, ModelStatus } from '../store/model.table.js';
+import { createModelVectorIndex, toVectorLiteral } from '../store/vector.js';
+import { findCurrentLabelRows } from '../store/label.repository.js';
+import type { Structure } from '../structure/structure.js';
+
+export type { ModelStatus, EmbeddingDistance };
+
+/** Task identifiers of the job queue. */
+export const TRAIN_MODEL_TASK = 'train_model';
+export const EMBED_MATERIALS_TASK = 'embed_materials';
+/** NOTIFY channel of training progress; payload: JSON {@link TrainingProgressEvent}. */
+export const TRAINING_CHANNEL = 'ionsieve_training';
+
+export type EvaluationProtocol = 'NONE' | 'LOO' | 'GROUP_KFOLD';
+export type HyperparameterPreset = 'PAPER' | 'DEFAULT';
+export type TrainingPhase = 'QUEUED' | 'TRAINING' | 'EVALUATING' | 'EMBEDDING' | 'DONE';
+
+export interface ModelProgress {
+  phase: TrainingPhase;
+  /** Epochs finished (0 before the first). */
+  epoch: number;
+  maxEpochs: number;
+  /** Null before the first epoch (JSON has no NaN). */
+  trainLoss: number | null;
+  /** Null without a validation set. */
+  validationLoss: number | null;
+  /** Upper bound (assumes every epoch up to maxEpochs runs; early stopping ends sooner). Null when unknown. */
+  etaSeconds: number | null;
+}
+
+export interface CurvePoint {
+  epoch: number;
+  trainLoss: number | null;
+  validationLoss: number | null;
+}
+
+export interface ModelMetrics {
+  /** TRAIN: leave-self-out scores of the training crystals themselves (optimistic, not held out). */
+  protocol: 'TRAIN' | 'LOO' | 'GROUP_KFOLD';
+  accuracy: number | null;
+  sensitivity: number | null;
+  specificity: number | null;
+  balancedAccuracy: number | null;
+  rocAuc: number | null;
+  prAuc: number | null;
+  /** The threshold at which accuracy/sensitivity/specificity were taken (FAST when R > threshold). */
+  threshold: number | null;
+  /** Rows scored. */
+  n: number;
+  note?: string;
+}
+
+export interface LabelCounts {
+  fast: number;
+  poor: number;
+}
+
+export interface ModelRecord {
+  id: string;
+  name: string;
+  status: ModelStatus;
+  isActive: boolean;
+  hyperparameters: Record<string, unknown>;
+  backend: string | null;
+  embeddingDim: number | null;
+  distance: EmbeddingDistance;
+  threshold: number | null;
+  progress: ModelProgress | null;
+  trainingCurve: CurvePoint[];
+  metrics: ModelMetrics | null;
+  labelCounts: LabelCounts | null;
+  error: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** What NOTIFY carries on {@link TRAINING_CHANNEL}. */
+export interface TrainingProgressEvent {
+  modelId: string;
+  status: ModelStatus;
+  progress: ModelProgress | null;
+}
+
+export interface TrainModelPayload {
+  modelId: string;
+  evaluation: EvaluationProtocol;
+}
+
+export interface EmbedMaterialsPayload {
+  /** Absent: the model active when the job runs. */
+  modelId?: string;
+}
+
+export interface TrainModelInput {
+  name: string;
+  preset?: HyperparameterPreset | null;
+  k?: number | null;
+  layers?: number | null;
+  featureLength?: number | null;
+  denseLength?: number | null;
+  embeddingDim?: number | null;
+  margin?: number | null;
+  distance?: EmbeddingDistance | null;
+  objective?: Hyperparameters['objective'] | null;
+  maxEpochs?: number | null;
+  patience?: number | null;
+  seed?: number | null;
+  learningRate?: number | null;
+  batchSize?: number | null;
+  evaluation?: EvaluationProtocol | null;
+}
+
+export const MAX_MODEL_NAME_CHARS = 200;
+/** Attempts of a training job (a dead worker's job is retried; bad input fails at once). */
+export const TRAIN_MODEL_MAX_ATTEMPTS = 3;
+
+// ---------------------------------------------------------------------------------------------
+// Rows → records
+
+const nullIfNotFinite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function modelRowToRecord(row: ModelSummaryRow): ModelRecord {
+  const counts = row.label_counts as Record<string, number> | null;
+  return {
+    id: String(row.id),
+    name: row.name,
+    status: row.status,
+    isActive: row.is_active,
+    hyperparameters: row.hyperparameters ?? {},
+    backend: row.backend,
+    embeddingDim: row.embedding_dim,
+    distance: row.distance,
+    threshold: row.threshold,
+    progress: (row.progress as ModelProgress | null) ?? null,
+    trainingCurve: ((row.training_curve as CurvePoint[] | null) ?? []).map((p) => ({
+      epoch: p.epoch,
+      trainLoss: nullIfNotFinite(p.trainLoss),
+      validationLoss: nullIfNotFinite(p.validationLoss),
+    })),
+    metrics: (row.metrics as ModelMetrics | null) ?? null,
+    labelCounts: counts ? { fast: Number(counts.fast ?? 0), poor: Number(counts.poor ?? 0) } : null,
+    error: row.error,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks
+
+const ID_PATTERN = /^[1-9]\d{0,17}$/;
+
+export function checkModelId(id: unknown): string {
+  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
+  if (!ID_PATTERN.test(text)) throw new BadInputError(`invalid model id ${JSON.stringify(String(id)).slice(0, 40)}`, { field: 'id' });
+  return text;
+}
+
+function intInRange(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new BadInputError(`${field} must be an integer in ${min}..${max}, got ${String(value)}`, { field });
+  }
+  return value;
+}
+
+const PRESETS: Record<HyperparameterPreset, Readonly<Hyperparameters>> = {
+  PAPER: paperHyperparameters,
+  DEFAULT: trainDefaultHyperparameters,
+};
+
+/**
+ * The full hyperparameters of a training request: the preset (DEFAULT unless named), then the
+ * given fields. Throws BadInputError naming the first bad field. The API's ranges are narrower
+ * than what the model code accepts: they bound one job's time and memory.
+ */
+export function trainingHyperparameters(input: TrainModelInput): { hyperparameters: Hyperparameters; evaluation: EvaluationProtocol } {
+  const presetName = input.preset ?? 'DEFAULT';
+  const preset = PRESETS[presetName];
+  if (!preset) throw new BadInputError(`unknown preset ${String(presetName)} (known: PAPER, DEFAULT)`, { field: 'preset' });
+  const h: Partial<Hyperparameters> = {};
+  const given = <K extends keyof TrainModelInput>(key: K): TrainModelInput[K] | undefined => (input[key] === null ? undefined : input[key]);
+  if (given('k') !== undefined) h.k = intInRange('k', input.k, 1, 32);
+  if (given('layers') !== undefined) h.layers = intInRange('layers', input.layers, 1, 6);
+  if (given('featureLength') !== undefined) h.featureLength = intInRange('featureLength', input.featureLength, 8, 256);
+  if (given('denseLength') !== undefined) h.denseLength = intInRange('denseLength', input.denseLength, 8, 256);
+  if (given('embeddingDim') !== undefined) h.embeddingDim = intInRange('embeddingDim', input.embeddingDim, 2, 512);
+  if (given('maxEpochs') !== undefined) h.maxEpochs = intInRange('maxEpochs', input.maxEpochs, 1, 500);
+  if (given('patience') !== undefined) h.patience = intInRange('patience', input.patience, 1, 100);
+  if (given('batchSize') !== undefined) h.batchSize = intInRange('batchSize', input.batchSize, 2, 256);
+  if (given('seed') !== undefined) h.seed = intInRange('seed', input.seed, -2147483648, 2147483647);
+  if (given('margin') !== undefined) {
+    if (typeof input.margin !== 'number' || !Number.isFinite(input.margin) || input.margin <= 0 || input.margin > 100) {
+      throw new BadInputError(`margin must be a number in (0, 100], got ${String(input.margin)}`, { field: 'margin' });
+    }
+    h.margin = input.margin;
+  }
+  if (given('learningRate') !== undefined) {
+    const lr = input.learningRate;
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0 || lr > 1) {
+      throw new BadInputError(`learningRate must be a number in (0, 1], got ${String(lr)}`, { field: 'learningRate' });
+    }
+    h.learningRate = lr;
+  }
+  if (given('distance') !== undefined) {
+    if (input.distance !== 'EUCLIDEAN' && input.distance !== 'COSINE') {
+      throw new BadInputError(`distance must be EUCLIDEAN or COSINE, got ${String(input.distance)}`, { field: 'distance' });
+    }
+    h.distance = input.distance;
+  }
+  if (given('objective') !== undefined) {
+    if (!['CONTRASTIVE', 'CROSS_ENTROPY', 'JOINT'].includes(String(input.objective))) {
+      throw new BadInputError(`objective must be CONTRASTIVE, CROSS_ENTROPY or JOINT, got ${String(input.objective)}`, { field: 'objective' });
+    }
+    h.objective = input.objective!;
+  }
+  const evaluation = input.evaluation ?? 'NONE';
+  if (!['NONE', 'LOO', 'GROUP_KFOLD'].includes(evaluation)) {
+    throw new BadInputError(`evaluation must be NONE, LOO or GROUP_KFOLD, got ${String(evaluation)}`, { field: 'evaluation' });
+  }
+  // Preset values themselves are checked once more by the model code.
+  return { hyperparameters: resolveHyperparameters({ ...preset, ...h }), evaluation };
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '') throw new BadInputError('name must not be empty', { field: 'name' });
+  const trimmed = name.trim();
+  if (trimmed.length > MAX_MODEL_NAME_CHARS) throw new BadInputError(`name is longer than ${MAX_MODEL_NAME_CHARS} characters`, { field: 'name' });
+  return trimmed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry API
+
+/** Inserts a QUEUED model and its train_model job in one transaction. */
+export async function requestTraining(db: Db, input: TrainModelInput, actor?: string | null): Promise<ModelRecord> {
+  if (!input || typeof input !== 'object') throw new BadInputError('input is required');
+  const name = checkName(input.name);
+  const { hyperparameters, evaluation } = trainingHyperparameters(input);
+  return inTransaction(db, async (tx) => {
+    const row = await insertModelRow(tx, {
+      name,
+      status: 'QUEUED',
+      hyperparameters: JSON.stringify(hyperparameters),
+      distance: hyperparameters.distance,
+      embedding_dim: hyperparameters.embeddingDim,
+      progress: JSON.stringify(initialProgress(hyperparameters.maxEpochs)),
+      training_curve: '[]',
+      created_by: actor ?? null,
+    });
+    const payload: TrainModelPayload = { modelId: String(row.id), evaluation };
+    await enqueueJob(tx, TRAIN_MODEL_TASK, payload, { maxAttempts: TRAIN_MODEL_MAX_ATTEMPTS });
+    return modelRowToRecord(row);
+  });
+}
+
+function initialProgress(maxEpochs: number): ModelProgress {
+  return { phase: 'QUEUED', epoch: 0, maxEpochs, trainLoss: null, validationLoss: null, etaSeconds: null };
+}
+
+export async function getModel(db: Db, id: string): Promise<ModelRecord | null> {
+  const row = await findModelRow(db, checkModelId(id));
+  return row ? modelRowToRecord(row) : null;
+}
+
+export async function requireModel(db: Db, id: string): Promise<ModelRecord> {
+  const model = await getModel(db, id);
+  if (!model) throw new NotFoundError('model', id);
+  return model;
+}
+
+/** Newest first. */
+export async function listModels(db: Db, filter: { status?: ModelStatus } = {}): Promise<ModelRecord[]> {
+  return (await listModelRows(db, filter)).map(modelRowToRecord);
+}
+
+export async function getActiveModel(db: Db): Promise<ModelRecord | null> {
+  const row = await findActiveModelRow(db);
+  return row ? modelRowToRecord(row) : null;
+}
+
+/**
+ * Makes a READY model the one active model (others are deactivated in the same transaction) and
+ * queues an embed_materials job so materials added since it was trained get embeddings.
+ */
+export async function activateModel(db: Db, id: string): Promise<ModelRecord> {
+  const modelId = checkModelId(id);
+  return inTransaction(db, async (tx) => {
+    await lockActiveModelSlot(tx);
+    const row = await lockModelRow(tx, modelId);
+    if (!row) throw new NotFoundError('model', modelId);
+    if (row.status !== 'READY') throw new ModelNotReadyError(modelId, row.status);
+    if (row.is_active) return modelRowToRecord(row);
+    await deactivateOtherModels(tx, modelId);
+    const updated = await updateModelRow(tx, modelId, { is_active: true });
+    await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId } satisfies EmbedMaterialsPayload);
+    return modelRowToRecord(updated!);
+  });
+}
+
+/**
+ * Cancels a QUEUED or TRAINING model and its job. A running worker sees the cancelled job at its
+ * next heartbeat and aborts; its final commit re-checks the status, so a cancel always wins.
+ */
+export async function cancelTraining(db: Db, id: string): Promise<ModelRecord> {
+  const modelId = checkModelId(id);
+  const record = await inTransaction(db, async (tx) => {
+    const row = await lockModelRow(tx, modelId);
+    if (!row) throw new NotFoundError('model', modelId);
+    if (row.status !== 'QUEUED' && row.status !== 'TRAINING') {
+      throw new InvalidJobStateError(`model ${modelId} is ${row.status}; only QUEUED or TRAINING models can be cancelled`, {
+        modelId,
+        status: row.status,
+      });
+    }
+    const updated = await updateModelRow(tx, modelId, {
+      status: 'CANCELLED',
+      progress: progressMarkedDone(),
+      finished_at: new Date(),
+    });
+    for (const jobId of await findOpenTrainingJobIds(tx, modelId)) await cancelJob(tx, jobId);
+    return modelRowToRecord(updated!);
+  });
+  await publishProgress(db, record);
+  return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The training life cycle (called by the train_model task)
+
+export interface TrainingExample {
+  labelId: string;
+  materialId: string;
+  formula: string;
+  family: string | null;
+  /** 1 = FAST, 0 = POOR. */
+  label: 0 | 1;
+  structure: Structure;
+}
+
+export interface TrainingStart {
+  model: ModelRecord;
+  hyperparameters: Hyperparameters;
+  examples: TrainingExample[];
+}
+
+function toExamples(rows: readonly TrainingRow[]): TrainingExample[] {
+  return rows.map((r) => ({
+    labelId: r.labelId,
+    materialId: r.materialId,
+    formula: r.formula,
+    family: r.family,
+    label: r.class === 'FAST' ? 1 : 0,
+    structure: r.structure as Structure,
+  }));
+}
+
+/**
+ * Moves a model to TRAINING and fixes its training set. The first attempt records the current
+ * labels of every structure material (label ids and class counts); a retried attempt reuses that
+ * recorded snapshot, so every attempt trains on the labels as they were when training started.
+ * Returns null when the model is no longer waiting to be trained (cancelled, or READY because
+ * an earlier attempt committed just before its worker died).
+ */
+export async function beginTraining(db: Db, modelId: string): Promise<TrainingStart | null> {
+  const start = await inTransaction(db, async (tx) => {
+    const row = await lockModelRow(tx, modelId);
+    if (!row) throw new NotFoundError('model', modelId);
+    if (row.status !== 'QUEUED' && row.status !== 'TRAINING') return null;
+    const snapshot = row.label_snapshot as string[] | null;
+    const rows = snapshot ? await findTrainingRowsByLabelIds(tx, snapshot) : await findCurrentTrainingRows(tx);
+    const examples = toExamples(rows);
+    const counts: LabelCounts = {
+      fast: examples.filter((e) => e.label === 1).length,
+      poor: examples.filter((e) => e.label === 0).length,
+    };
+    const h = resolveHyperparameters(row.hyperparameters as Partial<Hyperparameters>);
+    const updated = await updateModelRow(tx, modelId, {
+      status: 'TRAINING',
+      started_at: row.started_at ?? new Date(),
+      error: null,
+      // A retry starts the curve again (the earlier attempt's epochs are gone with its worker).
+      training_curve: '[]',
+      progress: JSON.stringify({ ...initialProgress(h.maxEpochs), phase: 'TRAINING' } satisfies ModelProgress),
+      ...(snapshot ? {} : { label_snapshot: JSON.stringify(examples.map((e) => e.labelId)), label_counts: JSON.stringify(counts) }),
+    });
+    return { model: modelRowToRecord(updated!), hyperparameters: h, examples };
+  });
+  if (start) await publishProgress(db, start.model);
+  return start;
+}
+
+/** Replaces the progress (and appends a curve point) while TRAINING, and NOTIFYs listeners. */
+export async function recordProgress(db: Db, modelId: string, progress: ModelProgress, curvePoint?: CurvePoint): Promise<boolean> {
+  const clean: ModelProgress = {
+    ...progress,
+    trainLoss: nullIfNotFinite(progress.trainLoss),
+    validationLoss: nullIfNotFinite(progress.validationLoss),
+    etaSeconds: nullIfNotFinite(progress.etaSeconds),
+  };
+  const point = curvePoint
+    ? { epoch: curvePoint.epoch, trainLoss: nullIfNotFinite(curvePoint.trainLoss), validationLoss: nullIfNotFinite(curvePoint.validationLoss) }
+    : null;
+  const ok = await recordTrainingProgress(db, modelId, { ...clean }, point);
+  if (ok) await notifyProgress(db, { modelId, status: 'TRAINING', progress: clean });
+  return ok;
+}
+
+export interface MaterialEmbedding {
+  materialId: string;
+  vector: ArrayLike<number>;
+}
+
+export interface CompletedTraining {
+  modelId: string;
+  /** The job and worker that must still hold it: a worker that lost its lease commits nothing. */
+  jobId: string;
+  workerId: string;
+  artifact: ModelArtifact;
+  backend: string;
+  curve: CurvePoint[];
+  threshold: number | null;
+  metrics: ModelMetrics | null;
+  embeddings: readonly MaterialEmbedding[];
+  /** The final progress shown (last epoch's numbers). */
+  progress: ModelProgress;
+}
+
+/**
+ * Publishes a trained model in ONE transaction: weights, curve, threshold, metrics, every
+ * embedding, status READY, and active when no other model is. Commits nothing (returns null) if
+ * the model was cancelled meanwhile or the job is no longer this worker's. Then builds the
+ * model's HNSW index (outside the transaction; idempotent, and repeated by embed_materials).
+ */
+export async function completeTraining(db: Db, done: CompletedTraining): Promise<ModelRecord | null> {
+  const record = await inTransaction(db, async (tx) => {
+    if (!(await jobStillHeldBy(tx, done.jobId, done.workerId))) return null;
+    const row = await lockModelRow(tx, done.modelId);
+    if (!row || row.status !== 'TRAINING') return null;
+    await deleteModelEmbeddings(tx, done.modelId);
+    await insertEmbeddingRows(
+      tx,
+      done.embeddings.map((e) => ({ model_id: done.modelId, material_id: e.materialId, vec: toVectorLiteral(e.vector) })),
+    );
+    await lockActiveModelSlot(tx);
+    const becomesActive = (await findActiveModelRow(tx)) === undefined;
+    const updated = await updateModelRow(tx, done.modelId, {
+      status: 'READY',
+      is_active: becomesActive,
+      weights: JSON.stringify(done.artifact),
+      backend: done.backend,
+      embedding_dim: done.artifact.hyperparameters.embeddingDim,
+      distance: done.artifact.hyperparameters.distance,
+      threshold: done.threshold,
+      metrics: done.metrics ? JSON.stringify(done.metrics) : null,
+      training_curve: JSON.stringify(done.curve.map((p) => ({ epoch: p.epoch, trainLoss: nullIfNotFinite(p.trainLoss), validationLoss: nullIfNotFinite(p.validationLoss) }))),
+      progress: JSON.stringify({ ...done.progress, phase: 'DONE', etaSeconds: 0 } satisfies ModelProgress),
+      error: null,
+      finished_at: new Date(),
+    });
+    // Materials added while this model trained are not in `embeddings`; the job embeds them.
+    if (becomesActive) await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId: done.modelId } satisfies EmbedMaterialsPayload);
+    return modelRowToRecord(updated!);
+  });
+  if (record) {
+    await ensureModelIndex(db, record);
+    await publishProgress(db, record);
+  }
+  return record;
+}
+
+/**
+ * Records a failed attempt. `final`: the job will not run again (bad input, NaN loss, attempts
+ * spent) → FAILED; otherwise the model waits, QUEUED, for the retry. Only while QUEUED/TRAINING.
+ */
+export async function failTraining(db: Db, modelId: string, message: string, opts: { final: boolean }): Promise<ModelRecord | null> {
+  const row = await updateModelRow(
+    db,
+    modelId,
+    opts.final
+      ? { status: 'FAILED', error: message, finished_at: new Date(), progress: progressMarkedDone() }
+      : { status: 'QUEUED', error: `attempt failed, will retry: ${message}` },
+    ['QUEUED', 'TRAINING'],
+  );
+  const record = row ? modelRowToRecord(row) : null;
+  if (record) await publishProgress(db, record);
+  return record;
+}
+
+
+/**
+ * Fails models whose training job can no longer run (see failOrphanedTrainingRows); the trainer
+ * calls this now and then. Returns the ids.
+ */
+export async function failOrphanedTrainings(db: Db): Promise<string[]> {
+  const ids = await failOrphanedTrainingRows(db);
+  for (const id of ids) {
+    const model = await getModel(db, id);
+    if (model) await publishProgress(db, model);
+  }
+  return ids;
+}
+
+/** Creates the model's HNSW index if it is missing (idempotent). */
+export async function ensureModelIndex(db: Db, model: Pick<ModelRecord, 'id' | 'embeddingDim' | 'distance'>): Promise<void> {
+  if (!model.embeddingDim) return;
+  await createModelVectorIndex(db, model.id, model.embeddingDim, model.distance);
+}
+
+async function notifyProgress(db: Db, event: TrainingProgressEvent): Promise<void> {
+  await notify(db, TRAINING_CHANNEL, JSON.stringify(event));
+}
+
+async function publishProgress(db: Db, model: ModelRecord): Promise<void> {
+  await notifyProgress(db, { modelId: model.id, status: model.status, progress: model.progress });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shipped default model
+
+/** Where the shipped model lives, relative to the seed folder (`data/`). */
+export const DEFAULT_MODEL_DIR = 'models/default';
+/** created_by of the installed default model (makes installing idempotent). */
+export const DEFAULT_MODEL_CREATOR = 'seed';
+
+/** data/models/default/manifest.json (written by `ionsieve train-default`). */
+export interface DefaultModelManifest {
+  name: string;
+  hyperparameters: Hyperparameters;
+  /** Why these hyperparameters (e.g. "trainDefaultHyperparameters: docs/RESULTS.md did not exist"). */
+  configurationSource: string;
+  labelCounts: LabelCounts;
+  /** OBELiX ids of the training crystals (material.source_id after seeding). */
+  trainingIds: string[];
+  dataHash: string;
+  backend: string;
+  seed: number;
+  epochs: number;
+  bestEpoch: number;
+  wallSeconds: number;
+  command: string;
+  threshold: number;
+  metrics: ModelMetrics;
+  trainingCurve: CurvePoint[];
+  createdAt: string;
+  artifactBytes?: number;
+}
+
+export interface InstallDefaultModelResult {
+  model: ModelRecord;
+  installed: boolean;
+  embeddings: number;
+}
+
+/**
+ * Installs data/models/default as a READY model (active when no model is), with embeddings of
+ * every structure material, in one transaction; then builds its index. Idempotent: a model of
+ * the same name created by the seed is returned as it is. Returns null when the folder has no
+ * model. Materials added while it embeds are picked up by the embed_materials job it queues.
+ */
+export async function installDefaultModel(db: Db, dataDir: string): Promise<InstallDefaultModelResult | null> {
+  const dir = join(dataDir, DEFAULT_MODEL_DIR);
+  let manifestText: string;
+  try {
+    manifestText = await readFile(join(dir, 'manifest.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  const manifest = JSON.parse(manifestText) as DefaultModelManifest;
+  const existing = await findModelRowByNameAndCreator(db, manifest.name, DEFAULT_MODEL_CREATOR);
+  if (existing) return { model: modelRowToRecord(existing), installed: false, embeddings: 0 };
+  const artifact = JSON.parse(await readFile(join(dir, 'artifact.json'), 'utf8')) as ModelArtifact;
+  // Imported here: TF.js loads only when a model is actually installed.
+  const { embedAllStructureMaterials } = await import('./embeddings.js');
+  const embeddings = await embedAllStructureMaterials(db, artifact);
+
+  // The seeded labels of the training crystals stand in for the snapshot the trainer records.
+  const materialIds = [...(await findMaterialIdsBySourceIds(db, manifest.trainingIds)).values()];
+  const labelIds = (await findCurrentLabelRows(db, materialIds)).map((l) => String(l.id));
+
+  const record = await inTransaction(db, async (tx) => {
+    await lockActiveModelSlot(tx);
+    const again = await findModelRowByNameAndCreator(tx, manifest.name, DEFAULT_MODEL_CREATOR);
+    if (again) return { model: modelRowToRecord(again), installed: false };
+    const becomesActive = (await findActiveModelRow(tx)) === undefined;
+    const h = manifest.hyperparameters;
+    const row = await insertModelRow(tx, {
+      name: manifest.name,
+      status: 'READY',
+      is_active: becomesActive,
+      hyperparameters: JSON.stringify(h),
+      backend: manifest.backend,
+      embedding_dim: h.embeddingDim,
+      distance: h.distance,
+      threshold: manifest.threshold,
+      metrics: JSON.stringify(manifest.metrics),
+      training_curve: JSON.stringify(manifest.trainingCurve),
+      label_counts: JSON.stringify(manifest.labelCounts),
+      label_snapshot: JSON.stringify(labelIds),
+      progress: JSON.stringify({
+        phase: 'DONE',
+        epoch: manifest.epochs,
+        maxEpochs: h.maxEpochs,
+        trainLoss: manifest.trainingCurve.at(-1)?.trainLoss ?? null,
+        validationLoss: manifest.trainingCurve.at(-1)?.validationLoss ?? null,
+        etaSeconds: 0,
+      } satisfies ModelProgress),
+      weights: JSON.stringify(artifact),
+      created_by: DEFAULT_MODEL_CREATOR,
+      created_at: new Date(),
+      started_at: new Date(manifest.createdAt),
+      finished_at: new Date(manifest.createdAt),
+    });
+    await insertEmbeddingRows(
+      tx,
+      embeddings.map((e) => ({ model_id: String(row.id), material_id: e.materialId, vec: toVectorLiteral(e.vector) })),
+    );
+    if (becomesActive) await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId: String(row.id) } satisfies EmbedMaterialsPayload);
+    return { model: modelRowToRecord(row), installed: true };
+  });
+  if (record.installed) await ensureModelIndex(db, record.model);
+  return { ...record, embeddings: record.installed ? embeddings.length : 0 };
+}

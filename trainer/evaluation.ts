@@ -1,0 +1,140 @@
+/**
+ * Held-out metrics for one training configuration (a train_model job with evaluation LOO or
+ * GROUP_KFOLD), through the evaluation harness of src/training/evaluate.ts: the same
+ * hyperparameters are fitted per fold on the training rows, the test rows are scored by the
+ * distance ratio against the training rows, and the threshold is calibrated per fold on the
+ * training rows' leave-self-out scores.
+ *
+ * - GROUP_KFOLD: 5 grouped folds (no reduced formula, and as far as balance allows no family, on
+ *   both sides), one seed (the model's). Five extra fits.
+ * - LOO: one fit per row. On all rows that is hundreds of fits, so it runs on a stratified random
+ *   subset of LOO_MAX_ROWS rows (training rows come from the same subset); the metrics say so.
+ */
+import { BadInputError } from '../src/errors.js';
+import { embedStructures, type Hyperparameters } from '../src/model/index.js';
+import type { EvaluationProtocol, ModelMetrics, TrainingExample } from '../src/services/models.js';
+import { pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/index.js';
+import { parseComposition } from '../src/structure/index.js';
+import { evaluate, type EvaluationMethod } from '../src/training/evaluate.js';
+import type { LabelledEntry } from '../src/training/obelix-dataset.js';
+import { fit } from '../src/training/train.js';
+import { toModelMetrics } from './calibrate.js';
+import { buildGraphs } from './training-run.js';
+
+/** Rows of a LOO evaluation (each costs one fit). */
+export const LOO_MAX_ROWS = 30;
+export const GROUP_KFOLD_FOLDS = 5;
+
+export interface ConfigurationEvaluation {
+  metrics: ModelMetrics;
+  /** Median of the per-fold calibrated thresholds. */
+  threshold: number;
+}
+
+export interface EvaluateConfigurationOptions {
+  signal?: AbortSignal;
+  /** After each fold: (done, total). */
+  onFold?: (done: number, total: number) => void | Promise<void>;
+}
+
+function toEntry(example: TrainingExample): LabelledEntry {
+  return {
+    id: example.materialId,
+    formula: example.formula,
+    amounts: parseComposition(example.formula).amounts,
+    label: example.label,
+    conductivitySPerCm: null,
+    family: example.family,
+    cifFormula: null,
+    hasStructure: true,
+    structure: example.structure,
+  };
+}
+
+/** The configuration as an evaluation method: fit on the fold's training rows, score its test rows. */
+function configurationMethod(h: Hyperparameters, opts: EvaluateConfigurationOptions): EvaluationMethod {
+  return {
+    name: 'configuration',
+    requiresStructure: true,
+    async run({ train, test }) {
+      opts.signal?.throwIfAborted();
+      const trainGraphs = await buildGraphs(train.map((e) => e.structure!), h.k, opts.signal);
+      const testGraphs = await buildGraphs(test.map((e) => e.structure!), h.k, opts.signal);
+      const result = await fit(trainGraphs, train.map((e) => e.label), h, { signal: opts.signal });
+      try {
+        const all = [...embedStructures(result.model, trainGraphs), ...embedStructures(result.model, testGraphs)];
+        const n = all.length;
+        const trainIdx = train.map((_, i) => i);
+        const testIdx = test.map((_, j) => train.length + j);
+        const fast = trainIdx.filter((i) => train[i]!.label === 1);
+        const poor = trainIdx.filter((i) => train[i]!.label === 0);
+        const matrix = pairwiseDistances(all, h.distance);
+        return [
+          {
+            variant: 'configuration',
+            testScores: scoresFromDistanceMatrix(matrix, n, testIdx, fast, poor).map((r) => r.score),
+            calibrationScores: scoresFromDistanceMatrix(matrix, n, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score),
+            defaultThreshold: 1,
+          },
+        ];
+      } finally {
+        result.model.dispose();
+      }
+    },
+  };
+}
+
+/** Held-out metrics of `h` on the examples, or null when no fold could be evaluated. */
+export async function evaluateConfiguration(
+  examples: readonly TrainingExample[],
+  h: Hyperparameters,
+  protocol: Exclude<EvaluationProtocol, 'NONE'>,
+  opts: EvaluateConfigurationOptions = {},
+): Promise<ConfigurationEvaluation | null> {
+  const entries = examples.map(toEntry);
+  const limit = protocol === 'LOO' && entries.length > LOO_MAX_ROWS ? LOO_MAX_ROWS : undefined;
+  let folds = 0;
+  const report = await evaluate(entries, {
+    protocol,
+    folds: GROUP_KFOLD_FOLDS,
+    seeds: [h.seed],
+    limit,
+    methods: [configurationMethod(h, opts)],
+    onProgress: (event) => {
+      if (event.kind === 'unit-done' || event.kind === 'skip') {
+        folds++;
+        void opts.onFold?.(folds, protocol === 'LOO' ? (limit ?? entries.length) : GROUP_KFOLD_FOLDS);
+      }
+    },
+  }).catch((error: unknown) => {
+    if (error instanceof BadInputError) return null;
+    throw error;
+  });
+  const seedResult = report?.variants[0]?.perSeed[0];
+  if (!report || !seedResult) return null;
+  const thresholds = [...seedResult.atCalibrated.thresholds].sort((a, b) => a - b);
+  const threshold = thresholds[Math.floor((thresholds.length - 1) / 2)]!;
+  const notes = [
+    protocol === 'LOO' && limit !== undefined ? `LOO on a stratified random subset of ${limit} of ${entries.length} rows` : null,
+    report.skipped.length > 0 ? `${report.skipped.length} fold(s) skipped: ${report.skipped[0]!.reason}` : null,
+    'accuracy/sensitivity/specificity at the per-fold calibrated thresholds; threshold = their median',
+  ].filter((x): x is string => x !== null);
+  const c = seedResult.atCalibrated;
+  return {
+    threshold,
+    metrics: toModelMetrics(
+      protocol,
+      {
+        accuracy: c.accuracy,
+        sensitivity: c.sensitivity,
+        specificity: c.specificity,
+        balancedAccuracy: c.balancedAccuracy,
+        rocAuc: seedResult.rocAuc,
+        prAuc: seedResult.prAuc,
+        threshold,
+        n: seedResult.n,
+      },
+      notes.join('; '),
+    ),
+  };
+}

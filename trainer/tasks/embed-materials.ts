@@ -1,0 +1,22 @@
+/**
+ * The `embed_materials` task: embeds the structure materials that a READY model has no embedding
+ * for yet (materials added after training, a model just activated). Payload: { modelId? }; without
+ * one, the model active when the job runs. Idempotent: re-running finds nothing missing.
+ */
+import type { Task } from '../../src/jobs/worker.js';
+import { embedMissingMaterials, resolveEmbeddingModelId } from '../../src/services/embeddings.js';
+import type { EmbedMaterialsPayload } from '../../src/services/models.js';
+
+export function createEmbedMaterialsTask(): Task<EmbedMaterialsPayload> {
+  return async (job, { db, logger, signal }) => {
+    const modelId = await resolveEmbeddingModelId(db, job.payload ?? {});
+    if (!modelId) {
+      logger.info('no active model; nothing to embed');
+      return { skipped: 'no active model' };
+    }
+    const started = performance.now();
+    const result = await embedMissingMaterials(db, modelId, { signal, logger });
+    logger.info({ ...result, skipped: result.skipped.length, ms: Math.round(performance.now() - started) }, 'materials embedded');
+    return result;
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The `train_model` task: trains a QUEUED model on the labels as they were when training started,
+ * reports each epoch (model.progress, training_curve, NOTIFY ionsieve_training), optionally
+ * evaluates the configuration on held-out folds, embeds every structure material and publishes
+ * it all in one transaction (services/models.ts completeTraining).
+ *
+ * Failure handling:
+ * - fewer than 2 FAST or 2 POOR labelled structures, or a NaN/∞ loss (deterministic for a seed,
+ *   so a retry would diverge again): the model is FAILED and the job is not retried;
+ * - the job is cancelled (cancelTraining): fit stops at its next step; nothing is written;
+ * - the worker dies or stops: nothing was committed; the job's lease expires and another worker
+ *   starts again from the recorded label snapshot;
+ * - anything else: retried with backoff; the model waits QUEUED with the error, FAILED when the
+ *   attempts are spent.
+ */
+import { BadInputError } from '../../src/errors.js';
+import type { Task } from '../../src/jobs/worker.js';
+import { isRetryable } from '../../src/jobs/worker.js';
+import { embedAllStructureMaterials } from '../../src/services/embeddings.js';
+import {
+  beginTraining,
+  completeTraining,
+  failTraining,
+  recordProgress,
+  type ModelProgress,
+  type TrainModelPayload,
+} from '../../src/services/models.js';
+import type { FitOptions } from '../../src/training/train.js';
+import { evaluateConfiguration } from '../evaluation.js';
+import { runTraining } from '../training-run.js';
+
+export interface TrainModelTaskOptions {
+  /** Early-stopping validation for fit (default: fit's 10 % held-out crystals). */
+  validation?: FitOptions['validation'];
+  backend?: FitOptions['backend'];
+}
+
+/** fit's messages for a non-finite loss (src/training/fit.ts). */
+const DIVERGED = /diverged|loss is NaN|is NaN at epoch/i;
+
+export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<TrainModelPayload> {
+  return async (job, { db, logger, workerId, signal }) => {
+    const { modelId, evaluation = 'NONE' } = job.payload;
+    const start = await beginTraining(db, modelId);
+    if (!start) {
+      logger.info({ modelId }, 'model is no longer waiting for training; nothing to do');
+      return { modelId, skipped: true };
+    }
+    const { hyperparameters: h, examples } = start;
+    try {
+      const fast = examples.filter((e) => e.label === 1).length;
+      const poor = examples.length - fast;
+      if (fast < 2 || poor < 2) {
+        throw new BadInputError(
+          `training needs at least 2 FAST and 2 POOR labelled materials with a structure; found ${fast} FAST and ${poor} POOR`,
+          { fast, poor },
+        );
+      }
+      logger.info({ modelId, fast, poor, attempt: job.attempts }, 'training started');
+      let last: ModelProgress = { phase: 'TRAINING', epoch: 0, maxEpochs: h.maxEpochs, trainLoss: null, validationLoss: null, etaSeconds: null };
+      const run = await runTraining(
+        examples.map((e) => e.structure),
+        examples.map((e) => e.label),
+        h,
+        {
+          signal,
+          validation: options.validation,
+          backend: options.backend,
+          onEpoch: async (p) => {
+            if (!Number.isFinite(p.trainLoss)) throw new Error(`training diverged: loss is ${p.trainLoss} at epoch ${p.epoch}`);
+            const secondsPerEpoch = p.elapsedMs / 1000 / p.epoch;
+            last = {
+              phase: 'TRAINING',
+              epoch: p.epoch,
+              maxEpochs: p.maxEpochs,
+              trainLoss: p.trainLoss,
+              validationLoss: p.validationLoss,
+              etaSeconds: Math.round(secondsPerEpoch * (p.maxEpochs - p.epoch)),
+            };
+            await recordProgress(db, modelId, last, { epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss });
+          },
+        },
+      );
+      try {
+        let { threshold, metrics } = run.calibration;
+        if (evaluation !== 'NONE') {
+          await recordProgress(db, modelId, { ...last, phase: 'EVALUATING', etaSeconds: null });
+          const evaluated = await evaluateConfiguration(examples, h, evaluation, {
+            signal,
+            onFold: (done, total) => logger.info({ modelId, done, total }, 'evaluation fold done'),
+          });
+          if (evaluated) ({ threshold, metrics } = evaluated);
+          else metrics = { ...metrics, note: `${evaluation} evaluation had no usable fold; metrics are on the training set` };
+        }
+        await recordProgress(db, modelId, { ...last, phase: 'EMBEDDING', etaSeconds: null });
+        const embeddings = await embedAllStructureMaterials(db, run.model, { signal, logger });
+        signal.throwIfAborted();
+        const record = await completeTraining(db, {
+          modelId,
+          jobId: job.id,
+          workerId,
+          artifact: run.artifact,
+          backend: run.fit.backend,
+          curve: run.curve,
+          threshold,
+          metrics,
+          embeddings,
+          progress: last,
+        });
+        if (!record) {
+          logger.warn({ modelId }, 'model was cancelled or the job was taken over; nothing committed');
+          return { modelId, committed: false };
+        }
+        logger.info({ modelId, epochs: run.curve.length, embeddings: embeddings.length, active: record.isActive, fitSeconds: run.fitSeconds }, 'model READY');
+        return { modelId, committed: true, epochs: run.curve.length, embeddings: embeddings.length };
+      } finally {
+        run.model.dispose();
+      }
+    } catch (error) {
+      // Aborted: cancelled (already CANCELLED), lease lost (another worker owns it) or the worker
+      // is stopping (the job is retried after its lease): the model row is not this attempt's to change.
+      if (signal.aborted) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      const diverged = DIVERGED.test(message);
+      const failure = diverged ? new BadInputError(`${message}; the model was not saved (the active model keeps serving)`) : error;
+      const final = !isRetryable(failure) || job.attempts >= job.maxAttempts;
+      await failTraining(db, modelId, failure instanceof Error ? failure.message : message, { final });
+      throw failure;
+    }
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * One training run on labelled structures, shared by the train_model task and
+ * `ionsieve train-default`: crystal graphs → fit → inference-mode embeddings of the training
+ * crystals → threshold and TRAIN metrics (calibrate.ts) → portable artifact.
+ */
+import { buildCrystalGraph, type CrystalGraph } from '../src/graph/index.js';
+import { embedStructures, saveArtifact, type Hyperparameters, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
+import type { CurvePoint } from '../src/services/models.js';
+import type { Structure } from '../src/structure/structure.js';
+import { fit, type EpochProgress, type FitOptions, type FitResult } from '../src/training/train.js';
+import type { BinaryLabel } from '../src/training/metrics.js';
+import { calibrateOnTrainingSet, type Calibration } from './calibrate.js';
+
+export interface TrainingRunOptions {
+  signal?: AbortSignal;
+  onEpoch?: (progress: EpochProgress) => void | Promise<void>;
+  validation?: FitOptions['validation'];
+  backend?: FitOptions['backend'];
+}
+
+export interface TrainingRun {
+  model: KnagcnModel;
+  fit: FitResult;
+  artifact: ModelArtifact;
+  curve: CurvePoint[];
+  /** Inference-mode embeddings of the training crystals, in input order. */
+  trainEmbeddings: Float32Array[];
+  calibration: Calibration;
+  graphs: CrystalGraph[];
+  fitSeconds: number;
+}
+
+/** Graphs of many structures, yielding to the event loop now and then (heartbeats keep running). */
+export async function buildGraphs(structures: readonly Structure[], k: number, signal?: AbortSignal): Promise<CrystalGraph[]> {
+  const graphs: CrystalGraph[] = [];
+  let lastYield = performance.now();
+  for (const s of structures) {
+    graphs.push(buildCrystalGraph(s, { k }));
+    if (performance.now() - lastYield > 200) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+      lastYield = performance.now();
+    }
+  }
+  return graphs;
+}
+
+/** Trains and calibrates; the caller owns (and must dispose) `model`. */
+export async function runTraining(
+  structures: readonly Structure[],
+  labels: readonly BinaryLabel[],
+  hyperparameters: Hyperparameters,
+  opts: TrainingRunOptions = {},
+): Promise<TrainingRun> {
+  const graphs = await buildGraphs(structures, hyperparameters.k, opts.signal);
+  const started = performance.now();
+  const result = await fit(graphs, labels, hyperparameters, {
+    signal: opts.signal,
+    onEpoch: opts.onEpoch,
+    validation: opts.validation,
+    backend: opts.backend,
+  });
+  const fitSeconds = (performance.now() - started) / 1000;
+  try {
+    opts.signal?.throwIfAborted();
+    const trainEmbeddings = embedStructures(result.model, graphs, { batchSize: 64 });
+    const calibration = calibrateOnTrainingSet(trainEmbeddings, labels, hyperparameters.distance);
+    return {
+      model: result.model,
+      fit: result,
+      artifact: saveArtifact(result.model),
+      curve: result.curve.map((p) => ({ epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss })),
+      trainEmbeddings,
+      calibration,
+      graphs,
+      fitSeconds,
+    };
+  } catch (error) {
+    result.model.dispose();
+    throw error;
+  }
+}
