@@ -22,7 +22,9 @@ import type { Config } from './config.js';
 import { buildIonsieveSchema } from './graphql/build-schema.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError } from './graphql/format-error.js';
+import { createTrainingEvents } from './graphql/model/training-events.js';
 import type { Db } from './store/database.js';
+import type { Listen } from './store/listen.js';
 import { mountDashboard } from './web-static.js';
 
 export { createContext, type GraphQLContext } from './graphql/context.js';
@@ -71,6 +73,8 @@ export interface StartServerOptions {
   logger: Logger;
   schema?: GraphQLSchema;
   bodyLimitBytes?: number;
+  /** LISTEN/NOTIFY (OpenedDatabase.listen): wakes trainingProgress subscriptions; without it they poll. */
+  listen?: Listen;
 }
 
 export interface RunningServer {
@@ -87,6 +91,7 @@ export interface RunningServer {
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const { db, config, logger } = opts;
   const schema = opts.schema ?? (await buildIonsieveSchema());
+  const trainingEvents = opts.listen ? await createTrainingEvents({ listen: opts.listen, logger }) : undefined;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -98,7 +103,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       context: (ctx) => {
         // One request id per WebSocket connection: every event of a subscription logs under it.
         ctx.extra.requestId ??= randomUUID();
-        return createContext({ db, config, logger, requestId: ctx.extra.requestId });
+        return createContext({ db, config, logger, requestId: ctx.extra.requestId, trainingEvents });
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors?.length) return;
@@ -118,6 +123,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
           return {
             async drainServer() {
               await wsHandle.dispose();
+              await trainingEvents?.close();
             },
           };
         },

@@ -9,9 +9,11 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { LabelResolver } from './label/label.resolver.js';
 import { MaterialResolver } from './material/material.resolver.js';
+import { ModelResolver } from './model/model.resolver.js';
+import { SCREENING_RESOLVERS } from './screening/screening.resolver.js';
 
 /** Every resolver class of the API, in one place. */
-export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, LabelResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS];
 
 export interface BuildIonsieveSchemaOptions {
   /** Resolver classes; defaults to `RESOLVERS`. */
@@ -20,10 +22,21 @@ export interface BuildIonsieveSchemaOptions {
   pubSub?: Parameters<typeof buildSchema>[0]['pubSub'];
 }
 
+/**
+ * Our subscriptions bring their own event source (`@Subscription({ subscribe })`), but type-graphql
+ * insists on a PubSub as soon as any subscription exists; this one refuses topic subscriptions.
+ */
+const NO_TOPICS_PUBSUB: NonNullable<BuildIonsieveSchemaOptions['pubSub']> = {
+  publish() {},
+  subscribe(topic: string) {
+    throw new Error(`topic subscriptions are not configured (topic ${topic})`);
+  },
+};
+
 export function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {}): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: opts.resolvers ?? RESOLVERS,
-    pubSub: opts.pubSub,
+    pubSub: opts.pubSub ?? NO_TOPICS_PUBSUB,
     // Arguments are checked by the resolvers (`toPage`) and by the services (BadInputError), not class-validator.
     validate: false,
   });

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../store/database.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { TrainingEvents } from './model/training-events.js';
 
 export interface GraphQLContext {
   db: Db;
@@ -17,6 +18,8 @@ export interface GraphQLContext {
   /** Who is acting, stored as `createdBy` on labels and materials. There is no authentication yet. */
   actor: string;
   loaders: Loaders;
+  /** NOTIFY wake-ups for Subscription.trainingProgress (absent: the subscription polls). */
+  trainingEvents?: TrainingEvents;
 }
 
 export interface CreateContextOptions {
@@ -25,6 +28,7 @@ export interface CreateContextOptions {
   logger: Logger;
   requestId?: string;
   actor?: string;
+  trainingEvents?: TrainingEvents;
 }
 
 /** Default actor when a request does not name one (no authentication yet). */
@@ -39,5 +43,6 @@ export function createContext(opts: CreateContextOptions): GraphQLContext {
     requestId,
     actor: opts.actor ?? DEFAULT_ACTOR,
     loaders: createLoaders(opts.db),
+    trainingEvents: opts.trainingEvents,
   };
 }

@@ -1,0 +1,62 @@
+/** The event stream behind Subscription.trainingProgress. */
+import { NotFoundError } from '../../errors.js';
+import { getModel, type ModelRecord, type ModelStatus, type ModelProgress } from '../../services/models.js';
+import type { GraphQLContext } from '../context.js';
+
+export interface TrainingProgressPayload {
+  modelId: string;
+  status: ModelStatus;
+  progress: ModelProgress | null;
+  model: ModelRecord;
+}
+
+const FINAL: readonly ModelStatus[] = ['READY', 'FAILED', 'CANCELLED'];
+/** Poll interval with a NOTIFY listener (a safety net) and without one (the only source). */
+const POLL_WITH_LISTEN_MS = 5_000;
+const POLL_WITHOUT_LISTEN_MS = 1_000;
+
+/**
+ * Yields the model's state at once, then on every change (woken by NOTIFY, or by polling), and
+ * ends after a final status. Rejects with NotFoundError for an unknown model *before* the stream
+ * starts, so graphql-js turns it into an ordinary error result (formatted like any other).
+ */
+export async function trainingProgressEvents(ctx: GraphQLContext, modelId: string): Promise<AsyncGenerator<TrainingProgressPayload>> {
+  if (!(await getModel(ctx.db, modelId))) throw new NotFoundError('model', modelId);
+  return progressStream(ctx, modelId);
+}
+
+async function* progressStream(ctx: GraphQLContext, modelId: string): AsyncGenerator<TrainingProgressPayload> {
+  let dirty = true;
+  let wake: (() => void) | null = null;
+  const unwatch = ctx.trainingEvents?.watch(modelId, () => {
+    dirty = true;
+    wake?.();
+  });
+  const pollMs = ctx.trainingEvents ? POLL_WITH_LISTEN_MS : POLL_WITHOUT_LISTEN_MS;
+  try {
+    let lastKey = '';
+    for (;;) {
+      dirty = false;
+      const model = await getModel(ctx.db, modelId);
+      if (!model) throw new NotFoundError('model', modelId);
+      const key = JSON.stringify([model.status, model.progress, model.trainingCurve.length]);
+      if (key !== lastKey) {
+        lastKey = key;
+        yield { modelId, status: model.status, progress: model.progress, model };
+      }
+      if (FINAL.includes(model.status)) return;
+      if (!dirty) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    }
+  } finally {
+    unwatch?.();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The model registry over GraphQL: trainModel (input checks), models / model / activeModel,
+ * activateModel and cancelTraining errors, and Subscription.trainingProgress over a real
+ * graphql-ws client against startServer while a worker trains the model.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { RunningWorker } from '../../src/jobs/worker.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { startTrainerWorker } from '../../trainer/worker.js';
+import { describeDatabases, resetDatabase } from '../support/databases.js';
+import { seedTinySet, silentLogger, TINY_TRAINING } from '../trainer/support.js';
+import { dataOf, execute, onlyError, testConfig, testServer } from './harness.js';
+
+const MODEL_FIELDS = /* GraphQL */ `
+  id name status isActive hyperparameters backend embeddingDim distance threshold createdBy error
+  progress { phase epoch maxEpochs trainLoss validationLoss etaSeconds }
+  trainingCurve { epoch trainLoss validationLoss }
+  metrics { protocol accuracy sensitivity specificity rocAuc prAuc threshold n }
+  labelCounts { fast poor }
+  createdAt startedAt finishedAt
+`;
+
+const TRAIN = /* GraphQL */ `
+  mutation Train($input: TrainModelInput!) { trainModel(input: $input) { ${MODEL_FIELDS} } }
+`;
+
+const { name: _name, ...tinyHyperparameters } = TINY_TRAINING;
+
+describeDatabases('GraphQL models', (database) => {
+  test('trainModel returns a QUEUED model; bad hyperparameters are BAD_USER_INPUT naming the field', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    const server = await testServer();
+    const queued = dataOf(
+      await execute(server, TRAIN, { input: { name: 'via graphql', ...tinyHyperparameters, distance: 'COSINE', evaluation: 'NONE' } }, { db, actor: 'alice' }),
+    ).trainModel;
+    assert.equal(queued.status, 'QUEUED');
+    assert.equal(queued.isActive, false);
+    assert.equal(queued.createdBy, 'alice');
+    assert.equal(queued.distance, 'COSINE');
+    assert.equal(queued.hyperparameters.k, 4);
+    assert.equal(queued.hyperparameters.featureLength, 8);
+    assert.equal(queued.progress.phase, 'QUEUED');
+    assert.deepEqual(queued.trainingCurve, []);
+
+    for (const [field, value] of [
+      ['k', 0],
+      ['layers', 7],
+      ['featureLength', 4],
+      ['embeddingDim', 1],
+      ['margin', 0],
+      ['maxEpochs', 501],
+      ['patience', 0],
+    ] as const) {
+      const error = onlyError(await execute(server, TRAIN, { input: { name: 'bad', [field]: value } }, { db }));
+      assert.equal(error.extensions?.code, 'BAD_USER_INPUT', field);
+      assert.equal(error.extensions?.field, field);
+      assert.match(error.message, new RegExp(field));
+    }
+    assert.equal(onlyError(await execute(server, TRAIN, { input: { name: '  ' } }, { db })).extensions?.field, 'name');
+
+    const listed = dataOf(await execute(server, `{ models { id status } activeModel { id } }`, undefined, { db }));
+    assert.deepEqual(listed.models, [{ id: queued.id, status: 'QUEUED' }], 'rejected inputs created nothing');
+    assert.equal(listed.activeModel, null);
+
+    const activate = onlyError(await execute(server, `mutation($id: ID!) { activateModel(id: $id) { id } }`, { id: queued.id }, { db }));
+    assert.equal(activate.extensions?.code, 'MODEL_NOT_READY');
+    const cancel = dataOf(await execute(server, `mutation($id: ID!) { cancelTraining(id: $id) { id status } }`, { id: queued.id }, { db }));
+    assert.equal(cancel.cancelTraining.status, 'CANCELLED');
+    const again = onlyError(await execute(server, `mutation($id: ID!) { cancelTraining(id: $id) { id } }`, { id: queued.id }, { db }));
+    assert.equal(again.extensions?.code, 'INVALID_JOB_STATE');
+    const missing = dataOf(await execute(server, `query($id: ID!) { model(id: $id) { id } }`, { id: '424242' }, { db }));
+    assert.equal(missing.model, null);
+  });
+
+  describe_subscription();
+
+  function describe_subscription() {
+    let server: RunningServer;
+    let worker: RunningWorker | undefined;
+    before(async () => {
+      server = await startServer({
+        db: database().db,
+        config: { ...testConfig, host: '127.0.0.1', port: 0 },
+        logger: silentLogger,
+        listen: database().listen,
+      });
+    });
+    after(async () => {
+      await server?.close();
+    });
+
+    test('trainingProgress delivers the state, each epoch and the final READY over graphql-ws, then completes', async () => {
+      const { db, listen } = database();
+      await resetDatabase(db);
+      await seedTinySet(db, { fast: 3, poor: 3, unlabelled: 1 });
+      const gql = await testServer();
+      const queued = dataOf(await execute(gql, TRAIN, { input: { name: 'watched', ...tinyHyperparameters, maxEpochs: 3 } }, { db })).trainModel;
+
+      const client = createClient({ url: server.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      const events: any[] = [];
+      try {
+        const stream = client.iterate({
+          query: `subscription($id: ID!) { trainingProgress(modelId: $id) { modelId status progress { phase epoch maxEpochs trainLoss } model { id isActive trainingCurve { epoch } } } }`,
+          variables: { id: queued.id },
+        });
+        // The first event is the current state; start the worker only once we are subscribed.
+        const first = await stream.next();
+        assert.equal(first.done, false);
+        events.push(first.value);
+        worker = startTrainerWorker({ db, logger: silentLogger, listen, pollMs: 100 });
+        for await (const result of stream) events.push(result);
+      } finally {
+        await client.dispose();
+        await worker?.stop();
+      }
+
+      for (const e of events) assert.equal(e.errors, undefined, JSON.stringify(e.errors));
+      const payloads = events.map((e) => e.data.trainingProgress);
+      assert.equal(payloads[0].status, 'QUEUED');
+      assert.ok(payloads.every((p) => p.modelId === queued.id));
+      const epochs = payloads.filter((p) => p.status === 'TRAINING' && p.progress.phase === 'TRAINING' && p.progress.epoch > 0);
+      assert.ok(epochs.length >= 1, `at least one epoch event, got ${JSON.stringify(payloads)}`);
+      assert.ok(epochs.every((p) => p.progress.maxEpochs === 3 && Number.isFinite(p.progress.trainLoss)));
+      const last = payloads.at(-1);
+      assert.equal(last.status, 'READY', 'the stream ends with the final state');
+      assert.equal(last.model.isActive, true);
+      assert.deepEqual(last.model.trainingCurve.map((p: { epoch: number }) => p.epoch), [1, 2, 3]);
+
+      const read = dataOf(await execute(gql, `{ activeModel { ${MODEL_FIELDS} } }`, undefined, { db })).activeModel;
+      assert.equal(read.id, queued.id);
+      assert.equal(read.metrics.protocol, 'TRAIN');
+      assert.deepEqual(read.labelCounts, { fast: 3, poor: 3 });
+      assert.equal(read.progress.phase, 'DONE');
+    });
+
+    test('trainingProgress of an unknown model is a NOT_FOUND error', async () => {
+      const client = createClient({ url: server.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      try {
+        const results: any[] = [];
+        for await (const r of client.iterate({ query: `subscription { trainingProgress(modelId: "987654") { status } }` })) results.push(r);
+        assert.equal(results.length, 1);
+        assert.equal(results[0].errors?.[0]?.extensions?.code, 'NOT_FOUND', JSON.stringify(results));
+        assert.equal(results[0].errors?.[0]?.message, 'model 987654 not found');
+      } finally {
+        await client.dispose();
+      }
+    });
+  }
+});
