@@ -30,7 +30,7 @@ export function findLabelRowsByIds(db: Db, ids: readonly string[]): Promise<Labe
   return labelsWithRetracted(db).where('label.id', 'in', [...ids]).execute();
 }
 
-/** Whole histories, newest first within each material. */
+/** Whole histories including retraction rows (the audit trail: who retracted, why), newest first within each material. */
 export function findLabelRowsByMaterialIds(db: Db, materialIds: readonly string[]): Promise<LabelRowWithRetracted[]> {
   if (materialIds.length === 0) return Promise.resolve([]);
   return labelsWithRetracted(db)
