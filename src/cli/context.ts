@@ -7,6 +7,7 @@
 import { loadConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Db, DialectName } from '../store/database.js';
+import type { Listen } from '../store/listen.js';
 
 export interface CliContext {
   config: Config;
@@ -14,6 +15,8 @@ export interface CliContext {
   db: Db;
   dialect: DialectName;
   close(): Promise<void>;
+  /** LISTEN/NOTIFY on the database (worker wake-ups, training progress). */
+  listen?: Listen;
 }
 
 /** Options every database command accepts; they override the environment. */
@@ -37,7 +40,7 @@ export async function openCliContext(opts: DatabaseCommandOptions = {}): Promise
   const logger = createLogger(config);
   const opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   logger.debug({ dialect: opened.dialect, dataDir: opened.dialect === 'pglite' ? config.dataDir : undefined }, 'database open');
-  return { config, logger, db: opened.db, dialect: opened.dialect, close: opened.close };
+  return { config, logger, db: opened.db, dialect: opened.dialect, close: opened.close, listen: opened.listen };
 }
 
 /** Runs `fn` with an open context and always closes the database. */

@@ -7,6 +7,8 @@ import { registerMigrateCommand } from './migrate.js';
 import { registerScreenCommand } from './screen.js';
 import { registerSeedCommand } from './seed.js';
 import { registerServeCommands } from './serve.js';
+import { registerTrainDefaultCommand } from './train-default.js';
+import { registerTrainerCommand } from './trainer.js';
 
 export function buildProgram(): Command {
   const program = new Command('ionsieve')
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerEvaluateCommand(program);
   registerScreenCommand(program);
+  registerTrainerCommand(program);
+  registerTrainDefaultCommand(program);
   program
     .command('schema')
     .description('write the GraphQL SDL to schema/schema.graphql')

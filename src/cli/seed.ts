@@ -33,6 +33,8 @@ export async function runSeed(ctx: CliContext, requestedSeedDir: string): Promis
   });
   for (const failure of result.failed) ctx.logger.warn(failure, 'seed row skipped');
   ctx.logger.info({ ...result, seedDir, failed: result.failed.length, seconds: (performance.now() - started) / 1000 }, 'seed done');
+  const { installShippedModel } = await import('./train-default.js');
+  await installShippedModel(ctx, seedDir);
   return result;
 }
 

@@ -5,18 +5,24 @@
 import type { Command } from 'commander';
 import { openCliContext, type CliContext, type DatabaseCommandOptions } from './context.js';
 import { withDatabaseOptions } from './database-options.js';
-import { runSeed } from './seed.js';
+import { resolveSeedDir, runSeed } from './seed.js';
 
 interface ServeOptions extends DatabaseCommandOptions {
   host?: string;
   port?: string;
+  /** `start --no-worker` sets this false. */
+  worker?: boolean;
 }
 
 /** Serves until a termination signal, then closes the server and the database. */
-async function serveUntilSignal(ctx: CliContext): Promise<void> {
+async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}): Promise<void> {
   // Imported lazily: the GraphQL stack is heavy and other commands do not need it.
   const { startServer } = await import('../server.js');
-  const server = await startServer({ db: ctx.db, config: ctx.config, logger: ctx.logger });
+  const server = await startServer({ db: ctx.db, config: ctx.config, logger: ctx.logger, listen: ctx.listen });
+  // One in-process training worker (embedded default); `--no-worker` leaves jobs to `ionsieve trainer`.
+  const worker = opts.worker
+    ? (await import('../../trainer/worker.js')).startTrainerWorker({ db: ctx.db, logger: ctx.logger, listen: ctx.listen })
+    : undefined;
   ctx.logger.info({ url: server.url, dialect: ctx.dialect }, 'ionsieve listening');
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -28,6 +34,7 @@ async function serveUntilSignal(ctx: CliContext): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await worker?.stop();
   await server.close();
 }
 
@@ -56,15 +63,22 @@ export function registerServeCommands(program: Command): void {
   );
 
   withServerOptions(
-    program.command('start').description('migrate, seed the shipped datasets if not yet seeded, and serve'),
+    program
+      .command('start')
+      .description('migrate, seed the shipped datasets (and default model) if not yet seeded, and serve with a training worker')
+      .option('--no-worker', 'do not run a training worker in this process (run `ionsieve trainer` instead)'),
   ).action(async (opts: ServeOptions) => {
     const ctx = await openServeContext(opts);
     try {
       const [{ isSeeded }, { migrateToLatest }] = await Promise.all([import('../services/seed.js'), import('../store/migrate.js')]);
       await migrateToLatest(ctx.db);
-      if (await isSeeded(ctx.db)) ctx.logger.info('database already seeded');
-      else await runSeed(ctx, ctx.config.seedDir);
-      await serveUntilSignal(ctx);
+      if (await isSeeded(ctx.db)) {
+        ctx.logger.info('database already seeded');
+        // Cheap when installed; installs the shipped model into a database seeded before it existed.
+        const { installShippedModel } = await import('./train-default.js');
+        await installShippedModel(ctx, resolveSeedDir(ctx.config.seedDir));
+      } else await runSeed(ctx, ctx.config.seedDir);
+      await serveUntilSignal(ctx, { worker: opts.worker !== false });
     } finally {
       await ctx.close();
     }

@@ -6,11 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createClient } from 'graphql-ws';
+import { sql } from 'kysely';
 import WebSocket from 'ws';
 import type { RunningWorker } from '../../src/jobs/worker.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { startTrainerWorker } from '../../trainer/worker.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
+import { cubicStructureJson } from '../support/structures.js';
 import { seedTinySet, silentLogger, TINY_TRAINING } from '../trainer/support.js';
 import { dataOf, execute, onlyError, testConfig, testServer } from './harness.js';
 
@@ -135,6 +137,17 @@ describeDatabases('GraphQL models', (database) => {
       assert.equal(read.metrics.protocol, 'TRAIN');
       assert.deepEqual(read.labelCounts, { fast: 3, poor: 3 });
       assert.equal(read.progress.phase, 'DONE');
+
+      // With no job waiting (the worker is stopped; settle what it left), a structure added through
+      // addMaterials queues an embedding job for the active model.
+      await sql`update job set status = 'DONE' where status in ('QUEUED', 'RUNNING')`.execute(db);
+      dataOf(
+        await execute(gql, `mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id } }`, {
+          inputs: [{ structure: { format: 'JSON', text: cubicStructureJson(7.5, ['Li', 'Br']) } }],
+        }, { db }),
+      );
+      const { rows: queuedJobs } = await sql<{ payload: { modelId: string } }>`select payload from job where kind = 'embed_materials' and status = 'QUEUED'`.execute(db);
+      assert.deepEqual(queuedJobs.map((j) => j.payload.modelId), [queued.id]);
     });
 
     test('trainingProgress of an unknown model is a NOT_FOUND error', async () => {

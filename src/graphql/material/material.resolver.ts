@@ -3,6 +3,7 @@
  * through the per-request DataLoaders. Resolvers only map arguments to service calls.
  */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { queueEmbeddingOfNewMaterials } from '../../services/embeddings.js';
 import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import type { GraphQLContext } from '../context.js';
@@ -58,6 +59,11 @@ export class MaterialResolver {
       actor: ctx.actor,
     });
     ctx.loaders.primeMaterials(materials);
+    if (materials.some((m) => m.kind === 'STRUCTURE')) {
+      // After the commit: the active model embeds new structures in the background. A failure
+      // here must not undo the stored materials (the next activation or import queues it again).
+      await queueEmbeddingOfNewMaterials(ctx.db).catch((err: unknown) => ctx.logger.warn({ err }, 'could not queue embed_materials'));
+    }
     return materials;
   }
 

@@ -1,0 +1,67 @@
+/**
+ * `ionsieve train-default`: trains the shipped default model on the labelled OBELiX structures in
+ * the seed folder and writes data/models/default/{artifact.json, manifest.json}
+ * (trainer/train-default.ts). `installShippedModel` puts that model into a database (the seed and
+ * `start` call it) so screening works on first start.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Logger } from '../logger.js';
+import type { Db } from '../store/database.js';
+
+/** Folder of the shipped model inside the seed folder (as DEFAULT_MODEL_DIR in services/models.ts). */
+const SHIPPED_MODEL_DIR = 'models/default';
+
+export function registerTrainDefaultCommand(program: Command): Command {
+  return program
+    .command('train-default')
+    .description('train the shipped default model on the seeded OBELiX structures and write data/models/default')
+    .option('--seed-dir <dir>', 'folder holding obelix/ (default: $IONSIEVE_SEED_DIR or data)')
+    .option('--out <dir>', 'output folder (default: <seed-dir>/models/default)')
+    .option('--max-epochs <n>', 'cap the epochs (quick checks; the shipped model uses the default)')
+    .action(async (opts: { seedDir?: string; out?: string; maxEpochs?: string }) => {
+      const [{ loadConfig }, { createLogger }, { resolveSeedDir }, { trainDefaultModel }] = await Promise.all([
+        import('../config.js'),
+        import('../logger.js'),
+        import('./seed.js'),
+        import('../../trainer/train-default.js'),
+      ]);
+      const config = loadConfig();
+      const maxEpochs = opts.maxEpochs !== undefined ? Number(opts.maxEpochs) : undefined;
+      await trainDefaultModel({
+        seedDir: resolveSeedDir(opts.seedDir ?? config.seedDir),
+        outDir: opts.out,
+        overrides: maxEpochs !== undefined ? { maxEpochs } : undefined,
+        logger: createLogger(config),
+        command: ['ionsieve', ...process.argv.slice(2)].join(' '),
+      });
+    });
+}
+
+/**
+ * Installs data/models/default into the database (services/models.ts installDefaultModel): READY,
+ * active when no model is, with every structure material embedded. Logs and returns quietly when
+ * the seed folder ships no model or it is already installed, and warns (without failing) when the
+ * shipped artifact does not fit this build.
+ */
+export async function installShippedModel(ctx: { db: Db; logger: Logger }, seedDir: string): Promise<void> {
+  const started = performance.now();
+  const [{ installDefaultModel }, { DomainError }] = await Promise.all([import('../services/models.js'), import('../errors.js')]);
+  let result;
+  try {
+    result = await installDefaultModel(ctx.db, seedDir);
+  } catch (error) {
+    // An artifact from another backbone version or element table: serve without it rather than not at all.
+    if (!(error instanceof DomainError)) throw error;
+    ctx.logger.warn({ err: error.message, seedDir }, 'shipped model not installed; retrain it with `ionsieve train-default`');
+    return;
+  }
+  if (!result) ctx.logger.warn({ seedDir }, `no shipped model in ${join(seedDir, SHIPPED_MODEL_DIR)}; train one with \`ionsieve train-default\``);
+  else if (!result.installed) ctx.logger.debug({ modelId: result.model.id }, 'default model already installed');
+  else {
+    ctx.logger.info(
+      { modelId: result.model.id, active: result.model.isActive, embeddings: result.embeddings, seconds: (performance.now() - started) / 1000 },
+      'default model installed',
+    );
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Training the shipped default model (`ionsieve train-default`, src/cli/train-default.ts): the
+ * labelled OBELiX structures of the seed folder (read straight from data/, no database) →
+ * runTraining → data/models/default/{artifact.json, manifest.json}. Deterministic for a given
+ * seed, thread count and backend.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { resolveHyperparameters, trainDefaultHyperparameters, type Hyperparameters } from '../src/model/index.js';
+import { DEFAULT_MODEL_DIR, type DefaultModelManifest } from '../src/services/models.js';
+import { OBELIX_DIR } from '../src/services/seed.js';
+import { loadObelixDataset } from '../src/training/obelix-dataset.js';
+import { runTraining } from './training-run.js';
+
+export const DEFAULT_MODEL_NAME = 'default';
+
+export interface TrainDefaultOptions {
+  /** Folder holding obelix/ (and models/default/, written). */
+  seedDir: string;
+  /** Output folder; default `<seedDir>/models/default`. */
+  outDir?: string;
+  /** Overrides of the default hyperparameters (e.g. maxEpochs for a quick check). */
+  overrides?: Partial<Hyperparameters>;
+  logger: Logger;
+  /** The command line recorded in the manifest. */
+  command: string;
+}
+
+/**
+ * Where the default configuration comes from. When D2's grouped validation (docs/RESULTS.md)
+ * names a winner, put it here; until then the documented `trainDefaultHyperparameters`.
+ */
+export const DEFAULT_CONFIGURATION_SOURCE =
+  'trainDefaultHyperparameters (src/model/hyperparameters.ts; the paper preset): docs/RESULTS.md had no grouped-validation winner when this model was trained';
+
+export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<DefaultModelManifest> {
+  const obelixDir = join(opts.seedDir, OBELIX_DIR);
+  const entries = (await loadObelixDataset(obelixDir)).filter((e) => e.structure !== null);
+  const h = resolveHyperparameters({ ...trainDefaultHyperparameters, ...opts.overrides });
+  const dataHash = await hashTrainingData(obelixDir, entries.map((e) => e.id));
+  const labels = entries.map((e) => e.label);
+  opts.logger.info({ crystals: entries.length, fast: labels.filter((l) => l === 1).length, dataHash }, 'training the default model');
+
+  const started = performance.now();
+  const run = await runTraining(
+    entries.map((e) => e.structure!),
+    labels,
+    h,
+    {
+      onEpoch: (p) =>
+        opts.logger.info(
+          { epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss, atomsPerSecond: Math.round(p.atomsPerSecond), seconds: Math.round(p.elapsedMs / 1000) },
+          'epoch',
+        ),
+    },
+  );
+  const wallSeconds = (performance.now() - started) / 1000;
+  run.model.dispose();
+
+  const outDir = opts.outDir ?? join(opts.seedDir, DEFAULT_MODEL_DIR);
+  await mkdir(outDir, { recursive: true });
+  const artifactText = JSON.stringify(run.artifact);
+  const manifest: DefaultModelManifest = {
+    name: DEFAULT_MODEL_NAME,
+    hyperparameters: h,
+    configurationSource: DEFAULT_CONFIGURATION_SOURCE,
+    labelCounts: { fast: labels.filter((l) => l === 1).length, poor: labels.filter((l) => l === 0).length },
+    trainingIds: entries.map((e) => e.id),
+    dataHash,
+    backend: run.fit.backend,
+    seed: h.seed,
+    epochs: run.curve.length,
+    bestEpoch: run.fit.bestEpoch,
+    wallSeconds: Math.round(wallSeconds * 10) / 10,
+    command: opts.command,
+    threshold: run.calibration.threshold,
+    metrics: run.calibration.metrics,
+    trainingCurve: run.curve.map((p) => ({
+      epoch: p.epoch,
+      trainLoss: Number.isFinite(p.trainLoss) ? p.trainLoss : null,
+      validationLoss: Number.isFinite(p.validationLoss) ? p.validationLoss : null,
+    })),
+    createdAt: new Date().toISOString(),
+    artifactBytes: Buffer.byteLength(artifactText),
+  };
+  await writeFile(join(outDir, 'artifact.json'), artifactText + '\n', 'utf8');
+  await writeFile(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n', 'utf8');
+  opts.logger.info({ outDir, wallSeconds: manifest.wallSeconds, epochs: manifest.epochs, artifactBytes: manifest.artifactBytes, threads: run.fit.threads }, 'default model written');
+  return manifest;
+}
+
+/** sha256 over the manifest and the CIF of every training crystal (in id order). */
+async function hashTrainingData(obelixDir: string, ids: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(await readFile(join(obelixDir, 'manifest.csv')));
+  for (const id of [...ids].sort()) {
+    hash.update(`\n${id}\n`);
+    hash.update(await readFile(join(obelixDir, 'cifs', `${id}.cif`)));
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
