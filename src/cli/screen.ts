@@ -107,8 +107,10 @@ export function registerScreenCommand(program: Command): Command {
           filter: opts.elements ? { elementsHasAll: opts.elements } : null,
         });
         modelId = page.modelId;
-        const materials = await materialsByIds(db, page.items.map((item) => item.materialId));
-        for (const [i, item] of page.items.entries()) await write(renderCandidate(item, materials[i] ?? null, opts.format));
+        // ALL pages carry their material rows; NEAREST pages do not.
+        const missing = page.items.filter((item) => !item.material).map((item) => item.materialId);
+        const loaded = new Map((await materialsByIds(db, missing)).flatMap((m) => (m ? [[m.id, m] as const] : [])));
+        for (const item of page.items) await write(renderCandidate(item, item.material ?? loaded.get(item.materialId) ?? null, opts.format));
         written += page.items.length;
         if (!page.hasNextPage) break;
         after = page.endCursor;

@@ -81,6 +81,7 @@ import {
   nearestReferences,
   nearestReferencesOfMaterials,
   nextSnapshotId,
+  readModelAndView,
   readScreeningView,
   rebuildReferences,
   referenceSums,
@@ -95,6 +96,7 @@ import {
   type PageQuery,
   type RankedRow,
   type ScreeningEventRow,
+  type ScreeningModelRow,
   type ScreeningStateRow,
   type ScreeningView,
   type SnapshotSpec,
@@ -105,12 +107,14 @@ import { embedStructuresWithModel, getServingModel } from './embeddings.js';
 import {
   getMaterial,
   labelMaterial,
+  materialRowToRecord,
   retractLabel,
   type LabelMaterialInput,
   type LabelRecord,
   type MaterialFilter,
+  type MaterialRecord,
 } from './materials.js';
-import { checkModelId, getActiveModel, requireModel } from './models.js';
+import { checkModelId } from './models.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -164,6 +168,8 @@ export interface ScreeningScore {
 
 export interface ScreeningCandidate extends ScreeningScore {
   materialId: string;
+  /** The candidate material, read with the page (absent in NEAREST mode: load it by id). */
+  material?: MaterialRecord;
   /** 1-based position in the ranking (with the filter and minScore applied). */
   rank: number;
 }
@@ -283,13 +289,29 @@ function checkMinScore(minScore: number | null | undefined): number | null {
 // ---------------------------------------------------------------------------------------------
 // Models
 
+function toScreeningModel(row: ScreeningModelRow): ScreeningModel {
+  if (row.status !== 'READY') throw new ModelNotReadyError(row.id, row.status);
+  if (!row.embedding_dim) throw new ModelNotReadyError(row.id, 'without an embedding dimension');
+  return { id: row.id, dim: row.embedding_dim, distance: row.distance, threshold: row.threshold ?? DEFAULT_THRESHOLD };
+}
+
+/** The model named (or the active one) with its screening view, in one round trip. */
+async function loadScreening(db: Db, modelId: string | null | undefined): Promise<{ model: ScreeningModel; view: ScreeningView | null }> {
+  const id = modelId === undefined || modelId === null ? null : checkModelId(modelId);
+  const found = await readModelAndView(db, id);
+  if (!found.model) throw id === null ? new NotFoundError('active model', 'none') : new NotFoundError('model', id);
+  return { model: toScreeningModel(found.model), view: found.view };
+}
+
 /** The model named, or the active one; it must be READY. */
 export async function resolveScreeningModel(db: Db, modelId: string | null | undefined): Promise<ScreeningModel> {
-  const record = modelId === undefined || modelId === null ? await getActiveModel(db) : await requireModel(db, checkModelId(modelId));
-  if (!record) throw new NotFoundError('active model', 'none');
-  if (record.status !== 'READY') throw new ModelNotReadyError(record.id, record.status);
-  if (!record.embeddingDim) throw new ModelNotReadyError(record.id, 'without an embedding dimension');
-  return { id: record.id, dim: record.embeddingDim, distance: record.distance, threshold: record.threshold ?? DEFAULT_THRESHOLD };
+  return (await loadScreening(db, modelId)).model;
+}
+
+/** The model and its screening view, building the view first if the model has none yet. */
+async function openScreening(db: Db, modelId: string | null | undefined): Promise<{ model: ScreeningModel; view: ScreeningView }> {
+  const { model, view } = await loadScreening(db, modelId);
+  return { model, view: view ?? (await ensureScreeningState(db, model)) };
 }
 
 function vectorSpec(model: ScreeningModel): ModelVectorSpec {
@@ -724,30 +746,28 @@ export async function screen(db: Db, input: ScreenInput): Promise<ScreeningPage>
   const filter = toCandidateFilter(input.filter);
   const minScore = checkMinScore(input.minScore);
   const reference = resolveReference(input.reference);
-  const model = await resolveScreeningModel(db, input.modelId);
-  const page: PageQuery = { filter, after, minScore, limit: first + 1 };
+  const { model, view } = await openScreening(db, input.modelId);
+  const page: PageQuery = { filter, after, minScore, limit: first + 1, withMaterials: true };
   if (reference.mode === 'NEAREST') return nearestScreen(db, model, reference, page, after);
-
-  await ensureScreeningState(db, model);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await allScreen(db, model, reference, page, after);
-    } catch (error) {
-      if (attempt === 0 && isUndefinedTable(error)) continue;
-      throw error;
-    }
+  try {
+    return await allScreen(db, model, view, reference, page, after);
+  } catch (error) {
+    // The snapshot read was dropped by a fold in between (a reader slower than two folds): once more.
+    if (!isUndefinedTable(error)) throw error;
+    const fresh = await readScreeningView(db, model.id);
+    if (!fresh) throw error;
+    return allScreen(db, model, fresh, reference, page, after);
   }
 }
 
 async function allScreen(
   db: Db,
   model: ScreeningModel,
+  view: ScreeningView,
   reference: Required<ReferenceSpec>,
   page: PageQuery,
   after: ScreenCursor | null,
 ): Promise<ScreeningPage> {
-  const view = await readScreeningView(db, model.id);
-  if (!view) throw new Error(`screening state of model ${model.id} disappeared`);
   const spec = snapshotSpec(view.state);
   const changes = netChanges(view.events);
   const counts = currentCounts(view.state, changes);
@@ -767,7 +787,12 @@ async function allScreen(
   const items = rows.slice(0, page.limit - 1).map((row, i) => {
     const meanFast = row.sum_fast / counts.nFast;
     const meanPoor = row.sum_poor / counts.nPoor;
-    return { materialId: row.material_id, rank: (after?.rank ?? 0) + i + 1, ...scoreRecord(row.score, meanFast, meanPoor, model.threshold) };
+    return {
+      materialId: row.material_id,
+      rank: (after?.rank ?? 0) + i + 1,
+      ...scoreRecord(row.score, meanFast, meanPoor, model.threshold),
+      ...(row.material ? { material: materialRowToRecord(row.material) } : {}),
+    };
   });
 
   const unfilteredCount = () =>
@@ -794,7 +819,6 @@ async function nearestScreen(
   page: PageQuery,
   after: ScreenCursor | null,
 ): Promise<ScreeningPage> {
-  await ensureScreeningState(db, model);
   const refs = await countReferences(db, model.id);
   requireReferences(model, { nFast: refs.fast, nPoor: refs.poor });
   const spec = vectorSpec(model);
@@ -859,10 +883,9 @@ export async function screeningOfMaterials(
   materialIds: readonly string[],
 ): Promise<(ScreeningResult | null)[]> {
   const reference = resolveReference(opts.reference);
-  const model = await resolveScreeningModel(db, opts.modelId);
+  const { model, view } = await openScreening(db, opts.modelId);
   const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
   const results = new Map<string, ScreeningScore>();
-  await ensureScreeningState(db, model);
   if (reference.mode === 'NEAREST') {
     for (const row of await nearestMeansOfMaterials(db, vectorSpec(model), reference.k!, ids)) {
       if (row.n_fast === 0 || row.n_poor === 0) continue;
@@ -870,8 +893,6 @@ export async function screeningOfMaterials(
       results.set(row.material_id, scoreRecord(score, row.mean_fast!, row.mean_poor!, model.threshold));
     }
   } else {
-    const view = await readScreeningView(db, model.id);
-    if (!view) throw new Error(`screening state of model ${model.id} disappeared`);
     const changes = netChanges(view.events);
     const counts = currentCounts(view.state, changes);
     for (const row of await exactMaterialRows(db, snapshotSpec(view.state), changes, ids)) {
@@ -898,8 +919,7 @@ export async function nearestFastOfMaterials(
   k: number,
 ): Promise<Neighbor[][]> {
   checkK(k, 'k');
-  const model = await resolveScreeningModel(db, modelId);
-  await ensureScreeningState(db, model);
+  const { model } = await openScreening(db, modelId);
   const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
   const byQuery = new Map<string, Neighbor[]>();
   for (const row of await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k)) {
@@ -1017,9 +1037,8 @@ export async function scoreStructure(
   limits: StructureLimits,
 ): Promise<ScreeningResult> {
   const reference = resolveReference(input.reference);
-  const model = await resolveScreeningModel(db, input.modelId);
+  const { model } = await openScreening(db, input.modelId);
   const vector = await embedStructureText(db, model, input.structure, limits);
-  await ensureScreeningState(db, model);
   const spec = vectorSpec(model);
   let meanFast: number;
   let meanPoor: number;

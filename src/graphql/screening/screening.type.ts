@@ -93,6 +93,8 @@ export class ScreeningEdgeType {
 
   materialId!: string;
   modelId!: string;
+  /** The material row when the page query read it (a service MaterialRecord). */
+  material?: unknown;
 }
 
 @ObjectType('ScreeningConnection', {
