@@ -194,7 +194,7 @@ export async function findTrainingRowsByLabelIds(db: Db, labelIds: readonly stri
   const { rows } = await sql<TrainingRowSql>`
     select l.id as label_id, l.material_id, l.class, m.structure, m.formula, m.family
     from label l join material m on m.id = l.material_id
-    where l.id in (${sql.join(labelIds.map((id) => sql`${id}`))}) and l.class is not null and m.structure is not null
+    where l.id = any(${sql.val([...labelIds])}::bigint[]) and l.class is not null and m.structure is not null
     order by l.material_id, l.id`.execute(db);
   return rows.map(toTrainingRow);
 }

@@ -5,7 +5,7 @@
  * stopped mid-fit.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../../src/errors.js';
 import { getJob } from '../../src/jobs/queue.js';
@@ -58,11 +58,9 @@ describeDatabases('trainer', (database) => {
     await Promise.all(workers.map((w) => w.stop()));
     workers = [];
   };
-  after(stopWorkers);
-
-  describeTrainingLifecycle();
-
-  function describeTrainingLifecycle() {
+  // Workers stop in the inner suite's `after`, which runs before the outer one closes the database.
+  describe('life cycle', () => {
+    after(stopWorkers);
     let set: TinySet;
     let first: ModelRecord;
 
@@ -192,8 +190,11 @@ describeDatabases('trainer', (database) => {
       await waitFor('the activated model to embed the new material', async () => (await findEmbeddingRows(db, second.id, [fresh!.id])).length === 1);
       // Re-activating is a no-op.
       assert.equal((await activateModel(db, second.id)).isActive, true);
+      // Concurrent activations serialise (advisory lock): both succeed, one model ends active.
+      await Promise.all([activateModel(db, first.id), activateModel(db, second.id), activateModel(db, first.id)]);
+      assert.equal((await listModels(db)).filter((m) => m.isActive).length, 1);
     });
-  }
+  });
 });
 
 describeDatabases('trainer faults', (database) => {
@@ -204,61 +205,63 @@ describeDatabases('trainer faults', (database) => {
     workers.push(worker);
     return worker;
   };
-  after(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-  });
-
-  test('fewer than two labelled materials in a class: FAILED with a clear message, not retried', async () => {
-    const { db } = database();
-    await resetDatabase(db);
-    await seedTinySet(db, { fast: 1, poor: 3, unlabelled: 1 });
-    const queued = await requestTraining(db, TINY_TRAINING);
-    startWorker();
-    const failed = await waitForModelStatus(db, queued.id, ['FAILED', 'READY']);
-    assert.equal(failed.status, 'FAILED');
-    assert.match(failed.error ?? '', /at least 2 FAST and 2 POOR labelled materials with a structure; found 1 FAST and 3 POOR/);
-    assert.deepEqual(failed.labelCounts, { fast: 1, poor: 3 });
-    const job = await waitFor('the job to fail', async () => {
-      const j = await jobOfModel(db, queued.id);
-      return j.status === 'FAILED' ? j : null;
+  describe('faults', () => {
+    after(async () => {
+      await Promise.all(workers.map((w) => w.stop()));
     });
-    assert.equal(job.attempts, 1, 'bad input is not retried');
-    assert.match(job.lastError ?? '', /found 1 FAST and 3 POOR/);
-    assert.equal(await countModelEmbeddings(db, queued.id), 0);
-    assert.equal(await getActiveModel(db), null);
-  });
 
-  test('a worker stopped mid-fit leaves no model or embeddings; another worker finishes from the same label snapshot', async () => {
-    const { db } = database();
-    await resetDatabase(db);
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-    const set = await seedTinySet(db, { fast: 4, poor: 4, unlabelled: 1 });
-    // Long enough to stop the worker after its first epoch.
-    const queued = await requestTraining(db, { ...TINY_TRAINING, maxEpochs: 8, patience: 8 });
-    const dying = startWorker({ leaseMs: 900 });
-    await waitFor('the first epoch', async () => ((await getModel(db, queued.id))?.progress?.epoch ?? 0) >= 1);
-    await dying.stop();
+    test('fewer than two labelled materials in a class: FAILED with a clear message, not retried', async () => {
+      const { db } = database();
+      await resetDatabase(db);
+      await seedTinySet(db, { fast: 1, poor: 3, unlabelled: 1 });
+      const queued = await requestTraining(db, TINY_TRAINING);
+      startWorker();
+      const failed = await waitForModelStatus(db, queued.id, ['FAILED', 'READY']);
+      assert.equal(failed.status, 'FAILED');
+      assert.match(failed.error ?? '', /at least 2 FAST and 2 POOR labelled materials with a structure; found 1 FAST and 3 POOR/);
+      assert.deepEqual(failed.labelCounts, { fast: 1, poor: 3 });
+      const job = await waitFor('the job to fail', async () => {
+        const j = await jobOfModel(db, queued.id);
+        return j.status === 'FAILED' ? j : null;
+      });
+      assert.equal(job.attempts, 1, 'bad input is not retried');
+      assert.match(job.lastError ?? '', /found 1 FAST and 3 POOR/);
+      assert.equal(await countModelEmbeddings(db, queued.id), 0);
+      assert.equal(await getActiveModel(db), null);
+    });
 
-    const stranded = await getModel(db, queued.id);
-    assert.equal(stranded?.status, 'TRAINING');
-    assert.equal(await countModelEmbeddings(db, queued.id), 0);
-    assert.equal((await modelColumns(db, queued.id)).weights, null);
-    assert.equal((await jobOfModel(db, queued.id)).status, 'RUNNING', 'the job keeps its lease until it expires');
+    test('a worker stopped mid-fit leaves no model or embeddings; another worker finishes from the same label snapshot', async () => {
+      const { db } = database();
+      await resetDatabase(db);
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      const set = await seedTinySet(db, { fast: 4, poor: 4, unlabelled: 1 });
+      // Long enough to stop the worker after its first epoch.
+      const queued = await requestTraining(db, { ...TINY_TRAINING, maxEpochs: 8, patience: 8 });
+      const dying = startWorker({ leaseMs: 900 });
+      await waitFor('the first epoch', async () => ((await getModel(db, queued.id))?.progress?.epoch ?? 0) >= 1);
+      await dying.stop();
 
-    // Labels change while the job is stranded; the retry must still train on the original ones.
-    const [late] = await addStructures(db, 1, 'FAST');
-    await labelMaterial(db, { materialId: late!.id, class: 'FAST' });
+      const stranded = await getModel(db, queued.id);
+      assert.equal(stranded?.status, 'TRAINING');
+      assert.equal(await countModelEmbeddings(db, queued.id), 0);
+      assert.equal((await modelColumns(db, queued.id)).weights, null);
+      assert.equal((await jobOfModel(db, queued.id)).status, 'RUNNING', 'the job keeps its lease until it expires');
 
-    startWorker();
-    const done = await waitForModelStatus(db, queued.id, ['READY', 'FAILED']);
-    assert.equal(done.status, 'READY', done.error ?? '');
-    assert.deepEqual(done.labelCounts, { fast: 4, poor: 4 }, 'trained on the snapshot taken by the first attempt');
-    assert.equal((await modelColumns(db, queued.id)).label_snapshot?.length, 8);
-    assert.deepEqual(done.trainingCurve.map((p) => p.epoch).slice(0, 2), [1, 2], 'the retry starts its curve again');
-    const job = await jobOfModel(db, queued.id);
-    assert.equal(job.status, 'DONE');
-    assert.equal(job.attempts, 2);
-    // Every structure material present at commit time, the late one included.
-    assert.equal(await countModelEmbeddings(db, queued.id), set.structures.length + 1);
+      // Labels change while the job is stranded; the retry must still train on the original ones.
+      const [late] = await addStructures(db, 1, 'FAST');
+      await labelMaterial(db, { materialId: late!.id, class: 'FAST' });
+
+      startWorker();
+      const done = await waitForModelStatus(db, queued.id, ['READY', 'FAILED']);
+      assert.equal(done.status, 'READY', done.error ?? '');
+      assert.deepEqual(done.labelCounts, { fast: 4, poor: 4 }, 'trained on the snapshot taken by the first attempt');
+      assert.equal((await modelColumns(db, queued.id)).label_snapshot?.length, 8);
+      assert.deepEqual(done.trainingCurve.map((p) => p.epoch).slice(0, 2), [1, 2], 'the retry starts its curve again');
+      const job = await jobOfModel(db, queued.id);
+      assert.equal(job.status, 'DONE');
+      assert.equal(job.attempts, 2);
+      // Every structure material present at commit time, the late one included.
+      assert.equal(await countModelEmbeddings(db, queued.id), set.structures.length + 1);
+    });
   });
 });
