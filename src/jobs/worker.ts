@@ -98,8 +98,13 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
         // Stopping: leave the job RUNNING; its lease expires and another worker takes it.
         log.warn({ jobId: job.id }, 'worker stopped during job; it will be retried after its lease');
       } else {
-        const status = await failJob(opts.db, job.id, workerId, message, { retryable: isRetryable(err) });
-        log.error({ jobId: job.id, kind: job.kind, err: message, status }, 'job failed');
+        try {
+          const status = await failJob(opts.db, job.id, workerId, message, { retryable: isRetryable(err) });
+          log.error({ jobId: job.id, kind: job.kind, err: message, status }, 'job failed');
+        } catch (recordErr) {
+          // The database is unreachable: the lease expires and the job is reaped and retried.
+          log.error({ jobId: job.id, kind: job.kind, err: message, recordErr: String(recordErr) }, 'job failed; could not record it');
+        }
       }
     } finally {
       clearInterval(beat);
