@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
 import { startServer } from '../../src/server.js';
 import { seed } from '../../src/services/seed.js';
+import { installDefaultModel } from '../../src/services/models.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { browserUnavailableReason, launchChromium, SCREENSHOT_DIR, type Browser, type Page } from './browser.js';
@@ -38,6 +39,9 @@ const opened = unavailable ? null : await openDatabase({ dataDir: 'memory://' })
 if (opened) {
   await migrateToLatest(opened.db);
   await seed(opened.db, { dataDir: DATA_DIR });
+  // What `ionsieve start` does on a fresh database: the shipped model, READY and active, with embeddings.
+  const installed = await installDefaultModel(opened.db, DATA_DIR);
+  assert.ok(installed, 'the shipped default model (data/models/default) is present and loads');
 }
 const server = opened ? await startServer({ db: opened.db, config: { ...loadConfig({}), host: '127.0.0.1', port: 0 }, logger: pino({ level: 'silent' }), schema }) : null;
 const browser: Browser | null = server ? await launchChromium() : null;
