@@ -50,6 +50,8 @@ export interface MethodScores {
   calibrationScores: readonly number[];
   /** The method's own decision threshold: FAST when score > threshold. */
   defaultThreshold: number;
+  /** Per-fold facts worth keeping in the report (best epoch, backend, threads, …). */
+  diagnostics?: Record<string, string | number>;
 }
 
 export interface MethodRunInput {
@@ -110,8 +112,16 @@ export interface ScoredRow {
   threshold: number;
 }
 
+export interface FoldRecord {
+  fold: number;
+  nTest: number;
+  calibratedThreshold: number;
+  diagnostics?: Record<string, string | number>;
+}
+
 export interface SeedResult extends SubsetMetrics {
   seed: number;
+  folds: FoldRecord[];
 
   /** Composition methods only: the same metrics on the rows that have a structure (the GNN's test rows). */
   onStructureRows?: SubsetMetrics;
@@ -200,6 +210,7 @@ export async function evaluate(allEntries: readonly LabelledEntry[], options: Ev
     scores: readonly number[];
     defaultThreshold: number;
     calibratedThreshold: number;
+    diagnostics?: Record<string, string | number>;
   }
   const collected = new Map<string, { method: EvaluationMethod; attributes: VariantAttributes; bySeed: Map<number, FoldScores[]> }>();
   const skipped: EvaluationReport['skipped'] = [];
@@ -267,6 +278,7 @@ export async function evaluate(allEntries: readonly LabelledEntry[], options: Ev
             scores: result.testScores,
             defaultThreshold: result.defaultThreshold,
             calibratedThreshold,
+            diagnostics: result.diagnostics,
           });
         }
         emit({ kind: 'unit-done', seed, fold: fold.index, method: method.name, unit, seconds: (Date.now() - unitStarted) / 1000 });
@@ -285,7 +297,12 @@ export async function evaluate(allEntries: readonly LabelledEntry[], options: Ev
       );
       const defaultThreshold = folds[0]!.defaultThreshold;
       const thresholds = folds.map((f) => f.calibratedThreshold);
-      const seedResult: SeedResult = { seed, ...subsetMetrics(scores, defaultThreshold, thresholds), scores };
+      const seedResult: SeedResult = {
+        seed,
+        ...subsetMetrics(scores, defaultThreshold, thresholds),
+        folds: folds.map((f) => ({ fold: f.fold, nTest: f.rows.length, calibratedThreshold: f.calibratedThreshold, diagnostics: f.diagnostics })),
+        scores,
+      };
       if (!method.requiresStructure) {
         const structureIds = new Set(entries.filter((e) => e.hasStructure).map((e) => e.id));
         const onStructure = scores.filter((s) => structureIds.has(s.id));

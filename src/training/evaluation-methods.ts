@@ -13,9 +13,8 @@ import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
 import { classifyStructures, embedStructures, paperHyperparameters, type Hyperparameters, type TrainingObjective } from '../model/index.js';
 import { pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
-import type { ValidationSpec } from './batching.js';
 import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
-import { fit } from './fit.js';
+import { fit, type FitResult, type ValidationSpec } from './train.js';
 import type { LabelledEntry } from './obelix-dataset.js';
 
 export interface RandomForestMethodOptions {
@@ -148,7 +147,22 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
     return { result, trainGraphs, testGraphs };
   };
 
-  const ratioVariants = (label: string, k: number, objective: string, trainEmbeddings: Float32Array[], testEmbeddings: Float32Array[], train: readonly LabelledEntry[]): MethodScores[] => {
+  const fitDiagnostics = (result: FitResult) => ({
+    bestEpoch: result.bestEpoch,
+    epochsRun: result.curve.length,
+    backend: result.backend,
+    threads: result.threads,
+  });
+
+  const ratioVariants = (
+    label: string,
+    k: number,
+    objective: string,
+    trainEmbeddings: Float32Array[],
+    testEmbeddings: Float32Array[],
+    train: readonly LabelledEntry[],
+    diagnostics: Record<string, string | number>,
+  ): MethodScores[] => {
     const all = [...trainEmbeddings, ...testEmbeddings];
     const n = all.length;
     const trainIdx = [...trainEmbeddings.keys()];
@@ -163,6 +177,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
         testScores: scoresFromDistanceMatrix(matrix, n, testIdx, fast, poor).map((r) => r.score),
         calibrationScores: scoresFromDistanceMatrix(matrix, n, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score),
         defaultThreshold: DEFAULT_THRESHOLD,
+        diagnostics,
       };
     });
   };
@@ -175,7 +190,15 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
         async run(input) {
           const { result, trainGraphs, testGraphs } = await trainAndEmbed('CONTRASTIVE', k, input);
           try {
-            return ratioVariants('k-NAGCN contrastive', k, 'CONTRASTIVE', embedStructures(result.model, trainGraphs), embedStructures(result.model, testGraphs), input.train);
+            return ratioVariants(
+              'k-NAGCN contrastive',
+              k,
+              'CONTRASTIVE',
+              embedStructures(result.model, trainGraphs),
+              embedStructures(result.model, testGraphs),
+              input.train,
+              fitDiagnostics(result),
+            );
           } finally {
             result.model.dispose();
           }
@@ -200,8 +223,17 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
               testScores: Array.from(classifyStructures(result.model, testGraphs)),
               calibrationScores: Array.from(trainProbabilities, (p, i) => (heldOut.has(i) ? p : Number.NaN)),
               defaultThreshold: 0.5,
+              diagnostics: fitDiagnostics(result),
             },
-            ...ratioVariants('k-NAGCN cross-entropy', k, 'CROSS_ENTROPY', embedStructures(result.model, trainGraphs), embedStructures(result.model, testGraphs), input.train),
+            ...ratioVariants(
+              'k-NAGCN cross-entropy',
+              k,
+              'CROSS_ENTROPY',
+              embedStructures(result.model, trainGraphs),
+              embedStructures(result.model, testGraphs),
+              input.train,
+              fitDiagnostics(result),
+            ),
           ];
         } finally {
           result.model.dispose();

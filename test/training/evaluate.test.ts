@@ -160,6 +160,8 @@ test('the k-NAGCN methods run end to end on a tiny subset (1 epoch, tiny widths)
       assert.deepEqual(seed!.scores.map((s) => s.id).sort(), structureIds);
       assert.ok(seed!.scores.every((s) => Number.isFinite(s.score) || s.score === Number.POSITIVE_INFINITY));
       assert.ok(seed!.rocAuc >= 0 && seed!.rocAuc <= 1);
+      assert.equal(seed!.folds.length, 2);
+      assert.equal(seed!.folds[0]!.diagnostics!['epochsRun'], 1);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
