@@ -258,7 +258,7 @@ try {
       where model_id = ${modelId}::bigint and material_id = any(${candidateIds}::bigint[])`.execute(db)).rows.map((r) => [r.id, r.vec]),
   );
   results.similarByIdSql = await sample(candidateIds.length, (i) =>
-    db.transaction().execute((tx) => nearestEmbeddings(tx, spec, vectors.get(candidateIds[i]!)!, 10, { excludeId: candidateIds[i]!, onlyUnlabelled: false, efSearch: 100 })),
+    db.transaction().execute((tx) => nearestEmbeddings(tx, spec, { materialId: candidateIds[i]! }, 10, { excludeId: candidateIds[i]!, onlyUnlabelled: false, efSearch: 100 })),
   );
   const recallQueries = candidateIds.slice(0, usePglite ? 20 : 30);
   let hits = 0;
@@ -312,8 +312,11 @@ try {
     }
   }
   results.nextPages = stats(nextTimes);
-  const FILTERED = `query { screen(first: 50, filter: { elementsHasAll: ["S"] }, minScore: 1) { totalCount edges { score node { id } } } }`;
+  // A filter matching half of the materials, and the count a filter costs (a join over every candidate).
+  const FILTERED = `query { screen(first: 50, filter: { elementsHasAll: ["S"] }, minScore: 1) { edges { score node { id } } } }`;
+  const FILTERED_COUNT = `query { screen(first: 1, filter: { elementsHasAll: ["S"] }) { totalCount leftOut } }`;
   results.firstPageFiltered = await sample(20, () => gql(FILTERED));
+  results.filteredTotalCountAndLeftOut = await sample(5, () => gql(FILTERED_COUNT));
   log(`first page p95 ${(results.firstPage as Stats).p95} ms, next pages p95 ${(results.nextPages as Stats).p95} ms`);
 
   // 6. labelMaterial (updates every candidate's score) while a loop reads first pages.

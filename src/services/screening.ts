@@ -100,6 +100,7 @@ import {
   type ScreeningStateRow,
   type ScreeningView,
   type SnapshotSpec,
+  type VectorQuery,
 } from '../store/screening.repository.js';
 import { toVectorLiteral } from '../store/vector.js';
 import { parseComposition, parseStructure, type StructureFormat } from '../structure/index.js';
@@ -544,7 +545,7 @@ export async function foldScreening(db: Db, modelId: string): Promise<number> {
     const counts = currentCounts(view.state, changes);
     const snapshotId = await nextSnapshotId(tx);
     await createSnapshotFromSnapshot(tx, snapshotSpec(view.state), snapshotId, changes, counts);
-    await indexSnapshotTable(tx, snapshotId);
+    await indexSnapshotTable(tx, snapshotId, { analyze: false });
     const rows = await countSnapshotRows(tx, snapshotId);
     await deleteScreeningEvents(tx, modelId, view.events.map((e) => e.id));
     await upsertScreeningState(
@@ -934,7 +935,7 @@ export async function nearestFastOfMaterials(
 export async function nearestFastOfVector(db: Db, modelId: string, vector: string, k: number): Promise<Neighbor[]> {
   checkK(k, 'k');
   const model = await resolveScreeningModel(db, modelId);
-  const rows = await nearestReferences(db, vectorSpec(model), vector, 'FAST', k, null);
+  const rows = await nearestReferences(db, vectorSpec(model), { vec: vector }, 'FAST', k, null);
   return rows.map((r, i) => ({ rank: i + 1, distance: r.distance, materialId: r.material_id }));
 }
 
@@ -972,38 +973,37 @@ export async function similarMaterials(db: Db, input: SimilarMaterialsInput, lim
   if (label !== null && label !== 'FAST' && label !== 'POOR' && label !== 'UNLABELLED') {
     throw new BadInputError(`unknown label ${String(label)}`, { field: 'label' });
   }
-  const model = await resolveScreeningModel(db, input.modelId);
-  let vector: string;
-  let excludeId: string | null = null;
+  const { model, view } = await loadScreening(db, input.modelId);
   if (hasMaterial) {
-    excludeId = checkMaterialId(input.materialId);
-    const found = await embeddingOf(db, model.id, excludeId);
-    if (found === null) {
-      await getMaterial(db, excludeId); // NOT_FOUND for a material that does not exist
-      throw new NotFoundError(`embedding of material ${excludeId} under model`, model.id);
+    const materialId = checkMaterialId(input.materialId);
+    const neighbours = await neighboursOf(db, model, view, { materialId }, k, label, materialId);
+    if (neighbours.length === 0 && (await embeddingOf(db, model.id, materialId)) === null) {
+      await getMaterial(db, materialId); // NOT_FOUND for a material that does not exist
+      throw new NotFoundError(`embedding of material ${materialId} under model`, model.id);
     }
-    vector = found;
-  } else {
-    vector = await embedStructureText(db, model, input.structure!, limits);
+    return neighbours;
   }
-  return neighboursOfVector(db, model, vector, k, label, excludeId);
+  const vec = await embedStructureText(db, model, input.structure!, limits);
+  return neighboursOf(db, model, view, { vec }, k, label, null);
 }
 
-async function neighboursOfVector(
+/** Neighbours of a query; the stored material's vector is read inside the kNN statement. */
+async function neighboursOf(
   db: Db,
   model: ScreeningModel,
-  vector: string,
+  view: ScreeningView | null,
+  query: VectorQuery,
   k: number,
   label: NeighbourLabel | null,
   excludeId: string | null,
 ): Promise<Neighbor[]> {
   let rows;
   if (label === 'FAST' || label === 'POOR') {
-    await ensureScreeningState(db, model);
-    rows = await nearestReferences(db, vectorSpec(model), vector, label, k, excludeId);
+    if (!view) await ensureScreeningState(db, model);
+    rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId);
   } else {
     rows = await inTransaction(db, (tx) =>
-      nearestEmbeddings(tx, vectorSpec(model), vector, k, {
+      nearestEmbeddings(tx, vectorSpec(model), query, k, {
         excludeId,
         onlyUnlabelled: label === 'UNLABELLED',
         efSearch: Math.max(DEFAULT_EF_SEARCH, k),
@@ -1023,11 +1023,10 @@ export async function similarToMaterial(
   opts: { k?: number | null; label?: NeighbourLabel | null; modelId?: string | null },
 ): Promise<Neighbor[]> {
   const k = checkK(opts.k ?? DEFAULT_NEIGHBOURS, 'k');
-  const model = await resolveScreeningModel(db, opts.modelId);
+  const { model, view } = await loadScreening(db, opts.modelId);
   const id = checkMaterialId(materialId);
-  const vector = await embeddingOf(db, model.id, id);
-  if (vector === null) return [];
-  return neighboursOfVector(db, model, vector, k, opts.label ?? null, id);
+  // No embedding: the kNN statement finds no query vector and returns no rows.
+  return neighboursOf(db, model, view, { materialId: id }, k, opts.label ?? null, id);
 }
 
 /** R of an uploaded structure against the model's current references; nothing is stored. */
@@ -1049,8 +1048,8 @@ export async function scoreStructure(
     meanPoor = sums.sumPoor / sums.nPoor;
   } else {
     const [fast, poor] = [
-      await nearestReferences(db, spec, vector, 'FAST', reference.k!, null),
-      await nearestReferences(db, spec, vector, 'POOR', reference.k!, null),
+      await nearestReferences(db, spec, { vec: vector }, 'FAST', reference.k!, null),
+      await nearestReferences(db, spec, { vec: vector }, 'POOR', reference.k!, null),
     ];
     requireReferences(model, { nFast: fast.length, nPoor: poor.length });
     meanFast = fast.reduce((s, r) => s + r.distance, 0) / fast.length;
