@@ -10,6 +10,7 @@
  * Stoichiometric: Li fraction, number of elements, L2/L3/L5/L10 norms of the fractions.
  */
 import { BadInputError } from '../errors.js';
+import { ELEMENT_PROPERTY_NAMES, elementPropertyVector } from '../features/element-property-vector.js';
 import type { Amounts } from '../structure/index.js';
 
 /** Where per-element property values come from (the project's element table). */
@@ -71,3 +72,9 @@ export function compositionFeatures(amounts: Amounts, source: ElementPropertySou
   );
   return out;
 }
+
+/** The project's element table (src/features) as a property source. */
+export const ELEMENT_TABLE_PROPERTIES: ElementPropertySource = {
+  names: ELEMENT_PROPERTY_NAMES,
+  vector: elementPropertyVector,
+};
