@@ -8,12 +8,13 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { LabelResolver } from './label/label.resolver.js';
+import { MaterialEmbeddingResolver } from './material/material-embedding.resolver.js';
 import { MaterialResolver } from './material/material.resolver.js';
 import { ModelResolver } from './model/model.resolver.js';
 import { SCREENING_RESOLVERS } from './screening/screening.resolver.js';
 
 /** Every resolver class of the API, in one place. */
-export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS];
+export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, MaterialEmbeddingResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS];
 
 export interface BuildIonsieveSchemaOptions {
   /** Resolver classes; defaults to `RESOLVERS`. */

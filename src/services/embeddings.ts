@@ -8,13 +8,13 @@ import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
 import { embedStructures, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { Db } from '../store/database.js';
-import { insertEmbeddingRows, listStructureMaterials } from '../store/embedding.repository.js';
+import { findEmbeddingRows, insertEmbeddingRows, listStructureMaterials } from '../store/embedding.repository.js';
 import { findActiveModelRow, findModelWeights, queuedJobExists } from '../store/model.repository.js';
 import type { EmbeddingDistance } from '../store/model.table.js';
-import { toVectorLiteral } from '../store/vector.js';
+import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
 import type { Structure } from '../structure/structure.js';
 import { ModelNotReadyError, NotFoundError } from '../errors.js';
-import { EMBED_MATERIALS_TASK, ensureModelIndex, type EmbedMaterialsPayload, type MaterialEmbedding } from './models.js';
+import { EMBED_MATERIALS_TASK, ensureModelIndex, getActiveModel, getModel, type EmbedMaterialsPayload, type MaterialEmbedding } from './models.js';
 
 /** Structures per forward pass / per database page when embedding many materials. */
 export const EMBED_BATCH_SIZE = 64;
@@ -205,4 +205,24 @@ export async function resolveEmbeddingModelId(db: Db, payload: EmbedMaterialsPay
   if (payload.modelId) return payload.modelId;
   const active = await findActiveModelRow(db);
   return active ? String(active.id) : null;
+}
+
+/**
+ * Stored embedding vectors of materials under a model (the active one when `modelId` is null),
+ * one per key in key order, null where the material has none. For maps of the embedding space.
+ */
+export async function embeddingsOfMaterials(
+  db: Db,
+  modelId: string | null,
+  materialIds: readonly string[],
+): Promise<(Float32Array | null)[]> {
+  const model = modelId ? await getModel(db, modelId) : await getActiveModel(db);
+  if (!model) {
+    if (modelId) throw new NotFoundError('model', modelId);
+    return materialIds.map(() => null);
+  }
+  const ids = materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id));
+  const rows = await findEmbeddingRows(db, model.id, ids);
+  const byId = new Map(rows.map((row) => [String(row.material_id), parseVectorLiteral(row.vec)]));
+  return materialIds.map((id) => byId.get(id) ?? null);
 }
