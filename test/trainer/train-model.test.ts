@@ -122,7 +122,8 @@ describeDatabases('trainer', (database) => {
       const columns = await modelColumns(db, first.id);
       assert.equal(columns.label_snapshot?.length, 8);
       assert.ok(columns.weights, 'weights stored');
-      assert.equal((await jobOfModel(db, first.id)).status, 'DONE');
+      // READY commits inside the task; the job is marked DONE just after the task returns.
+      await waitFor('the job to be recorded DONE', async () => (await jobOfModel(db, first.id)).status === 'DONE');
     });
 
     test('a material added later gets an embedding from the active model, without a retrain', async () => {
@@ -257,8 +258,11 @@ describeDatabases('trainer faults', (database) => {
       assert.deepEqual(done.labelCounts, { fast: 4, poor: 4 }, 'trained on the snapshot taken by the first attempt');
       assert.equal((await modelColumns(db, queued.id)).label_snapshot?.length, 8);
       assert.deepEqual(done.trainingCurve.map((p) => p.epoch).slice(0, 2), [1, 2], 'the retry starts its curve again');
-      const job = await jobOfModel(db, queued.id);
-      assert.equal(job.status, 'DONE');
+      // The model commits READY inside the task; the job is marked DONE just after the task returns.
+      const job = await waitFor('the job to be recorded DONE', async () => {
+        const j = await jobOfModel(db, queued.id);
+        return j.status === 'DONE' ? j : null;
+      });
       assert.equal(job.attempts, 2);
       // Every structure material present at commit time, the late one included.
       assert.equal(await countModelEmbeddings(db, queued.id), set.structures.length + 1);
