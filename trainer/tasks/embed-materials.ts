@@ -6,6 +6,7 @@
 import type { Task } from '../../src/jobs/worker.js';
 import { embedMissingMaterials, resolveEmbeddingModelId } from '../../src/services/embeddings.js';
 import type { EmbedMaterialsPayload } from '../../src/services/models.js';
+import { syncScreeningEmbeddings } from '../../src/services/screening.js';
 
 export function createEmbedMaterialsTask(): Task<EmbedMaterialsPayload> {
   return async (job, { db, logger, signal }) => {
@@ -16,7 +17,9 @@ export function createEmbedMaterialsTask(): Task<EmbedMaterialsPayload> {
     }
     const started = performance.now();
     const result = await embedMissingMaterials(db, modelId, { signal, logger });
-    logger.info({ ...result, skipped: result.skipped.length, ms: Math.round(performance.now() - started) }, 'materials embedded');
+    // New materials join the model's stored screening ranking (no-op when it has none yet).
+    const screened = await syncScreeningEmbeddings(db, modelId);
+    logger.info({ ...result, skipped: result.skipped.length, screened, ms: Math.round(performance.now() - started) }, 'materials embedded');
     return result;
   };
 }

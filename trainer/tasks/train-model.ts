@@ -25,6 +25,7 @@ import {
   type ModelProgress,
   type TrainModelPayload,
 } from '../../src/services/models.js';
+import { rescoreModel } from '../../src/services/screening.js';
 import type { FitOptions } from '../../src/training/train.js';
 import { evaluateConfiguration } from '../evaluation.js';
 import { runTraining } from '../training-run.js';
@@ -112,6 +113,15 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
           return { modelId, committed: false };
         }
         logger.info({ modelId, epochs: run.curve.length, embeddings: embeddings.length, active: record.isActive, fitSeconds: run.fitSeconds }, 'model READY');
+        // A new model gets its full screening re-score here, off the request path (one statement).
+        // The model is READY whatever happens: on failure the first screen builds the scores instead.
+        const rescoreStarted = performance.now();
+        try {
+          await rescoreModel(db, modelId);
+          logger.info({ modelId, ms: Math.round(performance.now() - rescoreStarted) }, 'screening scores written');
+        } catch (err) {
+          logger.error({ modelId, err }, 'screening re-score failed; it will be built on first use');
+        }
         return { modelId, committed: true, epochs: run.curve.length, embeddings: embeddings.length };
       } finally {
         run.model.dispose();
