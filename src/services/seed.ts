@@ -18,6 +18,7 @@ import type { NewLabelRow } from '../store/label.table.js';
 import { parseCsv } from './csv.js';
 import type { ImportFailure } from './ingest.js';
 import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow } from './materials.js';
+import { syncScreeningLabels } from './screening.js';
 
 export const OBELIX_DIR = 'obelix';
 export const CANDIDATE_POOL_DIR = 'candidates/open_li_pool_v1';
@@ -106,7 +107,11 @@ async function writeBatch(db: Db, items: SeedItem[]): Promise<{ inserted: boolea
       labels.push({ ...item.label, material_id: ids[k]! });
     });
     await insertLabelRows(tx, labels);
-    await refreshCurrentLabelClass(tx, [...new Set(labels.map((l) => String(l.material_id)))]);
+    const labelledIds = [...new Set(labels.map((l) => String(l.material_id)))];
+    await refreshCurrentLabelClass(tx, labelledIds);
+    // Models already screening keep exact rankings: the new references join them in this
+    // transaction, as a curator's label would (a no-op when no model has stored scores yet).
+    if (labelledIds.length > 0) await syncScreeningLabels(tx, { materialIds: labelledIds });
     return { inserted, labels: labels.length };
   });
 }

@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { parseCsv } from '../../src/services/csv.js';
 import { currentLabelsByMaterialIds, labelsByMaterialIds, listMaterials, retractLabel } from '../../src/services/materials.js';
 import { isSeeded, OBELIX_LABEL_REASON, ROOM_TEMPERATURE_K, seed } from '../../src/services/seed.js';
-import { describeDatabases } from '../support/databases.js';
+import { rescoreModel, syncScreeningLabels } from '../../src/services/screening.js';
+import { assertSameRanking, insertEmbeddings, insertModel, randomVectors, readWholeRanking, recomputeRanking } from '../screening/fixtures.js';
+import { describeDatabases, resetDatabase } from '../support/databases.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
 const obelix = parseCsv(readFileSync(join(DATA_DIR, 'obelix/manifest.csv'), 'utf8'));
@@ -74,5 +76,29 @@ describeDatabases('seed', (database) => {
     assert.equal(second.alreadyPresent, obelix.length + pool.length);
     assert.equal(await total({}), obelix.length + pool.length);
     assert.equal(await total({ label: 'UNLABELLED' }), pool.length + 1);
+  });
+
+  test('a re-seed that adds labels keeps stored screening scores exact (the labels join the references)', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    await seed(db, { dataDir: DATA_DIR });
+    const structures = (await listMaterials(db, {}, { first: 1000 })).items.filter((m) => m.kind === 'STRUCTURE');
+    const modelId = await insertModel(db, { dim: 8 });
+    await insertEmbeddings(db, modelId, structures.map((m) => m.id), randomVectors(structures.length, 8, 7));
+    await rescoreModel(db, modelId);
+
+    // A labelled material that lost its seed label (say, deleted by a script) is a candidate again…
+    const fast = structures.find((m) => m.currentLabelClass === 'FAST')!;
+    await db.deleteFrom('label').where('material_id', '=', fast.id).execute();
+    await db.updateTable('material').set({ current_label_class: null }).where('id', '=', fast.id).execute();
+    await syncScreeningLabels(db);
+    assert.ok((await readWholeRanking(db, { modelId }, 200)).some((r) => r.materialId === fast.id));
+
+    // …and the seed gives it back: it leaves the ranking and every score counts it as FAST.
+    const again = await seed(db, { dataDir: DATA_DIR });
+    assert.equal(again.labels, 1);
+    const ranking = await readWholeRanking(db, { modelId }, 200);
+    assert.ok(!ranking.some((r) => r.materialId === fast.id));
+    assertSameRanking(ranking, await recomputeRanking(db, modelId), 'after the re-seed');
   });
 });
