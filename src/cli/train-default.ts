@@ -59,9 +59,12 @@ export async function installShippedModel(ctx: { db: Db; logger: Logger }, seedD
   if (!result) ctx.logger.warn({ seedDir }, `no shipped model in ${join(seedDir, SHIPPED_MODEL_DIR)}; train one with \`ionsieve train-default\``);
   else if (!result.installed) ctx.logger.debug({ modelId: result.model.id }, 'default model already installed');
   else {
+    // Its stored screening scores too, so the first `screen` is a page read, not a full re-score.
+    const { rescoreModel } = await import('../services/screening.js');
+    await rescoreModel(ctx.db, result.model.id);
     ctx.logger.info(
       { modelId: result.model.id, active: result.model.isActive, embeddings: result.embeddings, seconds: (performance.now() - started) / 1000 },
-      'default model installed',
+      'default model installed and scored',
     );
   }
 }

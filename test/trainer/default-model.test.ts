@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { DEFAULT_MODEL_DIR, getActiveModel, installDefaultModel, listModels, type DefaultModelManifest } from '../../src/services/models.js';
+import { installShippedModel } from '../../src/cli/train-default.js';
+import { readScreeningView } from '../../src/store/screening.repository.js';
 import { countModelEmbeddings, indexExists } from '../../src/store/embedding.repository.js';
 import { modelVectorIndexName } from '../../src/store/vector.js';
 import { trainDefaultModel } from '../../trainer/train-default.js';
@@ -72,5 +74,17 @@ describeDatabases('installDefaultModel', (database) => {
     assert.equal(second?.model.id, first.model.id);
     assert.equal((await listModels(db)).length, 1);
     assert.equal(await installDefaultModel(db, join(work, 'nowhere')), null, 'no shipped model: nothing to install');
+  });
+
+  test('installShippedModel (seed/start) also writes its screening scores: the first screen is a page read', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    await seedTinySet(db, { fast: 2, poor: 2, unlabelled: 2 });
+    await installShippedModel({ db, logger: silentLogger }, work);
+    const model = await getActiveModel(db);
+    assert.ok(model);
+    const view = await readScreeningView(db, model.id);
+    assert.ok(view, 'a screening snapshot exists before anyone screened');
+    assert.deepEqual([view.state.n_fast, view.state.n_poor, view.state.n_candidates], [2, 2, 2]);
   });
 });
