@@ -1006,7 +1006,7 @@ async function neighboursOf(
       nearestEmbeddings(tx, vectorSpec(model), query, k, {
         excludeId,
         onlyUnlabelled: label === 'UNLABELLED',
-        efSearch: Math.max(DEFAULT_EF_SEARCH, k),
+        efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
       }),
     );
   }
