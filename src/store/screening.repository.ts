@@ -543,18 +543,28 @@ export async function referencedSnapshotIds(db: Db): Promise<Set<string>> {
 }
 
 /**
- * Drops a snapshot table unless someone still reads it: DROP needs an ACCESS EXCLUSIVE lock, and
- * `lock_timeout` makes it give up (returns false) rather than queue readers behind it.
+ * Drops a snapshot table unless someone still reads it or a model points at it. DROP needs an
+ * ACCESS EXCLUSIVE lock, and `lock_timeout` makes it give up (returns false) rather than queue
+ * readers behind it. Whether a model points at it is checked again *under that lock*: the caller's
+ * list of live snapshots may predate a fold that another process committed since (which made this
+ * table current); without the re-check that brand-new snapshot was dropped.
  */
 export async function dropSnapshotTable(db: Db, snapshotId: string, lockTimeoutMs: number): Promise<boolean> {
+  const table = snapshotTableName(snapshotId);
   try {
-    await db.transaction().execute(async (tx) => {
+    return await db.transaction().execute(async (tx) => {
       await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(lockTimeoutMs))}ms`}, true)`.execute(tx);
-      await sql`drop table if exists ${sql.table(snapshotTableName(snapshotId))}`.execute(tx);
+      const { rows } = await sql<{ found: string | null }>`select to_regclass(${table})::text as found`.execute(tx);
+      if (!rows[0]?.found) return false; // already dropped (by another process's collector)
+      await sql`lock table ${sql.table(table)} in access exclusive mode`.execute(tx);
+      if ((await referencedSnapshotIds(tx)).has(snapshotId)) return false;
+      await sql`drop table ${sql.table(table)}`.execute(tx);
+      return true;
     });
-    return true;
   } catch (error) {
-    if ((error as { code?: string }).code === '55P03') return false; // lock_not_available
+    const code = (error as { code?: string }).code;
+    if (code === '55P03') return false; // lock_not_available: a reader holds it
+    if (code === '42P01') return false; // undefined_table: another collector dropped it meanwhile
     throw error;
   }
 }

@@ -17,6 +17,7 @@ import {
   syncScreeningEmbeddings,
 } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
+import { dropSnapshotTable, listSnapshotTableIds } from '../../src/store/screening.repository.js';
 import { createModelVectorIndex, dropModelVectorIndex, parseVectorLiteral, toVectorLiteral } from '../../src/store/vector.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import {
@@ -131,6 +132,25 @@ describeDatabases('screening', (database) => {
     assertSameRanking(stateAfterFold, rescored, 'incremental vs full re-score');
     stateAfterFold.forEach((row, i) => assert.ok(Math.abs(row.score - rescored[i]!.score) < 1e-9));
     assert.ok(added.id);
+  });
+
+  test('the snapshot collector never drops a snapshot a model points at (its live list may be stale: another process folded since)', async () => {
+    const { db } = database();
+    await rescoreModel(db, data.modelId);
+    for (const [i, id] of data.materialIds.slice(20, 22).entries()) {
+      await labelMaterialWithScreening(db, { materialId: id, class: i === 0 ? 'FAST' : 'POOR' }, 'test', { fold: 'none' });
+      await foldScreening(db, data.modelId);
+    }
+    const { rows } = await sql<{ snapshot_id: string; previous_snapshot_id: string }>`
+      select snapshot_id::text, previous_snapshot_id::text from screening_state where model_id = ${data.modelId}`.execute(db);
+    const { snapshot_id: current, previous_snapshot_id: previous } = rows[0]!;
+    // As a collector that read the live set before these folds committed would try:
+    assert.equal(await dropSnapshotTable(db, current, 1000), false, 'the current snapshot is kept');
+    assert.equal(await dropSnapshotTable(db, previous, 1000), false, 'the previous snapshot is kept');
+    const tables = await listSnapshotTableIds(db);
+    assert.ok(tables.includes(current) && tables.includes(previous));
+    assertSameRanking(await readWholeRanking(db, {}, 50), await recomputeRanking(db, data.modelId), 'after the attempted drops');
+    assert.equal(await dropSnapshotTable(db, '999999', 1000), false, 'a table that does not exist');
   });
 
   test('a label written without the hook is caught up by the next hooked label write', async () => {
