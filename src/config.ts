@@ -20,12 +20,44 @@ export interface Config {
   readonly maxBatchSize: number;
   /** Folder holding the shipped datasets (obelix/, candidates/). */
   readonly seedDir: string;
+  /** Operation limits (src/graphql/limits.ts) and HTTP limits (src/rate-limit.ts); README "Limits". */
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  /** Schema introspection (`__schema`, `__type`); off also hides "Did you mean …" suggestions. */
+  readonly introspection: boolean;
+  /** Deepest field nesting of an operation (graphql-armor maxDepth; leaf fields count). */
+  readonly maxDepth: number;
+  /** Largest estimated operation cost (fields × page sizes and k, see operationCost). */
+  readonly maxCost: number;
+  /** Most aliases in one operation. */
+  readonly maxAliases: number;
+  /** Most lexical tokens in one document (a string literal is one token). */
+  readonly maxTokens: number;
+  /**
+   * Largest JSON request body, in bytes. addMaterials sends structure text inline: a batch of a few
+   * hundred CIFs (typically 5–50 kB each) fits; one text is further capped by `maxTextBytes`.
+   */
+  readonly maxBodyBytes: number;
+  /** Requests per client (bearer token, else IP) per `rateLimitDurationSeconds`; 0 disables. */
+  readonly rateLimitPoints: number;
+  readonly rateLimitDurationSeconds: number;
 }
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 const positiveInt = (fallback: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(fallback));
+
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(fallback));
+
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
+    z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1'),
+  );
 
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
@@ -40,6 +72,14 @@ const envSchema = z.object({
   IONSIEVE_MAX_TEXT_BYTES: positiveInt(5 * 1024 * 1024),
   IONSIEVE_MAX_BATCH: positiveInt(1000),
   IONSIEVE_SEED_DIR: z.preprocess(emptyToUndefined, z.string().default('data')),
+  IONSIEVE_INTROSPECTION: booleanFlag(true),
+  IONSIEVE_MAX_DEPTH: positiveInt(8),
+  IONSIEVE_MAX_COST: positiveInt(30_000),
+  IONSIEVE_MAX_ALIASES: positiveInt(15),
+  IONSIEVE_MAX_TOKENS: positiveInt(1000),
+  IONSIEVE_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
+  IONSIEVE_RATE_LIMIT_POINTS: nonNegativeInt(3000),
+  IONSIEVE_RATE_LIMIT_DURATION: positiveInt(60),
 });
 
 /**
@@ -63,5 +103,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxTextBytes: e.IONSIEVE_MAX_TEXT_BYTES,
     maxBatchSize: e.IONSIEVE_MAX_BATCH,
     seedDir: e.IONSIEVE_SEED_DIR,
+    limits: Object.freeze({
+      introspection: e.IONSIEVE_INTROSPECTION,
+      maxDepth: e.IONSIEVE_MAX_DEPTH,
+      maxCost: e.IONSIEVE_MAX_COST,
+      maxAliases: e.IONSIEVE_MAX_ALIASES,
+      maxTokens: e.IONSIEVE_MAX_TOKENS,
+      maxBodyBytes: e.IONSIEVE_MAX_BODY_BYTES,
+      rateLimitPoints: e.IONSIEVE_RATE_LIMIT_POINTS,
+      rateLimitDurationSeconds: e.IONSIEVE_RATE_LIMIT_DURATION,
+    }),
   });
 }

@@ -14,27 +14,25 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { Config } from './config.js';
+import { loadConfig, type Config, type Limits } from './config.js';
 import { buildIonsieveSchema } from './graphql/build-schema.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError } from './graphql/format-error.js';
+import { apolloLimitOptions, checkOperation } from './graphql/limits.js';
 import { createTrainingEvents } from './graphql/model/training-events.js';
 import type { Db } from './store/database.js';
 import type { Listen } from './store/listen.js';
+import { createRateLimiter, rateLimitedError, rateLimitKey, rateLimitMiddleware, type RateLimiter } from './rate-limit.js';
 import { mountDashboard } from './web-static.js';
 
 export { createContext, type GraphQLContext } from './graphql/context.js';
 
 export const GRAPHQL_PATH = '/graphql';
-/**
- * Largest JSON request body. addMaterials sends structure text inline: a batch of a few hundred CIFs
- * (typically 5–50 kB each) fits; a single text is further capped by `config.maxTextBytes`.
- */
-export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Request header naming the actor stored as `createdBy` (no authentication yet, so it is trusted as given). */
 export const ACTOR_HEADER = 'x-ionsieve-actor';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -47,13 +45,17 @@ export interface CreateApolloServerOptions {
   /** Defaults to `buildIonsieveSchema()`. */
   schema?: GraphQLSchema;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
+  /** Operation limits (src/graphql/limits.ts); defaults to the configuration defaults. */
+  limits?: Limits;
 }
 
 /** An Apollo server with the project's error formatting; not started (tests may call `executeOperation` directly). */
 export async function createApolloServer(opts: CreateApolloServerOptions): Promise<ApolloServer<GraphQLContext>> {
   const schema = opts.schema ?? (await buildIonsieveSchema());
+  const limits = apolloLimitOptions(opts.limits ?? loadConfig({}).limits);
   return new ApolloServer<GraphQLContext>({
     schema,
+    ...limits,
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: false,
     // Apollo logs through pino too, so startup and plugin messages land in the same JSON stream.
@@ -62,6 +64,7 @@ export async function createApolloServer(opts: CreateApolloServerOptions): Promi
       errorReportingPlugin(),
       // The local landing page links to Apollo Sandbox (loaded by the browser from Apollo's CDN).
       ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }),
+      ...(limits.plugins as ApolloServerPlugin<GraphQLContext>[]),
       ...(opts.plugins ?? []),
     ],
   });
@@ -72,6 +75,7 @@ export interface StartServerOptions {
   config: Config;
   logger: Logger;
   schema?: GraphQLSchema;
+  /** Overrides `config.limits.maxBodyBytes`. */
   bodyLimitBytes?: number;
   /** LISTEN/NOTIFY (OpenedDatabase.listen): wakes trainingProgress subscriptions; without it they poll. */
   listen?: Listen;
@@ -92,6 +96,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const { db, config, logger } = opts;
   const schema = opts.schema ?? (await buildIonsieveSchema());
   const trainingEvents = opts.listen ? await createTrainingEvents({ listen: opts.listen, logger }) : undefined;
+  const rateLimiter = createRateLimiter(config.limits);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -100,6 +105,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const wsHandle = useServer<Record<string, unknown>, { requestId?: string }>(
     {
       schema,
+      // The HTTP limits, per operation: rate, tokens, validation (depth, aliases, introspection), cost.
+      onSubscribe: (ctx, _id, payload) => guardWsOperation(ctx, payload, schema, config.limits, rateLimiter),
       context: (ctx) => {
         // One request id per WebSocket connection: every event of a subscription logs under it.
         ctx.extra.requestId ??= randomUUID();
@@ -116,6 +123,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const apollo = await createApolloServer({
     logger,
     schema,
+    limits: config.limits,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
@@ -147,7 +155,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   });
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }),
+    // Before the body is read: a refused client costs no parsing.
+    ...(rateLimiter ? [rateLimitMiddleware(rateLimiter)] : []),
+    express.json({ limit: opts.bodyLimitBytes ?? config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
         createContext({ db, config, logger, requestId: res.locals.requestId as string, actor: actorOf(req.get(ACTOR_HEADER)) }),
@@ -182,6 +192,29 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       return closing;
     },
   };
+}
+
+/** graphql-ws `onSubscribe`: the operation's execution arguments, or the errors that refuse it. */
+async function guardWsOperation(
+  ctx: Context<Record<string, unknown>, Extra & { requestId?: string }>,
+  payload: SubscribePayload,
+  schema: GraphQLSchema,
+  limits: Limits,
+  rateLimiter: RateLimiter | undefined,
+): Promise<ExecutionArgs | GraphQLError[]> {
+  ctx.extra.requestId ??= randomUUID();
+  if (rateLimiter) {
+    const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization;
+    const key = rateLimitKey(typeof auth === 'string' ? auth : undefined, ctx.extra.request.socket.remoteAddress);
+    const decision = await rateLimiter.consume(key);
+    if (!decision.allowed) {
+      const refused = rateLimitedError(ctx.extra.requestId, decision.retryAfterSeconds);
+      return [new GraphQLError(refused.message, { extensions: refused.extensions })];
+    }
+  }
+  const checked = checkOperation(limits, schema, payload);
+  if ('errors' in checked) return checked.errors;
+  return { schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
 }
 
 function actorOf(header: string | undefined): string | undefined {

@@ -127,6 +127,8 @@ export interface LabelMaterialInput {
 
 /** Largest page a caller may ask for. */
 export const MAX_PAGE_SIZE = 1000;
+/** Most symbols in an element filter list (there are 118 elements; more can only be repeats). */
+export const MAX_FILTER_ELEMENTS = 118;
 /** Upper bound of a label temperature, in K. */
 export const MAX_TEMPERATURE_K = 2000;
 /** Longest free-text field (name, source, reason, actor) kept, in characters. */
@@ -430,6 +432,9 @@ function toRowFilter(filter: MaterialFilter): MaterialRowFilter {
   const elementList = (list: string[] | undefined, field: string) => {
     if (list === undefined || list === null) return undefined;
     if (!Array.isArray(list)) throw new BadInputError(`${field} must be a list of element symbols`);
+    if (list.length > MAX_FILTER_ELEMENTS) {
+      throw new BadInputError(`${field} lists ${list.length} symbols, more than the limit of ${MAX_FILTER_ELEMENTS}`, { field });
+    }
     return list.map((symbol) => {
       const trimmed = String(symbol).trim();
       if (!/^[A-Z][a-z]{0,2}$/.test(trimmed)) throw new BadInputError(`${field}: "${symbol}" is not an element symbol`);

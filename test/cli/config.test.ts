@@ -14,6 +14,16 @@ test('config defaults, overrides and validation', () => {
     maxTextBytes: 5 * 1024 * 1024,
     maxBatchSize: 1000,
     seedDir: 'data',
+    limits: {
+      introspection: true,
+      maxDepth: 8,
+      maxCost: 30_000,
+      maxAliases: 15,
+      maxTokens: 1000,
+      maxBodyBytes: 10 * 1024 * 1024,
+      rateLimitPoints: 3000,
+      rateLimitDurationSeconds: 60,
+    },
   });
   assert.ok(Object.isFrozen(defaults));
   // Empty values (as docker-compose writes unset variables) mean "default".
@@ -32,6 +42,32 @@ test('config defaults, overrides and validation', () => {
   assert.equal(set.maxSites, 500);
   assert.equal(set.maxBatchSize, 10);
   assert.equal(set.logLevel, 'debug');
+
+  const limits = loadConfig({
+    IONSIEVE_INTROSPECTION: 'false',
+    IONSIEVE_MAX_DEPTH: '10',
+    IONSIEVE_MAX_COST: '5000',
+    IONSIEVE_MAX_ALIASES: '3',
+    IONSIEVE_MAX_TOKENS: '400',
+    IONSIEVE_MAX_BODY_BYTES: '65536',
+    IONSIEVE_RATE_LIMIT_POINTS: '0',
+    IONSIEVE_RATE_LIMIT_DURATION: '10',
+  }).limits;
+  assert.deepEqual(limits, {
+    introspection: false,
+    maxDepth: 10,
+    maxCost: 5000,
+    maxAliases: 3,
+    maxTokens: 400,
+    maxBodyBytes: 65536,
+    rateLimitPoints: 0,
+    rateLimitDurationSeconds: 10,
+  });
+  assert.ok(Object.isFrozen(limits));
+  assert.equal(loadConfig({ IONSIEVE_INTROSPECTION: 'TRUE' }).limits.introspection, true);
+  assert.throws(() => loadConfig({ IONSIEVE_INTROSPECTION: 'no' }), /IONSIEVE_INTROSPECTION/);
+  assert.throws(() => loadConfig({ IONSIEVE_RATE_LIMIT_POINTS: '-1' }), /IONSIEVE_RATE_LIMIT_POINTS/);
+  assert.throws(() => loadConfig({ IONSIEVE_MAX_DEPTH: '0' }), /IONSIEVE_MAX_DEPTH/);
 
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
   assert.throws(() => loadConfig({ IONSIEVE_MAX_SITES: '0' }), /IONSIEVE_MAX_SITES/);
