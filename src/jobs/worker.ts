@@ -100,7 +100,10 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
       } else {
         try {
           const status = await failJob(opts.db, job.id, workerId, message, { retryable: isRetryable(err) });
-          log.error({ jobId: job.id, kind: job.kind, err: message, status }, 'job failed');
+          // null: the job is no longer ours (cancelled, or our lease expired — e.g. the process was
+          // paused — and another worker took it): nothing was recorded and nothing failed.
+          if (status === null) log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job lost: cancelled or taken over by another worker; nothing recorded');
+          else log.error({ jobId: job.id, kind: job.kind, err: message, status }, 'job failed');
         } catch (recordErr) {
           // The database is unreachable: the lease expires and the job is reaped and retried.
           log.error({ jobId: job.id, kind: job.kind, err: message, recordErr: String(recordErr) }, 'job failed; could not record it');

@@ -39,6 +39,7 @@ import {
   progressMarkedDone,
   recordTrainingProgress,
   updateModelRow,
+  type JobOwner,
   type ModelSummaryRow,
   type TrainingRow,
 } from '../store/model.repository.js';
@@ -437,8 +438,17 @@ export async function beginTraining(db: Db, modelId: string): Promise<TrainingSt
   return start;
 }
 
-/** Replaces the progress (and appends a curve point) while TRAINING, and NOTIFYs listeners. */
-export async function recordProgress(db: Db, modelId: string, progress: ModelProgress, curvePoint?: CurvePoint): Promise<boolean> {
+/**
+ * Replaces the progress (and appends a curve point) while TRAINING, and NOTIFYs listeners. With
+ * `owner` (the training task), only while that worker still holds the job; false otherwise.
+ */
+export async function recordProgress(
+  db: Db,
+  modelId: string,
+  progress: ModelProgress,
+  curvePoint?: CurvePoint,
+  owner?: JobOwner,
+): Promise<boolean> {
   const clean: ModelProgress = {
     ...progress,
     trainLoss: nullIfNotFinite(progress.trainLoss),
@@ -448,7 +458,7 @@ export async function recordProgress(db: Db, modelId: string, progress: ModelPro
   const point = curvePoint
     ? { epoch: curvePoint.epoch, trainLoss: nullIfNotFinite(curvePoint.trainLoss), validationLoss: nullIfNotFinite(curvePoint.validationLoss) }
     : null;
-  const ok = await recordTrainingProgress(db, modelId, { ...clean }, point);
+  const ok = await recordTrainingProgress(db, modelId, { ...clean }, point, owner);
   if (ok) await notifyProgress(db, { modelId, status: 'TRAINING', progress: clean });
   return ok;
 }
@@ -518,17 +528,27 @@ export async function completeTraining(db: Db, done: CompletedTraining): Promise
 
 /**
  * Records a failed attempt. `final`: the job will not run again (bad input, NaN loss, attempts
- * spent) → FAILED; otherwise the model waits, QUEUED, for the retry. Only while QUEUED/TRAINING.
+ * spent) → FAILED; otherwise the model waits, QUEUED, for the retry. Only while QUEUED/TRAINING,
+ * and with `owner` only while that worker still holds the job (one that lost its lease must not
+ * reset the model another worker is training).
  */
-export async function failTraining(db: Db, modelId: string, message: string, opts: { final: boolean }): Promise<ModelRecord | null> {
-  const row = await updateModelRow(
-    db,
-    modelId,
-    opts.final
-      ? { status: 'FAILED', error: message, finished_at: new Date(), progress: progressMarkedDone() }
-      : { status: 'QUEUED', error: `attempt failed, will retry: ${message}` },
-    ['QUEUED', 'TRAINING'],
-  );
+export async function failTraining(
+  db: Db,
+  modelId: string,
+  message: string,
+  opts: { final: boolean; owner?: JobOwner },
+): Promise<ModelRecord | null> {
+  const row = await inTransaction(db, async (tx) => {
+    if (opts.owner && !(await jobStillHeldBy(tx, opts.owner.jobId, opts.owner.workerId))) return undefined;
+    return updateModelRow(
+      tx,
+      modelId,
+      opts.final
+        ? { status: 'FAILED', error: message, finished_at: new Date(), progress: progressMarkedDone() }
+        : { status: 'QUEUED', error: `attempt failed, will retry: ${message}` },
+      ['QUEUED', 'TRAINING'],
+    );
+  });
   const record = row ? modelRowToRecord(row) : null;
   if (record) await publishProgress(db, record);
   return record;

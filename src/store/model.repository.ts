@@ -113,14 +113,25 @@ export async function lockActiveModelSlot(db: Db): Promise<void> {
 /** Arbitrary constant key of the advisory lock above ("ionsieve" in ASCII, truncated to int4). */
 const ACTIVE_MODEL_LOCK_KEY = 0x696f6e73;
 
-/** Appends one point to `training_curve` and replaces `progress`, only while TRAINING. */
+/** The job attempt a write belongs to: it applies only while that worker still holds the job. */
+export interface JobOwner {
+  jobId: string;
+  workerId: string;
+}
+
+/**
+ * Appends one point to `training_curve` and replaces `progress`, only while TRAINING (and, with
+ * `owner`, only while that worker still holds the job: a worker that was paused past its lease
+ * must not write into the curve of the worker that took the job over).
+ */
 export async function recordTrainingProgress(
   db: Db,
   id: string,
   progress: Record<string, unknown>,
   curvePoint: Record<string, unknown> | null,
+  owner?: JobOwner,
 ): Promise<boolean> {
-  const result = await db
+  let query = db
     .updateTable('model')
     .set({
       progress: JSON.stringify(progress),
@@ -129,10 +140,14 @@ export async function recordTrainingProgress(
         : {}),
     })
     .where('id', '=', id)
-    .where('status', '=', 'TRAINING')
-    .executeTakeFirst();
+    .where('status', '=', 'TRAINING');
+  if (owner) query = query.where(sql<boolean>`exists (${jobHeldSql(owner)})`);
+  const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+const jobHeldSql = (owner: JobOwner) =>
+  sql`select 1 from job where id = ${owner.jobId} and status = 'RUNNING' and locked_by = ${owner.workerId}`;
 
 /** An update value: the row's progress as it was, with phase DONE and no ETA. */
 export function progressMarkedDone() {

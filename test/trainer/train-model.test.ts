@@ -8,17 +8,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../../src/errors.js';
-import { getJob } from '../../src/jobs/queue.js';
+import { claimJob, getJob } from '../../src/jobs/queue.js';
 import type { RunningWorker } from '../../src/jobs/worker.js';
 import { labelMaterial } from '../../src/services/materials.js';
 import { queueEmbeddingOfNewMaterials } from '../../src/services/embeddings.js';
 import {
   activateModel,
+  beginTraining,
   cancelTraining,
+  failTraining,
   getActiveModel,
   getModel,
   listModels,
+  recordProgress,
   requestTraining,
+  TRAIN_MODEL_TASK,
   type ModelRecord,
 } from '../../src/services/models.js';
 import { countModelEmbeddings, findEmbeddingRows, indexExists } from '../../src/store/embedding.repository.js';
@@ -266,6 +270,30 @@ describeDatabases('trainer faults', (database) => {
       assert.equal(job.attempts, 2);
       // Every structure material present at commit time, the late one included.
       assert.equal(await countModelEmbeddings(db, queued.id), set.structures.length + 1);
+    });
+
+    test('a worker that no longer holds the job (paused past its lease) writes no progress and no failure', async () => {
+      const { db } = database();
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      await resetDatabase(db);
+      await seedTinySet(db, { fast: 2, poor: 2, unlabelled: 0 });
+      const queued = await requestTraining(db, TINY_TRAINING);
+      // The job now belongs to "new" (it took it over after "old"'s lease expired).
+      const job = (await claimJob(db, 'new', [TRAIN_MODEL_TASK], 60_000))!;
+      assert.ok(await beginTraining(db, queued.id));
+      const progress = { phase: 'TRAINING' as const, epoch: 7, maxEpochs: 8, trainLoss: 1, validationLoss: 1, etaSeconds: 1 };
+      const point = { epoch: 7, trainLoss: 1, validationLoss: 1 };
+      assert.equal(await recordProgress(db, queued.id, progress, point, { jobId: job.id, workerId: 'old' }), false);
+      assert.equal(await failTraining(db, queued.id, 'stale failure', { final: true, owner: { jobId: job.id, workerId: 'old' } }), null);
+      let model = (await getModel(db, queued.id))!;
+      assert.equal(model.status, 'TRAINING');
+      assert.deepEqual(model.trainingCurve, []);
+      assert.equal(model.error, null);
+      // The holder's writes go through.
+      assert.equal(await recordProgress(db, queued.id, { ...progress, epoch: 1 }, { ...point, epoch: 1 }, { jobId: job.id, workerId: 'new' }), true);
+      model = (await getModel(db, queued.id))!;
+      assert.deepEqual(model.trainingCurve.map((p) => p.epoch), [1]);
+      assert.equal((await failTraining(db, queued.id, 'real failure', { final: true, owner: { jobId: job.id, workerId: 'new' } }))?.status, 'FAILED');
     });
   });
 });

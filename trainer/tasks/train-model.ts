@@ -48,6 +48,8 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
       return { modelId, skipped: true };
     }
     const { hyperparameters: h, examples } = start;
+    // Progress and failures are written only while this worker still holds the job.
+    const owner = { jobId: job.id, workerId };
     try {
       const fast = examples.filter((e) => e.label === 1).length;
       const poor = examples.length - fast;
@@ -78,14 +80,14 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
               validationLoss: p.validationLoss,
               etaSeconds: Math.round(secondsPerEpoch * (p.maxEpochs - p.epoch)),
             };
-            await recordProgress(db, modelId, last, { epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss });
+            await recordProgress(db, modelId, last, { epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss }, owner);
           },
         },
       );
       try {
         let { threshold, metrics } = run.calibration;
         if (evaluation !== 'NONE') {
-          await recordProgress(db, modelId, { ...last, phase: 'EVALUATING', etaSeconds: null });
+          await recordProgress(db, modelId, { ...last, phase: 'EVALUATING', etaSeconds: null }, undefined, owner);
           const evaluated = await evaluateConfiguration(examples, h, evaluation, {
             signal,
             onFold: (done, total) => logger.info({ modelId, done, total }, 'evaluation fold done'),
@@ -93,7 +95,7 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
           if (evaluated) ({ threshold, metrics } = evaluated);
           else metrics = { ...metrics, note: `${evaluation} evaluation had no usable fold; metrics are on the training set` };
         }
-        await recordProgress(db, modelId, { ...last, phase: 'EMBEDDING', etaSeconds: null });
+        await recordProgress(db, modelId, { ...last, phase: 'EMBEDDING', etaSeconds: null }, undefined, owner);
         const embeddings = await embedAllStructureMaterials(db, run.model, { signal, logger });
         signal.throwIfAborted();
         const record = await completeTraining(db, {
@@ -134,7 +136,7 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
       const diverged = DIVERGED.test(message);
       const failure = diverged ? new BadInputError(`${message}; the model was not saved (the active model keeps serving)`) : error;
       const final = !isRetryable(failure) || job.attempts >= job.maxAttempts;
-      await failTraining(db, modelId, failure instanceof Error ? failure.message : message, { final });
+      await failTraining(db, modelId, failure instanceof Error ? failure.message : message, { final, owner });
       throw failure;
     }
   };
