@@ -40,6 +40,27 @@ async function adminQuery(adminUrl: string, text: string): Promise<void> {
   }
 }
 
+export interface PostgresTestDatabase {
+  /** URL of the new database (other processes can connect to it). */
+  readonly url: string;
+  /** Drops it, disconnecting whoever is still connected. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates an empty database `ionsieve_t_<random>` with pgvector on the server of DATABASE_URL
+ * (not migrated). For tests that run ionsieve in child processes and need the URL.
+ */
+export async function createPostgresTestDatabase(): Promise<PostgresTestDatabase> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) throw new Error('DATABASE_URL is not set');
+  const name = `ionsieve_t_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name}`);
+  const url = withDatabaseName(adminUrl, name);
+  await adminQuery(url, 'create extension if not exists vector');
+  return { url, drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`) };
+}
+
 /**
  * PGlite's initdb takes 5–20 s on a busy machine; loading a tarball of a fresh data directory
  * takes 1–3 s. The tarball is cached in the OS temp folder, keyed by the PGlite version and the
@@ -94,14 +115,9 @@ export async function openTestDatabase(dialect: DialectName, opts: { migrate?: b
   if (dialect === 'pglite') {
     opened = await openDatabase({ dataDir: 'memory://', pgliteSnapshot: await pgliteTemplate(opts.migrate !== false) });
   } else {
-    const adminUrl = process.env.DATABASE_URL;
-    if (!adminUrl) throw new Error('DATABASE_URL is not set');
-    const name = `ionsieve_t_${randomBytes(6).toString('hex')}`;
-    await adminQuery(adminUrl, `create database ${name}`);
-    const url = withDatabaseName(adminUrl, name);
-    await adminQuery(url, 'create extension if not exists vector');
-    opened = await openDatabase({ databaseUrl: url });
-    cleanup = () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
+    const created = await createPostgresTestDatabase();
+    opened = await openDatabase({ databaseUrl: created.url });
+    cleanup = created.drop;
   }
   if (opts.migrate !== false) await migrateToLatest(opened.db);
   return {
