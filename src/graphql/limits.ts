@@ -23,6 +23,7 @@ import {
   TypeMetaFieldDef,
   TypeNameMetaFieldDef,
   getArgumentValues,
+  getVariableValues,
   getNamedType,
   getOperationAST,
   isCompositeType,
@@ -189,6 +190,15 @@ export function apolloLimitOptions(limits: Limits): Pick<
             async didResolveOperation({ schema, document, operationName, request }) {
               assertCostWithinLimit(limits, schema, document, operationName, request.variables);
             },
+            // hideSchemaDetailsFromClientErrors covers validation only, not variable coercion
+            // ('Field "lable" is not defined by type "MaterialFilter". Did you mean "label"?').
+            ...(limits.introspection
+              ? {}
+              : {
+                  async didEncounterErrors({ errors }) {
+                    for (const error of errors) error.message = withoutSuggestions(error.message);
+                  },
+                }),
           };
         },
       },
@@ -219,6 +229,13 @@ export function checkOperation(
     return {
       errors: errors.map((error) => new GraphQLError(withoutSuggestions(error.message), { nodes: error.nodes, extensions: error.extensions })),
     };
+  }
+  // Coerced here rather than in execute, so that a bad variable's message loses its suggestions too.
+  const operation = getOperationAST(document, payload.operationName);
+  const coerced = operation ? getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}) : undefined;
+  if (coerced?.errors) {
+    const mask = (message: string) => (limits.introspection ? message : withoutSuggestions(message));
+    return { errors: coerced.errors.map((error) => new GraphQLError(mask(error.message), { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
   }
   try {
     assertCostWithinLimit(limits, schema, document, payload.operationName, payload.variables);

@@ -185,6 +185,14 @@ describeDatabases('limits over HTTP', (database) => {
     assert.match(wsTypo.errors[0].message, /Cannot query field "totalCont"/);
     assert.doesNotMatch(JSON.stringify(wsTypo), /Did you mean/);
     assert.match((await overWebSocket(server, typo)).errors[0].message, /Did you mean/);
+
+    // Bad variables name the problem without suggesting the right name.
+    const badVariable = { query: 'query($f: MaterialFilter) { materials(filter: $f) { totalCount } }', variables: { f: { lable: 'FAST' } } };
+    assert.match((await post(server, badVariable)).body.errors[0].message, /Did you mean "label"\?/);
+    for (const refusedVariable of [(await post(closed, badVariable)).body, await overWebSocket(closed, badVariable.query, badVariable.variables)]) {
+      assert.equal(refusedVariable.errors[0].extensions.code, 'BAD_USER_INPUT');
+      assert.match(refusedVariable.errors[0].message, /Field "lable" is not defined by type "MaterialFilter"\.$/);
+    }
   });
 
   test('every list argument has an upper bound: page size, k, element filters, batch size', async () => {
