@@ -78,7 +78,7 @@ describe('operation limits without a server', () => {
     const costs: Record<string, number> = {};
     for (const [name, text] of documents) {
       const checked = checkOperation(DEFAULTS, await schema(), { query: text, variables: dashboardVariables });
-      // Only limit errors matter here (trainModelDocument declares `$name: String` where the schema wants String!).
+      // Only limit errors matter here (validity against the schema: test/web/dashboard-documents.test.ts).
       const limitErrors = 'errors' in checked ? checked.errors.filter((e) => e.extensions.limit || /tokens/.test(e.message)) : [];
       assert.deepEqual(limitErrors, [], name);
       costs[name] = operationCost(await schema(), parse(text), null, dashboardVariables);

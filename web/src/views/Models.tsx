@@ -330,7 +330,7 @@ function TrainForm({ onQueued, disabled }: { onQueued(id: string): void; disable
     setError(null);
     try {
       const data = await request<{ trainModel: { id: string } }>(trainModelDocument(distance, evaluation), {
-        name: name.trim() || null,
+        name: name.trim(),
         k,
         maxEpochs: int(maxEpochs),
         patience: int(patience),
@@ -353,7 +353,7 @@ function TrainForm({ onQueued, disabled }: { onQueued(id: string): void; disable
       <form className="filters" onSubmit={submit} aria-label="Train a model">
         <label>
           Name
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="optional" size={14} />
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. k8-cosine" size={14} required />
         </label>
         <label>
           k
