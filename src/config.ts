@@ -20,6 +20,11 @@ export interface Config {
   readonly maxBatchSize: number;
   /** Folder holding the shipped datasets (obelix/, candidates/). */
   readonly seedDir: string;
+  /**
+   * PostgreSQL only: connections in this process's pool (queries, transactions, the in-process
+   * worker); LISTEN holds one more. docs/SCALING.md sizes it against max_connections.
+   */
+  readonly dbPoolSize: number;
   /** Operation limits (src/graphql/limits.ts) and HTTP limits (src/rate-limit.ts); README "Limits". */
   readonly limits: Limits;
 }
@@ -72,6 +77,7 @@ const envSchema = z.object({
   IONSIEVE_MAX_TEXT_BYTES: positiveInt(5 * 1024 * 1024),
   IONSIEVE_MAX_BATCH: positiveInt(1000),
   IONSIEVE_SEED_DIR: z.preprocess(emptyToUndefined, z.string().default('data')),
+  IONSIEVE_DB_POOL_SIZE: positiveInt(10),
   IONSIEVE_INTROSPECTION: booleanFlag(true),
   IONSIEVE_MAX_DEPTH: positiveInt(8),
   IONSIEVE_MAX_COST: positiveInt(30_000),
@@ -103,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxTextBytes: e.IONSIEVE_MAX_TEXT_BYTES,
     maxBatchSize: e.IONSIEVE_MAX_BATCH,
     seedDir: e.IONSIEVE_SEED_DIR,
+    dbPoolSize: e.IONSIEVE_DB_POOL_SIZE,
     limits: Object.freeze({
       introspection: e.IONSIEVE_INTROSPECTION,
       maxDepth: e.IONSIEVE_MAX_DEPTH,

@@ -37,6 +37,8 @@ export interface OpenedDatabase {
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when set, PGlite is not used. */
   databaseUrl?: string;
+  /** PostgreSQL only: size of the connection pool (default 10); LISTEN uses one more connection. */
+  poolSize?: number;
   /** PGlite data directory, created if missing; 'memory://' for tests. Default '.ionsieve/pgdata'. */
   dataDir?: string;
   /** PGlite only: initialise a new data directory from a `dumpDataDir()` tarball (test templates). */
@@ -49,7 +51,7 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
   if (opts.databaseUrl) {
-    const { dialect } = createPostgresDialect(opts.databaseUrl);
+    const { dialect } = createPostgresDialect(opts.databaseUrl, opts.poolSize);
     const db = new Kysely<Database>({ dialect });
     // Fail here rather than on the first request when the server is unreachable.
     await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();

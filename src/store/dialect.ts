@@ -113,7 +113,8 @@ export function createPGliteDialect(pglite: PGlite): Dialect {
   return new SerializedPGliteDialect({ pglite });
 }
 
-export function createPostgresDialect(databaseUrl: string): { dialect: Dialect; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+/** `poolSize`: most connections the pool opens (default 10; config IONSIEVE_DB_POOL_SIZE). */
+export function createPostgresDialect(databaseUrl: string, poolSize = 10): { dialect: Dialect; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   return { dialect: new PostgresDialect({ pool }), pool };
 }

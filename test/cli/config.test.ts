@@ -14,6 +14,7 @@ test('config defaults, overrides and validation', () => {
     maxTextBytes: 5 * 1024 * 1024,
     maxBatchSize: 1000,
     seedDir: 'data',
+    dbPoolSize: 10,
     limits: {
       introspection: true,
       maxDepth: 8,
@@ -36,7 +37,9 @@ test('config defaults, overrides and validation', () => {
     LOG_LEVEL: 'debug',
     IONSIEVE_MAX_SITES: '500',
     IONSIEVE_MAX_BATCH: '10',
+    IONSIEVE_DB_POOL_SIZE: '4',
   });
+  assert.equal(set.dbPoolSize, 4);
   assert.equal(set.databaseUrl, 'postgres://u@db:5432/ionsieve');
   assert.equal(set.port, 8080);
   assert.equal(set.maxSites, 500);

@@ -24,6 +24,10 @@ const SKIP = process.env.DATABASE_URL
   : 'DATABASE_URL is not set: this test runs `ionsieve serve` and `ionsieve trainer` processes against a real PostgreSQL (CI sets it)';
 
 const JOBS = 4;
+/** Pool size of each child (IONSIEVE_DB_POOL_SIZE); each also holds one LISTEN connection. */
+const POOL = 4;
+/** The test's own connections (its pool; the connection sampler uses one of them). */
+const TEST_POOL = 2;
 
 const TRAIN = /* GraphQL */ `
   mutation Train($input: TrainModelInput!) { trainModel(input: $input) { id status } }`;
@@ -62,23 +66,39 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
   let set: TinySet;
   let apis: { proc: IonsieveProcess; url: string }[] = [];
   let workers: { proc: IonsieveProcess; workerId: string }[] = [];
+  // Connections to the test database, sampled throughout.
+  let peakConnections = 0;
+  let startupMs: number[] = [];
+  let stopSampling = false;
+  let sampling: Promise<void> | undefined;
 
   before(async () => {
     created = await createPostgresTestDatabase();
-    opened = await openDatabase({ databaseUrl: created.url });
+    opened = await openDatabase({ databaseUrl: created.url, poolSize: TEST_POOL });
     await migrateToLatest(opened.db);
     set = await seedTinySet(opened.db, { fast: 5, poor: 5, unlabelled: 8 });
+    const env = { IONSIEVE_DB_POOL_SIZE: String(POOL) };
     const [api1, api2, w1, w2] = await Promise.all([
-      startApi('api 1', created.url),
-      startApi('api 2', created.url),
-      startTrainer('worker 1', created.url, { leaseSeconds: 10, pollSeconds: 0.5 }),
-      startTrainer('worker 2', created.url, { leaseSeconds: 10, pollSeconds: 0.5 }),
+      startApi('api 1', created.url, [], { env }),
+      startApi('api 2', created.url, [], { env }),
+      startTrainer('worker 1', created.url, { leaseSeconds: 10, pollSeconds: 0.5, env }),
+      startTrainer('worker 2', created.url, { leaseSeconds: 10, pollSeconds: 0.5, env }),
     ]);
     apis = [api1!, api2!];
     workers = [w1!, w2!];
+    startupMs = [api1!, api2!, w1!, w2!].map((p) => p.startupMs);
+    sampling = (async () => {
+      while (!stopSampling) {
+        const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database()`.execute(opened.db);
+        peakConnections = Math.max(peakConnections, Number(rows[0]!.n));
+        await sleep(100);
+      }
+    })();
   });
 
   after(async () => {
+    stopSampling = true;
+    await sampling;
     await stopAllIonsieve();
     await opened?.close();
     await created?.drop();
@@ -192,7 +212,12 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
     await sameOnBoth('materials page after the labels', MATERIALS);
   });
 
-  test('nothing crashed: every process is still running and logged no error', () => {
+  test('connections stay within the configured pools; nothing crashed: every process runs and logged no error', (t) => {
+    const bound = 4 * (POOL + 1) + TEST_POOL;
+    t.diagnostic(`spawn → listening: APIs ${startupMs.slice(0, 2).join(' and ')} ms; spawn → worker started: ${startupMs.slice(2).join(' and ')} ms (all four started at once)`);
+    t.diagnostic(`peak connections to the database: ${peakConnections} (bound ${bound}: 4 processes × (pool ${POOL} + LISTEN) + the test's ${TEST_POOL})`);
+    assert.ok(peakConnections > 4, 'the sampler saw the processes connected');
+    assert.ok(peakConnections <= bound, `${peakConnections} connections > ${bound}`);
     for (const p of [...apis, ...workers].map((x) => x.proc)) {
       assert.equal(p.exit, null, `${p.name} exited: ${p.tail()}`);
       const errors = p.logs.filter((l) => l.level >= 50);

@@ -26,6 +26,8 @@ export interface ProcessExit {
 export interface IonsieveProcess {
   readonly name: string;
   readonly pid: number;
+  /** Date.now() when it was spawned. */
+  readonly startedAt: number;
   /** Parsed JSON log lines (stderr), in order. */
   readonly logs: LogLine[];
   /** Lines that were not JSON (a crash's stack trace, stdout). */
@@ -55,6 +57,7 @@ export function startIonsieve(name: string, args: readonly string[], opts: Start
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  const startedAt = Date.now();
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const text: string[] = [];
@@ -89,6 +92,7 @@ export function startIonsieve(name: string, args: readonly string[], opts: Start
   const handle: IonsieveProcess = {
     name,
     pid: child.pid!,
+    startedAt,
     logs,
     text,
     get exit() {
@@ -143,7 +147,7 @@ export async function startApi(name: string, databaseUrl: string, extraArgs: rea
     env: { DATABASE_URL: databaseUrl, ...opts.env },
   });
   const line = await proc.waitForLog("'ionsieve listening'", (l) => l.msg === 'ionsieve listening');
-  return { proc, url: String(line.url) };
+  return { proc, url: String(line.url), startupMs: line.time - proc.startedAt };
 }
 
 /** `ionsieve trainer` with a short lease and poll; resolves once its worker loop has started. */
@@ -158,7 +162,7 @@ export async function startTrainer(
     { ...opts, env: { DATABASE_URL: databaseUrl, ...opts.env } },
   );
   const line = await proc.waitForLog("'worker started'", (l) => l.msg === 'worker started');
-  return { proc, workerId: String(line.workerId) };
+  return { proc, workerId: String(line.workerId), startupMs: line.time - proc.startedAt };
 }
 
 export interface HttpGraphQLResult<T> {
