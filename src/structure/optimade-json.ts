@@ -25,9 +25,21 @@ function isObject(x: Json): x is Record<string, Json> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/**
+ * What a JSON value is, for an error message. Never serialised: the value may be megabytes long or
+ * nested deeper than JSON.stringify can recurse (a RangeError, not a BAD_USER_INPUT).
+ */
+function jsonKind(x: Json): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return `an array of ${x.length}`;
+  if (typeof x === 'object') return 'an object';
+  if (typeof x === 'string') return `a string of ${x.length} characters`;
+  return String(x);
+}
+
 function toNumber(x: Json, what: string): number {
   // OPTIMADE allows null in vectors for non-periodic directions; we need all three.
-  if (typeof x !== 'number') fail(`${what} must be a number, got ${JSON.stringify(x)}`);
+  if (typeof x !== 'number') fail(`${what} must be a number, got ${jsonKind(x)}`);
   return x as number;
 }
 

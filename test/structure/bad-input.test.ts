@@ -121,3 +121,15 @@ test('malformed text per format', () => {
   assertBadInput(() => parseStructure('CIF' as never, LICL_CIF, { maxSites: 1 }), /maxSites/);
   assertBadInput(() => parseStructure('XYZ' as never, 'Li 0 0 0'), /unknown structure format/);
 });
+
+// ---- Regressions found by the fuzz test (test/fuzz/) -------------------------------------------
+
+test('JSON nested too deeply for JSON.stringify where a number is expected: BAD_USER_INPUT, not RangeError', () => {
+  const deep = `${'['.repeat(20000)}${']'.repeat(20000)}`;
+  assertBadInput(
+    () => parseStructure('JSON', `{"lattice":[[${deep},0,0],[0,3,0],[0,0,3]],"sites":[{"frac":[0,0,0],"species":{"Li":1}}]}`),
+    /lattice\[0\]\[0\] must be a number, got an array of 1/,
+  );
+  const huge = JSON.stringify({ lattice: [['x'.repeat(1e6), 0, 0], [0, 3, 0], [0, 0, 3]], sites: [] });
+  assertBadInput(() => parseStructure('JSON', huge), /must be a number, got a string of 1000000 characters$/);
+});
