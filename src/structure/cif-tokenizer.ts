@@ -185,9 +185,10 @@ export function findLoop(block: CifBlock, tag: string): { loop: CifLoop; column:
 
 /**
  * A CIF number: "0.1234(5)" → 0.1234 (the standard uncertainty is dropped), "-.5" → -0.5.
- * Returns NaN for anything else.
+ * Returns NaN for anything else. The pattern has one way to match any text (`\d+(\.\d*)?`, not
+ * `\d+\.?\d*`), so a long run of digits followed by junk fails in linear time, not quadratic.
  */
 export function parseCifNumber(text: string): number {
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?:\(\d+\))?$/.exec(text.trim());
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(?:\(\d+\))?$/.exec(text.trim());
   return m ? Number(m[1]) : NaN;
 }

@@ -42,7 +42,8 @@ function parseNumberOrFraction(s: string): number {
     const den = Number(s.slice(slash + 1));
     return slash > 0 && slash < s.length - 1 && den !== 0 ? num / den : NaN;
   }
-  return /^(\d+\.?\d*|\.\d+)$/.test(s) ? Number(s) : NaN;
+  // `\d+(\.\d*)?` rather than `\d+\.?\d*`: linear, not quadratic, on a long digit run plus junk.
+  return /^(\d+(?:\.\d*)?|\.\d+)$/.test(s) ? Number(s) : NaN;
 }
 
 /**

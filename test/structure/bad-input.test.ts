@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStructure } from '../../src/structure/index.js';
 import { StructureParseError } from '../../src/errors.js';
-import { assertBadInput, fixture } from './support.js';
+import { assertBadInput, assertBadInputWithinCpuBound, fixture } from './support.js';
 
 const LICL_CIF = fixture('licl-sg225-no-ops.cif');
 const MIXED_CIF = fixture('mixed-site-p-3.cif');
@@ -132,4 +132,17 @@ test('JSON nested too deeply for JSON.stringify where a number is expected: BAD_
   );
   const huge = JSON.stringify({ lattice: [['x'.repeat(1e6), 0, 0], [0, 3, 0], [0, 0, 3]], sites: [] });
   assertBadInput(() => parseStructure('JSON', huge), /must be a number, got a string of 1000000 characters$/);
+});
+
+test('a long run of digits followed by junk is rejected in linear time (CIF number, symmetry term)', () => {
+  const digits = `${'1'.repeat(100_000)}x`; // ~14 s of regex backtracking before the fix
+  assertBadInputWithinCpuBound(
+    () => parseStructure('CIF', LICL_CIF.replace('_cell_length_a   5.1300(2)', `_cell_length_a   ${digits}`)),
+    /_cell_length_a .* is not a finite number/,
+    /line \d+/,
+  );
+  assertBadInputWithinCpuBound(
+    () => parseStructure('CIF', LICL_CIF.replace('loop_', `loop_\n_symmetry_equiv_pos_as_xyz\n'x+${digits.replace('x', 'q')},y,z'\nloop_`)),
+    /cannot parse symmetry operation/,
+  );
 });

@@ -58,3 +58,31 @@ export function assertBadInput(fn: () => unknown, ...patterns: RegExp[]): void {
     return true;
   });
 }
+
+/**
+ * The denial-of-service bound of issue 6 ("no input taking more than 1 s"): not a speed target but a
+ * guard against super-linear parsing. Measured as CPU time, so load on a shared machine does not flake it.
+ */
+export const MAX_CPU_MS_PER_INPUT = 1000;
+
+/** Runs fn and returns the CPU time it took (ms) with what it threw, if anything. */
+export function cpuTime(fn: () => unknown): { ms: number; error?: unknown } {
+  const start = process.cpuUsage();
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  const used = process.cpuUsage(start);
+  return { ms: (used.user + used.system) / 1000, error };
+}
+
+/** Asserts that fn rejects its input with BadInputError (as assertBadInput) within MAX_CPU_MS_PER_INPUT. */
+export function assertBadInputWithinCpuBound(fn: () => unknown, ...patterns: RegExp[]): void {
+  const { ms, error } = cpuTime(fn);
+  assertBadInput(() => {
+    if (error !== undefined) throw error;
+  }, ...patterns);
+  assert.ok(ms <= MAX_CPU_MS_PER_INPUT, `took ${ms.toFixed(0)} ms of CPU, more than ${MAX_CPU_MS_PER_INPUT} ms`);
+}
