@@ -9,6 +9,18 @@ export type DomainErrorCode =
   | 'MODEL_NOT_READY'
   | 'INVALID_JOB_STATE';
 
+/** Characters of user input quoted in an error message. */
+export const MAX_QUOTED_INPUT_CHARS = 40;
+
+/**
+ * A piece of user input for an error message: JSON-quoted (control characters escaped) and cut to
+ * `max` characters with "…". Messages name the problem; they must not echo megabytes of input back
+ * to the client and into the logs.
+ */
+export function quoteInput(text: string, max = MAX_QUOTED_INPUT_CHARS): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
 export class DomainError extends Error {
   readonly code: DomainErrorCode;
   readonly details?: Record<string, unknown>;

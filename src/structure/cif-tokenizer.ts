@@ -7,7 +7,7 @@
  * closes only when followed by whitespace or end of line, per CIF 1.1), ;-delimited text fields,
  * and the unquoted placeholders `?` (unknown) and `.` (inapplicable), both read as null.
  */
-import { StructureParseError } from '../errors.js';
+import { quoteInput, StructureParseError } from '../errors.js';
 
 export interface CifToken {
   text: string;
@@ -85,7 +85,7 @@ function tokenizeLine(line: string, lineNo: number, out: CifToken[]): void {
       // Closing quote = same quote followed by whitespace or end of line.
       let j = i + 1;
       while (j < n && !(line[j] === ch && (j + 1 >= n || isSpace(line[j + 1])))) j++;
-      if (j >= n) throw new StructureParseError(FORMAT, `unterminated quoted string ${line.slice(i, i + 20)}`, lineNo);
+      if (j >= n) throw new StructureParseError(FORMAT, `unterminated quoted string ${quoteInput(line.slice(i), 20)}`, lineNo);
       out.push({ text: line.slice(i + 1, j), line: lineNo, quoted: true });
       i = j + 1;
       continue;
@@ -152,7 +152,7 @@ export function readCifBlocks(text: string): CifBlock[] {
         const last = values.length > 0 ? values[values.length - 1]!.line : loopLine;
         throw new StructureParseError(
           FORMAT,
-          `truncated loop: ${values.length} values for ${tags.length} tags (${tags[0]} …) is not a whole number of rows`,
+          `truncated loop: ${values.length} values for ${tags.length} tags (${quoteInput(tags[0]!)} …) is not a whole number of rows`,
           last,
         );
       }
@@ -162,13 +162,13 @@ export function readCifBlocks(text: string): CifBlock[] {
     } else if (!tok.quoted && tok.text.startsWith('_')) {
       const b = current(tok);
       const next = tokens[i + 1];
-      if (!next || isReserved(next)) throw new StructureParseError(FORMAT, `tag ${tok.text} has no value`, tok.line);
+      if (!next || isReserved(next)) throw new StructureParseError(FORMAT, `tag ${quoteInput(tok.text)} has no value`, tok.line);
       b.items.set(normaliseTag(tok.text), toValue(next));
       i += 2;
     } else if (!tok.quoted && (lower.startsWith('save_') || lower === 'global_' || lower === 'stop_')) {
       i++; // Save frames and global blocks carry no structure data for us.
     } else {
-      throw new StructureParseError(FORMAT, `unexpected value "${tok.text.slice(0, 40)}" outside a tag or loop`, tok.line);
+      throw new StructureParseError(FORMAT, `unexpected value ${quoteInput(tok.text)} outside a tag or loop`, tok.line);
     }
   }
   return blocks;

@@ -4,7 +4,7 @@
  * site_tolerance 1e-4) closely enough that the OBELiX P1 references match site for site.
  * Tokenizing lives in cif-tokenizer.ts; validation (occupancy sums, volume, limits) in validate.ts.
  */
-import { BadInputError, StructureParseError } from '../errors.js';
+import { BadInputError, quoteInput, StructureParseError } from '../errors.js';
 import { elementFromLabel } from './elements.js';
 import { latticeFromParameters, sameFracPositionPbc, wrapVec3 } from './lattice.js';
 import { SITE_TOLERANCE_FRAC } from './merge-sites.js';
@@ -91,7 +91,7 @@ function atomSiteTable(block: CifBlock): AtomSiteTable | undefined {
 function readNumber(v: CifValue, what: string): number {
   if (v.value === null) throw new StructureParseError(FORMAT, `${what} is missing (? or .)`, v.line);
   const n = parseCifNumber(v.value);
-  if (!Number.isFinite(n)) throw new StructureParseError(FORMAT, `${what} "${v.value}" is not a finite number`, v.line);
+  if (!Number.isFinite(n)) throw new StructureParseError(FORMAT, `${what} ${quoteInput(v.value)} is not a finite number`, v.line);
   return n;
 }
 
@@ -129,14 +129,14 @@ function readOperations(block: CifBlock): SymmetryOperation[] {
     if (!v || v.value === null) continue;
     const n = parseCifNumber(v.value);
     if (!Number.isInteger(n) || n < 1 || n > 230) {
-      throw new StructureParseError(FORMAT, `space group number "${v.value}" is not an integer in 1..230`, v.line);
+      throw new StructureParseError(FORMAT, `space group number ${quoteInput(v.value)} is not an integer in 1..230`, v.line);
     }
     return operationsFromSpaceGroupNumber(n);
   }
   if (unknownSymbol) {
     throw new StructureParseError(
       FORMAT,
-      `unknown space group symbol "${unknownSymbol.value}" and no symmetry operations or space group number`,
+      `unknown space group symbol ${quoteInput(unknownSymbol.value!)} and no symmetry operations or space group number`,
       unknownSymbol.line,
     );
   }
@@ -212,7 +212,7 @@ export function readCif(text: string, options: CifReadOptions = {}): Structure {
       throw new StructureParseError(FORMAT, 'atom site has neither type symbol nor label', xv.line);
     }
     const element = elementFromLabel(symbolSource);
-    if (!element) throw new StructureParseError(FORMAT, `unknown element "${symbolSource}"`, types?.[i]?.line ?? xv.line);
+    if (!element) throw new StructureParseError(FORMAT, `unknown element ${quoteInput(symbolSource)}`, types?.[i]?.line ?? xv.line);
     const frac: Vec3 = [
       snapThirds(readNumber(xv, '_atom_site_fract_x')),
       snapThirds(readNumber(ys[i]!, '_atom_site_fract_y')),

@@ -4,7 +4,7 @@
  * amount 1 omitted; reduced formula divided by the gcd, with a trailing polyanion group such as
  * "(PO4)3" when the two most electronegative elements differ by < 1.65).
  */
-import { BadInputError } from '../errors.js';
+import { BadInputError, quoteInput } from '../errors.js';
 import { compareByElectronegativity, findElement } from './elements.js';
 import type { CompositionFacts } from './index.js';
 
@@ -107,7 +107,7 @@ export function parseComposition(text: string): CompositionFacts {
   const src = text.replace(/\s+/g, '');
   let i = 0;
   const fail = (why: string): never => {
-    throw new BadInputError(`cannot parse composition "${text}": ${why} at position ${i + 1}`);
+    throw new BadInputError(`cannot parse composition ${quoteInput(text)}: ${why} at position ${i + 1}`);
   };
   const readAmount = (): number => {
     const m = /^(\d+\.?\d*|\.\d+)/.exec(src.slice(i));
@@ -129,18 +129,18 @@ export function parseComposition(text: string): CompositionFacts {
         const mult = readAmount();
         for (const [el, n] of Object.entries(inner)) add(el, n * mult);
       } else if (ch === ')' || ch === ']') {
-        if (ch !== closing) fail(`unexpected "${ch}"`);
+        if (ch !== closing) fail(`unexpected ${quoteInput(ch)}`);
         i++;
         return acc;
       } else if (/[A-Z]/.test(ch)) {
         const m = /^[A-Z][a-z]?/.exec(src.slice(i))!;
         // A lower-case letter always belongs to the symbol: "Xy" is an unknown element, not X + y.
         const sym = m[0];
-        if (!findElement(sym)) fail(`unknown element "${sym}"`);
+        if (!findElement(sym)) fail(`unknown element ${quoteInput(sym)}`);
         i += sym.length;
         add(sym, readAmount());
       } else {
-        fail(`unexpected character "${ch}"`);
+        fail(`unexpected character ${quoteInput(ch)}`);
       }
     }
     if (closing) fail(`missing "${closing}"`);

@@ -4,7 +4,7 @@
  * none, e.g. He, Ne, Ar). Masses of radioactive elements are the mass number of the longest-lived
  * isotope. Z runs 1..118.
  */
-import { BadInputError } from '../errors.js';
+import { BadInputError, MAX_QUOTED_INPUT_CHARS, quoteInput } from '../errors.js';
 
 export interface ElementData {
   symbol: string;
@@ -67,7 +67,7 @@ export function findElement(symbol: string): ElementData | undefined {
 /** The element with this exact symbol; throws BadInputError naming the unknown element. */
 export function elementBySymbol(symbol: string): ElementData {
   const el = BY_SYMBOL.get(symbol);
-  if (!el) throw new BadInputError(`unknown element symbol "${symbol}"`, { symbol });
+  if (!el) throw new BadInputError(`unknown element symbol ${quoteInput(symbol)}`, { symbol: symbol.slice(0, MAX_QUOTED_INPUT_CHARS) });
   return el;
 }
 

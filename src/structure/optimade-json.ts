@@ -9,7 +9,7 @@
  * Write: OPTIMADE attributes (a partially occupied site lists "vacancy" for the remainder, so the
  * concentrations of each species sum to 1 as the specification asks).
  */
-import { StructureParseError } from '../errors.js';
+import { quoteInput, StructureParseError } from '../errors.js';
 import { cartToFrac, fracToCart, invertMat3, latticeDeterminant } from './lattice.js';
 import type { Mat3, Site, SpeciesOccupancy, Structure, Vec3 } from './structure.js';
 
@@ -33,7 +33,7 @@ function jsonKind(x: Json): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return `an array of ${x.length}`;
   if (typeof x === 'object') return 'an object';
-  if (typeof x === 'string') return `a string of ${x.length} characters`;
+  if (typeof x === 'string') return x.length > 40 ? `a string of ${x.length} characters` : `the string ${quoteInput(x)}`;
   return String(x);
 }
 
@@ -109,7 +109,7 @@ function readOptimade(obj: Record<string, Json>): Structure {
     if (typeof name !== 'string') fail(`species_at_sites[${i}] must be a string`);
     // Without a species list, OPTIMADE species names are element symbols.
     const species = speciesByName.get(name as string) ?? (obj.species === undefined ? [{ element: name as string, occupancy: 1 }] : undefined);
-    if (!species) fail(`species_at_sites[${i}] "${name}" is not in species`);
+    if (!species) fail(`species_at_sites[${i}] ${quoteInput(name as string)} is not in species`);
     const cart = toVec3(p, `cartesian_site_positions[${i}]`);
     return { species: species!.map((s) => ({ ...s })), frac: cartToFrac(cart, inverse) };
   });
@@ -136,7 +136,7 @@ function readPymatgenLike(obj: Record<string, Json>): Structure {
     } else if (isObject(site.species)) {
       species = Object.entries(site.species).map(([element, occ]) => ({
         element,
-        occupancy: toNumber(occ, `sites[${i}].species.${element}`),
+        occupancy: toNumber(occ, `sites[${i}].species[${quoteInput(element)}]`),
       }));
     } else {
       return fail(`sites[${i}].species must be {element: occupancy} or [{element, occu}]`);

@@ -1,7 +1,7 @@
 /**
  * Entry point for structure text: input limits, dispatch by format, then validation.
  */
-import { BadInputError, StructureParseError } from '../errors.js';
+import { BadInputError, quoteInput, StructureParseError } from '../errors.js';
 import type { ParseOptions } from './index.js';
 import type { Structure, StructureFormat } from './structure.js';
 import { readCif } from './cif.js';
@@ -56,7 +56,7 @@ export function parseStructure(format: StructureFormat, text: string, opts: Pars
       raw = readStructureJson(text);
       break;
     default:
-      throw new BadInputError(`unknown structure format "${String(format)}" (expected CIF, POSCAR or JSON)`);
+      throw new BadInputError(`unknown structure format ${quoteInput(String(format))} (expected CIF, POSCAR or JSON)`);
   }
   return validateStructure(format, raw, { maxSites });
 }

@@ -6,7 +6,7 @@
  * "Selective dynamics"; "Direct" or "Cartesian"; one coordinate line per atom. VASP 4 files
  * (no species line) are rejected: without symbols the elements would be guesses.
  */
-import { StructureParseError } from '../errors.js';
+import { quoteInput, StructureParseError } from '../errors.js';
 import { findElement } from './elements.js';
 import { cartToFrac, invertMat3, latticeDeterminant } from './lattice.js';
 import type { Mat3, Site, Structure, Vec3 } from './structure.js';
@@ -21,7 +21,7 @@ function numbers(tokens: string[], count: number, lineNo: number, what: string):
   if (tokens.length < count) fail(`expected ${count} numbers for ${what}, found ${tokens.length}`, lineNo);
   return tokens.slice(0, count).map((t) => {
     const x = Number(t);
-    if (!Number.isFinite(x)) fail(`${what}: "${t}" is not a finite number`, lineNo);
+    if (!Number.isFinite(x)) fail(`${what}: ${quoteInput(t)} is not a finite number`, lineNo);
     return x;
   });
 }
@@ -79,7 +79,7 @@ export function readPoscar(text: string): Structure {
   }
   const symbols = speciesLine.tokens.map((t) => {
     const sym = speciesSymbol(t);
-    if (!findElement(sym)) fail(`unknown element "${t}" in the species line`, speciesLine.lineNo);
+    if (!findElement(sym)) fail(`unknown element ${quoteInput(t)} in the species line`, speciesLine.lineNo);
     return sym;
   });
   const countLine = next('atom counts');
@@ -87,7 +87,7 @@ export function readPoscar(text: string): Structure {
     fail(`${symbols.length} species but ${countLine.tokens.length} counts`, countLine.lineNo);
   }
   const counts = countLine.tokens.map((t) => {
-    if (!/^\d+$/.test(t)) fail(`atom count "${t}" is not a non-negative integer`, countLine.lineNo);
+    if (!/^\d+$/.test(t)) fail(`atom count ${quoteInput(t)} is not a non-negative integer`, countLine.lineNo);
     return Number(t);
   });
   const natoms = counts.reduce((a, b) => a + b, 0);
@@ -97,7 +97,7 @@ export function readPoscar(text: string): Structure {
   if (/^s/i.test(modeLine.tokens[0]!)) modeLine = next('coordinate mode (Direct or Cartesian)');
   const mode = modeLine.tokens[0]![0]!.toLowerCase();
   const cartesian = mode === 'c' || mode === 'k';
-  if (!cartesian && mode !== 'd') fail(`expected "Direct" or "Cartesian", found "${modeLine.tokens[0]}"`, modeLine.lineNo);
+  if (!cartesian && mode !== 'd') fail(`expected "Direct" or "Cartesian", found ${quoteInput(modeLine.tokens[0]!)}`, modeLine.lineNo);
 
   const inverse = cartesian ? invertOrFail(lattice, modeLine.lineNo) : undefined;
   const sites: Site[] = [];

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as moyo from '@spglib/moyo-wasm';
-import { BadInputError } from '../errors.js';
+import { BadInputError, quoteInput } from '../errors.js';
 import type { Mat3, Vec3 } from './structure.js';
 
 export interface SymmetryOperation {
@@ -53,7 +53,7 @@ function parseNumberOrFraction(s: string): number {
 export function parseSymmetryOperation(text: string): SymmetryOperation {
   const parts = text.toLowerCase().replace(/\s+/g, '').split(',');
   const fail = (why: string): never => {
-    throw new BadInputError(`cannot parse symmetry operation "${text}": ${why}`);
+    throw new BadInputError(`cannot parse symmetry operation ${quoteInput(text)}: ${why}`);
   };
   if (parts.length !== 3) fail('expected three comma-separated components');
   const rotation: Mat3 = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
@@ -62,7 +62,7 @@ export function parseSymmetryOperation(text: string): SymmetryOperation {
     if (part === '') fail(`component ${row + 1} is empty`);
     // Terms start at each + or - sign: "-x+y+1/2" → ["-x", "+y", "+1/2"].
     const terms = part.match(/[+-]?[^+-]+/g);
-    if (!terms || terms.join('') !== part) fail(`malformed component "${part}"`);
+    if (!terms || terms.join('') !== part) fail(`malformed component ${quoteInput(part)}`);
     for (const term of terms!) {
       const sign = term.startsWith('-') ? -1 : 1;
       const body = term.replace(/^[+-]/, '');
@@ -71,11 +71,11 @@ export function parseSymmetryOperation(text: string): SymmetryOperation {
         const isVarFirst = m[1] === 'x' || m[1] === 'y' || m[1] === 'z';
         const axis = AXIS[isVarFirst ? m[1]! : m[2]!]!;
         const coef = parseNumberOrFraction(isVarFirst ? m[2]! : m[1]!);
-        if (Number.isNaN(coef)) fail(`bad coefficient in "${term}"`);
+        if (Number.isNaN(coef)) fail(`bad coefficient in ${quoteInput(term)}`);
         rotation[row]![axis]! += sign * coef;
       } else {
         const value = parseNumberOrFraction(body);
-        if (Number.isNaN(value) || body === '') fail(`bad term "${term}"`);
+        if (Number.isNaN(value) || body === '') fail(`bad term ${quoteInput(term)}`);
         translation[row] += sign * value;
       }
     }

@@ -3,7 +3,7 @@
  * form: finite numbers, a non-singular lattice, known elements, co-located sites merged,
  * occupancies renormalised when slightly above 1, fractional coordinates wrapped into [0, 1).
  */
-import { StructureParseError } from '../errors.js';
+import { quoteInput, StructureParseError } from '../errors.js';
 import { findElement } from './elements.js';
 import { latticeDeterminant, wrapVec3 } from './lattice.js';
 import { mergeCoLocatedSites } from './merge-sites.js';
@@ -14,9 +14,16 @@ export const MIN_CELL_VOLUME_A3 = 1e-3;
 /** Site occupancy sums up to this are renormalised to 1 (pymatgen's occupancy_tolerance). */
 export const OCCUPANCY_TOLERANCE = 1.05;
 export const DEFAULT_MAX_SITES = 2000;
+/** Species listed in an occupancy error (a flood of co-located rows can put dozens on one site). */
+const MAX_SPECIES_SHOWN = 6;
 
 export interface ValidateOptions {
   maxSites?: number;
+}
+
+/** " (Li1)" for a labelled site, for messages. */
+function siteLabel(site: Site): string {
+  return site.label ? ` (${quoteInput(site.label)})` : '';
 }
 
 export function validateStructure(
@@ -41,13 +48,13 @@ export function validateStructure(
 
   structure.sites.forEach((site, i) => {
     if (!site.frac.every((x) => Number.isFinite(x))) {
-      fail(`site ${i + 1}${site.label ? ` (${site.label})` : ''} has NaN or Infinity coordinates`);
+      fail(`site ${i + 1}${siteLabel(site)} has NaN or Infinity coordinates`);
     }
     if (site.species.length === 0) fail(`site ${i + 1} has no species`);
     for (const sp of site.species) {
-      if (!findElement(sp.element)) fail(`unknown element "${sp.element}" at site ${i + 1}`);
+      if (!findElement(sp.element)) fail(`unknown element ${quoteInput(sp.element)} at site ${i + 1}`);
       if (!Number.isFinite(sp.occupancy) || sp.occupancy <= 0) {
-        fail(`site ${i + 1} has invalid occupancy ${sp.occupancy} for ${sp.element}`);
+        fail(`site ${i + 1} has invalid occupancy ${sp.occupancy} for ${quoteInput(sp.element)}`);
       }
     }
   });
@@ -58,10 +65,12 @@ export function validateStructure(
   const sites: Site[] = merged.map((site, i) => {
     const total = site.species.reduce((acc, sp) => acc + sp.occupancy, 0);
     if (total > OCCUPANCY_TOLERANCE) {
-      const what = site.species.map((sp) => `${sp.element}:${+sp.occupancy.toFixed(4)}`).join(' + ');
+      const shown = site.species.slice(0, MAX_SPECIES_SHOWN).map((sp) => `${sp.element}:${+sp.occupancy.toFixed(4)}`);
+      const more = site.species.length - shown.length;
+      const what = shown.join(' + ') + (more > 0 ? ` + ${more} more` : '');
       fail(
         `site occupancy sum ${total.toFixed(4)} > ${OCCUPANCY_TOLERANCE} at site ${i + 1}` +
-          `${site.label ? ` (${site.label})` : ''} [${site.frac.map((x) => x.toFixed(4)).join(', ')}]: ${what}`,
+          `${siteLabel(site)} [${site.frac.map((x) => x.toFixed(4)).join(', ')}]: ${what}`,
       );
     }
     const scale = total > 1 ? 1 / total : 1;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStructure } from '../../src/structure/index.js';
+import { parseComposition, parseStructure } from '../../src/structure/index.js';
 import { StructureParseError } from '../../src/errors.js';
 import { assertBadInput, assertBadInputWithinCpuBound, fixture } from './support.js';
 
@@ -145,4 +145,27 @@ test('a long run of digits followed by junk is rejected in linear time (CIF numb
     () => parseStructure('CIF', LICL_CIF.replace('loop_', `loop_\n_symmetry_equiv_pos_as_xyz\n'x+${digits.replace('x', 'q')},y,z'\nloop_`)),
     /cannot parse symmetry operation/,
   );
+});
+
+test('error messages quote at most 40 characters of the input, escaped', () => {
+  const long = 'Q'.repeat(100_000);
+  const cases: [string, () => unknown, RegExp][] = [
+    ['CIF element', () => parseStructure('CIF', LICL_CIF.replace('Cl-', long)), /unknown element "Q{40}…"/],
+    ['CIF number', () => parseStructure('CIF', LICL_CIF.replace('_cell_length_a   5.1300(2)', `_cell_length_a   ${long}`)), /_cell_length_a "Q{40}…" is not a finite number/],
+    ['CIF tag', () => parseStructure('CIF', `data_x\n_${long}\n`), /tag "_Q{39}…" has no value/],
+    ['CIF symmetry operation', () => parseStructure('CIF', LICL_CIF.replace('loop_', `loop_\n_symmetry_equiv_pos_as_xyz\n'${long}'\nloop_`)), /cannot parse symmetry operation "Q{40}…"/],
+    ['POSCAR scale line', () => parseStructure('POSCAR', POSCAR.replace('   1.0\n', `${long}\n`)), /scale factor: "Q{40}…" is not a finite number/],
+    ['POSCAR control characters', () => parseStructure('POSCAR', POSCAR.replace('Li   Cl', 'Li\u0001\u001b[2J Cl')), /unknown element "Li\\u0001\\u001b\[2J"/],
+    ['JSON species key', () => parseStructure('JSON', JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], sites: [{ frac: [0, 0, 0], species: { [long]: 'x' } }] })), /species\["Q{40}…"\]/],
+    ['JSON species name', () => parseStructure('JSON', JSON.stringify({ lattice_vectors: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], species_at_sites: [long], cartesian_site_positions: [[0, 0, 0]], species: [] })), /"Q{40}…" is not in species/],
+    ['composition', () => parseComposition(`Li${long}`), /cannot parse composition "LiQ{38}…"/],
+  ];
+  for (const [what, fn, pattern] of cases) {
+    assert.throws(fn, (err: unknown) => {
+      assert.ok(err instanceof StructureParseError || (err instanceof Error && 'code' in err && err.code === 'BAD_USER_INPUT'), `${what}: ${String(err)}`);
+      assert.match(err.message, pattern, what);
+      assert.ok(err.message.length < 200, `${what}: message of ${err.message.length} characters`);
+      return true;
+    });
+  }
 });
