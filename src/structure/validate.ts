@@ -21,6 +21,10 @@ export interface ValidateOptions {
   maxSites?: number;
 }
 
+function maxLength(lattice: Structure['lattice']): number {
+  return Math.max(...lattice.map((v) => Math.hypot(...v)));
+}
+
 /** " (Li1)" for a labelled site, for messages. */
 function siteLabel(site: Site): string {
   return site.label ? ` (${quoteInput(site.label)})` : '';
@@ -41,6 +45,8 @@ export function validateStructure(
     fail('lattice has NaN or Infinity entries');
   }
   const det = latticeDeterminant(lattice);
+  // Finite entries can still overflow the volume (1e200 Å edges): Infinity or NaN facts downstream.
+  if (!Number.isFinite(det)) fail(`cell volume overflows: lattice vectors of ${maxLength(lattice).toPrecision(3)} Å are too long`);
   if (!(Math.abs(det) >= MIN_CELL_VOLUME_A3)) {
     fail(`singular lattice: cell volume ${det.toPrecision(3)} Å³ is zero or below ${MIN_CELL_VOLUME_A3} Å³`);
   }

@@ -169,3 +169,10 @@ test('error messages quote at most 40 characters of the input, escaped', () => {
     });
   }
 });
+
+test('a lattice of finite entries whose volume overflows (1e200 Å edges) is rejected, not stored with Infinity', () => {
+  const lattice = [[1e200, 0, 0], [0, 1e200, 0], [0, 0, 1e200]];
+  assertBadInput(() => parseStructure('JSON', JSON.stringify({ lattice, sites: [{ frac: [0, 0, 0], species: { Li: 1 } }] })), /cell volume overflows/);
+  assertBadInput(() => parseStructure('POSCAR', POSCAR.replace('   1.0\n', '   1e150\n')), /cell volume overflows/);
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace(/_cell_length_([abc])   5.1300\(2\)/g, '_cell_length_$1   1e200')), /cell volume overflows/);
+});
