@@ -11,6 +11,12 @@ import type { Site, Structure, StructureFormat } from './structure.js';
 
 /** |det| below this (Å³) means a singular or degenerate cell. */
 export const MIN_CELL_VOLUME_A3 = 1e-3;
+/**
+ * Smallest occupancy accepted. CIFs print occupancies with a few decimals, so less is noise; it also
+ * keeps every species above the amount formulas treat as zero (1e-8), so no element is stored in
+ * `elements` but missing from the formula (or a structure with an empty formula).
+ */
+export const MIN_OCCUPANCY = 1e-6;
 /** Site occupancy sums up to this are renormalised to 1 (pymatgen's occupancy_tolerance). */
 export const OCCUPANCY_TOLERANCE = 1.05;
 export const DEFAULT_MAX_SITES = 2000;
@@ -61,6 +67,9 @@ export function validateStructure(
       if (!findElement(sp.element)) fail(`unknown element ${quoteInput(sp.element)} at site ${i + 1}`);
       if (!Number.isFinite(sp.occupancy) || sp.occupancy <= 0) {
         fail(`site ${i + 1} has invalid occupancy ${sp.occupancy} for ${quoteInput(sp.element)}`);
+      }
+      if (sp.occupancy < MIN_OCCUPANCY) {
+        fail(`site ${i + 1} has occupancy ${sp.occupancy} for ${sp.element}, below the smallest accepted ${MIN_OCCUPANCY}`);
       }
     }
   });
