@@ -306,7 +306,7 @@ export const EVALUATIONS = ['NONE', 'LOO', 'GROUP_KFOLD'] as const;
 export function trainModelDocument(distance: (typeof DISTANCES)[number], evaluation: (typeof EVALUATIONS)[number]): string {
   if (!DISTANCES.includes(distance) || !EVALUATIONS.includes(evaluation)) throw new Error('unknown distance or evaluation');
   return /* GraphQL */ `
-    mutation TrainModel($name: String, $k: Int, $maxEpochs: Int, $patience: Int, $seed: Int) {
+    mutation TrainModel($name: String!, $k: Int, $maxEpochs: Int, $patience: Int, $seed: Int) {
       trainModel(input: { name: $name, k: $k, maxEpochs: $maxEpochs, patience: $patience, seed: $seed, distance: ${distance}, evaluation: ${evaluation} }) {
         id
         name
