@@ -16,10 +16,13 @@ import {
   parseStructure,
   describeStructure,
   cartesianPositions,
+  mergeCoLocatedSites,
   type Mat3,
+  type Site,
   type Vec3,
 } from '../../src/structure/index.js';
-import { assertBadInput, fixture } from './support.js';
+import { sameFracPositionPbc } from '../../src/structure/lattice.js';
+import { assertBadInput, cpuTime, fixture, MAX_CPU_MS_PER_INPUT } from './support.js';
 
 test('element table: Z 1..118 in order, unique symbols, masses increase roughly with Z', () => {
   assert.ok(ELEMENTS.length >= 103);
@@ -123,4 +126,50 @@ test('cartesianPositions: [nsites*3] in Å', () => {
   const c = cartesianPositions(s);
   assert.equal(c.length, 24);
   assert.deepEqual([...c.slice(3, 6)], [0, 2.565, 2.565]);
+});
+
+/** The plain O(n²) merge the grid version must agree with: each site joins the first kept site it matches. */
+function mergeByComparingAllPairs(sites: readonly Site[], tolerance: number): Site[] {
+  const merged: Site[] = [];
+  for (const site of sites) {
+    const target = merged.find((m) => sameFracPositionPbc(m.frac, site.frac, tolerance));
+    const into = target ?? { species: [], frac: [...site.frac] as Vec3, ...(site.label !== undefined ? { label: site.label } : {}) };
+    if (!target) merged.push(into);
+    for (const sp of site.species) {
+      const existing = into.species.find((x) => x.element === sp.element);
+      if (existing) existing.occupancy += sp.occupancy;
+      else into.species.push({ ...sp });
+    }
+  }
+  return merged;
+}
+
+test('mergeCoLocatedSites equals merging by comparing all pairs, across cell edges and tolerances (property)', () => {
+  const coordinate = fc.oneof(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.constantFrom(0, 0.99995, 0.99999999, 0.5, 1 / 3));
+  const site = fc.record({
+    frac: fc.tuple(coordinate, coordinate, coordinate),
+    jitter: fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })),
+    element: fc.constantFrom('Li', 'La', 'O'),
+    occupancy: fc.double({ min: 0.01, max: 1, noNaN: true }),
+  });
+  fc.assert(
+    fc.property(fc.array(site, { maxLength: 40 }), fc.constantFrom(1e-4, 1e-2, 0.3, 0.6, 1e-9), (raw, tolerance) => {
+      // Positions within a few tolerances of each other, so that merges (and near misses) happen.
+      const sites: Site[] = raw.map((s, i) => {
+        const base = raw[i % 3]?.frac ?? s.frac;
+        const frac = base.map((x, k) => wrapFrac(x + s.jitter[k]! * tolerance)) as Vec3;
+        return { species: [{ element: s.element, occupancy: s.occupancy }], frac: i % 2 ? frac : s.frac, label: `S${i}` };
+      });
+      assert.deepEqual(mergeCoLocatedSites(sites, tolerance), mergeByComparingAllPairs(sites, tolerance));
+    }),
+    { seed: 7, numRuns: 500 },
+  );
+});
+
+test('mergeCoLocatedSites is linear: 250,000 sites (a 5 MiB POSCAR) within the 1 s bound', () => {
+  const sites: Site[] = Array.from({ length: 250_000 }, (_, i) => ({ species: [{ element: 'Li', occupancy: 1 }], frac: [i / 250_000, 0.5, 0.5] }));
+  let merged: Site[] = [];
+  const { ms } = cpuTime(() => (merged = mergeCoLocatedSites(sites))); // all pairs: ~30 s
+  assert.ok(merged.length > 2000 && merged.length < 250_000);
+  assert.ok(ms <= MAX_CPU_MS_PER_INPUT, `took ${ms.toFixed(0)} ms of CPU`);
 });
