@@ -46,7 +46,8 @@ export function registerSeedCommand(program: Command): Command {
       .option('--seed-dir <dir>', 'folder holding obelix/ and candidates/ (default: $IONSIEVE_SEED_DIR or data)'),
   ).action(async (opts: DatabaseCommandOptions & { seedDir?: string }) => {
     await withCliContext(opts, async (ctx) => {
-      await runSeed(ctx, opts.seedDir ?? ctx.config.seedDir);
+      const { withStartupLock } = await import('../store/startup-lock.js');
+      await withStartupLock(ctx.config.databaseUrl, () => runSeed(ctx, opts.seedDir ?? ctx.config.seedDir));
     });
   });
 }

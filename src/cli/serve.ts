@@ -70,14 +70,25 @@ export function registerServeCommands(program: Command): void {
   ).action(async (opts: ServeOptions) => {
     const ctx = await openServeContext(opts);
     try {
-      const [{ isSeeded }, { migrateToLatest }] = await Promise.all([import('../services/seed.js'), import('../store/migrate.js')]);
-      await migrateToLatest(ctx.db);
-      if (await isSeeded(ctx.db)) {
-        ctx.logger.info('database already seeded');
-        // Cheap when installed; installs the shipped model into a database seeded before it existed.
-        const { installShippedModel } = await import('./train-default.js');
-        await installShippedModel(ctx, resolveSeedDir(ctx.config.seedDir));
-      } else await runSeed(ctx, ctx.config.seedDir);
+      const [{ isSeeded }, { migrateToLatest }, { withStartupLock }] = await Promise.all([
+        import('../services/seed.js'),
+        import('../store/migrate.js'),
+        import('../store/startup-lock.js'),
+      ]);
+      // Replicas started at once take turns: the first migrates and seeds, the others find it done.
+      await withStartupLock(
+        ctx.config.databaseUrl,
+        async () => {
+          await migrateToLatest(ctx.db);
+          if (await isSeeded(ctx.db)) {
+            ctx.logger.info('database already seeded');
+            // Cheap when installed; installs the shipped model into a database seeded before it existed.
+            const { installShippedModel } = await import('./train-default.js');
+            await installShippedModel(ctx, resolveSeedDir(ctx.config.seedDir));
+          } else await runSeed(ctx, ctx.config.seedDir);
+        },
+        () => ctx.logger.info('another process is migrating or seeding this database; waiting for it'),
+      );
       await serveUntilSignal(ctx, { worker: opts.worker !== false });
     } finally {
       await ctx.close();
