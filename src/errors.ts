@@ -50,6 +50,27 @@ export class StructureParseError extends BadInputError {
   }
 }
 
+/**
+ * Training produced a NaN/∞ loss or weights. Deterministic for the same data, hyperparameters and
+ * seed, so a retry would diverge again: a job that hits it fails for good (not retried).
+ */
+export class TrainingDivergedError extends BadInputError {
+  readonly divergence: TrainingDivergence;
+  constructor(message: string, divergence: TrainingDivergence) {
+    super(message, { ...divergence });
+    this.divergence = divergence;
+  }
+}
+
+export interface TrainingDivergence {
+  epoch: number;
+  step?: number;
+  /** The non-finite loss. */
+  value?: number;
+  /** The first variable with a non-finite entry. */
+  variable?: string;
+}
+
 export class NotFoundError extends DomainError {
   constructor(what: string, id: string | number) {
     super('NOT_FOUND', `${what} ${id} not found`, { what, id: String(id) });

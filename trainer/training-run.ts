@@ -3,6 +3,7 @@
  * `ionsieve train-default`: crystal graphs → fit → inference-mode embeddings of the training
  * crystals → threshold and TRAIN metrics (calibrate.ts) → portable artifact.
  */
+import { TrainingDivergedError } from '../src/errors.js';
 import { buildCrystalGraph, type CrystalGraph } from '../src/graph/index.js';
 import { embedStructures, saveArtifact, type Hyperparameters, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
 import type { CurvePoint } from '../src/services/models.js';
@@ -64,6 +65,12 @@ export async function runTraining(
   try {
     opts.signal?.throwIfAborted();
     const trainEmbeddings = embedStructures(result.model, graphs, { batchSize: 64 });
+    // Finite weights can still overflow float32 in inference; NaN vectors must not reach the store.
+    const bad = trainEmbeddings.findIndex((e) => e.some((x) => !Number.isFinite(x)));
+    if (bad >= 0) {
+      const epoch = result.bestEpoch;
+      throw new TrainingDivergedError(`training diverged: the embedding of training crystal ${bad} is not finite (weights of epoch ${epoch})`, { epoch });
+    }
     const calibration = calibrateOnTrainingSet(trainEmbeddings, labels, hyperparameters.distance);
     return {
       model: result.model,

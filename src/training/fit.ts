@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { BadInputError } from '../errors.js';
+import { BadInputError, TrainingDivergedError } from '../errors.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { initBackend, type BackendPreference } from '../model/backend.js';
 import { createModel, updateMovingStatistics, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
@@ -150,14 +150,33 @@ function restore(model: KnagcnModel, saved: Map<string, tf.Tensor>): void {
   for (const [name, v] of [...model.trainable, ...model.state]) v.assign(saved.get(name)!);
 }
 
+/**
+ * Throws TrainingDivergedError naming the first variable with a NaN/∞ entry. One host read per
+ * variable per epoch: a diverged step can leave finite losses but non-finite weights behind (its
+ * own loss was computed before the update), which would otherwise surface only as NaN embeddings.
+ */
+function assertFiniteWeights(model: KnagcnModel, epoch: number): void {
+  for (const [name, v] of [...model.trainable, ...model.state]) {
+    const values = v.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) {
+        throw new TrainingDivergedError(`training diverged: weights ${name} are not finite after epoch ${epoch} (try a lower learningRate)`, {
+          epoch,
+          variable: name,
+        });
+      }
+    }
+  }
+}
+
 function disposeSnapshot(saved: Map<string, tf.Tensor> | undefined): void {
   if (saved) for (const t of saved.values()) t.dispose();
 }
 
 /**
  * Trains a model on `graphs` with binary `labels` (1 = FAST, 0 = POOR).
- * Throws BadInputError for unusable input, an Error naming the epoch on a NaN/∞ loss, and the
- * signal's reason when aborted.
+ * Throws BadInputError for unusable input, TrainingDivergedError (naming the epoch and step) on a
+ * NaN/∞ loss or weights, and the signal's reason when aborted.
  */
 export async function fit(
   graphs: readonly CrystalGraph[],
@@ -199,14 +218,19 @@ export async function fit(
     for (let epoch = 1; epoch <= h.maxEpochs; epoch++) {
       let lossSum = 0;
       let weightSum = 0;
+      let stepNumber = 0;
       for (const step of epochSteps(plan, h.schedule, h.batchSize, random)) {
+        stepNumber++;
         options.signal?.throwIfAborted();
         if (h.objective === 'CONTRASTIVE' && step.pairCount === 0) continue;
         const useBoth = parallel !== undefined && step.crystals.length >= 4;
         const outcome = useBoth ? await parallel!.step(model, step, labels) : singleThreadStep(model, graphs, step, labels);
         try {
           if (!Number.isFinite(outcome.loss)) {
-            throw new Error(`training diverged: loss is ${outcome.loss} at epoch ${epoch} (try a lower learningRate)`);
+            throw new TrainingDivergedError(
+              `training diverged: loss is ${outcome.loss} at epoch ${epoch}, step ${stepNumber} (try a lower learningRate)`,
+              { epoch, step: stepNumber, value: outcome.loss },
+            );
           }
           const named: tf.NamedTensorMap = {};
           for (const [name, g] of outcome.grads) named[variableName.get(name)!] = g;
@@ -223,9 +247,13 @@ export async function fit(
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const trainLoss = weightSum > 0 ? lossSum / weightSum : NaN;
+      assertFiniteWeights(model, epoch);
       const validationLossValue = await validationLoss(model, graphs, labels, plan, embedAll);
-      if (Number.isNaN(validationLossValue) && plan.validationCrystals.length > 0) {
-        throw new Error(`validation loss is NaN at epoch ${epoch}`);
+      if (!Number.isFinite(validationLossValue) && plan.validationCrystals.length > 0) {
+        throw new TrainingDivergedError(`training diverged: validation loss is ${validationLossValue} at epoch ${epoch} (try a lower learningRate)`, {
+          epoch,
+          value: validationLossValue,
+        });
       }
       curve.push({ epoch, trainLoss, validationLoss: validationLossValue });
       const hasValidation = plan.validationCrystals.length > 0;

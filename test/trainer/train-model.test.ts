@@ -2,7 +2,7 @@
  * The trainer end to end on a real database (PGlite; PostgreSQL too when DATABASE_URL is set):
  * trainModel → worker → READY model with curve, threshold and every embedding in one commit;
  * new materials embedded without a retrain; activation; too few labels; cancellation; a worker
- * stopped mid-fit.
+ * stopped mid-fit; a diverging (NaN) training while another model serves.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,7 @@ import { InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../../s
 import { claimJob, getJob } from '../../src/jobs/queue.js';
 import type { RunningWorker } from '../../src/jobs/worker.js';
 import { labelMaterial } from '../../src/services/materials.js';
+import { screen, similarMaterials } from '../../src/services/screening.js';
 import { queueEmbeddingOfNewMaterials } from '../../src/services/embeddings.js';
 import {
   activateModel,
@@ -30,7 +31,8 @@ import { modelVectorIndexName, parseVectorLiteral } from '../../src/store/vector
 import type { Db } from '../../src/store/database.js';
 import { startTrainerWorker } from '../../trainer/worker.js';
 import { describeDatabases, resetDatabase, type TestDatabase } from '../support/databases.js';
-import { addStructures, seedTinySet, silentLogger, TINY_TRAINING, waitFor, waitForModelStatus, type TinySet } from './support.js';
+import { cubicStructureJson } from '../support/structures.js';
+import { addStructures, LIMITS, seedTinySet, silentLogger, TINY_TRAINING, waitFor, waitForModelStatus, type TinySet } from './support.js';
 
 async function jobOfModel(db: Db, modelId: string) {
   const { rows } = await sql<{ id: string }>`select id from job where kind = 'train_model' and payload->>'modelId' = ${modelId}`.execute(db);
@@ -294,6 +296,52 @@ describeDatabases('trainer faults', (database) => {
       model = (await getModel(db, queued.id))!;
       assert.deepEqual(model.trainingCurve.map((p) => p.epoch), [1]);
       assert.equal((await failTraining(db, queued.id, 'real failure', { final: true, owner: { jobId: job.id, workerId: 'new' } }))?.status, 'FAILED');
+    });
+
+    test('a NaN loss fails the job for good, naming the epoch; nothing is saved and the active model keeps serving', async () => {
+      const { db } = database();
+      await resetDatabase(db);
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      const set = await seedTinySet(db, { fast: 4, poor: 4, unlabelled: 2 });
+      const queuedFirst = await requestTraining(db, TINY_TRAINING);
+      startWorker();
+      const serving = await waitForModelStatus(db, queuedFirst.id, ['READY', 'FAILED']);
+      assert.equal(serving.status, 'READY', serving.error ?? '');
+      assert.equal(serving.isActive, true);
+      await waitForIdleQueue(db);
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+
+      // The API caps learningRate at 1, which does not diverge within a few epochs here. The worker
+      // trains with the hyperparameters stored on the model row, so the row gets an absurd one
+      // (1e30: every Adam step moves each weight by ~1e30, and the next forward pass overflows).
+      const queued = await requestTraining(db, { ...TINY_TRAINING, name: 'diverging', maxEpochs: 5 });
+      await sql`update model set hyperparameters = jsonb_set(hyperparameters, '{learningRate}', '1e30'::jsonb) where id = ${queued.id}`.execute(db);
+      startWorker();
+      const failed = await waitForModelStatus(db, queued.id, ['FAILED', 'READY']);
+      assert.equal(failed.status, 'FAILED');
+      assert.match(failed.error ?? '', /^training diverged: .*(NaN|Infinity) at epoch 1\b/);
+      assert.match(failed.error ?? '', /the model was not saved \(the active model keeps serving\)/);
+      const job = await waitFor('the job to fail', async () => {
+        const j = await jobOfModel(db, queued.id);
+        return j.status === 'FAILED' ? j : null;
+      });
+      assert.equal(job.attempts, 1, 'a diverged training is not retried (it would diverge again)');
+      assert.match(job.lastError ?? '', /training diverged/);
+      assert.equal(await countModelEmbeddings(db, queued.id), 0, 'no embeddings of the failed model');
+      assert.equal((await modelColumns(db, queued.id)).weights, null, 'no weights of the failed model');
+      assert.ok(!(await indexExists(db, modelVectorIndexName(queued.id))));
+
+      // The model that was active still is, and screening answers from it.
+      assert.equal((await getActiveModel(db))?.id, serving.id);
+      const page = await screen(db, { first: 10 });
+      assert.equal(page.modelId, serving.id);
+      assert.deepEqual(page.items.map((c) => c.materialId).sort(), set.unlabelled.map((m) => m.id).sort());
+      assert.ok(page.items.every((c) => Number.isFinite(c.meanDistanceToFast) && Number.isFinite(c.meanDistanceToPoor)));
+      const byId = await similarMaterials(db, { materialId: set.fast[0]!.id, k: 3 }, LIMITS);
+      assert.equal(byId.length, 3);
+      const uploaded = await similarMaterials(db, { structure: { format: 'JSON', text: cubicStructureJson(3.33, ['Li', 'Li', 'S']) }, k: 2, label: 'FAST' }, LIMITS);
+      assert.equal(uploaded.length, 2);
+      assert.ok(uploaded.every((n) => set.fast.some((m) => m.id === n.materialId)));
     });
   });
 });

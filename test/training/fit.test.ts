@@ -7,7 +7,7 @@ import { contrastivePairLoss, pairLossHost } from '../../src/training/loss.js';
 import { epochSteps, planPairs, PAIR_TRAIN, PAIR_VALIDATION } from '../../src/training/batching.js';
 import { fit } from '../../src/training/fit.js';
 import { mulberry32 } from '../../src/model/random.js';
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError, TrainingDivergedError } from '../../src/errors.js';
 import { loadObelix } from '../support/obelix.js';
 import { randomCrystal } from '../support/crystals.js';
 
@@ -151,7 +151,16 @@ test('bad input, NaN loss and abort are reported clearly', async () => {
   await assert.rejects(fit(graphs, [1, 0, 0, 0, 0, 0], small), /at least 2 FAST and 2 POOR/);
   await assert.rejects(fit(graphs.slice(1), labels, small), BadInputError);
   const poisoned = graphs.map((g, i) => (i === 0 ? { ...g, neighbourDistance: new Float32Array(g.neighbourDistance.length).fill(NaN) } : g));
-  await assert.rejects(fit(poisoned, labels, { ...small, maxEpochs: 1 }, { validation: { mode: 'none' } }), /loss is NaN/);
+  await assert.rejects(fit(poisoned, labels, { ...small, maxEpochs: 1 }, { validation: { mode: 'none' } }), /training diverged: loss is NaN at epoch 1, step 1/);
+  // An absurd learning rate: finite first loss, then the next forward pass overflows. Deterministic.
+  await assert.rejects(fit(graphs, labels, { ...small, learningRate: 1e30, maxEpochs: 5 }, { validation: { mode: 'none' }, backend: 'wasm' }), (error: unknown) => {
+    assert.ok(error instanceof TrainingDivergedError, String(error));
+    assert.match(error.message, /^training diverged: .* at epoch \d+/);
+    assert.ok(error.divergence.epoch >= 1 && error.divergence.epoch <= 5);
+    return true;
+  });
+  // With held-out crystals the first epoch's validation loss catches it.
+  await assert.rejects(fit(graphs, labels, { ...small, learningRate: 1e30, maxEpochs: 5 }, { validation: { mode: 'explicit', validationCrystals: [0, 5] }, backend: 'wasm' }), /training diverged: validation loss is NaN at epoch 1/);
   const controller = new AbortController();
   controller.abort(new Error('stopped by test'));
   await assert.rejects(fit(graphs, labels, small, { signal: controller.signal }), /stopped by test/);

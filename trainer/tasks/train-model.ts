@@ -13,7 +13,7 @@
  * - anything else: retried with backoff; the model waits QUEUED with the error, FAILED when the
  *   attempts are spent.
  */
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError, TrainingDivergedError } from '../../src/errors.js';
 import type { Task } from '../../src/jobs/worker.js';
 import { isRetryable } from '../../src/jobs/worker.js';
 import { embedAllStructureMaterials } from '../../src/services/embeddings.js';
@@ -35,9 +35,6 @@ export interface TrainModelTaskOptions {
   validation?: FitOptions['validation'];
   backend?: FitOptions['backend'];
 }
-
-/** fit's messages for a non-finite loss (src/training/fit.ts). */
-const DIVERGED = /diverged|loss is NaN|is NaN at epoch/i;
 
 export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<TrainModelPayload> {
   return async (job, { db, logger, workerId, signal }) => {
@@ -70,7 +67,6 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
           validation: options.validation,
           backend: options.backend,
           onEpoch: async (p) => {
-            if (!Number.isFinite(p.trainLoss)) throw new Error(`training diverged: loss is ${p.trainLoss} at epoch ${p.epoch}`);
             const secondsPerEpoch = p.elapsedMs / 1000 / p.epoch;
             last = {
               phase: 'TRAINING',
@@ -133,8 +129,10 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
       // is stopping (the job is retried after its lease): the model row is not this attempt's to change.
       if (signal.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      const diverged = DIVERGED.test(message);
-      const failure = diverged ? new BadInputError(`${message}; the model was not saved (the active model keeps serving)`) : error;
+      const failure =
+        error instanceof TrainingDivergedError
+          ? new TrainingDivergedError(`${message}; the model was not saved (the active model keeps serving)`, error.divergence)
+          : error;
       const final = !isRetryable(failure) || job.attempts >= job.maxAttempts;
       await failTraining(db, modelId, failure instanceof Error ? failure.message : message, { final, owner });
       throw failure;
