@@ -11,7 +11,7 @@
  */
 import { BadInputError } from '../errors.js';
 import type { BinaryLabel } from '../training/metrics.js';
-import { createRandom, randomInt, type Random } from '../training/random.js';
+import { createRandom, randomInt, type Random } from '../model/random.js';
 
 export interface RandomForestOptions {
   /** Number of trees. Default 300. */

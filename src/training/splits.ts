@@ -8,7 +8,7 @@
  */
 import { BadInputError } from '../errors.js';
 import type { BinaryLabel } from './metrics.js';
-import { createRandom, shuffled } from './random.js';
+import { createRandom, shuffled } from '../model/random.js';
 
 export interface Fold {
   /** 0-based fold number. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainRandomForest } from '../../src/baselines/random-forest.js';
-import { createRandom } from '../../src/training/random.js';
+import { createRandom } from '../../src/model/random.js';
 import { rocAuc, type BinaryLabel } from '../../src/training/metrics.js';
 
 /** FAST iff x0 + x1 > 1, plus 3 noise features; uniform in [0, 1)^5. */

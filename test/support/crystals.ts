@@ -1,4 +1,5 @@
 /** Tiny hand-built crystals and symmetry helpers for graph/model tests. */
+import { mulberry32 } from '../../src/model/random.js';
 import type { Mat3, Structure, Vec3 } from '../../src/structure/structure.js';
 
 export function single(element: string, frac: Vec3) {
@@ -17,17 +18,8 @@ export function bccPrimitive(a: number, element = 'Fe'): Structure {
   return { lattice: [[-h, h, h], [h, -h, h], [h, h, -h]], sites: [single(element, [0, 0, 0])] };
 }
 
-/** Deterministic PRNG (mulberry32) for reproducible random crystals. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for reproducible random crystals (the project's one: src/model/random.ts). */
+export const seededRandom = mulberry32;
 
 /** A random triclinic cell with `n` atoms and no exact distance ties (generic positions). */
 export function randomCrystal(seed: number, n: number, elements = ['Li', 'O', 'P', 'S', 'La']): Structure {
