@@ -3,7 +3,9 @@
  *
  * Validation modes (knagcn.md §5 leakage warning):
  * - 'pairs': the paper's protocol — 10 % of the unordered crystal pairs validate, the rest train;
- *   nearly every crystal is seen in training, so this measures interpolation.
+ *   nearly every crystal is seen in training, so this measures interpolation. Self-pairs {i, i}
+ *   are never counted (the paper's n² pairs include them; their loss is 0, so they would only
+ *   dilute the validation mean).
  * - 'crystals': 10 % of crystals (stratified by label) are held out; training uses only pairs of
  *   training crystals, validation every pair that touches a held-out crystal.
  * - 'explicit': like 'crystals' with the caller's held-out indices.
@@ -11,6 +13,7 @@
  */
 import { BadInputError } from '../errors.js';
 import { mulberry32, shuffled, type Random } from '../model/random.js';
+import { stratifiedHoldOut } from './splits.js';
 
 export type ValidationSpec =
   | { mode: 'pairs'; fraction?: number }
@@ -38,17 +41,6 @@ export const PAIR_UNUSED = 0;
 export const PAIR_TRAIN = 1;
 export const PAIR_VALIDATION = 2;
 
-function stratifiedHoldOut(labels: ArrayLike<number>, fraction: number, random: Random): number[] {
-  const byClass = [0, 1].map((c) => shuffled(Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === c), random));
-  const out: number[] = [];
-  for (const members of byClass) {
-    // At least one of each class when the class has ≥ 3 members, so validation sees both classes.
-    const take = Math.min(members.length - 2, Math.max(members.length >= 3 ? 1 : 0, Math.round(members.length * fraction)));
-    out.push(...members.slice(0, Math.max(0, take)));
-  }
-  return out.sort((a, b) => a - b);
-}
-
 export function planPairs(labels: ArrayLike<number>, spec: ValidationSpec, seed: number): PairPlan {
   const n = labels.length;
   const pairRole = new Uint8Array(n * n);
@@ -74,7 +66,7 @@ export function planPairs(labels: ArrayLike<number>, spec: ValidationSpec, seed:
   if (spec.mode === 'crystals') {
     const fraction = spec.fraction ?? DEFAULT_VALIDATION_FRACTION;
     if (!(fraction > 0 && fraction < 1)) throw new BadInputError(`validation fraction must be in (0, 1), got ${fraction}`);
-    heldOut = stratifiedHoldOut(labels, fraction, random);
+    heldOut = stratifiedHoldOut(labels, fraction, random, { keepTwoPerClass: true });
   } else {
     heldOut = [...new Set(spec.validationCrystals)].sort((a, b) => a - b);
     if (heldOut.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) throw new BadInputError('validation crystal index out of range');

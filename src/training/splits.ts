@@ -8,7 +8,7 @@
  */
 import { BadInputError } from '../errors.js';
 import type { BinaryLabel } from './metrics.js';
-import { createRandom, shuffled } from '../model/random.js';
+import { createRandom, shuffled, type Random } from '../model/random.js';
 
 export interface Fold {
   /** 0-based fold number. */
@@ -191,70 +191,29 @@ export function groupedKFold(rows: readonly GroupedRow[], k: number, seed: numbe
   return { folds, foldOfRow, groupOfRow, nGroups: groups.length, straddlingFamilies, oversizedFamilies };
 }
 
-export interface PairSplit {
-  /** Number of crystals n; masks are row-major [n·n] and symmetric. */
-  n: number;
-  /** 1 where the unordered pair {i, j} (i = j included) is a validation pair. */
-  validationMask: Uint8Array;
-  /** 1 where the pair is a training pair (the complement of validationMask). */
-  trainMask: Uint8Array;
-  nValidationPairs: number;
-  nTrainPairs: number;
-}
-
 /**
- * The paper's split: 10 % of all crystal pairs (the n² count includes i = j) held out for
- * validation, chosen uniformly over unordered pairs. Nearly every crystal still appears in
- * training pairs, so this measures interpolation; see crystalDisjointSplit.
+ * Seeded stratified hold-out, sorted: per class (POOR, then FAST) the first round(fraction ·
+ * members) of the class's crystals shuffled by `random`. With `keepTwoPerClass` (fit's
+ * early-stopping split) a class with ≥ 3 members gives at least one, so validation sees both
+ * classes, and every class keeps two for training.
  */
-export function pairSplit(n: number, validationFraction: number, seed: number): PairSplit {
-  checkFraction(validationFraction);
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) pairs.push([i, j]);
-  const nValidation = Math.round(pairs.length * validationFraction);
-  const validationMask = new Uint8Array(n * n);
-  for (const [i, j] of shuffled(pairs, createRandom(seed)).slice(0, nValidation)) {
-    validationMask[i * n + j] = 1;
-    validationMask[j * n + i] = 1;
+export function stratifiedHoldOut(labels: ArrayLike<number>, fraction: number, random: Random, opts: { keepTwoPerClass?: boolean } = {}): number[] {
+  const out: number[] = [];
+  for (const cls of [0, 1]) {
+    const members = shuffled(Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === cls), random);
+    let take = Math.round(members.length * fraction);
+    if (opts.keepTwoPerClass) take = Math.max(0, Math.min(members.length - 2, Math.max(members.length >= 3 ? 1 : 0, take)));
+    out.push(...members.slice(0, take));
   }
-  const trainMask = validationMask.map((v) => 1 - v);
-  return { n, validationMask, trainMask, nValidationPairs: nValidation, nTrainPairs: pairs.length - nValidation };
-}
-
-export interface CrystalSplit {
-  train: number[];
-  heldOut: number[];
-}
-
-/**
- * Crystal-disjoint split: hold out about `heldOutFraction` of the crystals, stratified by
- * label. Validation pairs are those touching a held-out crystal (validationMaskFor).
- */
-export function crystalDisjointSplit(labels: readonly BinaryLabel[], heldOutFraction: number, seed: number): CrystalSplit {
-  checkFraction(heldOutFraction);
-  const random = createRandom(seed);
-  const heldOut: number[] = [];
-  for (const cls of [0, 1] as const) {
-    const members = shuffled(labels.flatMap((l, i) => (l === cls ? [i] : [])), random);
-    heldOut.push(...members.slice(0, Math.round(members.length * heldOutFraction)));
-  }
-  const held = new Set(heldOut);
-  return { train: labels.flatMap((_, i) => (held.has(i) ? [] : [i])), heldOut: [...held].sort((a, b) => a - b) };
-}
-
-/** [n·n] mask: 1 where a pair touches at least one held-out crystal. */
-export function validationMaskFor(n: number, heldOut: readonly number[]): Uint8Array {
-  const isHeld = new Uint8Array(n);
-  for (const i of heldOut) isHeld[i] = 1;
-  const mask = new Uint8Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) mask[i * n + j] = isHeld[i]! | isHeld[j]!;
-  return mask;
+  return out.sort((a, b) => a - b);
 }
 
 /** A seeded random subset of `size` indices out of [0, n), stratified by label, sorted. */
 export function stratifiedSubset(labels: readonly BinaryLabel[], size: number, seed: number): number[] {
   if (size >= labels.length) return [...labels.keys()];
-  return crystalDisjointSplit(labels, size / labels.length, seed).heldOut;
+  const fraction = size / labels.length;
+  checkFraction(fraction);
+  return stratifiedHoldOut(labels, fraction, createRandom(seed));
 }
 
 function checkFraction(fraction: number): void {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildCrystalGraph, type CrystalGraph } from '../../src/graph/index.js';
 import { createModel, embedStructures, forward, initBackend, makeGraphBatch, resolveHyperparameters } from '../../src/model/index.js';
 import { contrastivePairLoss, pairLossHost } from '../../src/training/loss.js';
-import { epochSteps, planPairs, PAIR_TRAIN, PAIR_VALIDATION } from '../../src/training/batching.js';
+import { epochSteps, planPairs, PAIR_TRAIN, PAIR_UNUSED, PAIR_VALIDATION } from '../../src/training/batching.js';
 import { fit } from '../../src/training/fit.js';
 import { mulberry32 } from '../../src/model/random.js';
 import { BadInputError, TrainingDivergedError } from '../../src/errors.js';
@@ -61,6 +61,7 @@ test('pair plans: paper pair split, crystal-disjoint split, and exact block-pair
   const paper = planPairs(labels, { mode: 'pairs' }, 1);
   assert.equal(paper.trainPairCount + paper.validationPairCount, (40 * 39) / 2);
   assert.equal(paper.validationPairCount, Math.round(0.1 * 780));
+  for (let i = 0; i < 40; i++) assert.equal(paper.pairRole[i * 40 + i], PAIR_UNUSED, 'self-pairs are never counted');
   const disjoint = planPairs(labels, { mode: 'crystals' }, 1);
   assert.equal(disjoint.heldOutCrystals.length, 4);
   assert.ok(disjoint.heldOutCrystals.some((i) => labels[i] === 1) && disjoint.heldOutCrystals.some((i) => labels[i] === 0));

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { createRandom } from '../../src/model/random.js';
 import {
   compositionKey,
-  crystalDisjointSplit,
   groupedKFold,
   leaveOneOut,
   normalizeFamily,
-  pairSplit,
-  validationMaskFor,
+  stratifiedHoldOut,
+  stratifiedSubset,
   type GroupedRow,
 } from '../../src/training/splits.js';
 
@@ -103,29 +103,32 @@ test('an oversized family is cut along formulas and reported as straddling', () 
   assert.notDeepEqual(differentSeed.foldOfRow, result.foldOfRow);
 });
 
-test('pair split holds out 10 % of unordered pairs symmetrically', () => {
-  const split = pairSplit(20, 0.1, 3);
-  assert.equal(split.nValidationPairs + split.nTrainPairs, (20 * 21) / 2);
-  assert.equal(split.nValidationPairs, 21);
-  let upper = 0;
-  for (let i = 0; i < 20; i++) {
-    for (let j = 0; j < 20; j++) {
-      assert.equal(split.validationMask[i * 20 + j], split.validationMask[j * 20 + i]);
-      assert.equal(split.validationMask[i * 20 + j]! + split.trainMask[i * 20 + j]!, 1);
-      if (j >= i) upper += split.validationMask[i * 20 + j]!;
-    }
-  }
-  assert.equal(upper, 21);
-  assert.deepEqual(pairSplit(20, 0.1, 3).validationMask, split.validationMask);
+test('stratified hold-out: per class round(fraction · members), seeded; keepTwoPerClass holds one of each class and keeps two', () => {
+  const labels = [...Array(50).keys()].map((i) => (i < 20 ? 1 : 0) as 0 | 1);
+  const heldOut = stratifiedHoldOut(labels, 0.1, createRandom(5));
+  assert.equal(heldOut.length, 5);
+  assert.equal(heldOut.filter((i) => labels[i] === 1).length, 2);
+  assert.deepEqual(heldOut, [...heldOut].sort((a, b) => a - b));
+  assert.deepEqual(stratifiedHoldOut(labels, 0.1, createRandom(5)), heldOut, 'same seed, same split');
+  assert.notDeepEqual(stratifiedHoldOut(labels, 0.1, createRandom(6)), heldOut);
+
+  // 3 FAST, 8 POOR at 10 %: round() gives 0 FAST and 1 POOR; keepTwoPerClass holds one FAST out.
+  const few = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+  assert.equal(stratifiedHoldOut(few, 0.1, createRandom(1)).filter((i) => few[i] === 1).length, 0);
+  const clamped = stratifiedHoldOut(few, 0.1, createRandom(1), { keepTwoPerClass: true });
+  assert.equal(clamped.filter((i) => few[i] === 1).length, 1);
+  assert.equal(clamped.filter((i) => few[i] === 0).length, 1);
+  // A large fraction still leaves two of each class for training.
+  const most = stratifiedHoldOut(few, 0.9, createRandom(1), { keepTwoPerClass: true });
+  assert.equal(most.filter((i) => few[i] === 1).length, 1);
+  assert.equal(most.filter((i) => few[i] === 0).length, 6);
 });
 
-test('crystal-disjoint split is stratified and its validation pairs touch a held-out crystal', () => {
+test('stratifiedSubset: a seeded stratified subset of the asked size, everything when it asks for more', () => {
   const labels = [...Array(50).keys()].map((i) => (i < 20 ? 1 : 0) as 0 | 1);
-  const split = crystalDisjointSplit(labels, 0.1, 5);
-  assert.equal(split.heldOut.length, 5);
-  assert.equal(split.heldOut.filter((i) => labels[i] === 1).length, 2);
-  assert.equal(split.train.length + split.heldOut.length, 50);
-  const mask = validationMaskFor(50, split.heldOut);
-  const held = new Set(split.heldOut);
-  for (let i = 0; i < 50; i++) for (let j = 0; j < 50; j++) assert.equal(mask[i * 50 + j], held.has(i) || held.has(j) ? 1 : 0);
+  const subset = stratifiedSubset(labels, 10, 3);
+  assert.equal(subset.length, 10);
+  assert.equal(subset.filter((i) => labels[i] === 1).length, 4);
+  assert.deepEqual(stratifiedSubset(labels, 10, 3), subset);
+  assert.deepEqual(stratifiedSubset(labels, 60, 3), [...labels.keys()]);
 });
