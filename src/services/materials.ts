@@ -428,7 +428,11 @@ export async function addMaterials(
   });
 }
 
-function toRowFilter(filter: MaterialFilter): MaterialRowFilter {
+/**
+ * A user's material filter, checked, in column terms: the one place (screening's candidate filter
+ * uses it too). `fieldPrefix` names the argument in messages (e.g. 'filter.').
+ */
+export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialRowFilter {
   const elementList = (list: string[] | undefined, field: string) => {
     if (list === undefined || list === null) return undefined;
     if (!Array.isArray(list)) throw new BadInputError(`${field} must be a list of element symbols`);
@@ -449,7 +453,7 @@ function toRowFilter(filter: MaterialFilter): MaterialRowFilter {
   let currentLabelClass: LabelClass | null | undefined;
   if (filter.label === 'UNLABELLED') currentLabelClass = null;
   else if (filter.label !== undefined && filter.label !== null) {
-    if (!LABEL_CLASSES.includes(filter.label)) throw new BadInputError(`unknown label ${String(filter.label)}`);
+    if (!LABEL_CLASSES.includes(filter.label)) throw new BadInputError(`${fieldPrefix}label: unknown label ${String(filter.label)}`);
     currentLabelClass = filter.label;
   }
   let reducedFormula: string | undefined;
@@ -457,10 +461,10 @@ function toRowFilter(filter: MaterialFilter): MaterialRowFilter {
     reducedFormula = parseComposition(String(filter.formula).trim()).reducedFormula;
   }
   return {
-    elementsHasAll: elementList(filter.elementsHasAll, 'elementsHasAll'),
-    elementsHasOnly: elementList(filter.elementsHasOnly, 'elementsHasOnly'),
-    nelementsMin: count(filter.nelementsMin, 'nelementsMin'),
-    nelementsMax: count(filter.nelementsMax, 'nelementsMax'),
+    elementsHasAll: elementList(filter.elementsHasAll, `${fieldPrefix}elementsHasAll`),
+    elementsHasOnly: elementList(filter.elementsHasOnly, `${fieldPrefix}elementsHasOnly`),
+    nelementsMin: count(filter.nelementsMin, `${fieldPrefix}nelementsMin`),
+    nelementsMax: count(filter.nelementsMax, `${fieldPrefix}nelementsMax`),
     currentLabelClass,
     reducedFormula,
   };

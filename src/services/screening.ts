@@ -103,13 +103,14 @@ import {
   type VectorQuery,
 } from '../store/screening.repository.js';
 import { toVectorLiteral } from '../store/vector.js';
-import { parseComposition, parseStructure, type StructureFormat } from '../structure/index.js';
+import { parseStructure, type StructureFormat } from '../structure/index.js';
 import { embedStructuresWithModel, getServingModel } from './embeddings.js';
 import {
   getMaterial,
   labelMaterial,
   materialRowToRecord,
   retractLabel,
+  toRowFilter,
   type LabelMaterialInput,
   type LabelRecord,
   type MaterialFilter,
@@ -246,39 +247,17 @@ export function resolveReference(reference: ReferenceSpec | null | undefined): R
 }
 
 /**
- * The material filter of a screen, checked. Mirrors materials.ts `toRowFilter` (not exported there);
- * only unlabelled materials are candidates, so `label` may only be UNLABELLED.
+ * The material filter of a screen, checked (materials.ts `toRowFilter`, the one filter check).
+ * Only unlabelled materials are candidates, so `label` may only be UNLABELLED.
  */
 export function toCandidateFilter(filter: MaterialFilter | null | undefined): CandidateFilter {
   if (!filter) return {};
   if (filter.label !== undefined && filter.label !== null && filter.label !== 'UNLABELLED') {
     throw new BadInputError('screen ranks unlabelled materials only: filter.label may only be UNLABELLED', { field: 'filter.label' });
   }
-  const elements = (list: string[] | undefined, field: string) => {
-    if (list === undefined || list === null) return undefined;
-    if (!Array.isArray(list)) throw new BadInputError(`${field} must be a list of element symbols`, { field });
-    return list.map((symbol) => {
-      const trimmed = String(symbol).trim();
-      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed)) throw new BadInputError(`${field}: "${symbol}" is not an element symbol`, { field });
-      return trimmed;
-    });
-  };
-  const count = (value: number | undefined, field: string) => {
-    if (value === undefined || value === null) return undefined;
-    if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${field} must be a non-negative integer`, { field });
-    return value;
-  };
-  const out: CandidateFilter = {};
-  const hasAll = elements(filter.elementsHasAll, 'filter.elementsHasAll');
-  const hasOnly = elements(filter.elementsHasOnly, 'filter.elementsHasOnly');
-  if (hasAll) out.elementsHasAll = hasAll;
-  if (hasOnly) out.elementsHasOnly = hasOnly;
-  const min = count(filter.nelementsMin, 'filter.nelementsMin');
-  const max = count(filter.nelementsMax, 'filter.nelementsMax');
-  if (min !== undefined) out.nelementsMin = min;
-  if (max !== undefined) out.nelementsMax = max;
-  if (filter.formula !== undefined && filter.formula !== null) out.reducedFormula = parseComposition(String(filter.formula).trim()).reducedFormula;
-  return out;
+  const { currentLabelClass: _label, kind: _kind, ...columns } = toRowFilter(filter, 'filter.');
+  // Only the keys given: an empty object means "no filter" to the page code.
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)) as CandidateFilter;
 }
 
 function checkMinScore(minScore: number | null | undefined): number | null {

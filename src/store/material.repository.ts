@@ -1,7 +1,7 @@
 /**
  * Queries on `material` (no logic). `db` may be a transaction.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
 import type { LabelClass, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
 
@@ -19,20 +19,27 @@ export interface MaterialRowFilter {
   kind?: MaterialKind;
 }
 
+/**
+ * The filter's SQL conditions (the one definition: listing here, screening's candidate joins in
+ * screening.repository). `alias` qualifies the columns (e.g. 'm' in a join). No conditions = no filter.
+ */
+export function materialFilterConditions(filter: MaterialRowFilter, alias?: string): RawBuilder<boolean>[] {
+  const col = (name: string) => sql.ref(alias ? `${alias}.${name}` : name);
+  const conditions: RawBuilder<boolean>[] = [];
+  if (filter.elementsHasAll?.length) conditions.push(sql<boolean>`${col('elements')} @> ${sql.val([...filter.elementsHasAll])}::text[]`);
+  if (filter.elementsHasOnly) conditions.push(sql<boolean>`${col('elements')} <@ ${sql.val([...filter.elementsHasOnly])}::text[]`);
+  if (filter.nelementsMin !== undefined) conditions.push(sql<boolean>`${col('nelements')} >= ${filter.nelementsMin}`);
+  if (filter.nelementsMax !== undefined) conditions.push(sql<boolean>`${col('nelements')} <= ${filter.nelementsMax}`);
+  if (filter.currentLabelClass === null) conditions.push(sql<boolean>`${col('current_label_class')} is null`);
+  else if (filter.currentLabelClass !== undefined) conditions.push(sql<boolean>`${col('current_label_class')} = ${filter.currentLabelClass}`);
+  if (filter.reducedFormula !== undefined) conditions.push(sql<boolean>`${col('reduced_formula')} = ${filter.reducedFormula}`);
+  if (filter.kind !== undefined) conditions.push(sql<boolean>`${col('kind')} = ${filter.kind}`);
+  return conditions;
+}
+
 function filtered(db: Db, filter: MaterialRowFilter) {
   let query = db.selectFrom('material');
-  if (filter.elementsHasAll?.length) {
-    query = query.where(sql<boolean>`elements @> ${sql.val([...filter.elementsHasAll])}::text[]`);
-  }
-  if (filter.elementsHasOnly) {
-    query = query.where(sql<boolean>`elements <@ ${sql.val([...filter.elementsHasOnly])}::text[]`);
-  }
-  if (filter.nelementsMin !== undefined) query = query.where('nelements', '>=', filter.nelementsMin);
-  if (filter.nelementsMax !== undefined) query = query.where('nelements', '<=', filter.nelementsMax);
-  if (filter.currentLabelClass === null) query = query.where('current_label_class', 'is', null);
-  else if (filter.currentLabelClass !== undefined) query = query.where('current_label_class', '=', filter.currentLabelClass);
-  if (filter.reducedFormula !== undefined) query = query.where('reduced_formula', '=', filter.reducedFormula);
-  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  for (const condition of materialFilterConditions(filter)) query = query.where(condition);
   return query;
 }
 

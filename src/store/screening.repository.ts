@@ -28,13 +28,12 @@ import { BadInputError } from '../errors.js';
 import type { Db } from './database.js';
 import type { LabelClass, MaterialRow } from './material.table.js';
 import type { EmbeddingDistance } from './model.table.js';
-import { MAX_INDEXED_DIM } from './vector.js';
+import { materialFilterConditions, type MaterialRowFilter } from './material.repository.js';
+import { checkDim, distanceOperator } from './vector.js';
 
 // ---------------------------------------------------------------------------------------------
 // Names, locks, distance SQL
 
-/** pgvector operator of each distance (the same mapping as the HNSW opclasses in vector.ts). */
-const DISTANCE_OPERATOR: Record<EmbeddingDistance, string> = { EUCLIDEAN: '<->', COSINE: '<=>' };
 
 /** Two-key advisory locks: (namespace, model id). Namespaces are arbitrary constants of this module. */
 const MODEL_LOCK_NAMESPACE = 0x5c4e;
@@ -44,11 +43,6 @@ function checkId(id: string | number | bigint, what: string): string {
   const text = String(id);
   if (!/^[1-9]\d{0,17}$/.test(text)) throw new BadInputError(`invalid ${what} ${text}`);
   return text;
-}
-
-function checkDim(dim: number): number {
-  if (!Number.isInteger(dim) || dim < 1 || dim > MAX_INDEXED_DIM) throw new BadInputError(`invalid embedding dimension ${dim}`);
-  return dim;
 }
 
 export function snapshotTableName(snapshotId: string | number | bigint): string {
@@ -86,9 +80,7 @@ export async function tuneHeavyTransaction(db: Db, opts: { maintenanceWorkMem?: 
 
 /** `a OP b` for the model's distance. */
 function distanceSql(distance: EmbeddingDistance, a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
-  const op = DISTANCE_OPERATOR[distance];
-  if (!op) throw new BadInputError(`unknown distance ${distance}`);
-  return sql<number>`(${a} ${sql.raw(op)} ${b})`;
+  return sql<number>`(${a} ${sql.raw(distanceOperator(distance))} ${b})`;
 }
 
 function vectorParam(text: string, dim: number): RawBuilder<unknown> {
@@ -572,39 +564,13 @@ export async function dropSnapshotTable(db: Db, snapshotId: string, lockTimeoutM
 // ---------------------------------------------------------------------------------------------
 // Heads and ranking pages
 
-/** Filter on the candidate's material row (alias `m`), already validated. */
-export interface CandidateFilter {
-  elementsHasAll?: readonly string[];
-  elementsHasOnly?: readonly string[];
-  nelementsMin?: number;
-  nelementsMax?: number;
-  reducedFormula?: string;
-}
-
-function hasFilter(filter: CandidateFilter): boolean {
-  return (
-    (filter.elementsHasAll?.length ?? 0) > 0 ||
-    filter.elementsHasOnly !== undefined ||
-    filter.nelementsMin !== undefined ||
-    filter.nelementsMax !== undefined ||
-    filter.reducedFormula !== undefined
-  );
-}
-
-/** The same conditions as material.repository's filter, on alias `m` (composable into a join). */
-function materialConditions(filter: CandidateFilter): RawBuilder<unknown>[] {
-  const conditions: RawBuilder<unknown>[] = [];
-  if (filter.elementsHasAll?.length) conditions.push(sql`m.elements @> ${sql.val([...filter.elementsHasAll])}::text[]`);
-  if (filter.elementsHasOnly) conditions.push(sql`m.elements <@ ${sql.val([...filter.elementsHasOnly])}::text[]`);
-  if (filter.nelementsMin !== undefined) conditions.push(sql`m.nelements >= ${filter.nelementsMin}`);
-  if (filter.nelementsMax !== undefined) conditions.push(sql`m.nelements <= ${filter.nelementsMax}`);
-  if (filter.reducedFormula !== undefined) conditions.push(sql`m.reduced_formula = ${filter.reducedFormula}`);
-  return conditions;
-}
+/** Filter on the candidate's material row (alias `m`), already validated: material columns only. */
+export type CandidateFilter = Omit<MaterialRowFilter, 'currentLabelClass' | 'kind'>;
 
 function materialJoin(filter: CandidateFilter, idColumn: string, always = false): RawBuilder<unknown> {
-  if (!hasFilter(filter)) return always ? sql`join material m on m.id = ${sql.ref(idColumn)}` : sql``;
-  return sql`join material m on m.id = ${sql.ref(idColumn)} and ${sql.join(materialConditions(filter), sql` and `)}`;
+  const conditions = materialFilterConditions(filter, 'm');
+  if (conditions.length === 0) return always ? sql`join material m on m.id = ${sql.ref(idColumn)}` : sql``;
+  return sql`join material m on m.id = ${sql.ref(idColumn)} and ${sql.join(conditions, sql` and `)}`;
 }
 
 export interface RankedRow {
@@ -743,10 +709,9 @@ export async function countCandidates(
 
 /** Unlabelled materials matching the filter, embedded or not (for `leftOut`). */
 export async function countUnlabelledMaterials(db: Db, filter: CandidateFilter): Promise<number> {
-  const conditions = materialConditions(filter);
+  const conditions = materialFilterConditions({ ...filter, currentLabelClass: null }, 'm');
   const { rows } = await sql<{ count: string }>`
-    select count(*) as count from material m where m.current_label_class is null
-    ${conditions.length === 0 ? sql`` : sql`and ${sql.join(conditions, sql` and `)}`}`.execute(db);
+    select count(*) as count from material m where ${sql.join(conditions, sql` and `)}`.execute(db);
   return Number(rows[0]!.count);
 }
 
@@ -909,10 +874,10 @@ function embeddedMaterialsSql(model: ModelVectorSpec, where: RawBuilder<unknown>
 
 function unlabelledCandidatesSql(model: ModelVectorSpec, filter: CandidateFilter): RawBuilder<unknown> {
   const dim = sql.lit(checkDim(model.dim));
-  const conditions = materialConditions(filter);
+  const conditions = materialFilterConditions({ ...filter, currentLabelClass: null }, 'm');
   return sql`(select m.id as material_id, e.vec::vector(${dim}) as vec
     from material m join embedding e on e.model_id = ${model.modelId}::bigint and e.material_id = m.id
-    where m.current_label_class is null ${conditions.length === 0 ? sql`` : sql`and ${sql.join(conditions, sql` and `)}`})`;
+    where ${sql.join(conditions, sql` and `)})`;
 }
 
 export async function nearestMeansOfMaterials(db: Db, model: ModelVectorSpec, k: number, materialIds: readonly string[]): Promise<NearestMeansRow[]> {

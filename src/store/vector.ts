@@ -25,14 +25,22 @@ const DISTANCE_OPERATOR: Record<EmbeddingDistance, string> = {
   COSINE: '<=>',
 };
 
-/** Ids and dims are spliced into DDL (no bind parameters there), so only plain integers pass. */
+/** pgvector's operator for a distance (the one its HNSW opclass above indexes). */
+export function distanceOperator(distance: EmbeddingDistance): string {
+  const op = DISTANCE_OPERATOR[distance];
+  if (!op) throw new BadInputError(`unknown distance ${distance}`);
+  return op;
+}
+
+/** Ids and dims are spliced into SQL (no bind parameters there), so only plain integers pass. */
 function checkModelId(modelId: string | number | bigint): string {
   const text = String(modelId);
   if (!/^[1-9]\d{0,17}$/.test(text)) throw new BadInputError(`invalid model id ${text}`);
   return text;
 }
 
-function checkDim(dim: number): number {
+/** A vector dimension that can be spliced into SQL and indexed. */
+export function checkDim(dim: number): number {
   if (!Number.isInteger(dim) || dim < 1 || dim > MAX_INDEXED_DIM) {
     throw new BadInputError(`embedding dimension must be an integer in [1, ${MAX_INDEXED_DIM}], got ${dim}`);
   }
@@ -104,7 +112,5 @@ export function vectorDistance(
 ): RawBuilder<number> {
   const d = checkDim(dim);
   if (query.length !== d) throw new BadInputError(`query vector has ${query.length} components, model has ${d}`);
-  const op = DISTANCE_OPERATOR[distance];
-  if (!op) throw new BadInputError(`unknown distance ${distance}`);
-  return sql<number>`(${sql.ref(column)}::vector(${sql.lit(d)}) ${sql.raw(op)} ${toVectorLiteral(query)}::vector(${sql.lit(d)}))`;
+  return sql<number>`(${sql.ref(column)}::vector(${sql.lit(d)}) ${sql.raw(distanceOperator(distance))} ${toVectorLiteral(query)}::vector(${sql.lit(d)}))`;
 }

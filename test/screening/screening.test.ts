@@ -86,6 +86,7 @@ describeDatabases('screening', (database) => {
     assertSameRanking(withS, expectedS, 'filter + minScore');
     const filtered = await screen(db, { first: 2, filter: { elementsHasAll: ['S'] }, minScore: 0.9 });
     assert.equal(await filtered.totalCount(), expectedS.length);
+    assert.equal(await filtered.leftOut(), 1, 'of the three without an embedding, one contains S');
   });
 
   test('label add, relabel, retraction and a new material: pending and folded rankings equal a full recompute', async () => {
@@ -168,6 +169,9 @@ describeDatabases('screening', (database) => {
       const expected = await recomputeRanking(db, data.modelId, { mode: 'NEAREST', k });
       assertSameRanking(await readWholeRanking(db, { reference: { mode: 'NEAREST', k } }, 8), expected, `NEAREST(${k})`);
     }
+    // The material filter narrows a NEAREST ranking the same way (ids ≡ 1 mod 3 contain S).
+    const nearestS = (await recomputeRanking(db, data.modelId, { mode: 'NEAREST', k: 3 })).filter((r) => Number(r.materialId) % 3 === 1);
+    assertSameRanking(await readWholeRanking(db, { reference: { mode: 'NEAREST', k: 3 }, filter: { elementsHasAll: ['S'] } }, 8), nearestS, 'NEAREST(3), S only');
     // Material.screening: a candidate's score equals its ranking score; a reference's is leave-self-out.
     const ranking = await recomputeRanking(db, data.modelId);
     const labelled = data.materialIds.slice(0, 10);
@@ -253,6 +257,8 @@ describeDatabases('screening', (database) => {
     await assert.rejects(screen(db, { first: 5, reference: { mode: 'NEAREST' } }), /needs k/);
     await assert.rejects(screen(db, { first: 5, after: 'bm9wZQ==' }), /invalid cursor/);
     await assert.rejects(screen(db, { first: 5, filter: { label: 'FAST' } }), /unlabelled materials only/);
+    await assert.rejects(screen(db, { first: 5, filter: { elementsHasAll: ['li'] } }), /filter\.elementsHasAll: "li" is not an element symbol/);
+    await assert.rejects(screen(db, { first: 5, filter: { nelementsMin: -1 } }), /filter\.nelementsMin must be a non-negative integer/);
     await assert.rejects(similarMaterials(db, { materialId: data.materialIds[15]!, k: 101 }, LIMITS), /k must be an integer in 1..100/);
     await assert.rejects(similarMaterials(db, { materialId: data.bare[0]!, k: 3 }, LIMITS), NotFoundError);
     await assert.rejects(similarMaterials(db, { materialId: '999999', k: 3 }, LIMITS), /material 999999 not found/);
