@@ -7,6 +7,12 @@ import { z } from 'zod';
 export interface Config {
   /** PostgreSQL URL; when unset the embedded PGlite database in `dataDir` is used. */
   readonly databaseUrl?: string;
+  /**
+   * PostgreSQL URL for the connections that need a session of their own — LISTEN and the startup
+   * lock — when `databaseUrl` goes through a transaction-mode pooler (PgBouncer); default
+   * `databaseUrl`. docs/SCALING.md.
+   */
+  readonly sessionDatabaseUrl?: string;
   /** PGlite data directory (created if missing); 'memory://' for a throw-away database. */
   readonly dataDir: string;
   readonly host: string;
@@ -66,6 +72,7 @@ const booleanFlag = (fallback: boolean) =>
 
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  IONSIEVE_SESSION_DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   IONSIEVE_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.ionsieve/pgdata')),
   HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(4000)),
@@ -101,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
+    sessionDatabaseUrl: e.DATABASE_URL ? (e.IONSIEVE_SESSION_DATABASE_URL ?? e.DATABASE_URL) : undefined,
     dataDir: e.IONSIEVE_DATA_DIR,
     host: e.HOST,
     port: e.PORT,

@@ -44,7 +44,12 @@ export async function main(): Promise<void> {
   const { openDatabase } = await import('../src/store/database.js');
   const config = loadConfig();
   const logger = createLogger(config, 'ionsieve-trainer');
-  const opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const opened = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    sessionDatabaseUrl: config.sessionDatabaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+  });
   try {
     await runTrainerUntilSignal({ db: opened.db, logger, listen: opened.listen });
   } finally {

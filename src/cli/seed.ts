@@ -47,7 +47,7 @@ export function registerSeedCommand(program: Command): Command {
   ).action(async (opts: DatabaseCommandOptions & { seedDir?: string }) => {
     await withCliContext(opts, async (ctx) => {
       const { withStartupLock } = await import('../store/startup-lock.js');
-      await withStartupLock(ctx.config.databaseUrl, () => runSeed(ctx, opts.seedDir ?? ctx.config.seedDir));
+      await withStartupLock(ctx.config.sessionDatabaseUrl, () => runSeed(ctx, opts.seedDir ?? ctx.config.seedDir));
     });
   });
 }

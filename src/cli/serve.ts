@@ -77,7 +77,7 @@ export function registerServeCommands(program: Command): void {
       ]);
       // Replicas started at once take turns: the first migrates and seeds, the others find it done.
       await withStartupLock(
-        ctx.config.databaseUrl,
+        ctx.config.sessionDatabaseUrl,
         async () => {
           await migrateToLatest(ctx.db);
           if (await isSeeded(ctx.db)) {

@@ -39,6 +39,8 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   /** PostgreSQL only: size of the connection pool (default 10); LISTEN uses one more connection. */
   poolSize?: number;
+  /** PostgreSQL only: URL of the LISTEN connection, which needs a session (default `databaseUrl`). */
+  sessionDatabaseUrl?: string;
   /** PGlite data directory, created if missing; 'memory://' for tests. Default '.ionsieve/pgdata'. */
   dataDir?: string;
   /** PGlite only: initialise a new data directory from a `dumpDataDir()` tarball (test templates). */
@@ -55,7 +57,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
     const db = new Kysely<Database>({ dialect });
     // Fail here rather than on the first request when the server is unreachable.
     await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-    const listener = createPostgresListener(opts.databaseUrl);
+    const listener = createPostgresListener(opts.sessionDatabaseUrl ?? opts.databaseUrl);
     return {
       db,
       dialect: 'postgres',

@@ -6,6 +6,7 @@ test('config defaults, overrides and validation', () => {
   const defaults = loadConfig({});
   assert.deepEqual(defaults, {
     databaseUrl: undefined,
+    sessionDatabaseUrl: undefined,
     dataDir: '.ionsieve/pgdata',
     host: '127.0.0.1',
     port: 4000,
@@ -40,6 +41,11 @@ test('config defaults, overrides and validation', () => {
     IONSIEVE_DB_POOL_SIZE: '4',
   });
   assert.equal(set.dbPoolSize, 4);
+  assert.equal(set.sessionDatabaseUrl, set.databaseUrl, 'LISTEN uses DATABASE_URL unless told otherwise');
+  assert.equal(
+    loadConfig({ DATABASE_URL: 'postgres://u@pgbouncer:6432/db', IONSIEVE_SESSION_DATABASE_URL: 'postgres://u@db:5432/db' }).sessionDatabaseUrl,
+    'postgres://u@db:5432/db',
+  );
   assert.equal(set.databaseUrl, 'postgres://u@db:5432/ionsieve');
   assert.equal(set.port, 8080);
   assert.equal(set.maxSites, 500);

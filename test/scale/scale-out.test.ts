@@ -215,6 +215,7 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
   test('connections stay within the configured pools; nothing crashed: every process runs and logged no error', (t) => {
     const bound = 4 * (POOL + 1) + TEST_POOL;
     t.diagnostic(`spawn → listening: APIs ${startupMs.slice(0, 2).join(' and ')} ms; spawn → worker started: ${startupMs.slice(2).join(' and ')} ms (all four started at once)`);
+    t.diagnostic(`resident memory now: ${[...apis, ...workers].map((x) => `${x.proc.name} ${x.proc.rssMiB() ?? '?'} MiB`).join(', ')}`);
     t.diagnostic(`peak connections to the database: ${peakConnections} (bound ${bound}: 4 processes × (pool ${POOL} + LISTEN) + the test's ${TEST_POOL})`);
     assert.ok(peakConnections > 4, 'the sampler saw the processes connected');
     assert.ok(peakConnections <= bound, `${peakConnections} connections > ${bound}`);

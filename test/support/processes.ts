@@ -4,6 +4,7 @@
  * `serve` children, and `stopAllIonsieve()` for an `after` hook so no child outlives its test.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +42,8 @@ export interface IonsieveProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ProcessExit>;
   /** The last lines of output, for assertion messages. */
   tail(lines?: number): string;
+  /** Resident memory in MiB (Linux /proc), or null. */
+  rssMiB(): number | null;
 }
 
 const children = new Set<IonsieveProcess>();
@@ -130,6 +133,14 @@ export function startIonsieve(name: string, args: readonly string[], opts: Start
       }
     },
     tail,
+    rssMiB() {
+      try {
+        const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+        return kib ? Math.round(Number(kib) / 1024) : null;
+      } catch {
+        return null;
+      }
+    },
   };
   children.add(handle);
   return handle;
