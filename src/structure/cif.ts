@@ -6,7 +6,7 @@
  */
 import { BadInputError, quoteInput, StructureParseError } from '../errors.js';
 import { elementFromLabel } from './elements.js';
-import { latticeFromParameters, sameFracPositionPbc, wrapVec3 } from './lattice.js';
+import { latticeFromParameters, sameFracPositionPbc, wrapFrac, wrapVec3 } from './lattice.js';
 import { SITE_TOLERANCE_FRAC } from './merge-sites.js';
 import type { Site, Structure, Vec3 } from './structure.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from './cif-tokenizer.js';
 import {
   IDENTITY_OPERATION,
+  MAX_SYMMETRY_OPERATIONS,
   applyOperation,
   operationsFromHmSymbol,
   operationsFromSpaceGroupNumber,
@@ -95,19 +96,40 @@ function readNumber(v: CifValue, what: string): number {
   return n;
 }
 
+/** An operation's identity: its rotation and its translation modulo lattice translations. */
+function operationKey(op: SymmetryOperation): string {
+  const t = op.translation.map((x) => Math.round(wrapFrac(x) * 1e6) % 1e6);
+  return `${op.rotation.flat().join(',')}|${t.join(',')}`;
+}
+
 function readOperations(block: CifBlock): SymmetryOperation[] {
   for (const tag of OP_TAGS) {
     const found = findLoop(block, tag);
     const values = found ? found.loop.rows.map((r) => r[found.column]!) : block.items.has(tag) ? [block.items.get(tag)!] : [];
     if (values.length === 0) continue;
-    return values.map((v) => {
+    // Repeats (also modulo a lattice translation) are dropped. Each site is compared with its images
+    // under every operation, so the count must be bounded: 30,000 distinct operations took seconds.
+    const distinct = new Map<string, SymmetryOperation>();
+    for (const v of values) {
       if (v.value === null) throw new StructureParseError(FORMAT, 'symmetry operation is missing (? or .)', v.line);
+      let op: SymmetryOperation;
       try {
-        return parseSymmetryOperation(v.value);
+        op = parseSymmetryOperation(v.value);
       } catch (err) {
         throw new StructureParseError(FORMAT, (err as Error).message, v.line);
       }
-    });
+      const key = operationKey(op);
+      if (distinct.has(key)) continue;
+      distinct.set(key, op);
+      if (distinct.size > MAX_SYMMETRY_OPERATIONS) {
+        throw new StructureParseError(
+          FORMAT,
+          `more than ${MAX_SYMMETRY_OPERATIONS} distinct symmetry operations (the most any space group has)`,
+          v.line,
+        );
+      }
+    }
+    return [...distinct.values()];
   }
   // Like pymatgen: a Hermann–Mauguin symbol first (it can name a non-standard setting), then the
   // space-group number (ITA standard setting).

@@ -16,6 +16,9 @@ export interface SymmetryOperation {
   translation: Vec3;
 }
 
+/** The most operations a space group has in a conventional cell (48 point operations × 4 centring translations, e.g. Fm-3m). */
+export const MAX_SYMMETRY_OPERATIONS = 192;
+
 export const IDENTITY_OPERATION: SymmetryOperation = Object.freeze({
   rotation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as Mat3,
   translation: [0, 0, 0] as Vec3,

@@ -184,3 +184,12 @@ test('an occupancy below 1e-6 is rejected (it would vanish from the formula)', (
   assert.equal(parseStructure('JSON', json(1e-6)).sites[0]!.species[0]!.occupancy, 1e-6);
   assertBadInput(() => parseStructure('CIF', MIXED_CIF.replace('0.68     0.03', '1e-300   0.03')), /below the smallest accepted/, /CIF/);
 });
+
+test('a symmetry-operation list longer than any space group is rejected; repeats are dropped', () => {
+  const withOps = (ops: string[]) => LICL_CIF.replace('loop_', `loop_\n_symmetry_equiv_pos_as_xyz\n${ops.join('\n')}\nloop_`);
+  const distinct = Array.from({ length: 20_000 }, (_, i) => `'x+${i}/20000,y,z'`); // ~5 s of orbit comparisons before the fix
+  assertBadInputWithinCpuBound(() => parseStructure('CIF', withOps(distinct)), /^CIF line 206: more than 192 distinct symmetry operations/);
+  const repeated = Array.from({ length: 20_000 }, (_, i) => (i % 2 ? "'x,y,z'" : "'x+1,y-2,z'"));
+  const s = parseStructure('CIF', withOps(repeated)); // one operation: the two sites stay two
+  assert.equal(s.sites.length, 2);
+});
