@@ -7,7 +7,7 @@ import type { Structure, StructureFormat } from './structure.js';
 import { readCif } from './cif.js';
 import { readPoscar } from './poscar.js';
 import { readStructureJson } from './optimade-json.js';
-import { DEFAULT_MAX_SITES, validateStructure } from './validate.js';
+import { DEFAULT_MAX_SITES, MAX_ROWS_PER_SITE, validateStructure } from './validate.js';
 
 export const DEFAULT_MAX_TEXT_BYTES = 5 * 1024 * 1024;
 
@@ -47,10 +47,10 @@ export function parseStructure(format: StructureFormat, text: string, opts: Pars
   switch (format) {
     case 'CIF':
       // Co-located rows are merged later, so allow headroom for mixed sites before giving up.
-      raw = readCif(text, { maxRawSites: maxSites * 10 });
+      raw = readCif(text, { maxRawSites: maxSites * MAX_ROWS_PER_SITE });
       break;
     case 'POSCAR':
-      raw = readPoscar(text);
+      raw = readPoscar(text, { maxSites });
       break;
     case 'JSON':
       raw = readStructureJson(text);

@@ -31,7 +31,12 @@ function speciesSymbol(token: string): string {
   return token.split(/[_/]/)[0]!;
 }
 
-export function readPoscar(text: string): Structure {
+export interface PoscarReadOptions {
+  /** Reject at the counts line when there are more atoms than this (POSCAR atoms never merge). */
+  maxSites?: number;
+}
+
+export function readPoscar(text: string, options: PoscarReadOptions = {}): Structure {
   const lines = text.split(/\r\n|\r|\n/);
   // Cursor over non-empty content lines, keeping their 1-based line numbers.
   let li = 0;
@@ -92,6 +97,9 @@ export function readPoscar(text: string): Structure {
   });
   const natoms = counts.reduce((a, b) => a + b, 0);
   if (natoms === 0) fail('no atoms (all counts are zero)', countLine.lineNo);
+  // Two full atoms on one position are an error, so every atom is a site of its own.
+  const maxSites = options.maxSites ?? Infinity;
+  if (natoms > maxSites) fail(`too many sites: ${natoms} atoms > maxSites ${maxSites}`, countLine.lineNo);
 
   let modeLine = next('coordinate mode (Direct or Cartesian)');
   if (/^s/i.test(modeLine.tokens[0]!)) modeLine = next('coordinate mode (Direct or Cartesian)');

@@ -20,6 +20,11 @@ export const MIN_OCCUPANCY = 1e-6;
 /** Site occupancy sums up to this are renormalised to 1 (pymatgen's occupancy_tolerance). */
 export const OCCUPANCY_TOLERANCE = 1.05;
 export const DEFAULT_MAX_SITES = 2000;
+/**
+ * Site rows accepted before co-located ones are merged, per site allowed after: a mixed site is
+ * several rows. Bounds the work done on a text that cannot pass (a 5 MiB text holds ~250,000 rows).
+ */
+export const MAX_ROWS_PER_SITE = 10;
 /** Species listed in an occupancy error (a flood of co-located rows can put dozens on one site). */
 const MAX_SPECIES_SHOWN = 6;
 
@@ -57,6 +62,9 @@ export function validateStructure(
     fail(`singular lattice: cell volume ${det.toPrecision(3)} Å³ is zero or below ${MIN_CELL_VOLUME_A3} Å³`);
   }
   if (structure.sites.length === 0) fail('no atom sites');
+  if (structure.sites.length > maxSites * MAX_ROWS_PER_SITE) {
+    fail(`too many sites: ${structure.sites.length} site rows > ${MAX_ROWS_PER_SITE} × maxSites ${maxSites}`);
+  }
 
   structure.sites.forEach((site, i) => {
     if (!site.frac.every((x) => Number.isFinite(x))) {

@@ -193,3 +193,20 @@ test('a symmetry-operation list longer than any space group is rejected; repeats
   const s = parseStructure('CIF', withOps(repeated)); // one operation: the two sites stay two
   assert.equal(s.sites.length, 2);
 });
+
+test('a text with far more sites than maxSites is rejected before any per-site work', () => {
+  const n = 200_000;
+  const coords = Array.from({ length: n }, (_, i) => `${(i / n).toFixed(8)} 0.5 0.5`).join('\n');
+  // POSCAR: at the counts line, without reading 200,000 coordinate lines (atoms never merge).
+  assertBadInputWithinCpuBound(
+    () => parseStructure('POSCAR', `many\n1.0\n100 0 0\n0 100 0\n0 0 100\nLi\n${n}\nDirect\n${coords}\n`),
+    /^POSCAR line 7: too many sites: 200000 atoms > maxSites 2000$/,
+  );
+  // JSON: rows may merge (mixed sites), so up to 10 × maxSites rows are merged; more are not.
+  const json = JSON.stringify({
+    lattice_vectors: [[100, 0, 0], [0, 100, 0], [0, 0, 100]],
+    species_at_sites: Array<string>(n).fill('Li'),
+    cartesian_site_positions: Array.from({ length: n }, (_, i) => [(100 * i) / n, 50, 50]),
+  });
+  assertBadInputWithinCpuBound(() => parseStructure('JSON', json), /too many sites: 200000 site rows > 10 × maxSites 2000/);
+});
