@@ -15,6 +15,10 @@ export type Amounts = Record<string, number>;
 const INTEGER_TOLERANCE = 1e-6;
 /** Amounts are written with at most this many decimals. */
 const AMOUNT_DECIMALS = 4;
+/** Amounts up to this count as zero: formulas leave such elements out. */
+export const NEGLIGIBLE_AMOUNT = 1e-8;
+/** Deepest nesting of ( ) and [ ] groups accepted ("[Li(OH)2]3" is 2). */
+export const MAX_GROUP_DEPTH = 16;
 
 /** pymatgen's special reduced formulas (peroxides, superoxides and diatomic elements). */
 const SPECIAL_FORMULAS: Record<string, string> = {
@@ -37,7 +41,7 @@ export function formatAmount(x: number, omitOne = true): string {
 
 function sortedSymbols(amounts: Amounts): string[] {
   return Object.keys(amounts)
-    .filter((el) => amounts[el]! > 1e-8)
+    .filter((el) => amounts[el]! > NEGLIGIBLE_AMOUNT)
     .sort(compareByElectronegativity);
 }
 
@@ -85,7 +89,7 @@ export function reducedFormulaString(amounts: Amounts): string {
 
 /** Facts of an amounts map (formula, reduced formula, sorted elements, atom count). */
 export function compositionFacts(amounts: Amounts): CompositionFacts {
-  const elements = Object.keys(amounts).filter((el) => amounts[el]! > 1e-8).sort();
+  const elements = Object.keys(amounts).filter((el) => amounts[el]! > NEGLIGIBLE_AMOUNT).sort();
   const clean = Object.fromEntries(elements.map((el) => [el, amounts[el]!]));
   return {
     formula: formulaString(clean),
@@ -116,7 +120,9 @@ export function parseComposition(text: string): CompositionFacts {
     return Number(m[0]);
   };
   const CLOSE: Record<string, string> = { '(': ')', '[': ']' };
-  const parseGroup = (closing: string | undefined): Amounts => {
+  const parseGroup = (closing: string | undefined, depth: number): Amounts => {
+    // Recursion per group: without a bound, 100,000 "(" overflowed the stack (a RangeError).
+    if (depth > MAX_GROUP_DEPTH) fail(`groups nested deeper than ${MAX_GROUP_DEPTH}`);
     const acc: Amounts = {};
     const add = (el: string, n: number) => {
       acc[el] = (acc[el] ?? 0) + n;
@@ -125,7 +131,7 @@ export function parseComposition(text: string): CompositionFacts {
       const ch = src[i]!;
       if (ch === '(' || ch === '[') {
         i++;
-        const inner = parseGroup(CLOSE[ch]);
+        const inner = parseGroup(CLOSE[ch], depth + 1);
         const mult = readAmount();
         for (const [el, n] of Object.entries(inner)) add(el, n * mult);
       } else if (ch === ')' || ch === ']') {
@@ -146,7 +152,7 @@ export function parseComposition(text: string): CompositionFacts {
     if (closing) fail(`missing "${closing}"`);
     return acc;
   };
-  const amounts = parseGroup(undefined);
+  const amounts = parseGroup(undefined, 0);
   if (Object.keys(amounts).length === 0) fail('no elements');
   return compositionFacts(amounts);
 }

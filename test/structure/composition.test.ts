@@ -75,3 +75,9 @@ test('reduced formulas of all ordered OBELiX CIFs equal the manifest (pymatgen) 
   assert.equal(ordered, 59);
   assert.deepEqual(mismatches, []);
 });
+
+test('groups nested deeper than 16 are BAD_USER_INPUT, not a stack overflow', () => {
+  const deep = `${'('.repeat(100_000)}Li${')'.repeat(100_000)}`; // a RangeError before the bound
+  assertBadInput(() => parseComposition(deep), /groups nested deeper than 16 at position 18/);
+  assert.deepEqual(parseComposition(`${'('.repeat(16)}Li${')2'.repeat(16)}`).amounts, { Li: 2 ** 16 });
+});
