@@ -17,6 +17,10 @@ const INTEGER_TOLERANCE = 1e-6;
 const AMOUNT_DECIMALS = 4;
 /** Amounts up to this count as zero: formulas leave such elements out. */
 export const NEGLIGIBLE_AMOUNT = 1e-8;
+/** Smallest amount a formula shows with AMOUNT_DECIMALS = 4 decimals (less would be written "Li0"). */
+export const MIN_AMOUNT = 1e-4;
+/** Largest amount of an element in a composition: keeps formulas in plain decimals ("Li1e+21" is not a formula). */
+export const MAX_AMOUNT = 1e6;
 /** Deepest nesting of ( ) and [ ] groups accepted ("[Li(OH)2]3" is 2). */
 export const MAX_GROUP_DEPTH = 16;
 
@@ -154,5 +158,11 @@ export function parseComposition(text: string): CompositionFacts {
   };
   const amounts = parseGroup(undefined, 0);
   if (Object.keys(amounts).length === 0) fail('no elements');
+  // "Li0" or "(Li)0" would leave an empty formula; 400 digits are Infinity ("LiInfinity").
+  for (const [el, n] of Object.entries(amounts)) {
+    if (!(n >= MIN_AMOUNT && n <= MAX_AMOUNT)) {
+      throw new BadInputError(`composition ${quoteInput(text)}: the amount of ${el} is ${n}, outside ${MIN_AMOUNT}..${MAX_AMOUNT}`);
+    }
+  }
   return compositionFacts(amounts);
 }

@@ -4,6 +4,7 @@
  * occupancies renormalised when slightly above 1, fractional coordinates wrapped into [0, 1).
  */
 import { quoteInput, StructureParseError } from '../errors.js';
+import { MIN_AMOUNT } from './composition.js';
 import { findElement } from './elements.js';
 import { latticeDeterminant, wrapVec3 } from './lattice.js';
 import { mergeCoLocatedSites } from './merge-sites.js';
@@ -12,11 +13,11 @@ import type { Site, Structure, StructureFormat } from './structure.js';
 /** |det| below this (Å³) means a singular or degenerate cell. */
 export const MIN_CELL_VOLUME_A3 = 1e-3;
 /**
- * Smallest occupancy accepted. CIFs print occupancies with a few decimals, so less is noise; it also
- * keeps every species above the amount formulas treat as zero (1e-8), so no element is stored in
- * `elements` but missing from the formula (or a structure with an empty formula).
+ * Smallest occupancy accepted: the smallest amount a formula shows (1e-4). CIFs print occupancies
+ * with a few decimals, so less is noise, and a smaller one would be written "Li0" in the formula (or
+ * vanish from it, leaving an empty formula).
  */
-export const MIN_OCCUPANCY = 1e-6;
+export const MIN_OCCUPANCY = MIN_AMOUNT;
 /** Site occupancy sums up to this are renormalised to 1 (pymatgen's occupancy_tolerance). */
 export const OCCUPANCY_TOLERANCE = 1.05;
 export const DEFAULT_MAX_SITES = 2000;

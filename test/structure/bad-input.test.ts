@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseComposition, parseStructure } from '../../src/structure/index.js';
+import { describeStructure, parseComposition, parseStructure } from '../../src/structure/index.js';
 import { StructureParseError } from '../../src/errors.js';
 import { assertBadInput, assertBadInputWithinCpuBound, fixture } from './support.js';
 
@@ -177,11 +177,12 @@ test('a lattice of finite entries whose volume overflows (1e200 Å edges) is rej
   assertBadInput(() => parseStructure('CIF', LICL_CIF.replace(/_cell_length_([abc])   5.1300\(2\)/g, '_cell_length_$1   1e200')), /cell volume overflows/);
 });
 
-test('an occupancy below 1e-6 is rejected (it would vanish from the formula)', () => {
+test('an occupancy below 1e-4 is rejected (the formula would show it as "Li0", or not at all)', () => {
   const json = (occu: number) => JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], sites: [{ frac: [0, 0, 0], species: [{ element: 'Li', occu }] }] });
-  assertBadInput(() => parseStructure('JSON', json(1e-300)), /occupancy 1e-300 for Li, below the smallest accepted 0.000001/);
+  assertBadInput(() => parseStructure('JSON', json(1e-300)), /occupancy 1e-300 for Li, below the smallest accepted 0.0001/);
   assertBadInput(() => parseStructure('JSON', json(5e-324)), /below the smallest accepted/);
-  assert.equal(parseStructure('JSON', json(1e-6)).sites[0]!.species[0]!.occupancy, 1e-6);
+  assertBadInput(() => parseStructure('JSON', json(2e-5)), /below the smallest accepted/);
+  assert.equal(describeStructure(parseStructure('JSON', json(1e-4))).formula, 'Li0.0001');
   assertBadInput(() => parseStructure('CIF', MIXED_CIF.replace('0.68     0.03', '1e-300   0.03')), /below the smallest accepted/, /CIF/);
 });
 

@@ -81,3 +81,13 @@ test('groups nested deeper than 16 are BAD_USER_INPUT, not a stack overflow', ()
   assertBadInput(() => parseComposition(deep), /groups nested deeper than 16 at position 18/);
   assert.deepEqual(parseComposition(`${'('.repeat(16)}Li${')2'.repeat(16)}`).amounts, { Li: 2 ** 16 });
 });
+
+test('every amount must be a formula can write: 1e-4 .. 1e6 (not 0, not Infinity)', () => {
+  assertBadInput(() => parseComposition('Li0'), /the amount of Li is 0, outside 0.0001..1000000/); // was formula ""
+  assertBadInput(() => parseComposition('(Li)0O'), /the amount of Li is 0/); // was "O", Li silently dropped
+  assertBadInput(() => parseComposition('Li0.00001O'), /the amount of Li is 0.00001/); // was "Li0O"
+  assertBadInput(() => parseComposition(`Li${'9'.repeat(400)}`), /the amount of Li is Infinity/); // was "LiInfinity"
+  assertBadInput(() => parseComposition('(Li100000)100'), /the amount of Li is 10000000/); // was "Li10000000"
+  assert.equal(parseComposition('Li0.0001O').formula, 'Li0.0001O');
+  assert.equal(parseComposition('Li1000000').reducedFormula, 'Li');
+});
