@@ -204,7 +204,13 @@ export function readCif(text: string, options: CifReadOptions = {}): Structure {
   const cellValues = CELL_TAGS.map((tag) => {
     const v = block!.items.get(tag);
     if (!v) throw new StructureParseError(FORMAT, `missing cell parameter ${tag}`, block!.line);
-    return readNumber(v, tag);
+    const x = readNumber(v, tag);
+    // A negative length would mirror the cell; angles outside (0°, 180°) give NaN or a folded cell.
+    const [lo, hi, unit] = tag.startsWith('_cell_length') ? [0, Infinity, 'Å'] : [0, 180, '°'];
+    if (!(x > lo && x < hi)) {
+      throw new StructureParseError(FORMAT, `${tag} ${x} ${unit} is outside (${lo}, ${hi === Infinity ? '∞' : hi})`, v.line);
+    }
+    return x;
   });
   const [a, b, c, alpha, beta, gamma] = cellValues as [number, number, number, number, number, number];
   const lattice = latticeFromParameters({ a, b, c, alpha, beta, gamma });

@@ -68,7 +68,7 @@ test('unknown element (CIF with line, POSCAR, JSON, OPTIMADE)', () => {
 
 test('singular or zero-volume lattice', () => {
   assertBadInput(() => parseStructure('POSCAR', POSCAR.replace('0.0000000000    0.0000000000    5.1300000000', '5.1300000000    5.1300000000    0.0000000000')), /singular lattice/);
-  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace('_cell_length_c   5.1300(2)', '_cell_length_c   0')), /singular lattice/);
+  assertBadInput(() => parseStructure('CIF', LICL_CIF.replace(/_cell_angle_(alpha|beta|gamma)   90/g, '_cell_angle_$1   120')), /singular lattice/);
   assertBadInput(
     () => parseStructure('JSON', JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 0]], sites: [{ frac: [0, 0, 0], species: { Li: 1 } }] })),
     /singular lattice/,
@@ -210,4 +210,13 @@ test('a text with far more sites than maxSites is rejected before any per-site w
     cartesian_site_positions: Array.from({ length: n }, (_, i) => [(100 * i) / n, 50, 50]),
   });
   assertBadInputWithinCpuBound(() => parseStructure('JSON', json), /too many sites: 200000 site rows > 10 × maxSites 2000/);
+});
+
+test('CIF cell lengths must be positive and angles within (0°, 180°)', () => {
+  const cell = (tag: string, value: string) => LICL_CIF.replace(new RegExp(`^${tag}.*$`, 'm'), `${tag}   ${value}`);
+  assertBadInput(() => parseStructure('CIF', cell('_cell_length_a', '-5.13')), /_cell_length_a -5.13 Å is outside \(0, ∞\)/, /line 6:/); // was a mirrored cell
+  assertBadInput(() => parseStructure('CIF', cell('_cell_angle_alpha', '0')), /_cell_angle_alpha 0 ° is outside \(0, 180\)/, /line 9:/); // was "NaN entries"
+  assertBadInput(() => parseStructure('CIF', cell('_cell_angle_gamma', '270')), /_cell_angle_gamma 270 ° is outside/);
+  assertBadInput(() => parseStructure('CIF', cell('_cell_angle_beta', '180')), /outside \(0, 180\)/);
+  assert.equal(parseStructure('CIF', cell('_cell_angle_gamma', '179.9')).sites.length, 8);
 });
