@@ -3,9 +3,10 @@
  * A progress bar goes to stderr when it is a terminal, JSON log lines otherwise; the summary is
  * printed to stdout as JSON. Exit code 2 when some files failed (the others are imported).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ImportProgress } from '../services/ingest.js';
 import { withCliContext, type DatabaseCommandOptions } from './context.js';
+import { positiveInt } from './arguments.js';
 import { withDatabaseOptions } from './database-options.js';
 
 /** Seconds between progress log lines when stderr is not a terminal. */
@@ -20,11 +21,6 @@ interface ImportCommandOptions extends DatabaseCommandOptions {
   progress: boolean;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 export function registerImportCommand(program: Command): Command {
   return withDatabaseOptions(

@@ -6,11 +6,12 @@
  *   ionsieve screen --top 20 --format json --nearest 5 --elements Li,S
  */
 import { once } from 'node:events';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { materialsByIds, type MaterialRecord } from '../services/materials.js';
 import { MAX_SCREEN_PAGE, rescoreModel, resolveScreeningModel, screen, type ScreeningCandidate } from '../services/screening.js';
 import { withCliContext, type DatabaseCommandOptions } from './context.js';
 import { withDatabaseOptions } from './database-options.js';
+import { finiteNumber, positiveInt } from './arguments.js';
 
 export type ScreenFormat = 'csv' | 'json';
 
@@ -57,17 +58,7 @@ export function renderCandidate(candidate: ScreeningCandidate, material: Materia
   return SCREEN_CSV_COLUMNS.map((column) => csvField(row[column])).join(',');
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
-function finiteNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-}
 
 export function registerScreenCommand(program: Command): Command {
   return withDatabaseOptions(

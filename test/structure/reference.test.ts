@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseStructure, latticeParameters, fracToCart, type Structure, type Mat3, type Vec3 } from '../../src/structure/index.js';
+import { parseStructure, latticeParameters, type Structure, type Mat3, type Vec3 } from '../../src/structure/index.js';
+import { minImageDistance } from './support.js';
 
 const DATA = '/work/shared/data';
 const POSITION_TOLERANCE_A = 1e-3;
@@ -30,15 +31,6 @@ function readJsonl(path: string): ReferenceRecord[] {
     .map((l) => JSON.parse(l) as ReferenceRecord);
 }
 
-/** Cartesian distance (Å) between two fractional positions, nearest periodic image. */
-function minImageDistance(a: Vec3, b: Vec3, lattice: Mat3): number {
-  const d = [0, 1, 2].map((k) => {
-    const x = a[k]! - b[k]!;
-    return x - Math.round(x);
-  }) as Vec3;
-  const c = fracToCart(d, lattice);
-  return Math.hypot(c[0], c[1], c[2]);
-}
 
 function sameSpecies(ref: Record<string, number>, got: { element: string; occupancy: number }[]): boolean {
   const keys = Object.keys(ref);
