@@ -15,7 +15,7 @@ import { findLabelRowsByMaterialIds, insertLabelRows, refreshCurrentLabelClass }
 import { materialExistsWithSourcePrefix } from '../store/material.repository.js';
 import type { LabelClass, NewMaterialRow } from '../store/material.table.js';
 import type { NewLabelRow } from '../store/label.table.js';
-import { parseCsv } from './csv.js';
+import { parseCsv } from '../csv.js';
 import type { ImportFailure } from './ingest.js';
 import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow } from './materials.js';
 import { syncScreeningLabels } from './screening.js';

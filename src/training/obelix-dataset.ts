@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseCsv } from '../csv.js';
 import { BadInputError } from '../errors.js';
 import { parseComposition, parseStructure, type Amounts, type Structure } from '../structure/index.js';
 import type { BinaryLabel } from './metrics.js';
@@ -41,6 +42,7 @@ export interface LoadOptions {
 export async function loadObelixDataset(dataDir: string, options: LoadOptions = {}): Promise<LabelledEntry[]> {
   const source = options.structureSource ?? 'CIF';
   const rows = parseCsv(await readFile(join(dataDir, 'manifest.csv'), 'utf8'));
+  if (rows.length === 0) throw new BadInputError('manifest.csv has no rows');
   const p1 = source === 'P1_JSONL' ? await readP1Structures(join(dataDir, 'structures_p1.jsonl')) : null;
   const entries: LabelledEntry[] = [];
   for (const row of rows) {
@@ -105,33 +107,6 @@ async function readP1Structures(path: string): Promise<Map<string, Structure>> {
   return out;
 }
 
-/** Minimal RFC 4180 reader: header row, comma separators, double-quoted fields with "" escapes. */
-function parseCsv(text: string): Record<string, string>[] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') record.push(field), (field = '');
-    else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      if (record.some((f) => f !== '')) records.push(record);
-      (record = []), (field = '');
-    } else field += ch;
-  }
-  record.push(field);
-  if (record.some((f) => f !== '')) records.push(record);
-  const [header, ...body] = records;
-  if (header === undefined) throw new BadInputError('manifest.csv is empty');
-  return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ''])));
-}
 
 function required(row: Record<string, string>, column: string): string {
   const value = row[column]?.trim();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { SCREEN_CSV_COLUMNS } from '../../src/cli/screen.js';
-import { parseCsv } from '../../src/services/csv.js';
+import { parseCsv } from '../../src/csv.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { insertEmbeddings, insertMaterials, insertModel, randomVectors, recomputeRanking, setLabelsDirectly, SCORE_TOLERANCE, type OracleRow } from './fixtures.js';

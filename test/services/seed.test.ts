@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { parseCsv } from '../../src/services/csv.js';
+import { parseCsv } from '../../src/csv.js';
 import { currentLabelsByMaterialIds, labelsByMaterialIds, listMaterials, retractLabel } from '../../src/services/materials.js';
 import { isSeeded, OBELIX_LABEL_REASON, ROOM_TEMPERATURE_K, seed } from '../../src/services/seed.js';
 import { rescoreModel, syncScreeningLabels } from '../../src/services/screening.js';

@@ -1,6 +1,7 @@
 /**
  * A small RFC 4180 CSV reader for the manifests shipped in data/ (quoted fields, doubled quotes,
- * CRLF or LF). Returns one object per data row, keyed by the header.
+ * CRLF or LF). Returns one object per data row, keyed by the header; rows with no text are skipped.
+ * The one CSV reader (seed, the OBELiX dataset loader, tests).
  */
 export function parseCsv(text: string): Record<string, string>[] {
   const records: string[][] = [];
@@ -32,7 +33,7 @@ export function parseCsv(text: string): Record<string, string>[] {
     record.push(field);
     records.push(record);
   }
-  const [header, ...rows] = records.filter((r) => !(r.length === 1 && r[0] === ''));
+  const [header, ...rows] = records.filter((r) => r.some((f) => f !== ''));
   if (!header) return [];
   return rows.map((row) => Object.fromEntries(header.map((name, k) => [name, row[k] ?? ''])));
 }
