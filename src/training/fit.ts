@@ -84,6 +84,20 @@ function validateInputs(graphs: readonly CrystalGraph[], labels: ArrayLike<numbe
   });
 }
 
+/**
+ * Inference-mode embeddings in chunks, yielding to the event loop between them: one synchronous
+ * pass over every crystal can outlast a job's lease on a busy machine (the heartbeat that renews
+ * it runs on this event loop). Inference is per crystal, so chunking does not change the result.
+ */
+async function embedYielding(model: KnagcnModel, graphs: readonly CrystalGraph[], batchSize: number): Promise<Float32Array[]> {
+  const embeddings: Float32Array[] = [];
+  for (let start = 0; start < graphs.length; start += batchSize) {
+    embeddings.push(...embedStructures(model, graphs.slice(start, start + batchSize), { batchSize }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return embeddings;
+}
+
 /** Validation loss on the host from inference-mode embeddings (and class probabilities). */
 async function validationLoss(
   model: KnagcnModel,
@@ -214,7 +228,7 @@ export async function fit(
 
   try {
     if (threads === 2) parallel = await ParallelTrainer.start(model, graphs);
-    const embedAll = () => (parallel ? parallel.embed(model, allCrystals) : Promise.resolve(embedStructures(model, graphs, { batchSize: 64 })));
+    const embedAll = () => (parallel ? parallel.embed(model, allCrystals) : embedYielding(model, graphs, 64));
     for (let epoch = 1; epoch <= h.maxEpochs; epoch++) {
       let lossSum = 0;
       let weightSum = 0;
