@@ -7,7 +7,9 @@ export type DomainErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'MODEL_NOT_READY'
-  | 'INVALID_JOB_STATE';
+  | 'INVALID_JOB_STATE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN';
 
 /** Characters of user input quoted in an error message. */
 export const MAX_QUOTED_INPUT_CHARS = 40;
@@ -92,5 +94,19 @@ export class ModelNotReadyError extends DomainError {
 export class InvalidJobStateError extends DomainError {
   constructor(message: string, details?: Record<string, unknown>) {
     super('INVALID_JOB_STATE', message, details);
+  }
+}
+
+/** No credentials where they are needed, or credentials that are not valid (unknown, revoked, malformed token). */
+export class UnauthenticatedError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('UNAUTHENTICATED', message, details);
+  }
+}
+
+/** Valid credentials whose role is too low for the operation. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('FORBIDDEN', message, details);
   }
 }

@@ -3,6 +3,7 @@
  */
 import { Kysely, type Transaction } from 'kysely';
 import { createPGlite, createPGliteDialect, createPostgresDialect } from './dialect.js';
+import type { ApiTokenTable } from './api-token.table.js';
 import type { EmbeddingTable } from './embedding.table.js';
 import type { JobTable } from './job.table.js';
 import { createPGliteListen, createPostgresListener, type Listen } from './listen.js';
@@ -16,6 +17,7 @@ export interface Database {
   model: ModelTable;
   embedding: EmbeddingTable;
   job: JobTable;
+  api_token: ApiTokenTable;
 }
 
 /** A database handle; a `Transaction<Database>` is accepted wherever a Db is. */

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { migrateDownAll, migrateToLatest, migrations } from '../../src/store/migrate.js';
 import { describeDatabases } from '../support/databases.js';
 
-const TABLES = ['embedding', 'job', 'label', 'material', 'model'];
+const TABLES = ['api_token', 'embedding', 'job', 'label', 'material', 'model'];
 
 describeDatabases(
   'migrations',

@@ -133,7 +133,7 @@ export async function openTestDatabase(dialect: DialectName, opts: { migrate?: b
 
 /** Empties every table and restarts id sequences (between tests sharing one database). */
 export async function resetDatabase(db: Db): Promise<void> {
-  await sql`truncate table embedding, label, material, model, job restart identity cascade`.execute(db);
+  await sql`truncate table embedding, label, material, model, job, api_token restart identity cascade`.execute(db);
 }
 
 /**
