@@ -33,6 +33,8 @@ export interface Config {
   readonly dbPoolSize: number;
   /** Operation limits (src/graphql/limits.ts) and HTTP limits (src/rate-limit.ts); README "Limits". */
   readonly limits: Limits;
+  /** Every GraphQL operation needs an API token (reads too); otherwise reads are open (writes always need one). */
+  readonly requireAuth: boolean;
 }
 
 export interface Limits {
@@ -93,6 +95,7 @@ const envSchema = z.object({
   IONSIEVE_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
   IONSIEVE_RATE_LIMIT_POINTS: nonNegativeInt(3000),
   IONSIEVE_RATE_LIMIT_DURATION: positiveInt(60),
+  IONSIEVE_REQUIRE_AUTH: booleanFlag(false),
 });
 
 /**
@@ -128,5 +131,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPoints: e.IONSIEVE_RATE_LIMIT_POINTS,
       rateLimitDurationSeconds: e.IONSIEVE_RATE_LIMIT_DURATION,
     }),
+    requireAuth: e.IONSIEVE_REQUIRE_AUTH,
   });
 }

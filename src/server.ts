@@ -20,11 +20,13 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { loadConfig, type Config, type Limits } from './config.js';
+import { authenticateOperation } from './graphql/auth.js';
 import { buildIonsieveSchema } from './graphql/build-schema.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
-import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError } from './graphql/format-error.js';
+import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError, formatRequestErrors } from './graphql/format-error.js';
 import { apolloLimitOptions, checkOperation } from './graphql/limits.js';
 import { createTrainingEvents } from './graphql/model/training-events.js';
+import type { Principal } from './services/tokens.js';
 import type { Db } from './store/database.js';
 import type { Listen } from './store/listen.js';
 import { createRateLimiter, rateLimitedError, rateLimitKey, rateLimitMiddleware, type RateLimiter } from './rate-limit.js';
@@ -33,12 +35,9 @@ import { mountDashboard } from './web-static.js';
 export { createContext, type GraphQLContext } from './graphql/context.js';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Request header naming the actor stored as `createdBy` (no authentication yet, so it is trusted as given). */
-export const ACTOR_HEADER = 'x-ionsieve-actor';
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** An incoming request id is reused only when it looks like one (it ends up in logs and responses). */
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ACCEPTABLE_ACTOR = /^[\p{L}\p{N} ._@:-]{1,128}$/u;
 
 export interface CreateApolloServerOptions {
   logger: Logger;
@@ -102,15 +101,34 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const httpServer = createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-  const wsHandle = useServer<Record<string, unknown>, { requestId?: string }>(
+  const wsHandle = useServer<Record<string, unknown>, { requestId?: string; principals?: Map<string, Principal> }>(
     {
       schema,
-      // The HTTP limits, per operation: rate, tokens, validation (depth, aliases, introspection), cost.
-      onSubscribe: (ctx, _id, payload) => guardWsOperation(ctx, payload, schema, config.limits, rateLimiter),
-      context: (ctx) => {
+      // The HTTP limits, per operation: rate, tokens, validation (depth, aliases, introspection), cost;
+      // then authentication with `connectionParams.authorization` (each operation, so a revoked token
+      // stops at its next one). A refusal is the operation's error; the connection stays open.
+      onSubscribe: async (ctx, id, payload) => {
+        const guarded = await guardWsOperation(ctx, payload, schema, config.limits, rateLimiter);
+        if (Array.isArray(guarded)) return guarded;
+        try {
+          const principal = await authenticateOperation(db, config, ctx.connectionParams?.authorization, { allowBare: true });
+          (ctx.extra.principals ??= new Map()).set(id, principal);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        return guarded;
+      },
+      onError: (ctx, id, _payload, errors) => {
+        ctx.extra.principals?.delete(id);
+        return formatRequestErrors(errors);
+      },
+      context: (ctx, id) => {
         // One request id per WebSocket connection: every event of a subscription logs under it.
         ctx.extra.requestId ??= randomUUID();
-        return createContext({ db, config, logger, requestId: ctx.extra.requestId, trainingEvents });
+        const principal = ctx.extra.principals?.get(id);
+        ctx.extra.principals?.delete(id);
+        return createContext({ db, config, logger, requestId: ctx.extra.requestId, trainingEvents, principal });
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors?.length) return;
@@ -160,7 +178,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     express.json({ limit: opts.bodyLimitBytes ?? config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
-        createContext({ db, config, logger, requestId: res.locals.requestId as string, actor: actorOf(req.get(ACTOR_HEADER)) }),
+        createContext({
+          db,
+          config,
+          logger,
+          requestId: res.locals.requestId as string,
+          principal: await authenticateOperation(db, config, req.get('authorization')),
+        }),
     }),
   );
   // The dashboard's static build (web/dist) at `/`, after the API routes so no file can shadow them.
@@ -215,10 +239,6 @@ async function guardWsOperation(
   const checked = checkOperation(limits, schema, payload);
   if ('errors' in checked) return checked.errors;
   return { schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
-}
-
-function actorOf(header: string | undefined): string | undefined {
-  return header && ACCEPTABLE_ACTOR.test(header) ? header : undefined;
 }
 
 /** Assigns a request id (reusing a sane incoming `x-request-id`) and logs one line per finished request. */

@@ -7,14 +7,16 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { authChecker } from './auth.js';
 import { LabelResolver } from './label/label.resolver.js';
 import { MaterialEmbeddingResolver } from './material/material-embedding.resolver.js';
 import { MaterialResolver } from './material/material.resolver.js';
 import { ModelResolver } from './model/model.resolver.js';
 import { SCREENING_RESOLVERS } from './screening/screening.resolver.js';
+import { TokenResolver } from './token/token.resolver.js';
 
 /** Every resolver class of the API, in one place. */
-export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, MaterialEmbeddingResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS];
+export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, MaterialEmbeddingResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS, TokenResolver];
 
 export interface BuildIonsieveSchemaOptions {
   /** Resolver classes; defaults to `RESOLVERS`. */
@@ -40,5 +42,7 @@ export function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {}): Prom
     pubSub: opts.pubSub ?? NO_TOPICS_PUBSUB,
     // Arguments are checked by the resolvers (`toPage`) and by the services (BadInputError), not class-validator.
     validate: false,
+    // `@Authorized<Role>(…)` on fields (src/graphql/auth.ts).
+    authChecker,
   });
 }

@@ -1,10 +1,12 @@
 /**
  * The per-request GraphQL context: database handle, limits from config, a request-scoped logger,
- * the request id (echoed in logs and in masked errors) and a fresh set of DataLoaders.
+ * the request id (echoed in logs and in masked errors), the principal (the API token the request
+ * authenticated with, or anonymous) and a fresh set of DataLoaders.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { ANONYMOUS, type Principal } from '../services/tokens.js';
 import type { Db } from '../store/database.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { TrainingEvents } from './model/training-events.js';
@@ -15,8 +17,8 @@ export interface GraphQLContext {
   /** Child logger carrying `requestId`. */
   logger: Logger;
   requestId: string;
-  /** Who is acting, stored as `createdBy` on labels and materials. There is no authentication yet. */
-  actor: string;
+  /** Who is acting: role checks (src/graphql/auth.ts) read it; its name is stored as `createdBy`. */
+  principal: Principal;
   loaders: Loaders;
   /** NOTIFY wake-ups for Subscription.trainingProgress (absent: the subscription polls). */
   trainingEvents?: TrainingEvents;
@@ -27,12 +29,10 @@ export interface CreateContextOptions {
   config: Config;
   logger: Logger;
   requestId?: string;
-  actor?: string;
+  /** Default: anonymous. */
+  principal?: Principal;
   trainingEvents?: TrainingEvents;
 }
-
-/** Default actor when a request does not name one (no authentication yet). */
-export const DEFAULT_ACTOR = 'api';
 
 export function createContext(opts: CreateContextOptions): GraphQLContext {
   const requestId = opts.requestId ?? randomUUID();
@@ -41,7 +41,7 @@ export function createContext(opts: CreateContextOptions): GraphQLContext {
     config: opts.config,
     logger: opts.logger.child({ requestId }),
     requestId,
-    actor: opts.actor ?? DEFAULT_ACTOR,
+    principal: opts.principal ?? ANONYMOUS,
     loaders: createLoaders(opts.db),
     trainingEvents: opts.trainingEvents,
   };

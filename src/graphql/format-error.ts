@@ -10,6 +10,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { DomainError, type DomainErrorCode } from '../errors.js';
@@ -22,7 +23,34 @@ export const GRAPHQL_CODE_BY_DOMAIN_CODE: Readonly<Record<DomainErrorCode, strin
   CONFLICT: 'CONFLICT',
   MODEL_NOT_READY: 'MODEL_NOT_READY',
   INVALID_JOB_STATE: 'INVALID_JOB_STATE',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
 });
+
+/** HTTP status of a request refused as a whole (before execution) with this domain code; others stay 200. */
+const HTTP_STATUS_BY_DOMAIN_CODE: Readonly<Partial<Record<DomainErrorCode, number>>> = Object.freeze({
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+});
+
+/**
+ * A domain error refusing a whole request (thrown while building the context, or returned by
+ * graphql-ws `onSubscribe`) as a GraphQLError; `formatGraphQLError` still maps its code, and over HTTP
+ * it sets the status (401 with `WWW-Authenticate: Bearer`, 403).
+ */
+export function requestErrorOf(error: DomainError): GraphQLError {
+  const status = HTTP_STATUS_BY_DOMAIN_CODE[error.code];
+  const headers = new HeaderMap(status === 401 ? [['www-authenticate', 'Bearer']] : []);
+  return new GraphQLError(error.message, { originalError: error, extensions: status ? { http: { status, headers } } : {} });
+}
+
+/**
+ * graphql-ws `onError`: errors sent before execution (onSubscribe refusals, validation), formatted by
+ * the same rules as over HTTP for domain errors; graphql-js' own request errors pass as they are.
+ */
+export function formatRequestErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return errors.map((error) => (findDomainError(error) ? formatGraphQLError(error.toJSON(), error) : error.toJSON()));
+}
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 

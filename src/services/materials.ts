@@ -55,6 +55,8 @@ export interface MaterialRecord {
   structure: Structure | null;
   structureHash: string | null;
   currentLabelClass: LabelClass | null;
+  /** Name of the API token (or importer) that added it. */
+  createdBy: string | null;
   createdAt: Date;
 }
 
@@ -305,6 +307,7 @@ export function materialRowToRecord(row: MaterialRow): MaterialRecord {
     structure: row.structure,
     structureHash: row.structure_hash,
     currentLabelClass: row.current_label_class,
+    createdBy: row.created_by ?? null,
     createdAt: row.created_at,
   };
 }

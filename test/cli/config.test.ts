@@ -26,6 +26,7 @@ test('config defaults, overrides and validation', () => {
       rateLimitPoints: 3000,
       rateLimitDurationSeconds: 60,
     },
+    requireAuth: false,
   });
   assert.ok(Object.isFrozen(defaults));
   // Empty values (as docker-compose writes unset variables) mean "default".
@@ -77,6 +78,9 @@ test('config defaults, overrides and validation', () => {
   assert.throws(() => loadConfig({ IONSIEVE_INTROSPECTION: 'no' }), /IONSIEVE_INTROSPECTION/);
   assert.throws(() => loadConfig({ IONSIEVE_RATE_LIMIT_POINTS: '-1' }), /IONSIEVE_RATE_LIMIT_POINTS/);
   assert.throws(() => loadConfig({ IONSIEVE_MAX_DEPTH: '0' }), /IONSIEVE_MAX_DEPTH/);
+  assert.equal(loadConfig({ IONSIEVE_REQUIRE_AUTH: 'true' }).requireAuth, true);
+  assert.equal(loadConfig({ IONSIEVE_REQUIRE_AUTH: '0' }).requireAuth, false);
+  assert.throws(() => loadConfig({ IONSIEVE_REQUIRE_AUTH: 'yes please' }), /IONSIEVE_REQUIRE_AUTH/);
 
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
   assert.throws(() => loadConfig({ IONSIEVE_MAX_SITES: '0' }), /IONSIEVE_MAX_SITES/);

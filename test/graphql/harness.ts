@@ -11,6 +11,7 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApolloServer, createContext } from '../../src/server.js';
+import type { Principal, Role } from '../../src/services/tokens.js';
 import type { Db } from '../../src/store/database.js';
 
 export const testConfig: Config = loadConfig({});
@@ -46,8 +47,16 @@ export interface ExecuteOptions {
   db: Db;
   logger?: Logger;
   requestId?: string;
-  actor?: string;
+  /** Default `TEST_ADMIN`, so tests about other things may write; `ANONYMOUS` for a request without a token. */
+  principal?: Principal;
 }
+
+/** A principal as if authenticated with a token of this name and role (no token row needed). */
+export function tokenPrincipal(name: string, role: Role = 'admin'): Principal {
+  return { kind: 'token', tokenId: '0', name, role };
+}
+
+export const TEST_ADMIN: Principal = tokenPrincipal('test', 'admin');
 
 export async function execute<TData = any>(
   server: ApolloServer<any>,
@@ -58,7 +67,7 @@ export async function execute<TData = any>(
   const logger = opts.logger ?? pino({ level: 'silent' });
   const response = await server.executeOperation<TData>(
     { query, variables },
-    { contextValue: createContext({ db: opts.db, config: testConfig, logger, requestId: opts.requestId, actor: opts.actor }) },
+    { contextValue: createContext({ db: opts.db, config: testConfig, logger, requestId: opts.requestId, principal: opts.principal ?? TEST_ADMIN }) },
   );
   assert.equal(response.body.kind, 'single');
   if (response.body.kind !== 'single') throw new Error('unreachable');

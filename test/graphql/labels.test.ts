@@ -8,7 +8,7 @@ import { beforeEach, test } from 'node:test';
 import { addMaterials, labelMaterial, retractLabel } from '../../src/services/materials.js';
 import type { Db } from '../../src/store/database.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
-import { captureLogger, countingDb, dataOf, execute, onlyError, testConfig, testServer } from './harness.js';
+import { captureLogger, countingDb, dataOf, execute, onlyError, testConfig, testServer, tokenPrincipal } from './harness.js';
 
 const LABEL = /* GraphQL */ `
   mutation Label($input: LabelMaterialInput!) {
@@ -52,7 +52,7 @@ describeDatabases('GraphQL labels', (database) => {
     const fast = dataOf(
       await execute(server, LABEL, {
         input: { materialId, class: 'FAST', conductivity: 1.2e-3, temperature: 298.15, source: 'doi:10.1000/x', reason: 'EIS' },
-      }, { db, actor: 'alice' }),
+      }, { db, principal: tokenPrincipal('alice', 'curator') }),
     ).labelMaterial;
     assert.equal(fast.class, 'FAST');
     assert.equal(fast.conductivity, 1.2e-3);
@@ -65,7 +65,7 @@ describeDatabases('GraphQL labels', (database) => {
     assert.deepEqual(fast.material, { id: materialId, label: { id: fast.id, class: 'FAST' } });
 
     const poor = dataOf(await execute(server, LABEL, { input: { materialId, class: 'POOR' } }, { db })).labelMaterial;
-    assert.equal(poor.createdBy, 'api', 'the default actor when a request names none');
+    assert.equal(poor.createdBy, 'test', 'the name of the token the request used');
     // Label.material.label, read in the same request as the mutation, is the new label (no stale cache).
     assert.deepEqual(poor.material.label, { id: poor.id, class: 'POOR' });
     let state = dataOf(await execute(server, MATERIAL_LABELS, { id: materialId }, { db })).material;

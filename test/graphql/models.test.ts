@@ -14,7 +14,7 @@ import { startTrainerWorker } from '../../trainer/worker.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { cubicStructureJson } from '../support/structures.js';
 import { seedTinySet, silentLogger, TINY_TRAINING } from '../trainer/support.js';
-import { dataOf, execute, onlyError, testConfig, testServer } from './harness.js';
+import { dataOf, execute, onlyError, testConfig, testServer, tokenPrincipal } from './harness.js';
 
 const MODEL_FIELDS = /* GraphQL */ `
   id name status isActive hyperparameters backend embeddingDim distance threshold createdBy error
@@ -37,7 +37,7 @@ describeDatabases('GraphQL models', (database) => {
     await resetDatabase(db);
     const server = await testServer();
     const queued = dataOf(
-      await execute(server, TRAIN, { input: { name: 'via graphql', ...tinyHyperparameters, distance: 'COSINE', evaluation: 'NONE' } }, { db, actor: 'alice' }),
+      await execute(server, TRAIN, { input: { name: 'via graphql', ...tinyHyperparameters, distance: 'COSINE', evaluation: 'NONE' } }, { db, principal: tokenPrincipal('alice') }),
     ).trainModel;
     assert.equal(queued.status, 'QUEUED');
     assert.equal(queued.isActive, false);

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { createApiToken } from '../../src/services/tokens.js';
 import { describeDatabases } from '../support/databases.js';
 import { captureLogger, fixture, testConfig } from './harness.js';
 
@@ -14,9 +15,11 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 describeDatabases('HTTP server', (database) => {
   let server: RunningServer;
+  let curator: string;
   const { logger, lines } = captureLogger();
 
   before(async () => {
+    curator = (await createApiToken(database().db, { name: 'bob', role: 'curator' })).secret;
     server = await startServer({
       db: database().db,
       config: { ...testConfig, host: '127.0.0.1', port: 0 },
@@ -31,7 +34,7 @@ describeDatabases('HTTP server', (database) => {
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(server.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${curator}`, ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
@@ -59,7 +62,6 @@ describeDatabases('HTTP server', (database) => {
 
     const label = await post(
       { query: `mutation { labelMaterial(input: {materialId: "${added.data.addMaterials[0].id}", class: FAST}) { createdBy } }` },
-      { 'x-ionsieve-actor': 'bob' },
     );
     assert.deepEqual(((await label.json()) as any).data, { labelMaterial: { createdBy: 'bob' } });
 

@@ -1,9 +1,10 @@
 /** Label queries and mutations, and `Label.material`. Resolvers only map arguments to service calls. */
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { listLabels, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
 // Label writes go through screening so every model's stored scores change in the same transaction.
 import { labelMaterialWithScreening, retractLabelWithScreening, type LabelWriteOptions } from '../../services/screening.js';
 import { NotFoundError } from '../../errors.js';
+import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
 import { MaterialType } from '../material/material.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
@@ -38,6 +39,7 @@ export class LabelResolver {
     return label && label.class !== null ? label : null;
   }
 
+  @Authorized<Role>('curator')
   @Mutation(() => LabelType, {
     description: 'Adds a label to a material; it becomes the current label. Earlier labels stay in the history.',
   })
@@ -55,7 +57,7 @@ export class LabelResolver {
         source: input.source ?? null,
         reason: input.reason ?? null,
       },
-      ctx.actor,
+      createdByOf(ctx.principal),
       screeningWriteOptions(ctx),
     );
     ctx.loaders.forgetMaterial(label.materialId);
@@ -63,6 +65,7 @@ export class LabelResolver {
     return label;
   }
 
+  @Authorized<Role>('curator')
   @Mutation(() => LabelType, {
     description:
       'Retracts a label (it stays in the history with `retracted: true`); the material\'s current label ' +
@@ -73,7 +76,7 @@ export class LabelResolver {
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<LabelRecord> {
-    const label = await retractLabelWithScreening(ctx.db, id, ctx.actor, reason ?? undefined, screeningWriteOptions(ctx));
+    const label = await retractLabelWithScreening(ctx.db, id, createdByOf(ctx.principal), reason ?? undefined, screeningWriteOptions(ctx));
     ctx.loaders.forgetMaterial(label.materialId);
     ctx.loaders.primeLabels([label]);
     return label;

@@ -2,10 +2,11 @@
  * Material queries and mutations, and the Material fields computed from the structure or loaded
  * through the per-request DataLoaders. Resolvers only map arguments to service calls.
  */
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { queueEmbeddingOfNewMaterials } from '../../services/embeddings.js';
 import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
+import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
 import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
@@ -42,6 +43,7 @@ export class MaterialResolver {
     return ctx.loaders.materialById.load(id);
   }
 
+  @Authorized<Role>('curator')
   @Mutation(() => [MaterialType], {
     description:
       'Adds materials in one transaction: all are stored or, on any bad input, none. A structure already ' +
@@ -56,7 +58,7 @@ export class MaterialResolver {
       maxSites,
       maxTextBytes,
       maxBatchSize,
-      actor: ctx.actor,
+      actor: createdByOf(ctx.principal),
     });
     ctx.loaders.primeMaterials(materials);
     if (materials.some((m) => m.kind === 'STRUCTURE')) {

@@ -75,6 +75,9 @@ export class MaterialType {
   })
   structureHash!: string | null;
 
+  @Field(() => String, { nullable: true, description: 'Name of the API token that added it (or the importer given to `ionsieve import --actor`).' })
+  createdBy!: string | null;
+
   @Field(() => DateTimeScalar)
   createdAt!: Date;
 }

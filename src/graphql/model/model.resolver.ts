@@ -2,7 +2,7 @@
  * Model registry queries and mutations, and the trainingProgress subscription. Resolvers only
  * map arguments to services (src/services/models.ts).
  */
-import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import {
   activateModel,
   cancelTraining,
@@ -13,6 +13,7 @@ import {
   requestTraining,
   type ModelRecord,
 } from '../../services/models.js';
+import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
 import { TrainModelInput, toServiceTrainModelInput } from './model.input.js';
 import { ModelStatusValue, ModelType, TrainingProgressEventType } from './model.type.js';
@@ -38,20 +39,23 @@ export class ModelResolver {
     return getActiveModel(ctx.db);
   }
 
+  @Authorized<Role>('admin')
   @Mutation(() => ModelType, {
     description:
       'Queues a training job and returns the QUEUED model. A trainer trains it on the labels as they are when it ' +
       'starts, stores the embeddings of every structure material and marks it READY (active if no model is).',
   })
   trainModel(@Arg('input', () => TrainModelInput) input: TrainModelInput, @Ctx() ctx: GraphQLContext): Promise<ModelRecord> {
-    return requestTraining(ctx.db, toServiceTrainModelInput(input), ctx.actor);
+    return requestTraining(ctx.db, toServiceTrainModelInput(input), createdByOf(ctx.principal));
   }
 
+  @Authorized<Role>('admin')
   @Mutation(() => ModelType, { description: 'Makes a READY model the active one (MODEL_NOT_READY otherwise).' })
   activateModel(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ModelRecord> {
     return activateModel(ctx.db, id);
   }
 
+  @Authorized<Role>('admin')
   @Mutation(() => ModelType, { description: 'Cancels a QUEUED or TRAINING model (INVALID_JOB_STATE otherwise).' })
   cancelTraining(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ModelRecord> {
     return cancelTraining(ctx.db, id);
