@@ -21,6 +21,7 @@ export interface Locator {
   count(): Promise<number>;
   click(): Promise<void>;
   fill(value: string): Promise<void>;
+  press(key: string): Promise<void>;
   check(): Promise<void>;
   hover(options?: { position?: { x: number; y: number } }): Promise<void>;
   textContent(): Promise<string | null>;

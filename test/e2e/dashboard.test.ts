@@ -18,9 +18,10 @@ import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
 import { startServer } from '../../src/server.js';
 import { seed } from '../../src/services/seed.js';
 import { installDefaultModel } from '../../src/services/models.js';
+import { createApiToken } from '../../src/services/tokens.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
-import { browserUnavailableReason, launchChromium, SCREENSHOT_DIR, type Browser, type Page } from './browser.js';
+import { browserUnavailableReason, launchChromium, SCREENSHOT_DIR, type Browser, type Locator, type Page } from './browser.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
 const UPLOAD_CIF = fileURLToPath(new URL('../fixtures/e2e/li2o-antifluorite-p1.cif', import.meta.url));
@@ -43,6 +44,9 @@ if (opened) {
   const installed = await installDefaultModel(opened.db, DATA_DIR);
   assert.ok(installed, 'the shipped default model (data/models/default) is present and loads');
 }
+/** Writes need a token (README "Access control"); the tests enter it in the dashboard's token field. */
+const CURATOR_NAME = 'e2e curator';
+const curatorToken = opened ? (await createApiToken(opened.db, { name: CURATOR_NAME, role: 'curator' }, 'e2e')).secret : '';
 const server = opened ? await startServer({ db: opened.db, config: { ...loadConfig({}), host: '127.0.0.1', port: 0 }, logger: pino({ level: 'silent' }), schema }) : null;
 const browser: Browser | null = server ? await launchChromium() : null;
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -93,6 +97,14 @@ async function openPage(path: string, viewport = DESKTOP): Promise<Page> {
 
 function pageErrors(page: Page): string[] {
   return (page as Page & { pageErrors: string[] }).pageErrors;
+}
+
+/** Enters the token in an API token field (inside `scope`) and waits until the dashboard has checked it. */
+async function enterToken(scope: Page | Locator, token = curatorToken): Promise<void> {
+  const field = scope.locator('[data-testid=api-token]');
+  await field.locator('input[name=apiToken]').fill(token);
+  await field.locator('input[name=apiToken]').press('Enter');
+  await field.getByText(`Acting as “${CURATOR_NAME}” (curator).`).waitFor({ timeout: UI_TIMEOUT_MS });
 }
 
 async function shoot(page: Page, name: string, fullPage = false): Promise<void> {
@@ -229,7 +241,12 @@ test('adding a label through the form takes the material out of the candidates a
   await form.locator('input[value=POOR]').check();
   await form.locator('input[name=conductivity]').fill('3e-9');
   await form.locator('input[name=reason]').fill('e2e: impedance below detection');
-  await form.locator('input[name=actor]').fill('e2e tester');
+  // Without a token the label is refused in words, and nothing is written.
+  await form.getByRole('button', { name: 'Add label' }).click();
+  await form.locator('.error-box').getByText('UNAUTHENTICATED').waitFor({ timeout: UI_TIMEOUT_MS });
+  assert.match(await form.locator('.error-box').innerText(), /needs an API token with role curator/);
+  assert.equal((await gql<{ material: { label: unknown } }>(`{ material(id: "${target}") { label { id } } }`)).material.label, null);
+  await enterToken(form);
   await form.getByRole('button', { name: 'Add label' }).click();
   await page.getByText('Labelled POOR.').waitFor({ timeout: UI_TIMEOUT_MS });
   await page.locator('[data-testid=label-history]').getByText('e2e: impedance below detection').waitFor({ timeout: UI_TIMEOUT_MS });
@@ -238,7 +255,7 @@ test('adding a label through the form takes the material out of the candidates a
   const stored = await gql<{ material: { label: { class: string; conductivity: number; createdBy: string | null; reason: string } } }>(`{ material(id: "${target}") { label { class conductivity createdBy reason } } }`);
   assert.equal(stored.material.label.class, 'POOR');
   assert.equal(stored.material.label.conductivity, 3e-9);
-  assert.equal(stored.material.label.createdBy, 'e2e tester');
+  assert.equal(stored.material.label.createdBy, CURATOR_NAME, 'the label records the name of the token');
 
   await page.locator('nav a').first().click();
   await page.getByText(new RegExp(`of ${before.total - 1}$`)).waitFor({ timeout: UI_TIMEOUT_MS });
@@ -261,7 +278,11 @@ test('Try a structure: bad text is refused in words, an uploaded CIF can be stor
   await page.getByRole('button', { name: 'Store it' }).click();
   const error = page.locator('.error-box');
   await error.waitFor({ timeout: UI_TIMEOUT_MS });
-  assert.match(await error.innerText(), /BAD_USER_INPUT/);
+  // Storing needs a token: the refusal offers the token field.
+  assert.match(await error.innerText(), /UNAUTHENTICATED/);
+  await enterToken(error);
+  await page.getByRole('button', { name: 'Store it' }).click();
+  await error.getByText('BAD_USER_INPUT').waitFor({ timeout: UI_TIMEOUT_MS });
 
   await page.locator('[data-testid=structure-file]').setInputFiles(UPLOAD_CIF);
   await page.waitForFunction(() => (document.querySelector('textarea[name=structure]') as HTMLTextAreaElement).value.includes('data_Li2O'), null);

@@ -46,39 +46,37 @@ function toEntries(errors: readonly RawError[]): ApiErrorEntry[] {
 }
 
 export const GRAPHQL_PATH = '/graphql';
-/** Header the server stores as a label's `createdBy` (see src/server.ts). */
-const ACTOR_HEADER = 'x-ionsieve-actor';
-const ACTOR_KEY = 'ionsieve.actor';
+/** localStorage key of the API token (README "Access control"); the server records its name as `createdBy`. */
 const TOKEN_KEY = 'ionsieve.token';
 
-/** The name recorded on labels made from this browser (kept in localStorage). */
-export function getActor(): string {
+let wsClient: Client | undefined;
+
+/** The API token kept in this browser, or '' (reads need none unless the server requires one; writes do). */
+export function getToken(): string {
   try {
-    return localStorage.getItem(ACTOR_KEY) ?? '';
+    return localStorage.getItem(TOKEN_KEY) ?? '';
   } catch {
     return '';
   }
 }
 
-export function setActor(actor: string): void {
+/** Keeps (or, when blank, forgets) the token; open subscriptions reconnect with it. */
+export function setToken(token: string): void {
   try {
-    localStorage.setItem(ACTOR_KEY, actor.trim());
+    if (token.trim()) localStorage.setItem(TOKEN_KEY, token.trim());
+    else localStorage.removeItem(TOKEN_KEY);
   } catch {
-    // Private mode without storage: the name is simply not remembered.
+    // Private mode without storage: the token is simply not remembered.
   }
+  // graphql-ws sends connectionParams once per connection: start a new one for the new token.
+  const previous = wsClient;
+  wsClient = undefined;
+  void previous?.dispose();
 }
 
 function authHeaders(): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const actor = getActor();
-  if (actor) headers[ACTOR_HEADER] = actor;
-  try {
-    const token = localStorage.getItem(TOKEN_KEY);
-    if (token) headers.authorization = `Bearer ${token}`;
-  } catch {
-    // No storage: no token.
-  }
-  return headers;
+  const token = getToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 function httpUrl(): string {
@@ -113,8 +111,6 @@ export async function request<TData>(
   if (!body.data) throw new ApiError([{ message: `The API answered HTTP ${response.status} without data`, code: `HTTP_${response.status}` }]);
   return body.data;
 }
-
-let wsClient: Client | undefined;
 
 function subscriptionClient(): Client {
   if (!wsClient) {

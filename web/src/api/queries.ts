@@ -324,3 +324,10 @@ export function trainingProgressDocument(payloadSelection: string): string {
     }
   `;
 }
+
+/** Who the stored API token stands for (README "Access control"). */
+export const VIEWER = /* GraphQL */ `
+  query Viewer {
+    viewer { authenticated name role }
+  }
+`;

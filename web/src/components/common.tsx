@@ -2,11 +2,17 @@
 import type { ReactNode } from 'react';
 import type { ApiError } from '../api/client.js';
 import type { LabelClass, Neighbor } from '../api/types.js';
+import { ApiTokenField } from './ApiTokenField.js';
 import { conductivity, fixed, formulaParts } from '../lib/format.js';
 import { href } from '../router.js';
 
-/** An API error as the server worded it, with its `extensions.code` (and request id for the logs). */
-export function ErrorBox({ error, title = 'The request failed', onRetry }: { error: ApiError; title?: string; onRetry?: () => void }) {
+/**
+ * An API error as the server worded it, with its `extensions.code` (and request id for the logs).
+ * A refusal for want of a token (UNAUTHENTICATED, FORBIDDEN) offers the token field, unless the form
+ * around it has one (`tokenField={false}`).
+ */
+export function ErrorBox({ error, title = 'The request failed', onRetry, tokenField = true }: { error: ApiError; title?: string; onRetry?: () => void; tokenField?: boolean }) {
+  const denied = error.entries.some((entry) => entry.code === 'UNAUTHENTICATED' || entry.code === 'FORBIDDEN');
   return (
     <div className="error-box" role="alert">
       <strong>{title}</strong>
@@ -19,6 +25,7 @@ export function ErrorBox({ error, title = 'The request failed', onRetry }: { err
           </li>
         ))}
       </ul>
+      {denied && tokenField && <ApiTokenField />}
       {onRetry && (
         <button type="button" onClick={onRetry}>
           Try again

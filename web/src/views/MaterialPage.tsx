@@ -3,10 +3,11 @@
  * label history (with retraction) and a form that adds a label through `labelMaterial`.
  */
 import { useState, type FormEvent } from 'react';
-import { ApiError, asApiError, getActor, request, setActor } from '../api/client.js';
+import { ApiError, asApiError, request } from '../api/client.js';
 import { has, missing, useCapabilities, useQuery } from '../api/hooks.js';
 import { LABEL_MATERIAL, MATERIAL, MATERIAL_CIF, MATERIAL_SCREENING, RETRACT_LABEL } from '../api/queries.js';
 import type { Label, LabelClass, MaterialDetail, Neighbor, ScreeningResult } from '../api/types.js';
+import { ApiTokenField } from '../components/ApiTokenField.js';
 import { ClassBadge, ErrorBox, Formula, Loading, MissingApi, NeighborTable } from '../components/common.js';
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
 import { downloadText } from '../lib/csv.js';
@@ -257,7 +258,6 @@ function LabelForm({ materialId, onDone }: { materialId: string; onDone(): void 
   const [temperature, setTemperature] = useState(String(ROOM_TEMPERATURE_K));
   const [source, setSource] = useState('');
   const [reason, setReason] = useState('');
-  const [actor, setActorState] = useState(getActor());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -273,7 +273,6 @@ function LabelForm({ materialId, onDone }: { materialId: string; onDone(): void 
       setError(new ApiError([{ message: 'Conductivity and temperature must be numbers (e.g. 1.2e-3 and 298.15)', code: 'CLIENT_VALIDATION' }]));
       return;
     }
-    setActor(actor);
     setBusy(true);
     try {
       await request(LABEL_MATERIAL, {
@@ -318,10 +317,7 @@ function LabelForm({ materialId, onDone }: { materialId: string; onDone(): void 
         Reason
         <input name="reason" value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. impedance measurement" />
       </label>
-      <label>
-        Your name
-        <input name="actor" value={actor} onChange={(e) => setActorState(e.target.value)} placeholder="recorded as createdBy" />
-      </label>
+      <ApiTokenField need="curator" />
       <div className="row">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Saving…' : 'Add label'}
@@ -332,7 +328,7 @@ function LabelForm({ materialId, onDone }: { materialId: string; onDone(): void 
           </span>
         )}
       </div>
-      {error && <ErrorBox error={error} title="The label was not added" />}
+      {error && <ErrorBox error={error} title="The label was not added" tokenField={false} />}
     </form>
   );
 }

@@ -10,6 +10,7 @@ import { leafSelection, subscriptionPayloadType } from '../api/introspect.js';
 import { ACTIVATE_MODEL, CANCEL_TRAINING, DISTANCES, EVALUATIONS, MODELS, modelDocument, trainModelDocument, trainingProgressDocument } from '../api/queries.js';
 import type { CurvePoint, ModelDetail, ModelMetrics, ModelStatus, ModelSummary } from '../api/types.js';
 import { LineChart, SERIES_COLORS } from '../components/charts.js';
+import { ApiTokenField } from '../components/ApiTokenField.js';
 import { ErrorBox, Loading, MissingApi } from '../components/common.js';
 import { dateTime, duration, fixed } from '../lib/format.js';
 import { href, navigate } from '../router.js';
@@ -393,11 +394,12 @@ function TrainForm({ onQueued, disabled }: { onQueued(id: string): void; disable
           Seed
           <input value={seed} onChange={(e) => setSeed(e.target.value)} inputMode="numeric" size={4} />
         </label>
+        <ApiTokenField need="admin" />
         <button type="submit" className="primary" disabled={busy || disabled}>
           {busy ? 'Queuing…' : 'Train'}
         </button>
       </form>
-      {error && <ErrorBox error={error} title="Training was not queued" />}
+      {error && <ErrorBox error={error} title="Training was not queued" tokenField={false} />}
     </details>
   );
 }
