@@ -235,8 +235,10 @@ try {
   const config = loadConfig({});
   const logger = pino({ level: 'silent' });
   const server = await createApolloServer({ logger });
+  // In process, no HTTP: the labels are written as a curator without a token row.
+  const BENCH_CURATOR = { kind: 'token', tokenId: '0', name: 'bench', role: 'curator' } as const;
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const response = await server.executeOperation({ query, variables }, { contextValue: createContext({ db, config, logger }) });
+    const response = await server.executeOperation({ query, variables }, { contextValue: createContext({ db, config, logger, principal: BENCH_CURATOR }) });
     if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
     const { data, errors } = response.body.singleResult;
     if (errors?.length) throw new Error(JSON.stringify(errors));

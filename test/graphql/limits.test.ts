@@ -15,6 +15,7 @@ import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
 import { checkOperation, operationCost } from '../../src/graphql/limits.js';
 import { MAX_PAGE_SIZE } from '../../src/graphql/pagination.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { createApiToken } from '../../src/services/tokens.js';
 import * as dashboard from '../../web/src/api/queries.js';
 import { describeDatabases } from '../support/databases.js';
 import { captureLogger, fixture, testConfig } from './harness.js';
@@ -33,10 +34,15 @@ interface Posted {
   body: any;
 }
 
+/** API token secrets (README "Access control"): `curator` writes; `a`, `b`, `c` are separate rate-limit clients. */
+const tokens: Record<'curator' | 'a' | 'b' | 'c', string> = { curator: '', a: '', b: '', c: '' };
+
+/** Mutations go with the curator token (writes need one); other requests carry only `headers`. */
 async function post(server: RunningServer, body: unknown, headers: Record<string, string> = {}): Promise<Posted> {
+  const isMutation = typeof body === 'object' && /^\s*mutation\b/.test(String((body as { query?: unknown }).query ?? ''));
   const response = await fetch(server.graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(isMutation ? { authorization: `Bearer ${tokens.curator}` } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
@@ -115,6 +121,9 @@ describeDatabases('limits over HTTP', (database) => {
     const { db } = database();
     const logger = captured.logger;
     const s = await schema();
+    for (const name of ['curator', 'a', 'b', 'c'] as const) {
+      tokens[name] = (await createApiToken(db, { name: `limits ${name}`, role: name === 'curator' ? 'curator' : 'reader' })).secret;
+    }
     [server, closed, limited] = await Promise.all([
       startServer({ db, schema: s, logger, config: configWith({ maxCost: 5000, maxBodyBytes: 64 * 1024 }, { maxSites: 4, maxTextBytes: 4096, maxBatchSize: 2 }) }),
       startServer({ db, schema: s, logger, config: configWith({ introspection: false }) }),
@@ -267,14 +276,14 @@ describeDatabases('limits over HTTP', (database) => {
       ],
     });
     // Another client (a bearer token) has its own budget; the same token shares one.
-    for (let i = 0; i < 3; i++) assert.equal((await post(limited, query, { authorization: 'Bearer token-a' })).status, 200);
-    assert.equal((await post(limited, query, { authorization: 'bearer token-a' })).status, 429);
-    assert.equal((await post(limited, query, { authorization: 'Bearer token-b' })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await post(limited, query, { authorization: `Bearer ${tokens.a}` })).status, 200);
+    assert.equal((await post(limited, query, { authorization: `bearer ${tokens.a}` })).status, 429);
+    assert.equal((await post(limited, query, { authorization: `Bearer ${tokens.b}` })).status, 200);
     assert.equal((await fetch(`${limited.url}/healthz`)).status, 200);
     // graphql-ws operations draw on the same budget (the token from connectionParams).
-    const overWs = await overWebSocket(limited, query.query, undefined, { authorization: 'Bearer token-a' });
+    const overWs = await overWebSocket(limited, query.query, undefined, { authorization: `Bearer ${tokens.a}` });
     assert.equal(overWs.errors[0].extensions.code, 'RATE_LIMITED');
-    const okWs = await overWebSocket(limited, query.query, undefined, { authorization: 'Bearer token-c' });
+    const okWs = await overWebSocket(limited, query.query, undefined, { authorization: `Bearer ${tokens.c}` });
     assert.equal(okWs.errors, undefined);
   });
 

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { createApiToken } from '../../src/services/tokens.js';
 import { openDatabase, type OpenedDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { createPostgresTestDatabase, type PostgresTestDatabase } from '../support/databases.js';
@@ -71,6 +72,8 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
   let startupMs: number[] = [];
   let stopSampling = false;
   let sampling: Promise<void> | undefined;
+  /** Writes need a token (README "Access control"): training needs admin, labels curator. */
+  let admin: Record<string, string> = {};
 
   before(async () => {
     created = await createPostgresTestDatabase();
@@ -78,6 +81,7 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
     await migrateToLatest(opened.db);
     set = await seedTinySet(opened.db, { fast: 5, poor: 5, unlabelled: 8 });
     const env = { IONSIEVE_DB_POOL_SIZE: String(POOL) };
+    admin = { authorization: `Bearer ${(await createApiToken(opened.db, { name: 'scale-out', role: 'admin' })).secret}` };
     const [api1, api2, w1, w2] = await Promise.all([
       startApi('api 1', created.url, [], { env }),
       startApi('api 2', created.url, [], { env }),
@@ -126,7 +130,7 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
       Array.from({ length: JOBS }, (_, i) =>
         graphQLData<{ trainModel: { id: string; status: string } }>(apis[i % 2]!.url, TRAIN, {
           input: { ...TINY_TRAINING, name: `scale ${i + 1}`, seed: 100 + i, maxEpochs: 60, patience: 100 },
-        }),
+        }, admin),
       ),
     );
     const modelIds = queued.map((q) => q.trainModel.id);
@@ -181,7 +185,7 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
     const before = await sameOnBoth<ScreenData>('screen before', SCREEN);
     const candidate = before.screen.edges.at(-1)!.node.id; // the least conductor-like: labelled FAST, it moves every score
 
-    await graphQLData(apis[0]!.url, LABEL, { id: candidate, class: 'FAST' });
+    await graphQLData(apis[0]!.url, LABEL, { id: candidate, class: 'FAST' }, admin);
     // Read through the other process straight after the mutation answered (no fold has to run first).
     const seen = await graphQLData<{ material: { label: { class: string; source: string } | null } }>(apis[1]!.url, MATERIAL, { id: candidate });
     assert.deepEqual(seen.material.label, { class: 'FAST', source: 'scale-out test' });
@@ -197,8 +201,8 @@ describe('scale-out: two API processes and two trainer workers on one PostgreSQL
     // Labels through both APIs at once (two processes writing and folding), then the same answers again.
     const [a, b] = [afterOnTwo.screen.edges[0]!.node.id, afterOnTwo.screen.edges[1]!.node.id];
     await Promise.all([
-      graphQLData(apis[0]!.url, LABEL, { id: a, class: 'POOR' }),
-      graphQLData(apis[1]!.url, LABEL, { id: b, class: 'FAST' }),
+      graphQLData(apis[0]!.url, LABEL, { id: a, class: 'POOR' }, admin),
+      graphQLData(apis[1]!.url, LABEL, { id: b, class: 'FAST' }, admin),
     ]);
     const [onOne, onTwo] = await Promise.all(apis.map((api) => graphQLData<ScreenData>(api.url, SCREEN)));
     const expected = await recomputeRanking(opened.db, before.screen.modelId);
