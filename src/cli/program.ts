@@ -7,6 +7,7 @@ import { registerMigrateCommand } from './migrate.js';
 import { registerScreenCommand } from './screen.js';
 import { registerSeedCommand } from './seed.js';
 import { registerServeCommands } from './serve.js';
+import { registerTokenCommand } from './token.js';
 import { registerTrainDefaultCommand } from './train-default.js';
 import { registerTrainerCommand } from './trainer.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerScreenCommand(program);
   registerTrainerCommand(program);
   registerTrainDefaultCommand(program);
+  registerTokenCommand(program);
   program
     .command('schema')
     .description('write the GraphQL SDL to schema/schema.graphql')

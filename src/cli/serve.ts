@@ -1,6 +1,7 @@
 /**
  * `ionsieve serve`: run the GraphQL server until SIGINT/SIGTERM; `ionsieve start` (the npm start):
- * migrate, seed if the database has not been seeded, then serve.
+ * migrate, seed if the database has not been seeded, make the first admin token on the embedded
+ * database (src/cli/token.ts), then serve.
  */
 import type { Command } from 'commander';
 import { openCliContext, type CliContext, type DatabaseCommandOptions } from './context.js';
@@ -86,6 +87,9 @@ export function registerServeCommands(program: Command): void {
             const { installShippedModel } = await import('./train-default.js');
             await installShippedModel(ctx, resolveSeedDir(ctx.config.seedDir));
           } else await runSeed(ctx, ctx.config.seedDir);
+          // Writes need a token: the embedded default makes the first admin token (README "Access control").
+          const { ensureLocalAdminToken } = await import('./token.js');
+          await ensureLocalAdminToken(ctx);
         },
         () => ctx.logger.info('another process is migrating or seeding this database; waiting for it'),
       );
