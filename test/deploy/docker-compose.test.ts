@@ -69,3 +69,9 @@ test('docker-compose: dependencies name services and wait for health', () => {
     }
   }
 });
+
+test('docker-compose: the API requires a token for every request', () => {
+  const api = compose.services.api!;
+  assert.equal(api.environment?.IONSIEVE_REQUIRE_AUTH, 'true');
+  assert.equal(loadConfig({ ...api.environment } as NodeJS.ProcessEnv).requireAuth, true);
+});
