@@ -35,6 +35,12 @@ export interface Config {
   readonly limits: Limits;
   /** Every GraphQL operation needs an API token (reads too); otherwise reads are open (writes always need one). */
   readonly requireAuth: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client IP (rate limits, logs): Express's
+   * 'trust proxy' — false (none, the default), true (any), a hop count, or addresses/subnets
+   * ('loopback', '10.0.0.0/8, 172.16.0.0/12').
+   */
+  readonly trustProxy: boolean | number | string;
 }
 
 export interface Limits {
@@ -72,6 +78,14 @@ const booleanFlag = (fallback: boolean) =>
     z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1'),
   );
 
+function trustProxySetting(value: string): boolean | number | string {
+  const lowered = value.trim().toLowerCase();
+  if (lowered === 'false' || lowered === '0') return false;
+  if (lowered === 'true') return true;
+  if (/^\d+$/.test(lowered)) return Number(lowered);
+  return value.trim();
+}
+
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   IONSIEVE_SESSION_DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
@@ -96,6 +110,7 @@ const envSchema = z.object({
   IONSIEVE_RATE_LIMIT_POINTS: nonNegativeInt(3000),
   IONSIEVE_RATE_LIMIT_DURATION: positiveInt(60),
   IONSIEVE_REQUIRE_AUTH: booleanFlag(false),
+  IONSIEVE_TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('false')),
 });
 
 /**
@@ -132,5 +147,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitDurationSeconds: e.IONSIEVE_RATE_LIMIT_DURATION,
     }),
     requireAuth: e.IONSIEVE_REQUIRE_AUTH,
+    trustProxy: trustProxySetting(e.IONSIEVE_TRUST_PROXY),
   });
 }

@@ -7,12 +7,13 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
+import proxyAddr from 'proxy-addr';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
@@ -29,7 +30,7 @@ import { createTrainingEvents } from './graphql/model/training-events.js';
 import type { Principal } from './services/tokens.js';
 import type { Db } from './store/database.js';
 import type { Listen } from './store/listen.js';
-import { createRateLimiter, rateLimitedError, rateLimitKey, rateLimitMiddleware, type RateLimiter } from './rate-limit.js';
+import { chargeFailedAuthentication, consumeForClient, createRateLimiter, rateLimitedError, rateLimitMiddleware, type RateLimiter } from './rate-limit.js';
 import { mountDashboard } from './web-static.js';
 
 export { createContext, type GraphQLContext } from './graphql/context.js';
@@ -98,6 +99,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const rateLimiter = createRateLimiter(config.limits);
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer, the client's IP (rate limits, logs) comes from X-Forwarded-For set by
+  // the proxies trusted here (README "Limits"); by default no proxy is trusted.
+  app.set('trust proxy', config.trustProxy);
+  const clientIp = (request: IncomingMessage) => proxyAddr(request, app.get('trust proxy fn'));
   const httpServer = createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
@@ -108,13 +113,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       // then authentication with `connectionParams.authorization` (each operation, so a revoked token
       // stops at its next one). A refusal is the operation's error; the connection stays open.
       onSubscribe: async (ctx, id, payload) => {
-        const guarded = await guardWsOperation(ctx, payload, schema, config.limits, rateLimiter);
+        const guarded = await guardWsOperation(ctx, payload, schema, config.limits, rateLimiter, clientIp(ctx.extra.request));
         if (Array.isArray(guarded)) return guarded;
         try {
           const principal = await authenticateOperation(db, config, ctx.connectionParams?.authorization, { allowBare: true });
           (ctx.extra.principals ??= new Map()).set(id, principal);
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) {
+            await chargeFailedAuthentication(rateLimiter, clientIp(ctx.extra.request));
+            return [error];
+          }
           throw error;
         }
         return guarded;
@@ -177,14 +185,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(rateLimiter ? [rateLimitMiddleware(rateLimiter)] : []),
     express.json({ limit: opts.bodyLimitBytes ?? config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) =>
-        createContext({
-          db,
-          config,
-          logger,
-          requestId: res.locals.requestId as string,
-          principal: await authenticateOperation(db, config, req.get('authorization')),
-        }),
+      context: async ({ req, res }) => {
+        let principal;
+        try {
+          principal = await authenticateOperation(db, config, req.get('authorization'));
+        } catch (error) {
+          if (error instanceof GraphQLError) await chargeFailedAuthentication(rateLimiter, req.ip);
+          throw error;
+        }
+        return createContext({ db, config, logger, requestId: res.locals.requestId as string, principal });
+      },
     }),
   );
   // The dashboard's static build (web/dist) at `/`, after the API routes so no file can shadow them.
@@ -225,12 +235,12 @@ async function guardWsOperation(
   schema: GraphQLSchema,
   limits: Limits,
   rateLimiter: RateLimiter | undefined,
+  ip: string | undefined,
 ): Promise<ExecutionArgs | GraphQLError[]> {
   ctx.extra.requestId ??= randomUUID();
   if (rateLimiter) {
     const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization;
-    const key = rateLimitKey(typeof auth === 'string' ? auth : undefined, ctx.extra.request.socket.remoteAddress);
-    const decision = await rateLimiter.consume(key);
+    const decision = await consumeForClient(rateLimiter, typeof auth === 'string' ? auth : undefined, ip);
     if (!decision.allowed) {
       const refused = rateLimitedError(ctx.extra.requestId, decision.retryAfterSeconds);
       return [new GraphQLError(refused.message, { extensions: refused.extensions })];

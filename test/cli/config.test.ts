@@ -82,6 +82,10 @@ test('config defaults, overrides and validation', () => {
   assert.equal(loadConfig({ IONSIEVE_REQUIRE_AUTH: '0' }).requireAuth, false);
   assert.throws(() => loadConfig({ IONSIEVE_REQUIRE_AUTH: 'yes please' }), /IONSIEVE_REQUIRE_AUTH/);
 
+  assert.equal(loadConfig({}).trustProxy, false, 'no proxy is trusted by default');
+  assert.equal(loadConfig({ IONSIEVE_TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.equal(loadConfig({ IONSIEVE_TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ IONSIEVE_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy, 'loopback, 10.0.0.0/8');
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
   assert.throws(() => loadConfig({ IONSIEVE_MAX_SITES: '0' }), /IONSIEVE_MAX_SITES/);
   assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);

@@ -116,6 +116,7 @@ describeDatabases('limits over HTTP', (database) => {
   let server: RunningServer;
   let closed: RunningServer;
   let limited: RunningServer;
+  let proxied: RunningServer;
 
   before(async () => {
     const { db } = database();
@@ -124,14 +125,15 @@ describeDatabases('limits over HTTP', (database) => {
     for (const name of ['curator', 'a', 'b', 'c'] as const) {
       tokens[name] = (await createApiToken(db, { name: `limits ${name}`, role: name === 'curator' ? 'curator' : 'reader' })).secret;
     }
-    [server, closed, limited] = await Promise.all([
+    [server, closed, limited, proxied] = await Promise.all([
       startServer({ db, schema: s, logger, config: configWith({ maxCost: 5000, maxBodyBytes: 64 * 1024 }, { maxSites: 4, maxTextBytes: 4096, maxBatchSize: 2 }) }),
       startServer({ db, schema: s, logger, config: configWith({ introspection: false }) }),
       startServer({ db, schema: s, logger, config: configWith({ rateLimitPoints: 3, rateLimitDurationSeconds: 60 }) }),
+      startServer({ db, schema: s, logger, config: configWith({ rateLimitPoints: 3, rateLimitDurationSeconds: 60 }, { trustProxy: 'loopback' }) }),
     ]);
   });
   after(async () => {
-    await Promise.all([server?.close(), closed?.close(), limited?.close()]);
+    await Promise.all([server?.close(), closed?.close(), limited?.close(), proxied?.close()]);
   });
 
   test('depth, aliases, tokens and cost over the limit: 400 with a message naming the limit, over HTTP and graphql-ws', async () => {
@@ -285,6 +287,25 @@ describeDatabases('limits over HTTP', (database) => {
     assert.equal(overWs.errors[0].extensions.code, 'RATE_LIMITED');
     const okWs = await overWebSocket(limited, query.query, undefined, { authorization: `Bearer ${tokens.c}` });
     assert.equal(okWs.errors, undefined);
+    // Without a trusted proxy, X-Forwarded-For cannot buy an exhausted client a new budget.
+    assert.equal((await post(limited, query, { 'x-forwarded-for': '10.9.9.9' })).status, 429);
+  });
+
+  test('made-up tokens count against their IP: after the budget of failures, every token from that IP is refused', async () => {
+    const query = { query: '{ materials(first: 1) { totalCount } }' };
+    const from = (ip: string, token?: string) => ({ 'x-forwarded-for': ip, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+    for (let i = 0; i < 3; i++) {
+      const fake = await post(proxied, query, from('10.0.0.1', `isv_made-up-${i}`));
+      assert.equal(fake.status, 401, 'an unknown token is UNAUTHENTICATED');
+    }
+    const refused = await post(proxied, query, from('10.0.0.1', tokens.a));
+    assert.equal(refused.status, 429, 'even a valid token, from an IP that spent its failures');
+    assert.equal(refused.body.errors[0].extensions.code, 'RATE_LIMITED');
+    assert.equal((await post(proxied, query, from('10.0.0.2', tokens.a))).status, 200, 'the same token from another IP');
+    // Behind a trusted proxy, each forwarded client IP has its own anonymous budget.
+    for (let i = 0; i < 3; i++) assert.equal((await post(proxied, query, from('10.0.0.3'))).status, 200);
+    assert.equal((await post(proxied, query, from('10.0.0.3'))).status, 429);
+    assert.equal((await post(proxied, query, from('10.0.0.4'))).status, 200);
   });
 
   test('a database failure: generic INTERNAL_SERVER_ERROR with a request id; the log has that id and the real cause', async () => {
