@@ -27,6 +27,7 @@ test('config defaults, overrides and validation', () => {
       rateLimitDurationSeconds: 60,
     },
     requireAuth: false,
+    trustProxy: false,
   });
   assert.ok(Object.isFrozen(defaults));
   // Empty values (as docker-compose writes unset variables) mean "default".
