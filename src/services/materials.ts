@@ -5,6 +5,7 @@
 import { BadInputError, DomainError, NotFoundError, ConflictError } from '../errors.js';
 import {
   describeStructure,
+  isStorableText,
   parseComposition,
   parseStructure,
   type Structure,
@@ -156,6 +157,9 @@ function optionalText(value: string | null | undefined, field: string): string |
   if (typeof value !== 'string') throw new BadInputError(`${field} must be a string`);
   const trimmed = value.trim();
   if (trimmed.length > MAX_TEXT_FIELD_CHARS) throw new BadInputError(`${field} is longer than ${MAX_TEXT_FIELD_CHARS} characters`);
+  if (!isStorableText(trimmed)) {
+    throw new BadInputError(`${field} is not valid text: it contains a NUL character or an unpaired surrogate`, { field });
+  }
   return trimmed === '' ? null : trimmed;
 }
 

@@ -79,7 +79,7 @@ export {
 } from './elements.js';
 export type { ElementData } from './elements.js';
 export { mergeCoLocatedSites, SITE_TOLERANCE_FRAC } from './merge-sites.js';
-export { validateStructure, DEFAULT_MAX_SITES, OCCUPANCY_TOLERANCE, MIN_CELL_VOLUME_A3, MIN_OCCUPANCY } from './validate.js';
+export { validateStructure, isStorableText, DEFAULT_MAX_SITES, OCCUPANCY_TOLERANCE, MIN_CELL_VOLUME_A3, MIN_OCCUPANCY } from './validate.js';
 export {
   parseSymmetryOperation,
   operationsFromSpaceGroupNumber,

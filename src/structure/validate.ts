@@ -29,6 +29,18 @@ export const MAX_ROWS_PER_SITE = 10;
 /** Species listed in an occupancy error (a flood of co-located rows can put dozens on one site). */
 const MAX_SPECIES_SHOWN = 6;
 
+/** U+0000 or an unpaired surrogate (under the u flag, \p{Cs} matches only unpaired ones). */
+const UNSTORABLE_CHARACTER = /[\u0000\p{Cs}]/u;
+
+/**
+ * False for text the store cannot keep: PostgreSQL text and jsonb reject U+0000 (the INSERT
+ * fails), and an unpaired surrogate is not Unicode (jsonb rejects its escape). Checked for every
+ * free text that is stored: site labels here, names and sources in services/materials.ts.
+ */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE_CHARACTER.test(text);
+}
+
 export interface ValidateOptions {
   maxSites?: number;
 }

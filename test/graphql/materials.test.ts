@@ -272,6 +272,14 @@ describeDatabases('GraphQL materials', (database) => {
       },
       { name: 'neither structure nor composition', inputs: [good, { name: 'nothing' }], message: /inputs\[1\].*exactly one/ },
       { name: 'POSCAR that is not one', inputs: [{ structure: { format: 'POSCAR', text: 'Li\n' } }], message: /inputs\[0\].*POSCAR/ },
+      // Found by the fuzz test: PostgreSQL text cannot hold U+0000, so these were INTERNAL_SERVER_ERROR.
+      {
+        name: 'a name with a NUL character',
+        inputs: [good, { composition: 'LiCl', name: 'LiCl\u0000' }],
+        message: /inputs\[1\]: name is not valid text: it contains a NUL character/,
+        extensions: { index: 1, field: 'name' },
+      },
+      { name: 'a source with an unpaired surrogate', inputs: [{ composition: 'LiCl', source: 'doi:\ud800' }], message: /inputs\[0\]: source is not valid text/ },
     ];
     for (const c of cases) {
       const error = onlyError(await execute(server, ADD, { inputs: c.inputs }, { db }));
