@@ -84,6 +84,9 @@ export function validateStructure(
       fail(`site ${i + 1}${siteLabel(site)} has NaN or Infinity coordinates`);
     }
     if (site.species.length === 0) fail(`site ${i + 1} has no species`);
+    if (site.label !== undefined && !isStorableText(site.label)) {
+      fail(`site ${i + 1} label ${quoteInput(site.label)} contains a NUL character or an unpaired surrogate`);
+    }
     for (const sp of site.species) {
       if (!findElement(sp.element)) fail(`unknown element ${quoteInput(sp.element)} at site ${i + 1}`);
       if (!Number.isFinite(sp.occupancy) || sp.occupancy <= 0) {

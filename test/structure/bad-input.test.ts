@@ -220,3 +220,11 @@ test('CIF cell lengths must be positive and angles within (0°, 180°)', () => {
   assertBadInput(() => parseStructure('CIF', cell('_cell_angle_beta', '180')), /outside \(0, 180\)/);
   assert.equal(parseStructure('CIF', cell('_cell_angle_gamma', '179.9')).sites.length, 8);
 });
+
+test('a site label the store cannot keep (NUL, unpaired surrogate) is rejected', () => {
+  // JSON escapes reach the label although the text itself has no NUL; jsonb refused them (INTERNAL_SERVER_ERROR).
+  const json = (label: string) => JSON.stringify({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], sites: [{ frac: [0, 0, 0], species: { Li: 1 }, label }] });
+  assertBadInput(() => parseStructure('JSON', json('Li\u0000')), /site 1 label "Li\\u0000" contains a NUL character or an unpaired surrogate/);
+  assertBadInput(() => parseStructure('JSON', json('\ud800')), /site 1 label "\\ud800" contains/);
+  assert.equal(parseStructure('JSON', json('Li1 😀')).sites[0]!.label, 'Li1 😀');
+});
