@@ -175,8 +175,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
       res.status(200).json({ status: 'ready' });
     } catch (error) {
-      logger.warn({ err: error, requestId: res.locals.requestId }, 'readiness check failed: database unreachable');
-      res.status(503).json({ status: 'unavailable' });
+      // Probes repeat every few seconds during an outage: the driver's message, not a stack each time.
+      logger.warn({ err: error instanceof Error ? error.message : String(error), requestId: res.locals.requestId }, 'readiness check failed: database unreachable');
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
   app.use(

@@ -49,6 +49,7 @@ export async function main(): Promise<void> {
     sessionDatabaseUrl: config.sessionDatabaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    logger,
   });
   try {
     await runTrainerUntilSignal({ db: opened.db, logger, listen: opened.listen });

@@ -43,6 +43,7 @@ export async function openCliContext(opts: DatabaseCommandOptions = {}): Promise
     sessionDatabaseUrl: config.sessionDatabaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    logger,
   });
   logger.debug({ dialect: opened.dialect, dataDir: opened.dialect === 'pglite' ? config.dataDir : undefined }, 'database open');
   return { config, logger, db: opened.db, dialect: opened.dialect, close: opened.close, listen: opened.listen };

@@ -5,8 +5,10 @@
  *   `details` (e.g. `format`, `line` of a StructureParseError) are copied into `extensions`.
  * - Errors Apollo or graphql-js raise about the request itself (parse, validation, variable coercion —
  *   they carry their own `extensions.code`) pass through unchanged.
- * - Anything else is a bug or an outage: the client gets a generic message, `INTERNAL_SERVER_ERROR` and
- *   the request id; the real error (SQL text, stack) goes only to the log, under the same request id.
+ * - The database being unreachable (down, restarting: src/store/unavailable.ts) is an outage, not a bug:
+ *   `DATABASE_UNAVAILABLE` with a message saying so and the request id; the driver's error is logged.
+ * - Anything else is a bug: the client gets a generic message, `INTERNAL_SERVER_ERROR` and the request
+ *   id; the real error (SQL text, stack) goes only to the log, under the same request id.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
@@ -14,6 +16,7 @@ import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { DomainError, type DomainErrorCode } from '../errors.js';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../store/unavailable.js';
 import type { GraphQLContext } from './context.js';
 
 /** `extensions.code` for each domain code (a `Record`, so a new domain code fails to typecheck until mapped). */
@@ -53,6 +56,10 @@ export function formatRequestErrors(errors: readonly GraphQLError[]): GraphQLFor
 }
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+/** `extensions.code` while the database cannot be reached; retrying later succeeds. */
+export const DATABASE_UNAVAILABLE_CODE = 'DATABASE_UNAVAILABLE';
+/** Masked codes whose response carries `extensions.requestId` (the log has the cause under it). */
+const CODES_WITH_REQUEST_ID: ReadonlySet<unknown> = new Set([ApolloServerErrorCode.INTERNAL_SERVER_ERROR, DATABASE_UNAVAILABLE_CODE]);
 
 /** How deep to follow `originalError` links looking for a DomainError (resolver → located error → cause). */
 const MAX_UNWRAP_DEPTH = 4;
@@ -81,6 +88,11 @@ function isLabelledRequestError(error: unknown): boolean {
 /** True when the client must not see this error's message (it is logged instead). */
 export function isUnexpectedError(error: unknown): boolean {
   return findDomainError(error) === undefined && !isLabelledRequestError(error);
+}
+
+/** True when the error comes from the database being unreachable (not from a bug). */
+export function isUnavailableError(error: unknown): boolean {
+  return isDatabaseUnavailable(rootCause(unwrapResolverError(error)));
 }
 
 /** The innermost error, for logging. */
@@ -112,6 +124,14 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
+  if (isUnavailableError(error)) {
+    return {
+      message: DATABASE_UNAVAILABLE_MESSAGE,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: DATABASE_UNAVAILABLE_CODE },
+    };
+  }
   return {
     message: INTERNAL_ERROR_MESSAGE,
     locations: formatted.locations,
@@ -126,6 +146,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
  */
 export function logUnexpectedError(logger: Logger, error: unknown): void {
   const path = error instanceof GraphQLError ? error.path : undefined;
+  if (isUnavailableError(error)) {
+    // An outage: one line with the driver's message, no stack (every request fails the same way).
+    const cause = rootCause(unwrapResolverError(error));
+    logger.warn({ err: cause instanceof Error ? cause.message : String(cause), path }, 'database unavailable');
+    return;
+  }
   logger.error({ err: rootCause(error), path }, 'unexpected error while executing GraphQL operation');
 }
 
@@ -147,7 +173,7 @@ export function errorReportingPlugin(): ApolloServerPlugin<GraphQLContext> {
           const errors = response.body.singleResult.errors;
           if (!errors?.length) return;
           response.body.singleResult.errors = errors.map((error) =>
-            error.extensions?.code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR
+            CODES_WITH_REQUEST_ID.has(error.extensions?.code)
               ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }
               : error,
           );

@@ -2,6 +2,7 @@
  * The one Database interface, and opening a database on either dialect.
  */
 import { Kysely, type Transaction } from 'kysely';
+import type { Logger } from '../logger.js';
 import { createPGlite, createPGliteDialect, createPostgresDialect } from './dialect.js';
 import type { ApiTokenTable } from './api-token.table.js';
 import type { EmbeddingTable } from './embedding.table.js';
@@ -47,6 +48,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** PGlite only: initialise a new data directory from a `dumpDataDir()` tarball (test templates). */
   pgliteSnapshot?: Blob;
+  /** PostgreSQL only: where lost connections and LISTEN reconnects are reported (they are survived). */
+  logger?: Logger;
 }
 
 /**
@@ -55,11 +58,18 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
   if (opts.databaseUrl) {
-    const { dialect } = createPostgresDialect(opts.databaseUrl, opts.poolSize);
+    const log = opts.logger;
+    const { dialect } = createPostgresDialect(opts.databaseUrl, {
+      poolSize: opts.poolSize,
+      onConnectionError: (err, where) => log?.warn({ err: err.message, where }, 'database connection lost; the next query reconnects'),
+    });
     const db = new Kysely<Database>({ dialect });
     // Fail here rather than on the first request when the server is unreachable.
     await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-    const listener = createPostgresListener(opts.sessionDatabaseUrl ?? opts.databaseUrl);
+    const listener = createPostgresListener(opts.sessionDatabaseUrl ?? opts.databaseUrl, {
+      onError: (err) => log?.warn({ err: err.message }, 'LISTEN connection failed; reconnecting'),
+      onReconnect: () => log?.info('LISTEN connection restored'),
+    });
     return {
       db,
       dialect: 'postgres',
@@ -70,6 +80,13 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
       },
     };
   }
+  // Durability: a commit resolves after PGlite's WAL write reached the operating system (NODEFS
+  // writes through to the host file with write(2); PostgreSQL's synchronous_commit is on), so a
+  // killed process loses no acknowledged write: the next open replays the WAL
+  // (test/faults/pglite-kill.test.ts). PGlite runs with fsync off and Emscripten's NODEFS has no
+  // fsync, so a machine crash or power loss may lose the last commits; deployments that need that
+  // use PostgreSQL. `relaxedDurability` is left off; it would change nothing here: it only stops
+  // waiting for the after-query sync of the browser file systems (IndexedDB, OPFS), which NodeFS lacks.
   const pglite = await createPGlite(opts.dataDir ?? '.ionsieve/pgdata', opts.pgliteSnapshot);
   const db = new Kysely<Database>({ dialect: createPGliteDialect(pglite) });
   return {

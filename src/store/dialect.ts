@@ -113,8 +113,38 @@ export function createPGliteDialect(pglite: PGlite): Dialect {
   return new SerializedPGliteDialect({ pglite });
 }
 
-/** `poolSize`: most connections the pool opens (default 10; config IONSIEVE_DB_POOL_SIZE). */
-export function createPostgresDialect(databaseUrl: string, poolSize = 10): { dialect: Dialect; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+/** How long a request waits for a connection (a free pool slot or a new connection) before failing. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface PostgresDialectOptions {
+  /** Most connections the pool opens (default 10; config IONSIEVE_DB_POOL_SIZE). */
+  poolSize?: number;
+  /** Connection errors outside any query (an idle or checked-out connection lost). */
+  onConnectionError?: (error: Error, where: 'idle' | 'in use') => void;
+}
+
+/**
+ * A pg.Pool that survives the server going away:
+ * - node-postgres emits 'error' on the pool when an idle connection dies (server restart, network)
+ *   and on a client when it dies between two queries of a checked-out connection (inside a
+ *   transaction); an 'error' event without a listener kills the process, so both are handled.
+ *   A broken client is dropped from the pool on release, and the next query opens a new connection.
+ * - connecting gives up after CONNECT_TIMEOUT_MS instead of waiting forever on an unreachable host,
+ *   and TCP keep-alive notices a silently dropped connection.
+ */
+export function createPostgresDialect(databaseUrl: string, opts: PostgresDialectOptions = {}): { dialect: Dialect; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  pool.on('error', (error) => opts.onConnectionError?.(error, 'idle'));
+  pool.on('connect', (client) => {
+    // pg-pool listens on idle clients only; this one covers a client while it is checked out.
+    client.on('error', (error) => {
+      if (client.listenerCount('error') === 1) opts.onConnectionError?.(error, 'in use');
+    });
+  });
   return { dialect: new PostgresDialect({ pool }), pool };
 }

@@ -45,7 +45,9 @@ export interface PostgresListener {
 export interface PostgresListenerOptions {
   /** Called with connection problems (the listener keeps retrying). */
   onError?: (error: Error) => void;
-  /** First reconnect delay; doubles up to maxReconnectDelayMs. */
+  /** Called after a lost connection was re-established and every channel LISTENed again. */
+  onReconnect?: () => void;
+  /** First reconnect delay; doubles up to maxReconnectDelayMs (default 5 s: a restarted server is noticed within seconds). */
   reconnectDelayMs?: number;
   maxReconnectDelayMs?: number;
 }
@@ -53,7 +55,7 @@ export interface PostgresListenerOptions {
 export function createPostgresListener(databaseUrl: string, opts: PostgresListenerOptions = {}): PostgresListener {
   const callbacks = new Map<string, Set<(payload: string) => void>>();
   const firstDelay = opts.reconnectDelayMs ?? 500;
-  const maxDelay = opts.maxReconnectDelayMs ?? 30_000;
+  const maxDelay = opts.maxReconnectDelayMs ?? 5_000;
   let client: pg.Client | null = null;
   let connecting: Promise<pg.Client> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
@@ -76,6 +78,7 @@ export function createPostgresListener(databaseUrl: string, opts: PostgresListen
       reconnectTimer = null;
       connect().then(
         () => {
+          opts.onReconnect?.();
           // Anything sent while we were away is lost: let every subscriber look for itself.
           for (const channel of callbacks.keys()) deliver(channel, '');
         },

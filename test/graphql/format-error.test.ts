@@ -49,3 +49,17 @@ test('anything else is masked; labelled request errors pass through', () => {
   assert.equal(isUnexpectedError(nonNull), true);
   assert.equal(format(nonNull).message, 'Internal server error');
 });
+
+test('the database being unreachable is DATABASE_UNAVAILABLE with a message saying so, not a masked bug', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect' });
+  const formatted = format(resolverError(refused));
+  assert.deepEqual(formatted, {
+    message: 'The database is unreachable. Try again shortly.',
+    locations: undefined,
+    path: ['someField'],
+    extensions: { code: 'DATABASE_UNAVAILABLE' },
+  });
+  // SQL errors are still bugs (masked).
+  const syntax = Object.assign(new Error('syntax error at or near "selec"'), { code: '42601' });
+  assert.equal(format(resolverError(syntax)).extensions?.code, 'INTERNAL_SERVER_ERROR');
+});

@@ -139,7 +139,7 @@ test('/readyz answers 503 while the database is down; close() stops the server',
   assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
   const ready = await fetch(`${running.url}/readyz`);
   assert.equal(ready.status, 503);
-  assert.deepEqual(await ready.json(), { status: 'unavailable' });
+  assert.deepEqual(await ready.json(), { status: 'unavailable', reason: 'database unreachable' });
   await running.close();
   await running.close();
   await assert.rejects(fetch(`${running.url}/healthz`));
