@@ -58,6 +58,9 @@ export async function createApolloServer(opts: CreateApolloServerOptions): Promi
     ...limits,
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: false,
+    // Apollo would stop itself on SIGINT/SIGTERM and then re-raise the signal, killing the process
+    // before the worker and the database are closed; the CLI handles signals (src/cli/serve.ts).
+    stopOnTerminationSignals: false,
     // Apollo logs through pino too, so startup and plugin messages land in the same JSON stream.
     logger: opts.logger,
     plugins: [

@@ -3,6 +3,7 @@
  * migrate, seed if the database has not been seeded, make the first admin token on the embedded
  * database (src/cli/token.ts), then serve.
  */
+import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { openCliContext, type CliContext, type DatabaseCommandOptions } from './context.js';
 import { withDatabaseOptions } from './database-options.js';
@@ -15,7 +16,16 @@ interface ServeOptions extends DatabaseCommandOptions {
   worker?: boolean;
 }
 
-/** Serves until a termination signal, then closes the server and the database. */
+/** How long a graceful shutdown may take before the process exits anyway. */
+export const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/**
+ * Serves until SIGINT or SIGTERM, then shuts down gracefully: the listening socket closes at once
+ * (new connections are refused), in-flight requests finish (idle keep-alive connections and
+ * WebSockets are closed), and the embedded worker stops (a running job is left to its lease and
+ * retried). The caller then closes the database. A second signal, or SHUTDOWN_TIMEOUT_MS, ends
+ * the process at once with a non-zero status.
+ */
 async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}): Promise<void> {
   // Imported lazily: the GraphQL stack is heavy and other commands do not need it.
   const { startServer } = await import('../server.js');
@@ -25,18 +35,28 @@ async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}
     ? (await import('../../trainer/worker.js')).startTrainerWorker({ db: ctx.db, logger: ctx.logger, listen: ctx.listen })
     : undefined;
   ctx.logger.info({ url: server.url, dialect: ctx.dialect }, 'ionsieve listening');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      ctx.logger.info({ signal }, 'shutting down');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const first = (received: NodeJS.Signals) => {
+      process.off('SIGINT', first);
+      process.off('SIGTERM', first);
+      resolve(received);
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
   });
-  await worker?.stop();
-  await server.close();
+  ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests (a second signal exits at once)');
+  const exitNow = (reason: string, extra: Record<string, unknown>, code: number) => {
+    ctx.logger.warn(extra, reason);
+    process.exit(code);
+  };
+  // Left installed: the process ends right after the shutdown, and a signal handle keeps nothing alive.
+  const forced = (again: NodeJS.Signals) =>
+    exitNow('second signal: exiting without finishing the shutdown', { signal: again }, 128 + (osConstants.signals[again] ?? 0));
+  process.on('SIGINT', forced);
+  process.on('SIGTERM', forced);
+  const timer = setTimeout(() => exitNow('graceful shutdown timed out; exiting', { timeoutMs: SHUTDOWN_TIMEOUT_MS }, 1), SHUTDOWN_TIMEOUT_MS);
+  timer.unref();
+  await Promise.all([server.close(), worker?.stop()]);
 }
 
 function withServerOptions(command: Command): Command {
@@ -60,6 +80,7 @@ export function registerServeCommands(program: Command): void {
       } finally {
         await ctx.close();
       }
+      ctx.logger.info('ionsieve stopped: database closed');
     },
   );
 
@@ -97,5 +118,6 @@ export function registerServeCommands(program: Command): void {
     } finally {
       await ctx.close();
     }
+    ctx.logger.info('ionsieve stopped: database closed');
   });
 }
