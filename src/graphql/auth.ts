@@ -12,7 +12,8 @@ import { DomainError } from '../errors.js';
 import { authenticateRequest, requireRole, ROLES, type Principal, type Role } from '../services/tokens.js';
 import type { Db } from '../store/database.js';
 import type { GraphQLContext } from './context.js';
-import { requestErrorOf } from './format-error.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
+import { requestErrorOf, unavailableRequestError } from './format-error.js';
 
 /** type-graphql's auth checker: throws UNAUTHENTICATED / FORBIDDEN naming the role the field needs. */
 export const authChecker: AuthCheckerFn<GraphQLContext, Role> = ({ context, info }, roles) => {
@@ -25,7 +26,7 @@ export const authChecker: AuthCheckerFn<GraphQLContext, Role> = ({ context, info
 /**
  * The principal of an operation from its authorization value (`Authorization` header, or graphql-ws
  * `connectionParams.authorization`). An authentication failure is thrown as a GraphQL request error
- * (HTTP 401); anything else (the database down) propagates.
+ * (HTTP 401), the database being unreachable as DATABASE_UNAVAILABLE (HTTP 503); anything else propagates.
  */
 export async function authenticateOperation(
   db: Db,
@@ -36,6 +37,8 @@ export async function authenticateOperation(
   try {
     return await authenticateRequest(db, authorization, { requireAuth: config.requireAuth, allowBare: opts.allowBare });
   } catch (error) {
-    throw error instanceof DomainError ? requestErrorOf(error) : error;
+    if (error instanceof DomainError) throw requestErrorOf(error);
+    if (isDatabaseUnavailable(error)) throw unavailableRequestError(error as Error);
+    throw error;
   }
 }

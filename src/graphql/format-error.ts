@@ -52,7 +52,22 @@ export function requestErrorOf(error: DomainError): GraphQLError {
  * the same rules as over HTTP for domain errors; graphql-js' own request errors pass as they are.
  */
 export function formatRequestErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-  return errors.map((error) => (findDomainError(error) ? formatGraphQLError(error.toJSON(), error) : error.toJSON()));
+  return errors.map((error) => (findDomainError(error) || isUnavailableError(error) ? formatGraphQLError(error.toJSON(), error) : error.toJSON()));
+}
+
+/** Seconds a client is asked to wait (`Retry-After`) when the database is unreachable. */
+const RETRY_AFTER_SECONDS = '5';
+
+/**
+ * The database being unreachable while a whole request is decided before execution (authenticating
+ * its token): `DATABASE_UNAVAILABLE`, and over HTTP status 503 with `Retry-After`. (Errors during
+ * execution keep HTTP 200, as every GraphQL error does.)
+ */
+export function unavailableRequestError(cause: Error): GraphQLError {
+  return new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+    originalError: cause,
+    extensions: { code: DATABASE_UNAVAILABLE_CODE, http: { status: 503, headers: new HeaderMap([['retry-after', RETRY_AFTER_SECONDS]]) } },
+  });
 }
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
@@ -119,11 +134,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       extensions: { ...details, code: GRAPHQL_CODE_BY_DOMAIN_CODE[domainError.code] },
     };
   }
-  if (isLabelledRequestError(error)) {
-    // Never pass a stack trace through, whatever Apollo's settings.
-    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  }
+  // Before the labelled errors: an unavailableRequestError carries its code (and HTTP status) too.
   if (isUnavailableError(error)) {
     return {
       message: DATABASE_UNAVAILABLE_MESSAGE,
@@ -131,6 +142,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       path: formatted.path,
       extensions: { code: DATABASE_UNAVAILABLE_CODE },
     };
+  }
+  if (isLabelledRequestError(error)) {
+    // Never pass a stack trace through, whatever Apollo's settings.
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
   }
   return {
     message: INTERNAL_ERROR_MESSAGE,

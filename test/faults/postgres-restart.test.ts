@@ -6,7 +6,9 @@
  * - nothing crashes: lost idle pool connections, a connection lost inside a transaction and the
  *   LISTEN connection are all survived;
  * - requests fail fast with `DATABASE_UNAVAILABLE` and a message saying the database is
- *   unreachable (not a masked internal error, not a hang); /readyz says 503, /healthz 200;
+ *   unreachable (not a masked internal error, not a hang): an anonymous read during execution
+ *   (HTTP 200, as any GraphQL error), a curator's mutation already while its token is checked
+ *   (HTTP 503, Retry-After); /readyz says 503, /healthz 200;
  * - the worker and the LISTEN connection keep retrying;
  * and after the start, without restarting anything: requests succeed, the LISTEN connection is
  * back (a NOTIFY arrives), the subscription that was open all along delivers the training the
@@ -20,6 +22,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { requestTraining } from '../../src/services/models.js';
+import { createApiToken } from '../../src/services/tokens.js';
 import { openDatabase, type OpenedDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { isDatabaseUnavailable } from '../../src/store/unavailable.js';
@@ -65,20 +68,21 @@ test('PostgreSQL restarted while ionsieve runs: clear errors during the outage, 
   const { db } = opened;
   await migrateToLatest(db);
   const set = await seedTinySet(db, { fast: 4, poor: 4, unlabelled: 2 });
+  const curator = (await createApiToken(db, { name: 'faults', role: 'curator' })).secret;
   // A training that waits (its job is not due) until the database has come back.
   const model = await requestTraining(db, { ...TINY_TRAINING, name: 'trained after the outage' });
   await sql`update job set run_at = now() + interval '1 day' where kind = 'train_model'`.execute(db);
 
   server = await startServer({ db, config: { ...testConfig, host: '127.0.0.1', port: 0 }, logger, listen: opened.listen });
   worker = startTrainerWorker({ db, logger, listen: opened.listen, pollMs: 500, sweepMs: 3_600_000 });
-  const post = async (query: string, variables?: Record<string, unknown>) => {
+  const post = async (query: string, variables?: Record<string, unknown>, token?: string) => {
     const response = await fetch(server!.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(60_000), // a hang fails the test instead of stalling it
     });
-    return { status: response.status, body: (await response.json()) as any };
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   };
   const COUNT = '{ materials { totalCount } }';
   const LABEL = 'mutation($id: ID!) { labelMaterial(input: { materialId: $id, class: POOR }) { id } }';
@@ -145,8 +149,21 @@ test('PostgreSQL restarted while ionsieve runs: clear errors during the outage, 
     assert.equal(read.body.errors[0].extensions.code, 'DATABASE_UNAVAILABLE');
     assert.match(read.body.errors[0].message, /database is unreachable/i);
     assert.match(read.body.errors[0].extensions.requestId, /^[0-9a-f-]{36}$/);
-    const write = await post(LABEL, { id: set.unlabelled[0]!.id });
+    const write = await post(LABEL, { id: set.unlabelled[0]!.id }, curator);
+    assert.equal(write.status, 503);
+    assert.equal(write.headers.get('retry-after'), '5');
     assert.equal(write.body.errors[0].extensions.code, 'DATABASE_UNAVAILABLE', JSON.stringify(write.body));
+    assert.match(write.body.errors[0].message, /database is unreachable/i);
+
+    // A subscription started during the outage is refused with the same code (over graphql-ws).
+    const refused = await new Promise<any>((resolve, reject) => {
+      let value: unknown;
+      ws!.subscribe(
+        { query: 'subscription($id: ID!) { trainingProgress(modelId: $id) { status } }', variables: { id: model.id } },
+        { next: (result) => (value = result), error: reject, complete: () => resolve(value) },
+      );
+    });
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'DATABASE_UNAVAILABLE', JSON.stringify(refused));
 
     const ready = await fetch(`${server!.url}/readyz`);
     assert.equal(ready.status, 503);
@@ -169,7 +186,7 @@ test('PostgreSQL restarted while ionsieve runs: clear errors during the outage, 
     });
     assert.equal(read.body.data.materials.totalCount, materialCount);
     await until('/readyz 200', async () => (await fetch(`${server!.url}/readyz`)).status === 200);
-    const write = await post(LABEL, { id: set.unlabelled[0]!.id });
+    const write = await post(LABEL, { id: set.unlabelled[0]!.id }, curator);
     assert.equal(write.body.errors, undefined, JSON.stringify(write.body));
 
     // The LISTEN connection is back: the reconnect wake-up, then a NOTIFY sent now.
