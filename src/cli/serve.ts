@@ -35,8 +35,18 @@ async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}
     ? (await import('../../trainer/worker.js')).startTrainerWorker({ db: ctx.db, logger: ctx.logger, listen: ctx.listen })
     : undefined;
   ctx.logger.info({ url: server.url, dialect: ctx.dialect }, 'ionsieve listening');
+  const exitNow = (reason: string, extra: Record<string, unknown>, code: number) => {
+    ctx.logger.warn(extra, reason);
+    process.exit(code);
+  };
+  const forced = (again: NodeJS.Signals) =>
+    exitNow('second signal: exiting without finishing the shutdown', { signal: again }, 128 + (osConstants.signals[again] ?? 0));
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const first = (received: NodeJS.Signals) => {
+      // Swapped without a gap: with no listener left, Node restores the default action (die at once).
+      // Left installed: the process ends right after the shutdown, and a signal handle keeps nothing alive.
+      process.on('SIGINT', forced);
+      process.on('SIGTERM', forced);
       process.off('SIGINT', first);
       process.off('SIGTERM', first);
       resolve(received);
@@ -45,15 +55,6 @@ async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}
     process.on('SIGTERM', first);
   });
   ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests (a second signal exits at once)');
-  const exitNow = (reason: string, extra: Record<string, unknown>, code: number) => {
-    ctx.logger.warn(extra, reason);
-    process.exit(code);
-  };
-  // Left installed: the process ends right after the shutdown, and a signal handle keeps nothing alive.
-  const forced = (again: NodeJS.Signals) =>
-    exitNow('second signal: exiting without finishing the shutdown', { signal: again }, 128 + (osConstants.signals[again] ?? 0));
-  process.on('SIGINT', forced);
-  process.on('SIGTERM', forced);
   const timer = setTimeout(() => exitNow('graceful shutdown timed out; exiting', { timeoutMs: SHUTDOWN_TIMEOUT_MS }, 1), SHUTDOWN_TIMEOUT_MS);
   timer.unref();
   await Promise.all([server.close(), worker?.stop()]);

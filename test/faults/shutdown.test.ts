@@ -16,14 +16,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { localAdminTokenPath } from '../../src/cli/token.js';
 import { openDatabase } from '../../src/store/database.js';
-import { spawnCli, type CliProcess } from '../support/cli-process.js';
+import { startIonsieve, stopAllIonsieve, type IonsieveProcess } from '../support/processes.js';
 
 const DATA = fileURLToPath(new URL('../../data/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ionsieve-shutdown-'));
 const dataDir = join(work, 'pgdata');
 const seedDir = join(work, 'seed');
-let running: CliProcess | undefined;
 
 /** A seed folder with 2 OBELiX structures and 1 candidate (the shipped data, cut down), and no model. */
 function writeTinySeed(): void {
@@ -39,18 +39,18 @@ function writeTinySeed(): void {
   subset('candidates/open_li_pool_v1', ['matcalc_0119']);
 }
 
-function startCli(): CliProcess {
-  running = spawnCli(['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0'], {
-    cwd: work,
-    env: { IONSIEVE_SEED_DIR: seedDir },
+/** `ionsieve start` on the PGlite directory (DATABASE_URL removed); resolves once it listens. */
+async function startCli(): Promise<{ cli: IonsieveProcess; url: string }> {
+  const cli = startIonsieve('start', ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0'], {
+    env: { IONSIEVE_SEED_DIR: seedDir, DATABASE_URL: undefined },
   });
-  return running;
+  const line = await cli.waitForLog('"ionsieve listening"', (l) => l.msg === 'ionsieve listening', 180_000);
+  return { cli, url: String(line.url) };
 }
 
 before(() => writeTinySeed());
 after(async () => {
-  running?.kill('SIGKILL');
-  await running?.exited;
+  await stopAllIonsieve();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -62,13 +62,18 @@ interface HeldRequest {
 }
 
 /** A POST /graphql whose server-side handling has begun (100 Continue received) but whose body is not sent yet. */
-async function holdGraphQLRequest(baseUrl: string, body: unknown): Promise<HeldRequest> {
+async function holdGraphQLRequest(baseUrl: string, body: unknown, token?: string): Promise<HeldRequest> {
   const payload = Buffer.from(JSON.stringify(body));
   const url = new URL('/graphql', baseUrl);
   const req = request(url, {
     method: 'POST',
     agent: false,
-    headers: { 'content-type': 'application/json', 'content-length': payload.length, expect: '100-continue' },
+    headers: {
+      'content-type': 'application/json',
+      'content-length': payload.length,
+      expect: '100-continue',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.once('response', (res: IncomingMessage) => {
@@ -106,31 +111,34 @@ async function untilRefused(baseUrl: string, timeoutMs = 60_000): Promise<Error>
 }
 
 test('/healthz and /readyz answer on the running CLI', { timeout: 300_000 }, async () => {
-  const cli = startCli();
-  const url = await cli.listening();
+  const { cli, url } = await startCli();
   const health = await fetch(new URL('/healthz', url));
   assert.equal(health.status, 200);
   assert.deepEqual(await health.json(), { status: 'ok' });
   const ready = await fetch(new URL('/readyz', url));
   assert.equal(ready.status, 200);
   assert.deepEqual(await ready.json(), { status: 'ready' });
-  cli.kill('SIGTERM');
-  assert.equal((await cli.exited).code, 0, cli.transcript());
+  assert.equal((await cli.stop('SIGTERM', 120_000)).code, 0, cli.tail(50));
 });
 
 test('SIGTERM: new connections refused, the in-flight request completes with 200, worker and database closed, exit 0', { timeout: 300_000 }, async () => {
-  const cli = startCli();
-  const url = await cli.listening();
+  const { cli, url } = await startCli();
   await cli.waitForLog('the embedded worker', (l) => l.msg === 'worker started');
 
-  const held = await holdGraphQLRequest(url, {
-    query: 'mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id reducedFormula } }',
-    variables: { inputs: [{ composition: 'Li3PS4', name: 'in flight at shutdown' }] },
-  });
-  cli.kill('SIGTERM');
-  await cli.waitForLog('"shutting down"', (l) => l.msg?.startsWith('shutting down') === true);
+  // `start` made the embedded default's admin token beside the data directory.
+  const admin = readFileSync(localAdminTokenPath(dataDir), 'utf8').trim();
+  const held = await holdGraphQLRequest(
+    url,
+    {
+      query: 'mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id reducedFormula } }',
+      variables: { inputs: [{ composition: 'Li3PS4', name: 'in flight at shutdown' }] },
+    },
+    admin,
+  );
+  const stopped = cli.stop('SIGTERM', 120_000);
+  await cli.waitForLog('"shutting down"', (l) => l.msg.startsWith('shutting down'));
   await untilRefused(url);
-  assert.equal(cli.child.exitCode, null, 'the process waits for the in-flight request');
+  assert.equal(cli.exit, null, 'the process waits for the in-flight request');
 
   held.finish();
   const { status, body } = await held.response;
@@ -139,14 +147,14 @@ test('SIGTERM: new connections refused, the in-flight request completes with 200
   assert.equal(result.errors, undefined, body);
   assert.equal(result.data.addMaterials[0].reducedFormula, 'Li3PS4');
 
-  const { code, signal } = await cli.exited;
-  assert.equal(signal, null, cli.transcript());
-  assert.equal(code, 0, cli.transcript());
-  const said = (msg: string) => assert.ok(cli.logs.some((l) => l.msg === msg), `logged "${msg}":\n${cli.transcript()}`);
+  const { code, signal } = await stopped;
+  assert.equal(signal, null, cli.tail(50));
+  assert.equal(code, 0, cli.tail(50));
+  const said = (msg: string) => assert.ok(cli.logs.some((l) => l.msg === msg), `logged "${msg}":\n${cli.tail(50)}`);
   said('worker stopped');
   said('GraphQL server closed');
   said('ionsieve stopped: database closed');
-  assert.ok(!cli.logs.some((l) => (l.level ?? 0) >= 50), `no error logged:\n${cli.transcript()}`);
+  assert.ok(!cli.logs.some((l) => l.level >= 50), `no error logged:\n${cli.tail(50)}`);
 
   // The request that was in flight at the signal was committed before the database closed.
   const opened = await openDatabase({ dataDir });
@@ -159,16 +167,15 @@ test('SIGTERM: new connections refused, the in-flight request completes with 200
 });
 
 test('a second signal during the shutdown exits at once', { timeout: 300_000 }, async () => {
-  const cli = startCli();
-  const url = await cli.listening();
+  const { cli, url } = await startCli();
   // An in-flight request that never finishes keeps the graceful shutdown waiting.
   const held = await holdGraphQLRequest(url, { query: '{ materials { totalCount } }' });
-  cli.kill('SIGINT');
-  await cli.waitForLog('"shutting down"', (l) => l.msg?.startsWith('shutting down') === true);
-  cli.kill('SIGINT');
-  const { code } = await cli.exited;
-  assert.equal(code, 130, cli.transcript()); // 128 + SIGINT
-  assert.ok(cli.logs.some((l) => String(l.msg).startsWith('second signal')), cli.transcript());
+  const first = cli.stop('SIGINT', 120_000);
+  await cli.waitForLog('"shutting down"', (l) => l.msg.startsWith('shutting down'));
+  const { code } = await cli.stop('SIGINT', 120_000);
+  await first;
+  assert.equal(code, 130, cli.tail(50)); // 128 + SIGINT
+  assert.ok(cli.logs.some((l) => l.msg.startsWith('second signal')), cli.tail(50));
   await assert.rejects(held.response); // its connection died with the process
   held.req.destroy();
 });
