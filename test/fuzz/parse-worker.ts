@@ -1,0 +1,39 @@
+/**
+ * Worker side of the fuzz sandbox (sandbox.ts): parses one input per message and replies with the
+ * outcome and the CPU time it took. Running in a worker lets the test end an input that hangs.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BadInputError, StructureParseError } from '../../src/errors.js';
+import { compositionMaterialRow, structureTextMaterialRow } from '../../src/services/materials.js';
+import type { SandboxOutcome, SandboxReply, SandboxRequest, ThrownError } from './sandbox.js';
+
+function describeThrown(error: unknown): ThrownError {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error), badInput: false, parseError: false };
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack?.split('\n').slice(0, 8).join('\n'),
+    badInput: error instanceof BadInputError,
+    parseError: error instanceof StructureParseError,
+    code: error instanceof BadInputError ? error.code : undefined,
+    format: error instanceof StructureParseError ? error.format : undefined,
+    line: error instanceof StructureParseError ? error.line : undefined,
+  };
+}
+
+parentPort!.on('message', (request: SandboxRequest) => {
+  const start = process.cpuUsage();
+  let outcome: SandboxOutcome;
+  try {
+    // What addMaterials does per input: limits, parse, validate, facts and hash.
+    const row =
+      request.kind === 'structure'
+        ? structureTextMaterialRow(request.text, request.format, request.limits)
+        : compositionMaterialRow(request.text);
+    outcome = { outcome: 'ok', row };
+  } catch (error) {
+    outcome = { outcome: 'threw', error: describeThrown(error) };
+  }
+  const used = process.cpuUsage(start);
+  parentPort!.postMessage({ id: request.id, ...outcome, cpuMs: (used.user + used.system) / 1000 } satisfies SandboxReply);
+});
