@@ -17,6 +17,13 @@ import type { Structure } from '../structure/structure.js';
 export const TIE_QUANTUM_ANGSTROM = 1e-3;
 /** Upper bound on the search radius; beyond it the structure is considered degenerate. */
 const MAX_SEARCH_RADIUS_ANGSTROM = 1000;
+/**
+ * Upper bound on (lattice translations scanned × sites) in one search. A 2,000-site cell needs
+ * ~2.5e5 and a one-atom 3 Å cube ~700; a very skewed cell ([1, 0, 0], [1e6, 1, 0], …) or a lattice
+ * vector far shorter than the atom spacing needs billions, which exhausted the heap and aborted the
+ * whole process (a fatal V8 error, not an exception) before this bound.
+ */
+export const MAX_IMAGE_SCAN = 2e7;
 
 export interface NeighbourList {
   numAtoms: number;
@@ -66,6 +73,13 @@ function enumerateImages(frac: Float64Array, L: number[][], recip: number[][], r
   const margin = recip.map((b) => radius * Math.hypot(b[0]!, b[1]!, b[2]!));
   const lo = margin.map((m) => -Math.ceil(m) - 1);
   const hi = margin.map((m) => Math.ceil(m) + 1);
+  const scan = (hi[0]! - lo[0]! + 1) * (hi[1]! - lo[1]! + 1) * (hi[2]! - lo[2]! + 1) * n;
+  if (!(scan <= MAX_IMAGE_SCAN)) {
+    throw new BadInputError(
+      `degenerate cell: finding neighbours within ${radius.toPrecision(3)} Å would scan ${scan.toPrecision(3)} atom images ` +
+        `(more than ${MAX_IMAGE_SCAN}); the cell is too skewed or a lattice vector is far shorter than the atom spacing`,
+    );
+  }
   const position: number[] = [];
   const site: number[] = [];
   const shift: number[] = [];

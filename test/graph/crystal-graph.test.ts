@@ -106,3 +106,20 @@ test('bad input is rejected with BadInputError; cache key tracks k and content',
   assert.notEqual(crystalGraphCacheKey(s, { k: 12 }), crystalGraphCacheKey(s, { k: 8 }));
   assert.notEqual(crystalGraphCacheKey(s, { k: 12 }), crystalGraphCacheKey(fccPrimitive(3.7), { k: 12 }));
 });
+
+test('a cell whose neighbour search would scan billions of images is BadInputError, not a process abort', () => {
+  // Found while fuzzing: a valid but very skewed cell (b = 1e6·a + ŷ) made the search enumerate
+  // ~9e8 images; the arrays outgrew the heap and V8 aborted the process (similarMaterials, embed jobs).
+  const skewed: Structure = {
+    lattice: [[1, 0, 0], [1e6, 1, 0], [0, 0, 1]],
+    sites: [
+      { species: [{ element: 'Li', occupancy: 1 }], frac: [0, 0, 0] },
+      { species: [{ element: 'O', occupancy: 1 }], frac: [0.5, 0.5, 0.5] },
+    ],
+  };
+  assert.throws(() => buildCrystalGraph(skewed, { k: 12 }), (err: unknown) => err instanceof BadInputError && /degenerate cell: .* 8\.72e\+8 atom images/.test(err.message));
+  const needle: Structure = { ...skewed, lattice: [[1e-4, 0, 0], [0, 1e-4, 0], [0, 0, 1e5]] };
+  assert.throws(() => buildCrystalGraph(needle, { k: 12 }), /degenerate cell/);
+  // The same lattice, reduced (b − 1e6·a), is an ordinary cell.
+  assert.equal(buildCrystalGraph({ ...skewed, lattice: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }, { k: 12 }).numAtoms, 2);
+});
