@@ -4,7 +4,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { BadInputError, StructureParseError } from '../../src/errors.js';
+import { buildCrystalGraph } from '../../src/graph/index.js';
 import { compositionMaterialRow, structureTextMaterialRow } from '../../src/services/materials.js';
+import type { Structure } from '../../src/structure/index.js';
 import type { SandboxOutcome, SandboxReply, SandboxRequest, ThrownError } from './sandbox.js';
 
 function describeThrown(error: unknown): ThrownError {
@@ -21,6 +23,9 @@ function describeThrown(error: unknown): ThrownError {
   };
 }
 
+/** The paper's k (and the shipped model's). */
+const GRAPH_K = 12;
+
 parentPort!.on('message', (request: SandboxRequest) => {
   const start = process.cpuUsage();
   let outcome: SandboxOutcome;
@@ -35,5 +40,14 @@ parentPort!.on('message', (request: SandboxRequest) => {
     outcome = { outcome: 'threw', error: describeThrown(error) };
   }
   const used = process.cpuUsage(start);
+  if (outcome.outcome === 'ok' && request.kind === 'structure') {
+    // An accepted structure must also survive embedding (similarMaterials, the embed job): a graph
+    // or BadInputError. Not part of the timed work: a 2,000-site graph is legitimately slower.
+    try {
+      buildCrystalGraph(JSON.parse(String(outcome.row.structure)) as Structure, { k: GRAPH_K });
+    } catch (error) {
+      outcome.graphError = describeThrown(error);
+    }
+  }
   parentPort!.postMessage({ id: request.id, ...outcome, cpuMs: (used.user + used.system) / 1000 } satisfies SandboxReply);
 });

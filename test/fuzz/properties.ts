@@ -113,6 +113,8 @@ export function assertParseOutcome(
     assertBadInputError(result.error, context, input.kind === 'structure' ? input.format : undefined, input.text);
   } else if (input.kind === 'structure') {
     assertValidStructureRow(result.row, input.maxSites, context);
+    const graphError = result.graphError;
+    if (graphError) assert.ok(graphError.badInput, `${context}: its crystal graph threw ${graphError.name}: ${graphError.message}\n${graphError.stack ?? ''}`);
   } else {
     assertValidCompositionRow(result.row, context);
   }

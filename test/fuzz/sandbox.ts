@@ -24,7 +24,9 @@ export interface ThrownError {
   line?: number;
 }
 
-export type SandboxOutcome = { outcome: 'ok'; row: NewMaterialRow } | { outcome: 'threw'; error: ThrownError };
+export type SandboxOutcome =
+  | { outcome: 'ok'; row: NewMaterialRow; /** Building its k = 12 crystal graph (what embedding does) threw this. */ graphError?: ThrownError }
+  | { outcome: 'threw'; error: ThrownError };
 
 export type SandboxReply = { id: number; cpuMs: number } & SandboxOutcome;
 
