@@ -51,6 +51,7 @@ export type Mutation =
   | { op: 'newlines'; style: '\r\n' | '\r' | '\n\n' | '\n\r' }
   | { op: 'loopWithoutValues'; at: number; tags: string[] }
   | { op: 'cell'; which: (typeof CELL_TAGS)[number]; value: string }
+  | { op: 'skew'; factor: number }
   | { op: 'symmetryFlood'; count: number; distinct: boolean }
   | { op: 'siteFlood'; count: number; step: number }
   | { op: 'occupancy'; which: number; value: string; all: boolean }
@@ -127,6 +128,8 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('cell' as const), which: fc.constantFrom(...CELL_TAGS), value: fc.constantFrom(...CELL_VALUES) }) },
+  // b += factor·a: the same lattice in a very skewed basis (CIF cells get there with angles near 0° or 180°).
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('skew' as const), factor: fc.constantFrom(10, 1e3, 1e6, 1e9, -1e6) }) },
   {
     weight: 1,
     arbitrary: fc.record({ op: fc.constant('symmetryFlood' as const), count: fc.integer({ min: 2, max: 30000 }), distinct: fc.boolean() }),
@@ -343,6 +346,8 @@ function applyMutation(text: string, format: StructureFormat, m: Mutation): stri
     }
     case 'cell':
       return mutateCell(text, format, m.which, m.value);
+    case 'skew':
+      return skewCell(text, format, m.factor);
     case 'symmetryFlood': {
       if (format !== 'CIF') return text;
       const ops = Array.from({ length: m.count }, (_, i) => (m.distinct ? `'x+${i}/${m.count},y,z'` : `'x,y,z'`));
@@ -408,6 +413,29 @@ function mutateCell(text: string, format: StructureFormat, which: (typeof CELL_T
   });
 }
 
+function skewCell(text: string, format: StructureFormat, factor: number): string {
+  const skew = (rows: number[][]) => {
+    rows[1] = rows[1]!.map((x, j) => x + factor * rows[0]![j]!);
+  };
+  if (format === 'POSCAR') {
+    const lines = splitLines(text);
+    const rows = lines.slice(2, 5).map((l) => l.trim().split(/\s+/).map(Number));
+    if (rows.length < 3 || !rows.every((r) => r.length >= 3 && r.every(Number.isFinite))) return text;
+    skew(rows);
+    lines[3] = rows[1]!.join(' ');
+    return lines.join('\n');
+  }
+  if (format !== 'JSON') return text;
+  return withJson(text, (doc) => {
+    const root = jsonStructureRoot(doc);
+    const rows = root?.lattice_vectors ?? root?.lattice?.matrix ?? root?.lattice;
+    if (Array.isArray(rows) && rows.length === 3 && rows.every((r: unknown) => Array.isArray(r) && r.length === 3 && r.every((x) => typeof x === 'number'))) {
+      skew(rows);
+    }
+    return doc;
+  });
+}
+
 function floodSites(text: string, format: StructureFormat, count: number, step: number): string {
   const fmt = (x: number) => x.toFixed(8);
   if (format === 'CIF') {
@@ -418,7 +446,7 @@ function floodSites(text: string, format: StructureFormat, count: number, step: 
     const xCol = loop.tags.indexOf('_atom_site_fract_x');
     if (row.length !== loop.tags.length) return text; // a row spread over lines: leave it
     const x0 = Number.parseFloat(row[xCol]!) || 0;
-    const rows = Array.from({ length: count }, (_, i) => {
+    const rows = Array.from({ length: Math.min(count, Math.floor(MAX_MUTATED_CHARS / (lines[loop.firstRow]!.length + 1))) }, (_, i) => {
       const copy = [...row];
       copy[xCol] = fmt(x0 + (i + 1) * step);
       return copy.join(' ');
@@ -433,10 +461,13 @@ function floodSites(text: string, format: StructureFormat, count: number, step: 
     const first = /^s/i.test(lines[7]!.trim()) ? 9 : 8;
     const coords = lines[first]?.trim().split(/\s+/);
     if (!coords || coords.length < 3 || !/^\d+$/.test(counts[0] ?? '')) return text;
-    counts[0] = String(Number(counts[0]) + count);
+    const n = Math.min(count, Math.floor(MAX_MUTATED_CHARS / (lines[first]!.length + 1)));
+    counts[0] = String(Number(counts[0]) + n);
     lines[6] = counts.join(' ');
     const x0 = Number.parseFloat(coords[0]!) || 0;
-    const rows = Array.from({ length: count }, (_, i) => [fmt(x0 + (i + 1) * step), ...coords.slice(1)].join(' '));
+    const rows = Array.from({ length: n }, (_, i) =>
+      [fmt(x0 + (i + 1) * step), ...coords.slice(1)].join(' '),
+    );
     lines.splice(first, 0, ...rows);
     return lines.join('\n');
   }
