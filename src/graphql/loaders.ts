@@ -6,19 +6,23 @@
  * these, so resolving a page of N materials costs one SQL statement per loader, not N.
  */
 import DataLoader from 'dataloader';
+import type { Structure } from '../structure/index.js';
 import type { Db } from '../store/database.js';
 import {
   currentLabelsByMaterialIds,
   labelsByIds,
   labelsByMaterialIds,
   materialsByIds,
+  structuresByMaterialIds,
   type LabelRecord,
   type MaterialRecord,
 } from '../services/materials.js';
 
 export interface Loaders {
-  /** Material by id; null when the id does not exist. */
+  /** Material by id, without its structure (`structureOf` loads it); null when the id does not exist. */
   materialById: DataLoader<string, MaterialRecord | null>;
+  /** Structure of a material; null for a composition. */
+  structureByMaterialId: DataLoader<string, Structure | null>;
   /** Current (latest, not retracted) label of a material; null when unlabelled. */
   currentLabelByMaterialId: DataLoader<string, LabelRecord | null>;
   /** Label history of a material, newest first. */
@@ -32,9 +36,22 @@ export interface Loaders {
   primeLabels(labels: readonly LabelRecord[]): void;
 }
 
+/** A material's structure: from the record when it was read with it, else through the loader. */
+export function structureOf(loaders: Loaders, material: MaterialRecord): Structure | null | Promise<Structure | null> {
+  if (material.structure !== undefined) return material.structure;
+  // A composition has none: no query.
+  if (material.kind !== 'STRUCTURE') return null;
+  return loaders.structureByMaterialId.load(material.id);
+}
+
 export function createLoaders(db: Db): Loaders {
-  const materialById = new DataLoader<string, MaterialRecord | null>((ids) => materialsByIds(db, ids), {
+  // Most queries never touch the structure JSON (most of a row's bytes): it is read only for the
+  // fields computed from it (lattice, sites, cif, json).
+  const materialById = new DataLoader<string, MaterialRecord | null>((ids) => materialsByIds(db, ids, { structure: false }), {
     name: 'materialById',
+  });
+  const structureByMaterialId = new DataLoader<string, Structure | null>((ids) => structuresByMaterialIds(db, ids), {
+    name: 'structureByMaterialId',
   });
   const currentLabelByMaterialId = new DataLoader<string, LabelRecord | null>(
     (ids) => currentLabelsByMaterialIds(db, ids),
@@ -49,16 +66,21 @@ export function createLoaders(db: Db): Loaders {
 
   return {
     materialById,
+    structureByMaterialId,
     currentLabelByMaterialId,
     labelHistoryByMaterialId,
     labelById,
     forgetMaterial(materialId) {
       materialById.clear(materialId);
+      structureByMaterialId.clear(materialId);
       currentLabelByMaterialId.clear(materialId);
       labelHistoryByMaterialId.clear(materialId);
     },
     primeMaterials(materials) {
-      for (const material of materials) materialById.prime(material.id, material);
+      for (const material of materials) {
+        materialById.prime(material.id, material);
+        if (material.structure !== undefined) structureByMaterialId.prime(material.id, material.structure);
+      }
     },
     primeLabels(labels) {
       for (const label of labels) labelById.clear(label.id).prime(label.id, label);

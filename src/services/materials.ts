@@ -27,11 +27,14 @@ import {
   findMaterialKeysByHashes,
   findMaterialKeysBySourceRecords,
   findMaterialRowsByIds,
+  findMaterialSummaryRowsByIds,
+  findStructuresByIds,
   insertMaterialRows,
   listMaterialRows,
   lockMaterialRow,
   type MaterialKey,
   type MaterialRowFilter,
+  type MaterialSummaryRow,
 } from '../store/material.repository.js';
 import type { LabelClass, MaterialRow, NewMaterialRow } from '../store/material.table.js';
 
@@ -53,7 +56,12 @@ export interface MaterialRecord {
   volumeA3: number | null;
   densityGPerCm3: number | null;
   isOrdered: boolean | null;
-  structure: Structure | null;
+  /**
+   * null for a composition. Absent when the record was read without it (summary reads: the
+   * GraphQL DataLoaders, screening pages), since the JSON is most of a row's bytes; load it with
+   * `structuresByMaterialIds`.
+   */
+  structure?: Structure | null;
   structureHash: string | null;
   currentLabelClass: LabelClass | null;
   /** Name of the API token (or importer) that added it. */
@@ -291,7 +299,7 @@ export async function insertOrFindMaterials(
 // ---------------------------------------------------------------------------------------------
 // Mapping rows to records
 
-export function materialRowToRecord(row: MaterialRow): MaterialRecord {
+export function materialRowToRecord(row: MaterialRow | MaterialSummaryRow): MaterialRecord {
   return {
     id: String(row.id),
     name: row.name,
@@ -308,7 +316,7 @@ export function materialRowToRecord(row: MaterialRow): MaterialRecord {
     volumeA3: row.volume_a3,
     densityGPerCm3: row.density_g_per_cm3,
     isOrdered: row.is_ordered,
-    structure: row.structure,
+    ...('structure' in row ? { structure: row.structure } : {}),
     structureHash: row.structure_hash,
     currentLabelClass: row.current_label_class,
     createdBy: row.created_by ?? null,
@@ -495,10 +503,25 @@ export async function getMaterial(db: Db, id: string): Promise<MaterialRecord> {
   return record;
 }
 
-/** One value per key, in key order (null where missing); for DataLoader. */
-export async function materialsByIds(db: Db, ids: readonly string[]): Promise<(MaterialRecord | null)[]> {
+/**
+ * One value per key, in key order (null where missing); for DataLoader. With `structure: false`
+ * the records come without their structure (see MaterialRecord.structure).
+ */
+export async function materialsByIds(
+  db: Db,
+  ids: readonly string[],
+  opts: { structure?: boolean } = {},
+): Promise<(MaterialRecord | null)[]> {
   const valid = [...new Set(ids.map(normaliseId).filter((id): id is string => id !== undefined))];
-  const byId = new Map((await findMaterialRowsByIds(db, valid)).map((row) => [String(row.id), materialRowToRecord(row)]));
+  const rows = opts.structure === false ? await findMaterialSummaryRowsByIds(db, valid) : await findMaterialRowsByIds(db, valid);
+  const byId = new Map(rows.map((row) => [String(row.id), materialRowToRecord(row)]));
+  return ids.map((id) => byId.get(normaliseId(id) ?? '') ?? null);
+}
+
+/** The structure of each material (null for a composition or a missing id), in key order; for DataLoader. */
+export async function structuresByMaterialIds(db: Db, ids: readonly string[]): Promise<(Structure | null)[]> {
+  const valid = [...new Set(ids.map(normaliseId).filter((id): id is string => id !== undefined))];
+  const byId = new Map((await findStructuresByIds(db, valid)).map((row) => [String(row.id), row.structure]));
   return ids.map((id) => byId.get(normaliseId(id) ?? '') ?? null);
 }
 

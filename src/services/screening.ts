@@ -178,6 +178,8 @@ export interface ScreeningCandidate extends ScreeningScore {
 
 export interface ScreeningPage {
   modelId: string;
+  /** The model ranked (nested fields of the page use it without looking it up again). */
+  model: ScreeningModel;
   threshold: number;
   reference: Required<ReferenceSpec>;
   items: ScreeningCandidate[];
@@ -207,6 +209,8 @@ export interface Neighbor {
   rank: number;
   distance: number;
   materialId: string;
+  /** The neighbour material (without its structure) when the kNN statement read it. */
+  material?: MaterialRecord;
 }
 
 export interface StructureText {
@@ -837,6 +841,7 @@ function pageOf(
   const cursors = items.map((item) => encodeScreenCursor({ score: item.score, materialId: item.materialId, rank: item.rank }));
   return {
     modelId: model.id,
+    model,
     threshold: model.threshold,
     reference,
     items,
@@ -900,11 +905,26 @@ export async function nearestFastOfMaterials(
 ): Promise<Neighbor[][]> {
   checkK(k, 'k');
   const { model } = await openScreening(db, modelId);
+  return nearestFastForModel(db, model, materialIds, k);
+}
+
+/** nearestFastOfMaterials for a model already resolved (a screen page's): no model lookup. */
+export async function nearestFastForModel(
+  db: Db,
+  model: ScreeningModel,
+  materialIds: readonly string[],
+  k: number,
+): Promise<Neighbor[][]> {
+  checkK(k, 'k');
   const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
   const byQuery = new Map<string, Neighbor[]>();
-  for (const row of await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k)) {
+  const materials = new Map<string, MaterialRecord>();
+  for (const row of await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k, { withMaterials: true })) {
     const list = byQuery.get(row.query_id) ?? [];
-    list.push({ rank: list.length + 1, distance: row.distance, materialId: row.material_id });
+    // A reference is near many candidates: one record per material.
+    let material = materials.get(row.material_id);
+    if (!material && row.material) materials.set(row.material_id, (material = materialRowToRecord(row.material)));
+    list.push({ rank: list.length + 1, distance: row.distance, materialId: row.material_id, ...(material ? { material } : {}) });
     byQuery.set(row.query_id, list);
   }
   return materialIds.map((id) => byQuery.get(id) ?? []);
@@ -986,10 +1006,16 @@ async function neighboursOf(
         excludeId,
         onlyUnlabelled: label === 'UNLABELLED',
         efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
+        withMaterials: true,
       }),
     );
   }
-  return rows.map((r, i) => ({ rank: i + 1, distance: r.distance, materialId: r.material_id }));
+  return rows.map((r, i) => ({
+    rank: i + 1,
+    distance: r.distance,
+    materialId: r.material_id,
+    ...(r.material ? { material: materialRowToRecord(r.material) } : {}),
+  }));
 }
 
 /**

@@ -67,6 +67,42 @@ export function findMaterialRowsByIds(db: Db, ids: readonly string[]): Promise<M
   return db.selectFrom('material').selectAll().where('id', 'in', [...ids]).execute();
 }
 
+/** A material row without its structure JSON (the bulk of a row: ~6 kB of text on average for OBELiX). */
+export type MaterialSummaryRow = Omit<MaterialRow, 'structure'>;
+
+/** Every column of `material` except `structure`. */
+export const MATERIAL_SUMMARY_COLUMNS = [
+  'id',
+  'name',
+  'source',
+  'source_id',
+  'family',
+  'kind',
+  'formula',
+  'reduced_formula',
+  'elements',
+  'nelements',
+  'nsites',
+  'natoms',
+  'volume_a3',
+  'density_g_per_cm3',
+  'is_ordered',
+  'structure_hash',
+  'current_label_class',
+  'created_by',
+  'created_at',
+] as const satisfies readonly (keyof MaterialSummaryRow)[];
+
+export function findMaterialSummaryRowsByIds(db: Db, ids: readonly string[]): Promise<MaterialSummaryRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('material').select(MATERIAL_SUMMARY_COLUMNS).where('id', 'in', [...ids]).execute();
+}
+
+export function findStructuresByIds(db: Db, ids: readonly string[]): Promise<Pick<MaterialRow, 'id' | 'structure'>[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('material').select(['id', 'structure']).where('id', 'in', [...ids]).execute();
+}
+
 /** The columns that identify a material: its id and its two natural keys. */
 export type MaterialKey = Pick<MaterialRow, 'id' | 'structure_hash' | 'source' | 'source_id'>;
 const KEY_COLUMNS = ['id', 'structure_hash', 'source', 'source_id'] as const;

@@ -26,9 +26,14 @@
 import { sql, type RawBuilder } from 'kysely';
 import { BadInputError } from '../errors.js';
 import type { Db } from './database.js';
-import type { LabelClass, MaterialRow } from './material.table.js';
+import {
+  MATERIAL_SUMMARY_COLUMNS,
+  materialFilterConditions,
+  type MaterialRowFilter,
+  type MaterialSummaryRow,
+} from './material.repository.js';
+import type { LabelClass } from './material.table.js';
 import type { EmbeddingDistance } from './model.table.js';
-import { materialFilterConditions, type MaterialRowFilter } from './material.repository.js';
 import { checkDim, distanceOperator } from './vector.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -579,7 +584,7 @@ export interface RankedRow {
   sum_fast: number;
   sum_poor: number;
   /** The candidate's `material` row, when the page was asked for it. */
-  material?: MaterialRow;
+  material?: MaterialSummaryRow;
 }
 
 export interface PageQuery {
@@ -601,9 +606,26 @@ function pageConditions(page: PageQuery, score: string, id: string): RawBuilder<
   return parts.length === 0 ? sql`` : sql`and ${sql.join(parts, sql` and `)}`;
 }
 
-/** `m.*` has no column named like the ranking columns (material_id, score, sum_fast, sum_poor). */
+/**
+ * `, m.id, m.name, …`: a material row without the structure JSON (most of a row's bytes; GraphQL
+ * loads it only for the fields computed from it). No column is named like the ranking and
+ * neighbour columns (material_id, query_id, score, sum_fast, sum_poor, distance).
+ */
+function materialSummaryColumns(alias: string): RawBuilder<unknown> {
+  return sql`, ${sql.join(MATERIAL_SUMMARY_COLUMNS.map((c) => sql.ref(`${alias}.${c}`)))}`;
+}
+
+/** The candidates' material rows, when the page was asked for them. */
 function materialColumns(page: PageQuery): RawBuilder<unknown> {
-  return page.withMaterials ? sql`, m.*` : sql``;
+  return page.withMaterials ? materialSummaryColumns('m') : sql``;
+}
+
+/** Splits the material summary columns off a row (materialSummaryColumns). */
+function splitMaterial<T extends Record<string, unknown>>(row: Record<string, unknown>, own: readonly (keyof T & string)[]): { own: T; material: MaterialSummaryRow } {
+  const mine: Record<string, unknown> = {};
+  const material: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) (own.includes(key) ? mine : material)[key] = value;
+  return { own: mine as T, material: material as unknown as MaterialSummaryRow };
 }
 
 function toRankedRows(rows: readonly Record<string, unknown>[], page: PageQuery): RankedRow[] {
@@ -614,7 +636,7 @@ function toRankedRows(rows: readonly Record<string, unknown>[], page: PageQuery)
       score: Number(score),
       sum_fast: Number(sum_fast),
       sum_poor: Number(sum_poor),
-      ...(page.withMaterials ? { material: material as unknown as MaterialRow } : {}),
+      ...(page.withMaterials ? { material: material as unknown as MaterialSummaryRow } : {}),
     };
   });
 }
@@ -774,6 +796,8 @@ export async function embeddingOf(db: Db, modelId: string, materialId: string): 
 export interface NeighbourRow {
   material_id: string;
   distance: number;
+  /** The neighbour's material row (without structure), when asked for. */
+  material?: MaterialSummaryRow;
 }
 
 /**
@@ -798,18 +822,23 @@ export async function nearestReferences(
   return rows.filter((r) => r.distance !== null).map((r) => ({ material_id: r.material_id, distance: Number(r.distance) }));
 }
 
-/** The k nearest FAST references of each stored material (exact, one statement). */
+/**
+ * The k nearest references of a class of each stored material (exact, one statement), with the
+ * neighbours' material rows when `withMaterials` (joined outside the kNN, which stays as it is).
+ */
 export async function nearestReferencesOfMaterials(
   db: Db,
   model: ModelVectorSpec,
   materialIds: readonly string[],
   cls: LabelClass,
   k: number,
+  opts: { withMaterials?: boolean } = {},
 ): Promise<(NeighbourRow & { query_id: string })[]> {
   if (materialIds.length === 0) return [];
   const dim = sql.lit(checkDim(model.dim));
-  const { rows } = await sql<NeighbourRow & { query_id: string }>`
+  const { rows } = await sql<Record<string, unknown>>`
     select q.material_id::text as query_id, n.material_id::text as material_id, n.distance
+      ${opts.withMaterials ? materialSummaryColumns('m') : sql``}
     from embedding q
     cross join lateral (
       select r.material_id, ${distanceSql(model.distance, sql`r.vec::vector(${dim})`, sql`q.vec::vector(${dim})`)} as distance
@@ -817,9 +846,13 @@ export async function nearestReferencesOfMaterials(
       where r.model_id = q.model_id and r.class = ${cls} and r.material_id <> q.material_id
       order by 2, 1 limit ${k}
     ) n
+    ${opts.withMaterials ? sql`join material m on m.id = n.material_id` : sql``}
     where q.model_id = ${model.modelId}::bigint and q.material_id = any(${[...materialIds]}::bigint[])
     order by 1, n.distance, n.material_id`.execute(db);
-  return rows.map((r) => ({ ...r, distance: Number(r.distance) }));
+  return rows.map((r) => {
+    const { own, material } = splitMaterial<{ query_id: string; material_id: string; distance: number }>(r, ['query_id', 'material_id', 'distance']);
+    return { ...own, distance: Number(own.distance), ...(opts.withMaterials ? { material } : {}) };
+  });
 }
 
 /** Σ and count of distances from `vec` to every current reference, per class (ALL mode, exact). */
@@ -924,9 +957,10 @@ function toNearestMeansRow(r: Record<string, unknown>): NearestMeansRow {
 
 /**
  * k nearest materials to a query vector under a model's HNSW index (approximate: ef_search
- * candidates), optionally only unlabelled ones. The label filter is applied *after* the index
- * scan, so it runs with `hnsw.iterative_scan = strict_order` (pgvector ≥ 0.8): the scan keeps
- * going until k rows pass the filter (up to hnsw.max_scan_tuples), and returns them in order.
+ * candidates), optionally only unlabelled ones, and with each neighbour's material row
+ * (`withMaterials`). The label filter is applied *after* the index scan, so it runs with
+ * `hnsw.iterative_scan = strict_order` (pgvector ≥ 0.8): the scan keeps going until k rows pass
+ * the filter (up to hnsw.max_scan_tuples), and returns them in order.
  * Must run inside a transaction (SET LOCAL).
  */
 export async function nearestEmbeddings(
@@ -934,23 +968,33 @@ export async function nearestEmbeddings(
   model: ModelVectorSpec,
   query: VectorQuery,
   k: number,
-  opts: { excludeId: string | null; onlyUnlabelled: boolean; efSearch: number },
+  opts: { excludeId: string | null; onlyUnlabelled: boolean; efSearch: number; withMaterials?: boolean },
 ): Promise<NeighbourRow[]> {
   const dim = sql.lit(checkDim(model.dim));
   const d = distanceSql(model.distance, sql`e.vec::vector(${dim})`, queryVectorSql(model, query));
+  // The neighbours' material rows are joined outside the kNN, so its plan stays the index scan.
+  const knn = sql`
+    select e.material_id::text as material_id, ${d} as distance
+    from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
+    where e.model_id = ${model.modelId}::bigint
+    order by ${d} limit ${opts.excludeId === null ? k : k + 1}`;
   // The excluded material (the query itself) is dropped from k + 1 rows rather than filtered in SQL:
   // a filter would need an iterative index scan, which costs more and finds fewer true neighbours.
   await sql`select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true),
     set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true)`.execute(tx);
-  const { rows } = await sql<NeighbourRow>`
-    select e.material_id::text as material_id, ${d} as distance
-    from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
-    where e.model_id = ${model.modelId}::bigint
-    order by ${d} limit ${opts.excludeId === null ? k : k + 1}`.execute(tx);
+  const { rows } = await (
+    opts.withMaterials
+      ? sql<Record<string, unknown>>`select n.material_id, n.distance ${materialSummaryColumns('mm')}
+          from (${knn}) n join material mm on mm.id = n.material_id::bigint order by n.distance`
+      : sql<Record<string, unknown>>`${knn}`
+  ).execute(tx);
   return rows
     .filter((r) => r.distance !== null && r.material_id !== opts.excludeId)
     .slice(0, k)
-    .map((r) => ({ material_id: r.material_id, distance: Number(r.distance) }));
+    .map((r) => {
+      const { own, material } = splitMaterial<{ material_id: string; distance: number }>(r, ['material_id', 'distance']);
+      return { material_id: own.material_id, distance: Number(own.distance), ...(opts.withMaterials ? { material } : {}) };
+    });
 }
 
 /** Exact k nearest materials (sequential scan; the reference for recall measurements and tests). */

@@ -8,6 +8,7 @@ import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } fr
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
+import { structureOf } from '../loaders.js';
 import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
 import { JSONScalar } from '../scalars.js';
@@ -70,16 +71,18 @@ export class MaterialResolver {
   }
 
   @FieldResolver(() => LatticeType, { nullable: true, description: 'The unit cell; null without a structure.' })
-  lattice(@Root() material: MaterialRecord): LatticeType | null {
-    if (!material.structure) return null;
-    const vectors = material.structure.lattice;
+  async lattice(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<LatticeType | null> {
+    const structure = await structureOf(ctx.loaders, material);
+    if (!structure) return null;
+    const vectors = structure.lattice;
     return { vectors: vectors.map((row) => [...row]), ...latticeParameters(vectors) };
   }
 
   @FieldResolver(() => [SiteType], { nullable: true, description: 'Sites of the cell; null without a structure.' })
-  sites(@Root() material: MaterialRecord): SiteType[] | null {
-    if (!material.structure) return null;
-    const { lattice, sites } = material.structure;
+  async sites(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<SiteType[] | null> {
+    const structure = await structureOf(ctx.loaders, material);
+    if (!structure) return null;
+    const { lattice, sites } = structure;
     return sites.map((site) => ({
       species: site.species.map(({ element, occupancy }) => ({ element, occupancy })),
       frac: [...site.frac],
@@ -92,7 +95,10 @@ export class MaterialResolver {
     nullable: true,
     description: 'The current label: the newest label not retracted; null when there is none.',
   })
-  label(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<LabelRecord | null> {
+  label(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): LabelRecord | null | Promise<LabelRecord | null> {
+    // The row's current_label_class is written in the transaction of every label write: null means
+    // there is no current label, and an unlabelled candidate costs no query.
+    if (material.currentLabelClass === null) return null;
     return ctx.loaders.currentLabelByMaterialId.load(material.id);
   }
 
@@ -102,8 +108,9 @@ export class MaterialResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'The structure as a P1 CIF; null without a structure.' })
-  cif(@Root() material: MaterialRecord): string | null {
-    return material.structure ? structureToCif(material.structure, material.name ?? material.reducedFormula) : null;
+  async cif(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    const structure = await structureOf(ctx.loaders, material);
+    return structure ? structureToCif(structure, material.name ?? material.reducedFormula) : null;
   }
 
   @FieldResolver(() => JSONScalar, {
@@ -112,8 +119,9 @@ export class MaterialResolver {
       'The structure as an OPTIMADE structure entry `{id, type: "structures", attributes}` (lengths in Å); ' +
       'addMaterials accepts it back with format JSON. Null without a structure.',
   })
-  json(@Root() material: MaterialRecord): unknown {
-    if (!material.structure) return null;
-    return { id: material.id, type: 'structures', attributes: structureToJson(material.structure) };
+  async json(@Root() material: MaterialRecord, @Ctx() ctx: GraphQLContext): Promise<unknown> {
+    const structure = await structureOf(ctx.loaders, material);
+    if (!structure) return null;
+    return { id: material.id, type: 'structures', attributes: structureToJson(structure) };
   }
 }

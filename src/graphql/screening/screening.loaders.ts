@@ -6,10 +6,12 @@
  */
 import DataLoader from 'dataloader';
 import {
+  nearestFastForModel,
   nearestFastOfMaterials,
   screeningOfMaterials,
   type Neighbor,
   type ReferenceSpec,
+  type ScreeningModel,
   type ScreeningResult,
 } from '../../services/screening.js';
 import type { GraphQLContext } from '../context.js';
@@ -17,6 +19,8 @@ import type { GraphQLContext } from '../context.js';
 export interface ScreeningLoaders {
   /** k nearest FAST references of stored materials, per (model, k). */
   nearestFast(modelId: string | null, k: number): DataLoader<string, Neighbor[]>;
+  /** The same for a model already resolved (a screen page's): saves looking the model up again. */
+  nearestFastOfModel(model: ScreeningModel, k: number): DataLoader<string, Neighbor[]>;
   /** Material.screening, per (model, reference). */
   screening(modelId: string | null, reference: ReferenceSpec | null): DataLoader<string, ScreeningResult | null>;
 }
@@ -34,6 +38,15 @@ export function screeningLoaders(ctx: GraphQLContext): ScreeningLoaders {
       let loader = nearest.get(key);
       if (!loader) {
         loader = new DataLoader((ids) => nearestFastOfMaterials(ctx.db, modelId, ids, k), { name: `nearestFast:${key}` });
+        nearest.set(key, loader);
+      }
+      return loader;
+    },
+    nearestFastOfModel(model, k) {
+      const key = `model ${model.id}|${k}`;
+      let loader = nearest.get(key);
+      if (!loader) {
+        loader = new DataLoader((ids) => nearestFastForModel(ctx.db, model, ids, k), { name: `nearestFast:${key}` });
         nearest.set(key, loader);
       }
       return loader;

@@ -54,7 +54,7 @@ function resultType(result: ScreeningResult): ScreeningResultType & { materialId
 }
 
 function neighborTypes(neighbours: readonly Neighbor[]): NeighborType[] {
-  return neighbours.map((n) => ({ rank: n.rank, distance: n.distance, materialId: n.materialId }));
+  return neighbours.map((n) => ({ rank: n.rank, distance: n.distance, materialId: n.materialId, materialRecord: n.material }));
 }
 
 async function loadMaterial(ctx: GraphQLContext, materialId: string): Promise<MaterialRecord> {
@@ -107,6 +107,7 @@ export class ScreeningResolver {
         material: item.material,
         materialId: item.materialId,
         modelId: page.modelId,
+        model: page.model,
       })),
       pageInfo: {
         hasNextPage: page.hasNextPage,
@@ -176,7 +177,9 @@ export class ScreeningEdgeResolver {
     @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
-    return neighborTypes(await screeningLoaders(ctx).nearestFast(edge.modelId, k).load(edge.materialId));
+    const loaders = screeningLoaders(ctx);
+    const loader = edge.model ? loaders.nearestFastOfModel(edge.model, k) : loaders.nearestFast(edge.modelId, k);
+    return neighborTypes(await loader.load(edge.materialId));
   }
 }
 
@@ -198,8 +201,8 @@ export class ScreeningResultResolver {
 @Resolver(() => NeighborType)
 export class NeighborResolver {
   @FieldResolver(() => MaterialType)
-  material(@Root() neighbor: NeighborType, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
-    return loadMaterial(ctx, neighbor.materialId);
+  material(@Root() neighbor: NeighborType, @Ctx() ctx: GraphQLContext): MaterialRecord | Promise<MaterialRecord> {
+    return (neighbor.materialRecord as MaterialRecord | undefined) ?? loadMaterial(ctx, neighbor.materialId);
   }
 }
 

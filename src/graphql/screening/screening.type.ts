@@ -5,7 +5,7 @@
  * `screening.resolver.ts`.
  */
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { ScreeningPage } from '../../services/screening.js';
+import type { ScreeningModel, ScreeningPage } from '../../services/screening.js';
 import { LabelClassValue } from '../label/label.type.js';
 import { MaterialType } from '../material/material.type.js';
 import { PageInfo } from '../pagination.js';
@@ -40,8 +40,10 @@ export class NeighborType {
   @Field(() => Float, { description: 'Distance in the model’s metric (Euclidean, or 1 − cosine).' })
   distance!: number;
 
-  // `material` is resolved from `materialId` (DataLoader).
+  // `material` is resolved from `materialRecord` when the kNN statement read it, else from
+  // `materialId` (DataLoader).
   materialId!: string;
+  materialRecord?: unknown;
 }
 
 @ObjectType('ScreeningResult', { description: 'The score R of one material or uploaded structure under a model; not stored.' })
@@ -93,6 +95,8 @@ export class ScreeningEdgeType {
 
   materialId!: string;
   modelId!: string;
+  /** The page's model (a service ScreeningModel), so nearestFast does not look it up again. */
+  model?: ScreeningModel;
   /** The material row when the page query read it (a service MaterialRecord). */
   material?: unknown;
 }
