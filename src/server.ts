@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -64,6 +65,8 @@ export async function createApolloServer(opts: CreateApolloServerOptions): Promi
     // Apollo logs through pino too, so startup and plugin messages land in the same JSON stream.
     logger: opts.logger,
     plugins: [
+      // No cache hints are used, and the default cache-control plugin runs a hook on every field.
+      ApolloServerPluginCacheControlDisabled(),
       errorReportingPlugin(),
       // The local landing page links to Apollo Sandbox (loaded by the browser from Apollo's CDN).
       ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }),
