@@ -29,8 +29,11 @@
  *        --page N (20, screen page size) --mix screen-first:1,screen-next:1,similar:1,material:1
  *        --synthetic N (0) --no-train --pglite --log-level L (server LOG_LEVEL, info)
  *        --cpu-prof (profile the server child; writes .cpuprofile into the run folder) --keep
- *        (keep the database / data directory) --out FILE (JSON) --server-root DIR (run the server
+ *        (keep the database / data directory) --reuse (PostgreSQL: set up `ionsieve_bench_load_reuse_<synthetic>`
+ *        once and keep it; for read-only A/B runs with --label-rate 0 --no-train) --out FILE (JSON) --server-root DIR (run the server
  *        and trainer from another checkout, e.g. a worktree of an older commit, for before/after)
+ *        --node-env E (the server's NODE_ENV, production as in docker/Dockerfile)
+ *        --server-node-args "…" (more node flags for the server child, e.g. --heap-prof)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +48,7 @@ import { resolveSeedDir } from '../src/cli/seed.js';
 import { installDefaultModel } from '../src/services/models.js';
 import { rescoreModel } from '../src/services/screening.js';
 import { seed } from '../src/services/seed.js';
+import { createApiToken } from '../src/services/tokens.js';
 import { openDatabase, type Db, type OpenedDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import {
@@ -90,10 +94,16 @@ const TRAIN = !flag('no-train');
 const usePglite = flag('pglite');
 const LOG_LEVEL = text('log-level', 'info');
 const CPU_PROF = flag('cpu-prof');
-const KEEP = flag('keep');
+// PostgreSQL, read-only A/B runs: keep the set-up database between runs (labels and training change it).
+const REUSE = flag('reuse');
+const KEEP = flag('keep') || REUSE;
 const OUT = args.includes('--out') ? text('out', '') : undefined;
 // Another checkout (e.g. a worktree of an older commit) to run the server and trainer from: before/after on the same machine state.
 const SERVER_ROOT = args.includes('--server-root') ? text('server-root', ROOT) : ROOT;
+// As docker/Dockerfile runs it (graphql-js skips its development-mode checks in production).
+const NODE_ENV = text('node-env', 'production');
+// Extra node flags for the server child, e.g. "--heap-prof --heap-prof-dir=/tmp/x".
+const SERVER_NODE_ARGS = text('server-node-args', '').split(' ').filter(Boolean);
 const adminUrl = process.env.DATABASE_URL;
 if (!usePglite && !adminUrl) throw new Error('set DATABASE_URL (PostgreSQL) or pass --pglite');
 if (!usePglite && !/^postgres(ql)?:\/\/[^/]*@?(127\.0\.0\.1|localhost)(:\d+)?\//.test(adminUrl!)) {
@@ -156,7 +166,7 @@ function postgresCpuSeconds(database: string): number {
 // ---------------------------------------------------------------------------------------------
 // Database set-up
 
-const benchDbName = `ionsieve_bench_load_${process.pid}`;
+const benchDbName = REUSE ? `ionsieve_bench_load_reuse_${SYNTHETIC}` : `ionsieve_bench_load_${process.pid}`;
 const pgliteDir = join(runDir, 'pgdata');
 function benchUrl(): string {
   const parsed = new URL(adminUrl!);
@@ -226,6 +236,9 @@ async function addSyntheticCandidates(db: Db, modelId: string, n: number): Promi
 }
 
 interface StoreIds {
+  /** Bearer secrets: labels need a curator, trainModel an admin (reads are anonymous, the default). */
+  curatorToken: string;
+  adminToken: string;
   modelId: string;
   all: string[];
   embedded: string[];
@@ -237,11 +250,15 @@ async function readStoreIds(db: Db): Promise<StoreIds> {
   const model = await sql<{ id: string }>`select id::text as id from model where is_active`.execute(db);
   const modelId = model.rows[0]?.id;
   if (!modelId) throw new Error('no active model after set-up (is data/models/default shipped?)');
+  const curator = await createApiToken(db, { name: `bench-load curator ${process.pid}`, role: 'curator' });
+  const admin = await createApiToken(db, { name: `bench-load admin ${process.pid}`, role: 'admin' });
   const all = (await sql<{ id: string }>`select id::text as id from material order by id`.execute(db)).rows.map((r) => r.id);
   const embedded = await sql<{ id: string; formula: string; cls: string | null }>`
     select m.id::text as id, m.reduced_formula as formula, m.current_label_class as cls
     from embedding e join material m on m.id = e.material_id where e.model_id = ${modelId}::bigint order by m.id`.execute(db);
   return {
+    curatorToken: curator.secret,
+    adminToken: admin.secret,
     modelId,
     all,
     embedded: embedded.rows.map((r) => r.id),
@@ -250,7 +267,26 @@ async function readStoreIds(db: Db): Promise<StoreIds> {
   };
 }
 
+async function databaseExists(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return (await client.query('select 1 from pg_database where datname = $1', [benchDbName])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
 async function setUp(): Promise<StoreIds> {
+  if (REUSE && !usePglite && (await databaseExists())) {
+    log(`reusing the database ${benchDbName} (--reuse)`);
+    const opened = await openBenchDatabase(false);
+    try {
+      return await readStoreIds(opened.db);
+    } finally {
+      await opened.close();
+    }
+  }
   const opened = await timedPhase(usePglite ? 'open PGlite' : 'create database', () => openBenchDatabase(true));
   const db = opened.db;
   try {
@@ -332,11 +368,11 @@ interface GraphQLReply {
   ms: number;
 }
 
-async function graphql(url: string, query: string, variables: Record<string, unknown>): Promise<GraphQLReply> {
+async function graphql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<GraphQLReply> {
   const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-ionsieve-actor': 'bench-load' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();
@@ -395,7 +431,7 @@ async function labelStream(url: string, ids: StoreIds, rate: number, stopAt: num
     const cls = Math.random() < 0.5 ? 'FAST' : 'POOR';
     const input = { materialId, class: cls, conductivity: cls === 'FAST' ? 1e-3 : 1e-9, temperature: 298, source: 'bench:load' };
     try {
-      const reply = await graphql(url, LABEL_MUTATION, { input });
+      const reply = await graphql(url, LABEL_MUTATION, { input }, ids.curatorToken);
       const label = reply.body.data?.labelMaterial as { id: string; class: 'FAST' | 'POOR' } | undefined;
       if (reply.status !== 200 || reply.body.errors?.length || !label) {
         fail(`HTTP ${reply.status}: ${JSON.stringify(reply.body.errors ?? reply.body).slice(0, 300)}`);
@@ -538,13 +574,20 @@ try {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL,
+    NODE_ENV,
     DATABASE_URL: usePglite ? '' : benchUrl(),
+    IONSIEVE_SESSION_DATABASE_URL: '',
     IONSIEVE_DATA_DIR: pgliteDir,
+    // 50 connections from one address are one rate-limit client: the bench measures the server, not the limiter.
+    IONSIEVE_RATE_LIMIT_POINTS: '0',
   };
   const profDir = join(runDir, 'cpuprofile');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
   // PGlite serves one process: `start` runs the trainer worker inside the server.
-  server = spawnCli('server', usePglite ? ['start'] : ['serve'], serverEnv, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
+  server = spawnCli('server', usePglite ? ['start'] : ['serve'], serverEnv, [
+    ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    ...SERVER_NODE_ARGS,
+  ]);
   await timedPhase('server ready', () => waitReady(baseUrl, server!, 180_000));
   if (TRAIN && !usePglite) trainer = spawnCli('trainer', ['trainer', '--poll-seconds', '1'], { ...serverEnv, LOG_LEVEL: 'info' });
 
@@ -566,7 +609,7 @@ try {
   log(`measured run: ${DURATION_S} s at ${CONNECTIONS} connections, labels at ${LABEL_RATE}/s, training ${TRAIN ? 'on' : 'off'}; load average ${machine.loadAverage.beforeRun.join(' ')}`);
   let training: { id: string; requestedStatus: string } | null = null;
   if (TRAIN) {
-    const reply = await graphql(graphqlUrl, TRAIN_MUTATION, { input: BENCH_TRAINING_INPUT });
+    const reply = await graphql(graphqlUrl, TRAIN_MUTATION, { input: BENCH_TRAINING_INPUT }, ids.adminToken);
     const model = reply.body.data?.trainModel as { id: string; status: string } | undefined;
     if (!model) throw new Error(`trainModel failed: ${JSON.stringify(reply.body)}`);
     training = { id: model.id, requestedStatus: model.status };
@@ -616,7 +659,7 @@ try {
     setupSeconds: setupPhases,
     store: { materials: ids.all.length, embedded: ids.embedded.length, candidates: ids.candidates.length, synthetic: SYNTHETIC, syntheticNote: SYNTHETIC > 0 ? 'SYNTHETIC embeddings (stored embedding + noise), not model output' : undefined },
     serverRoot: SERVER_ROOT,
-    settings: { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, labelRate: LABEL_RATE, page: PAGE, mix: MIX, serverLogLevel: LOG_LEVEL },
+    settings: { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, labelRate: LABEL_RATE, page: PAGE, mix: MIX, serverLogLevel: LOG_LEVEL, serverNodeEnv: NODE_ENV },
     reads: {
       requests: reads.requests.total,
       requestsPerSecond: round(reads.requests.total / reads.duration),
@@ -647,7 +690,7 @@ try {
   exitCode = readErrors === 0 && labels.errors === 0 && lost === 0 ? 0 : 1;
 
   const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
-  console.log(`\nbench:load — ${report.dialect}, ${machine.cores} cores, Node ${machine.node}`);
+  console.log(`\nbench:load — ${report.dialect}, ${machine.cores} cores, Node ${machine.node}; server NODE_ENV=${NODE_ENV}, LOG_LEVEL=${LOG_LEVEL}`);
   line('load average start / before / after', `${machine.loadAverage.start!.join(' ')} / ${machine.loadAverage.beforeRun!.join(' ')} / ${machine.loadAverage.afterRun!.join(' ')}`);
   line('store', `${ids.all.length} materials, ${ids.embedded.length} embedded, ${ids.candidates.length} candidates${SYNTHETIC ? ` (${SYNTHETIC} SYNTHETIC)` : ''}`);
   line('reads', `${reads.requests.total} in ${reads.duration} s = ${report.reads.requestsPerSecond} req/s at ${CONNECTIONS} connections`);
