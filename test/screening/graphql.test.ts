@@ -15,7 +15,8 @@ import { toVectorLiteral } from '../../src/store/vector.js';
 import { structureToCif, structureToJson, type Structure } from '../../src/structure/index.js';
 import { randomCrystal } from '../support/crystals.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
-import { dataOf, execute, onlyError, testConfig, testServer } from '../graphql/harness.js';
+import { countingDb, dataOf, execute, onlyError, testConfig, testServer } from '../graphql/harness.js';
+import { MATERIAL_QUERY, SCREEN_QUERY, SIMILAR_QUERY } from '../../bench/load-workload.js';
 import { insertMaterials, insertModel, recomputeRanking, setLabelsDirectly, SCORE_TOLERANCE } from './fixtures.js';
 
 const HYPERPARAMETERS = resolveHyperparameters({ k: 4, layers: 2, featureLength: 8, denseLength: 8, embeddingDim: 6, seed: 5 });
@@ -145,6 +146,27 @@ describeDatabases('GraphQL screening', (database) => {
     assert.ok(afterLabel.some((e) => e.nearestFast.some((n: any) => n.material.id === top)), 'and is a FAST reference');
     await screeningFoldsIdle(db);
     await check('after the fold');
+  });
+
+  test('round trips of the bench:load reads: a screen page 3, material by id 3, similarMaterials by id 3', async () => {
+    const { db } = database();
+    const server = await testServer();
+    const statements = async (query: string, variables: Record<string, unknown>) => {
+      const { db: counted, counter } = countingDb(db);
+      dataOf(await execute(server, query, variables, { db: counted }));
+      return counter.count;
+    };
+    const candidate = structures[12]!.id;
+    // The view, the page (with the candidates' rows), nearestFast (with the neighbours' rows);
+    // candidates are unlabelled, so node.label costs nothing.
+    assert.equal(await statements(SCREEN_QUERY, { first: 8 }), 3);
+    const page = dataOf(await execute(server, SCREEN_QUERY, { first: 2 }, { db })).screen;
+    assert.equal(await statements(SCREEN_QUERY, { first: 8, after: page.pageInfo.endCursor }), 3);
+    // The material, the view, its score; no label query for an unlabelled material.
+    assert.equal(await statements(MATERIAL_QUERY, { id: candidate }), 3);
+    // The model and view, SET LOCAL of the kNN settings, the kNN with the neighbours' rows, and the
+    // current labels of the labelled neighbours (BEGIN/COMMIT are not counted here).
+    assert.equal(await statements(SIMILAR_QUERY, { id: candidate }), 4);
   });
 
   test('similarMaterials: by id, and by uploaded structure text embedded with the model weights', async () => {

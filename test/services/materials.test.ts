@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
+import { sql } from 'kysely';
 import { BadInputError, NotFoundError } from '../../src/errors.js';
 import {
   addMaterials,
   getMaterial,
   listMaterials,
   materialsByIds,
+  structuresByMaterialIds,
   type AddMaterialInput,
   type MaterialFilter,
   type MaterialRecord,
 } from '../../src/services/materials.js';
+import { MATERIAL_SUMMARY_COLUMNS } from '../../src/store/material.repository.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { cubicPoscar, cubicStructureJson } from '../support/structures.js';
 
@@ -181,5 +184,29 @@ describeDatabases('materials service', (database) => {
     assert.deepEqual(await materialsByIds(db, []), []);
     await assert.rejects(getMaterial(db, '999999'), NotFoundError);
     await assert.rejects(getMaterial(db, 'x'), NotFoundError);
+  });
+
+  test('summary reads leave out only the structure, which structuresByMaterialIds loads', async () => {
+    const { db } = database();
+    // Every column but `structure`: a column added by a migration must be added to the summary too.
+    const { rows } = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns where table_schema = 'public' and table_name = 'material'`.execute(db);
+    assert.deepEqual(
+      [...MATERIAL_SUMMARY_COLUMNS].sort(),
+      rows.map((r) => r.column_name).filter((c) => c !== 'structure').sort(),
+    );
+
+    const added = await addMaterials(db, [json(4.03), { composition: 'LiCl' }], LIMITS);
+    const ids = [added[0]!.id, added[1]!.id, '999999'];
+    const full = await materialsByIds(db, ids);
+    const summaries = await materialsByIds(db, ids, { structure: false });
+    assert.equal(summaries[2], null);
+    for (const [i, summary] of summaries.slice(0, 2).entries()) {
+      assert.ok(summary && !('structure' in summary), 'no structure key on a summary record');
+      const { structure: _structure, ...rest } = full[i]!;
+      assert.deepEqual(summary, rest);
+    }
+    const structures = await structuresByMaterialIds(db, ids);
+    assert.deepEqual(structures, [full[0]!.structure, null, null]);
   });
 });
