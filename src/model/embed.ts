@@ -1,7 +1,8 @@
 /** Inference: embeddings (and class probabilities) for many graphs, in batches, BN in inference mode. */
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../errors.js';
-import type { CrystalGraph } from '../graph/crystal-graph.js';
+import { buildCrystalGraph, type CrystalGraph } from '../graph/crystal-graph.js';
+import type { Structure } from '../structure/structure.js';
 import { forward, type KnagcnModel } from './backbone.js';
 import { makeGraphBatch } from './batch.js';
 
@@ -67,4 +68,32 @@ export function classifyStructures(model: KnagcnModel, graphs: readonly CrystalG
   if (!model.trainable.has('head/W')) throw new BadInputError('this model has no classification head (objective CONTRASTIVE)');
   const rows = runInference(model, graphs, options, (r) => tf.softmax(r.logits!) as tf.Tensor2D);
   return Float32Array.from(rows, (p) => p[1]!);
+}
+
+export interface StructureEmbeddings {
+  /** One embedding per structure, in input order; null where its graph could not be built. */
+  vectors: (Float32Array | null)[];
+  /** The graph builder's message where it failed, else null. */
+  errors: (string | null)[];
+}
+
+/**
+ * Graphs (with the model's k) and embeddings of structures. A structure whose graph cannot be built
+ * (e.g. a degenerate cell) is reported, not thrown: a batch of imported materials goes on without it.
+ */
+export function embedStructureBatch(model: KnagcnModel, structures: readonly Structure[], options: EmbedOptions = {}): StructureEmbeddings {
+  const graphs: CrystalGraph[] = [];
+  const position: number[] = [];
+  const errors: (string | null)[] = structures.map((structure, i) => {
+    try {
+      graphs.push(buildCrystalGraph(structure, { k: model.hyperparameters.k }));
+      position.push(i);
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  });
+  const vectors: (Float32Array | null)[] = structures.map(() => null);
+  if (graphs.length > 0) embedStructures(model, graphs, options).forEach((v, r) => (vectors[position[r]!] = v));
+  return { vectors, errors };
 }

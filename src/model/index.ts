@@ -12,5 +12,5 @@ export {
 } from './hyperparameters.js';
 export { createModel, forward, BACKBONE_VERSION, type KnagcnModel, type ModelInfo } from './backbone.js';
 export { makeGraphBatch, type GraphBatch } from './batch.js';
-export { embedStructures, classifyStructures, type EmbedOptions } from './embed.js';
+export { embedStructures, embedStructureBatch, classifyStructures, type EmbedOptions, type StructureEmbeddings } from './embed.js';
 export { saveArtifact, loadModel, ARTIFACT_FORMAT, type ModelArtifact } from './artifact.js';

@@ -3,9 +3,11 @@
  * fly (screening uploads), and filling in materials that a model has no embedding for yet
  * (materials added after training; a model just activated). `db` is always the first argument.
  */
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
-import { embedStructures, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
+import { embedStructureBatch, embedStructures, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
+import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { Db } from '../store/database.js';
 import { findEmbeddingRows, insertEmbeddingRows, listStructureMaterials } from '../store/embedding.repository.js';
@@ -100,40 +102,81 @@ interface EmbedPagesOptions {
   signal?: AbortSignal;
   logger?: Logger;
   onBatch?: (embeddings: MaterialEmbedding[]) => Promise<void>;
+  /** Embeddings already computed with this model, by material id (the training crystals'): reused. */
+  known?: ReadonlyMap<string, Float32Array>;
+  /**
+   * 'auto' (default): on the wasm backend with ≥ 2 cores, a job that fills its first page starts a
+   * second thread (ParallelEmbedder) and uses it for the pages where it measurably helps
+   * (ThreadChoice); native backends thread internally. 1: this thread only.
+   */
+  threads?: 1 | 'auto';
 }
+
+/** How many pages of a job ran on one thread and on two. */
+export interface PagesByThreads {
+  oneThread: number;
+  twoThreads: number;
+}
+
+/** Pages smaller than this are not timed for the thread choice (too noisy). */
+const MIN_TIMED_PAGE = 8;
 
 /**
  * Walks every STRUCTURE material (keyset pages of EMBED_BATCH_SIZE) and embeds it. A structure
  * whose graph cannot be built is skipped and logged (it would fail the same way every time).
  */
-async function embedPages(db: Db, model: KnagcnModel, opts: EmbedPagesOptions): Promise<{ embedded: MaterialEmbedding[]; skipped: string[] }> {
+async function embedPages(
+  db: Db,
+  model: KnagcnModel,
+  opts: EmbedPagesOptions,
+): Promise<{ embedded: MaterialEmbedding[]; skipped: string[]; pages: PagesByThreads }> {
   const embedded: MaterialEmbedding[] = [];
   const skipped: string[] = [];
+  const pages: PagesByThreads = { oneThread: 0, twoThreads: 0 };
+  const twoThreads = opts.threads !== 1 && (await initBackend('auto')).name === 'wasm' && availableParallelism() >= 2;
+  let embedder: Promise<ParallelEmbedder | null> | undefined;
+  const choice = new ThreadChoice();
   let afterId: string | null = null;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    const page = await listStructureMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor });
-    if (page.length === 0) break;
-    afterId = page[page.length - 1]!.id;
-    const graphs: CrystalGraph[] = [];
-    const ids: string[] = [];
-    for (const m of page) {
-      try {
-        graphs.push(buildCrystalGraph(m.structure as Structure, { k: model.hyperparameters.k }));
-        ids.push(m.id);
-      } catch (error) {
-        skipped.push(m.id);
-        opts.logger?.warn({ materialId: m.id, err: (error as Error).message }, 'material skipped: no crystal graph');
+  try {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const page = await listStructureMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor });
+      if (page.length === 0) break;
+      if (afterId === null && twoThreads && page.length === EMBED_BATCH_SIZE) {
+        embedder = ParallelEmbedder.start(model).catch((error: unknown) => {
+          opts.logger?.warn({ err: (error as Error).message }, 'embedding worker did not start; embedding on one thread');
+          return null;
+        });
       }
+      afterId = page[page.length - 1]!.id;
+      const todo = page.filter((m) => !opts.known?.has(m.id));
+      const structures = todo.map((m) => m.structure as Structure);
+      const parallel = choice.next() === 2 && embedder ? await embedder : null;
+      const started = performance.now();
+      const result = parallel
+        ? await parallel.embed(structures, { batchSize: EMBED_BATCH_SIZE })
+        : embedStructureBatch(model, structures, { batchSize: EMBED_BATCH_SIZE });
+      if (structures.length >= MIN_TIMED_PAGE) choice.record(parallel ? 2 : 1, structures.length, (performance.now() - started) / 1000);
+      pages[parallel ? 'twoThreads' : 'oneThread']++;
+      const vectors = new Map(page.flatMap((m) => (opts.known?.has(m.id) ? [[m.id, opts.known.get(m.id)!] as const] : [])));
+      todo.forEach((m, i) => {
+        const vector = result.vectors[i];
+        if (vector) vectors.set(m.id, vector);
+        else {
+          skipped.push(m.id);
+          opts.logger?.warn({ materialId: m.id, err: result.errors[i] }, 'material skipped: no crystal graph');
+        }
+      });
+      const batch = page.flatMap((m) => (vectors.has(m.id) ? [{ materialId: m.id, vector: vectors.get(m.id)! }] : []));
+      embedded.push(...batch);
+      await opts.onBatch?.(batch);
+      // Let heartbeats and requests run between pages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const vectors = graphs.length > 0 ? embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE }) : [];
-    const batch = ids.map((materialId, i) => ({ materialId, vector: vectors[i]! }));
-    embedded.push(...batch);
-    await opts.onBatch?.(batch);
-    // Let heartbeats and requests run between pages.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    await (await embedder)?.terminate();
   }
-  return { embedded, skipped };
+  return { embedded, skipped, pages };
 }
 
 /**
@@ -143,7 +186,7 @@ async function embedPages(db: Db, model: KnagcnModel, opts: EmbedPagesOptions): 
 export async function embedAllStructureMaterials(
   db: Db,
   artifactOrModel: ModelArtifact | KnagcnModel,
-  opts: { signal?: AbortSignal; logger?: Logger } = {},
+  opts: Pick<EmbedPagesOptions, 'signal' | 'logger' | 'known' | 'threads'> = {},
 ): Promise<MaterialEmbedding[]> {
   await initBackend('auto');
   const owned = 'format' in artifactOrModel;
@@ -159,6 +202,7 @@ export interface EmbedMissingResult {
   modelId: string;
   embedded: number;
   skipped: string[];
+  pages: PagesByThreads;
 }
 
 /**
@@ -169,11 +213,11 @@ export interface EmbedMissingResult {
 export async function embedMissingMaterials(
   db: Db,
   modelId: string,
-  opts: { signal?: AbortSignal; logger?: Logger } = {},
+  opts: Pick<EmbedPagesOptions, 'signal' | 'logger' | 'threads'> = {},
 ): Promise<EmbedMissingResult> {
   const serving = await getServingModel(db, modelId);
   let embedded = 0;
-  const { skipped } = await embedPages(db, serving.model, {
+  const { skipped, pages } = await embedPages(db, serving.model, {
     ...opts,
     missingFor: modelId,
     onBatch: async (batch) => {
@@ -184,7 +228,7 @@ export async function embedMissingMaterials(
     },
   });
   await ensureModelIndex(db, { id: modelId, embeddingDim: serving.embeddingDim, distance: serving.distance });
-  return { modelId, embedded, skipped };
+  return { modelId, embedded, skipped, pages };
 }
 
 /**

@@ -1,22 +1,27 @@
 /**
- * Second training thread (data parallelism on the wasm backend, which runs single-threaded):
- * holds a replica of the model and computes gradients and embeddings for its shard.
- * Messages: 'init' → 'ready'; 'step' → 'step'; 'embed' → 'embed'; failures → 'error'.
+ * Second model thread (data parallelism on the wasm backend, which runs single-threaded): holds a
+ * replica of the model and computes gradients and embeddings for its shard.
+ * Training (ParallelTrainer): 'init' → 'ready'; 'step' → 'step'; 'embed' → 'embed'.
+ * Inference (ParallelEmbedder): 'load' → 'ready'; 'embedStructures' → 'embedded' (graphs built here too).
+ * Failures → 'error'.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { initBackend } from '../model/backend.js';
 import { createModel, type KnagcnModel } from '../model/backbone.js';
-import { embedStructures } from '../model/embed.js';
+import { embedStructureBatch, embedStructures, type StructureEmbeddings } from '../model/embed.js';
 import type { Hyperparameters } from '../model/hyperparameters.js';
+import type { Structure } from '../structure/structure.js';
 import { ShardChannel } from './shard-channel.js';
 import { shardGradients, type ShardTask } from './step.js';
 
 export type WorkerRequest =
   | { type: 'init'; hyperparameters: Hyperparameters; graphs: CrystalGraph[]; channel: SharedArrayBuffer }
   | { type: 'step'; seq: number; weights: Float32Array[]; task: ShardTask }
-  | { type: 'embed'; weights: Float32Array[]; state: Float32Array[]; crystals: number[] };
+  | { type: 'embed'; weights: Float32Array[]; state: Float32Array[]; crystals: number[] }
+  | { type: 'load'; hyperparameters: Hyperparameters; weights: Float32Array[]; state: Float32Array[] }
+  | { type: 'embedStructures'; structures: Structure[]; batchSize: number };
 
 export type WorkerReply =
   | { type: 'ready' }
@@ -29,6 +34,7 @@ export type WorkerReply =
       statistics: { name: string; mean: Float32Array; variance: Float32Array; count: number }[];
     }
   | { type: 'embed'; embeddings: Float32Array[] }
+  | ({ type: 'embedded' } & StructureEmbeddings)
   | { type: 'error'; message: string };
 
 let model: KnagcnModel | undefined;
@@ -45,6 +51,19 @@ function handle(request: WorkerRequest): WorkerReply {
     channel = new ShardChannel(request.channel);
     model = createModel(request.hyperparameters);
     return { type: 'ready' };
+  }
+  if (request.type === 'load') {
+    model?.dispose();
+    model = createModel(request.hyperparameters);
+    tf.tidy(() => {
+      setValues([...model!.trainable.values()], request.weights);
+      setValues([...model!.state.values()], request.state);
+    });
+    return { type: 'ready' };
+  }
+  if (request.type === 'embedStructures') {
+    if (!model) throw new Error('worker used before load');
+    return { type: 'embedded', ...embedStructureBatch(model, request.structures, { batchSize: request.batchSize }) };
   }
   if (!model || !channel) throw new Error('worker used before init');
   if (request.type === 'step') {

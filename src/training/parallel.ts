@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import type { KnagcnModel } from '../model/backbone.js';
-import { embedStructures } from '../model/embed.js';
+import { embedStructureBatch, embedStructures, type StructureEmbeddings } from '../model/embed.js';
+import type { Structure } from '../structure/structure.js';
 import { ShardChannel } from './shard-channel.js';
 import { shardGradients, type ShardTask } from './step.js';
 import type { WorkerReply, WorkerRequest } from './gradient-worker.js';
@@ -62,47 +63,65 @@ function shardTask(step: Step, own: number[], other: number[], labels: ArrayLike
   };
 }
 
-export class ParallelTrainer {
-  private seq = 0;
+/**
+ * The second model thread (gradient-worker.ts, through the bootstrap that registers tsx for .ts):
+ * one request at a time; a crashed worker fails the pending request and every later one.
+ */
+class ModelWorker {
+  private readonly worker: Worker;
   private pending: ((reply: WorkerReply) => void) | undefined;
   private failure: Error | undefined;
 
-  private constructor(
-    private readonly worker: Worker,
-    private readonly channel: ShardChannel,
-    private readonly graphs: readonly CrystalGraph[],
-  ) {
-    worker.on('message', (reply: WorkerReply) => {
+  constructor(onFailure: () => void = () => {}) {
+    const here = fileURLToPath(import.meta.url);
+    const entry = new URL(`./gradient-worker${path.extname(here)}`, import.meta.url).href;
+    this.worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: { entry } });
+    this.worker.on('message', (reply: WorkerReply) => {
       const resolve = this.pending;
       this.pending = undefined;
       resolve?.(reply);
     });
-    worker.on('error', (error) => {
+    this.worker.on('error', (error) => {
       this.failure = error;
-      this.channel.fail();
+      onFailure();
       const resolve = this.pending;
       this.pending = undefined;
       resolve?.({ type: 'error', message: error.message });
     });
   }
 
+  request(message: WorkerRequest, what: string): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = (reply) => (reply.type === 'error' ? reject(new Error(`${what}: ${reply.message}`)) : resolve(reply));
+      this.worker.postMessage(message);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+export class ParallelTrainer {
+  private seq = 0;
+
+  private constructor(
+    private readonly worker: ModelWorker,
+    private readonly channel: ShardChannel,
+    private readonly graphs: readonly CrystalGraph[],
+  ) {}
+
   static async start(model: KnagcnModel, graphs: readonly CrystalGraph[]): Promise<ParallelTrainer> {
-    const here = fileURLToPath(import.meta.url);
-    const entry = new URL(`./gradient-worker${path.extname(here)}`, import.meta.url).href;
-    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: { entry } });
     const channel = new ShardChannel(graphs.length * model.hyperparameters.embeddingDim);
-    const trainer = new ParallelTrainer(worker, channel, graphs);
+    const trainer = new ParallelTrainer(new ModelWorker(() => channel.fail()), channel, graphs);
     // Graph arrays are copied once (structured clone); the main thread keeps its own.
     await trainer.request({ type: 'init', hyperparameters: model.hyperparameters, graphs: [...graphs], channel: channel.buffer });
     return trainer;
   }
 
   private request(message: WorkerRequest): Promise<WorkerReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending = (reply) => (reply.type === 'error' ? reject(new Error(`training worker: ${reply.message}`)) : resolve(reply));
-      this.worker.postMessage(message);
-    });
+    return this.worker.request(message, 'training worker');
   }
 
   /** Gradients of one step over both threads; the caller applies them. */
@@ -185,4 +204,103 @@ function pool(parts: { mean: Float32Array; variance: Float32Array; count: number
     variance[c] = Math.max(0, second - m * m);
   }
   return { mean, variance, count: n };
+}
+
+/**
+ * Two-thread inference for large embedding jobs (wasm runs single-threaded in Node): each call
+ * splits the structures in two halves of near-equal site counts; this thread builds the graphs of
+ * one half and embeds them while the worker does the other. The worker gets the weights once, at
+ * start (≈ 1–2 s: a thread, the wasm backend, the model), so use it for many structures, not one.
+ * Inference embeddings do not depend on the batch a crystal is in (BatchNorm uses the moving
+ * statistics), so the result equals embedStructureBatch on one thread up to float rounding.
+ */
+export class ParallelEmbedder {
+  private constructor(
+    private readonly worker: ModelWorker,
+    private readonly model: KnagcnModel,
+  ) {}
+
+  static async start(model: KnagcnModel): Promise<ParallelEmbedder> {
+    const embedder = new ParallelEmbedder(new ModelWorker(), model);
+    try {
+      await embedder.request({
+        type: 'load',
+        hyperparameters: model.hyperparameters,
+        weights: [...model.trainable.values()].map((v) => v.dataSync() as Float32Array),
+        state: [...model.state.values()].map((v) => v.dataSync() as Float32Array),
+      });
+    } catch (error) {
+      await embedder.terminate();
+      throw error;
+    }
+    return embedder;
+  }
+
+  private request(message: WorkerRequest): Promise<WorkerReply> {
+    return this.worker.request(message, 'embedding worker');
+  }
+
+  /** Like embedStructureBatch (same order, null + error where a graph fails), on both threads. */
+  async embed(structures: readonly Structure[], options: { batchSize?: number } = {}): Promise<StructureEmbeddings> {
+    const batchSize = options.batchSize ?? 64;
+    const [mine, theirs] = balanceBySites(structures);
+    if (theirs.length === 0) return embedStructureBatch(this.model, structures, { batchSize });
+    const remote = this.request({ type: 'embedStructures', structures: theirs.map((i) => structures[i]!), batchSize });
+    remote.catch(() => undefined); // observed below; avoid an unhandled rejection while this thread computes
+    const local = embedStructureBatch(this.model, mine.map((i) => structures[i]!), { batchSize });
+    const reply = await remote;
+    if (reply.type !== 'embedded') throw new Error(`unexpected worker reply ${reply.type}`);
+    const vectors: (Float32Array | null)[] = new Array(structures.length);
+    const errors: (string | null)[] = new Array(structures.length);
+    mine.forEach((s, r) => ((vectors[s] = local.vectors[r]!), (errors[s] = local.errors[r]!)));
+    theirs.forEach((s, r) => ((vectors[s] = reply.vectors[r]!), (errors[s] = reply.errors[r]!)));
+    return { vectors, errors };
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** Indices of `structures` in two groups of near-equal site counts (greedy, largest first), each in input order. */
+function balanceBySites(structures: readonly Structure[]): [number[], number[]] {
+  const order = structures.map((_, i) => i).sort((a, b) => structures[b]!.sites.length - structures[a]!.sites.length || a - b);
+  const groups: [number[], number[]] = [[], []];
+  const load = [0, 0];
+  for (const i of order) {
+    const side = load[0]! <= load[1]! ? 0 : 1;
+    groups[side].push(i);
+    load[side]! += structures[i]!.sites.length;
+  }
+  return [groups[0].sort((a, b) => a - b), groups[1].sort((a, b) => a - b)];
+}
+
+/**
+ * One or two threads for the next page of an embedding job, by measured throughput: the first
+ * page runs on one thread (the worker starts meanwhile), the second on two; then the faster mode
+ * serves, and the other is tried again every `probeEvery` pages (the machine's load changes).
+ * Measured rather than assumed: where the kernel shares CPU per session (Linux autogroup on a busy
+ * machine) a second thread gets no more CPU and its per-page barrier costs; where a core is free it
+ * nearly doubles throughput (docs/BENCHMARKS.md).
+ */
+export class ThreadChoice {
+  private readonly rate: Record<1 | 2, number> = { 1: NaN, 2: NaN };
+  private pages = 0;
+
+  constructor(private readonly probeEvery = 16) {}
+
+  next(): 1 | 2 {
+    this.pages++;
+    if (Number.isNaN(this.rate[1])) return 1;
+    if (Number.isNaN(this.rate[2])) return 2;
+    const best = this.rate[2] > this.rate[1] ? 2 : 1;
+    return this.pages % this.probeEvery === 0 ? (best === 2 ? 1 : 2) : best;
+  }
+
+  /** A page's throughput in the mode it ran in (a moving average per mode). */
+  record(threads: 1 | 2, structures: number, seconds: number): void {
+    if (!(structures > 0 && seconds > 0)) return;
+    const r = structures / seconds;
+    this.rate[threads] = Number.isNaN(this.rate[threads]) ? r : 0.5 * this.rate[threads] + 0.5 * r;
+  }
 }

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildCrystalGraph } from '../../src/graph/index.js';
-import { createModel, forward, initBackend, makeGraphBatch, resolveHyperparameters } from '../../src/model/index.js';
+import { createModel, embedStructureBatch, forward, initBackend, makeGraphBatch, resolveHyperparameters } from '../../src/model/index.js';
 import { contrastivePairLoss } from '../../src/training/loss.js';
-import { balanceShards, ParallelTrainer } from '../../src/training/parallel.js';
+import { balanceShards, ParallelEmbedder, ParallelTrainer, ThreadChoice } from '../../src/training/parallel.js';
 import { fit } from '../../src/training/fit.js';
 import type { Step } from '../../src/training/batching.js';
 import { randomCrystal } from '../support/crystals.js';
@@ -70,4 +70,49 @@ test('two-thread fit is deterministic and learns', async () => {
   const curve = runs[0]!.curve;
   assert.ok(curve.at(-1)!.trainLoss < curve[0]!.trainLoss, `${curve[0]!.trainLoss} → ${curve.at(-1)!.trainLoss}`);
   for (const r of runs) r.model.dispose();
+});
+
+test('two-thread inference: ParallelEmbedder gives embedStructureBatch results in input order, failures in place', async () => {
+  await initBackend('wasm');
+  // Varied sizes so the two halves differ; one structure with a singular cell cannot have a graph.
+  const structures = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((seed) => randomCrystal(seed, 2 + (seed % 5)));
+  structures.splice(4, 0, { lattice: [[1, 0, 0], [2, 0, 0], [0, 0, 1]], sites: structures[0]!.sites });
+  const model = createModel({ ...h, seed: 3 });
+  const embedder = await ParallelEmbedder.start(model);
+  try {
+    const single = embedStructureBatch(model, structures, { batchSize: 4 });
+    const both = await embedder.embed(structures, { batchSize: 4 });
+    assert.equal(both.vectors.length, structures.length);
+    assert.equal(both.vectors[4], null);
+    assert.match(both.errors[4] ?? '', /singular/);
+    const assertClose = (got: Float32Array, want: Float32Array, what: string) => {
+      assert.equal(got.length, want.length, what);
+      for (let c = 0; c < want.length; c++) assert.ok(Math.abs(got[c]! - want[c]!) <= 1e-5 * Math.max(1, Math.abs(want[c]!)), `${what} component ${c}`);
+    };
+    for (let i = 0; i < structures.length; i++) {
+      if (i === 4) continue;
+      assert.equal(both.errors[i], null);
+      assert.equal(both.vectors[i]!.length, h.embeddingDim);
+      assertClose(both.vectors[i]!, single.vectors[i]!, `structure ${i}`);
+    }
+    // The worker keeps the weights between calls.
+    const again = await embedder.embed(structures.slice(0, 3));
+    again.vectors.forEach((v, i) => assertClose(v!, single.vectors[i]!, `second call, structure ${i}`));
+  } finally {
+    await embedder.terminate();
+    model.dispose();
+  }
+});
+
+test('ThreadChoice: one thread, then a trial of two; the faster serves and the other is retried now and then', () => {
+  const choice = new ThreadChoice(4);
+  assert.equal(choice.next(), 1); // page 1
+  choice.record(1, 64, 2); // 32/s
+  assert.equal(choice.next(), 2); // page 2: the trial
+  choice.record(2, 64, 4); // 16/s: a busy machine, no gain
+  assert.deepEqual([choice.next(), choice.next()], [1, 2]); // page 3 on one thread; page 4 retries two
+  choice.record(2, 64, 0.5); // 128/s, a core came free (moving average with 16/s: 72/s)
+  assert.deepEqual([choice.next(), choice.next(), choice.next(), choice.next()], [2, 2, 2, 1]); // page 8 retries one
+  choice.record(1, 0, 1); // empty pages are not timed
+  assert.equal(choice.next(), 2);
 });

@@ -92,7 +92,9 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
           else metrics = { ...metrics, note: `${evaluation} evaluation had no usable fold; metrics are on the training set` };
         }
         await recordProgress(db, modelId, { ...last, phase: 'EMBEDDING', etaSeconds: null }, undefined, owner);
-        const embeddings = await embedAllStructureMaterials(db, run.model, { signal, logger });
+        // The training crystals were just embedded for the calibration: reuse those vectors.
+        const known = new Map(examples.map((e, i) => [e.materialId, run.trainEmbeddings[i]!]));
+        const embeddings = await embedAllStructureMaterials(db, run.model, { signal, logger, known });
         signal.throwIfAborted();
         const record = await completeTraining(db, {
           modelId,
