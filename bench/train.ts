@@ -2,7 +2,8 @@
  * ML-core benchmark (npm run bench:train = tsx bench/train.ts [--quick] [--threads 1|2]):
  *   1. graph building for the 254 OBELiX training crystals (k = 12)
  *   2. training throughput (forward + backward + Adam) on a ≈2,560-atom batch, 1 and 2 threads
- *   3. inference throughput (embedStructures, structures/s)
+ *   3. inference throughput (structures/s): the network alone (embedStructures, graphs prebuilt), and
+ *      graphs + network as an embedding job does it, on 1 thread and on 2 (ParallelEmbedder)
  *   4. a full default training run on all 254 crystals (skipped with --quick)
  *   5. peak RSS
  * Reads /work/shared/data/obelix/structures_p1.jsonl (override with IONSIEVE_OBELIX_JSONL).
@@ -11,11 +12,11 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { buildCrystalGraph, type CrystalGraph } from '../src/graph/index.js';
-import { createModel, embedStructures, initBackend, trainDefaultHyperparameters } from '../src/model/index.js';
+import { createModel, embedStructureBatch, embedStructures, initBackend, trainDefaultHyperparameters } from '../src/model/index.js';
 import { updateMovingStatistics } from '../src/model/backbone.js';
 import type { Step } from '../src/training/batching.js';
 import { fit } from '../src/training/fit.js';
-import { ParallelTrainer } from '../src/training/parallel.js';
+import { ParallelEmbedder, ParallelTrainer } from '../src/training/parallel.js';
 import { shardGradients } from '../src/training/step.js';
 import * as tf from '@tensorflow/tfjs';
 import { loadObelix } from '../test/support/obelix.js';
@@ -98,10 +99,28 @@ if (backend.name === 'wasm' && availableParallelism() >= 2) {
   await trainer.terminate();
 }
 embedStructures(model, graphs.slice(0, 8));
-t = performance.now();
-embedStructures(model, graphs, { batchSize: 64 });
-const inferMs = performance.now() - t;
-line('inference, 1 thread (embedStructures)', `${((graphs.length / inferMs) * 1000).toFixed(0)} structures/s (${((totalAtoms / inferMs) * 1000).toFixed(0)} atoms/s)`);
+/** Wall and process CPU (all threads) of `run`, as structures/s of the 254 crystals. */
+async function rate(label: string, run: () => unknown) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  line(label, `${((graphs.length / ms) * 1000).toFixed(1)} structures/s (${((totalAtoms / ms) * 1000).toFixed(0)} atoms/s; CPU ${cpuS.toFixed(2)} s = ${(graphs.length / cpuS).toFixed(0)} structures per CPU-second)`);
+}
+await rate('inference, 1 thread (embedStructures)', () => embedStructures(model, graphs, { batchSize: 64 }));
+// What an embedding job does per structure: graph + network (services/embeddings.ts).
+const structures = data.map((d) => d.structure);
+await rate('graphs + inference, 1 thread', () => embedStructureBatch(model, structures, { batchSize: 64 }));
+if (backend.name === 'wasm' && availableParallelism() >= 2) {
+  t = performance.now();
+  const embedder = await ParallelEmbedder.start(model);
+  line('second thread start (ParallelEmbedder)', `${(performance.now() - t).toFixed(0)} ms`);
+  await embedder.embed(structures.slice(0, 8));
+  await rate('graphs + inference, 2 threads', () => embedder.embed(structures, { batchSize: 64 }));
+  await embedder.terminate();
+}
 model.dispose();
 
 if (!quick) {
