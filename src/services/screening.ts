@@ -918,12 +918,13 @@ export async function nearestFastForModel(
   checkK(k, 'k');
   const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
   const byQuery = new Map<string, Neighbor[]>();
+  const rows = await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k, { withMaterials: true });
+  // A reference is near many candidates: its row comes once, on one of its neighbour rows.
   const materials = new Map<string, MaterialRecord>();
-  for (const row of await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k, { withMaterials: true })) {
+  for (const row of rows) if (row.material) materials.set(row.material_id, materialRowToRecord(row.material));
+  for (const row of rows) {
     const list = byQuery.get(row.query_id) ?? [];
-    // A reference is near many candidates: one record per material.
-    let material = materials.get(row.material_id);
-    if (!material && row.material) materials.set(row.material_id, (material = materialRowToRecord(row.material)));
+    const material = materials.get(row.material_id);
     list.push({ rank: list.length + 1, distance: row.distance, materialId: row.material_id, ...(material ? { material } : {}) });
     byQuery.set(row.query_id, list);
   }

@@ -623,23 +623,25 @@ function materialColumns(page: PageQuery): RawBuilder<unknown> {
 /** Splits the material summary columns off a row (materialSummaryColumns). */
 function splitMaterial<T extends Record<string, unknown>>(row: Record<string, unknown>, own: readonly (keyof T & string)[]): { own: T; material: MaterialSummaryRow } {
   const mine: Record<string, unknown> = {};
+  for (const key of own) mine[key] = row[key];
   const material: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) (own.includes(key) ? mine : material)[key] = value;
+  for (const key of MATERIAL_SUMMARY_COLUMNS) material[key] = row[key];
   return { own: mine as T, material: material as unknown as MaterialSummaryRow };
 }
 
 function toRankedRows(rows: readonly Record<string, unknown>[], page: PageQuery): RankedRow[] {
   return rows.map((r) => {
-    const { material_id, score, sum_fast, sum_poor, ...material } = r;
+    const { own, material } = splitMaterial<{ material_id: string; score: number; sum_fast: number; sum_poor: number }>(r, RANKED_COLUMNS);
     return {
-      material_id: String(material_id),
-      score: Number(score),
-      sum_fast: Number(sum_fast),
-      sum_poor: Number(sum_poor),
-      ...(page.withMaterials ? { material: material as unknown as MaterialSummaryRow } : {}),
+      material_id: String(own.material_id),
+      score: Number(own.score),
+      sum_fast: Number(own.sum_fast),
+      sum_poor: Number(own.sum_poor),
+      ...(page.withMaterials ? { material } : {}),
     };
   });
 }
+const RANKED_COLUMNS = ['material_id', 'score', 'sum_fast', 'sum_poor'] as const;
 
 /** A page read from a snapshot's ranking index (no pending changes). */
 export async function snapshotPage(db: Db, spec: SnapshotSpec, page: PageQuery): Promise<RankedRow[]> {
@@ -823,8 +825,9 @@ export async function nearestReferences(
 }
 
 /**
- * The k nearest references of a class of each stored material (exact, one statement), with the
- * neighbours' material rows when `withMaterials` (joined outside the kNN, which stays as it is).
+ * The k nearest references of a class of each stored material (exact, one statement). With
+ * `withMaterials`, the neighbours' material rows too, joined outside the kNN and once per distinct
+ * neighbour (a reference is near many candidates): the other rows of that neighbour carry none.
  */
 export async function nearestReferencesOfMaterials(
   db: Db,
@@ -837,23 +840,28 @@ export async function nearestReferencesOfMaterials(
   if (materialIds.length === 0) return [];
   const dim = sql.lit(checkDim(model.dim));
   const { rows } = await sql<Record<string, unknown>>`
-    select q.material_id::text as query_id, n.material_id::text as material_id, n.distance
-      ${opts.withMaterials ? materialSummaryColumns('m') : sql``}
-    from embedding q
-    cross join lateral (
-      select r.material_id, ${distanceSql(model.distance, sql`r.vec::vector(${dim})`, sql`q.vec::vector(${dim})`)} as distance
-      from screening_reference r
-      where r.model_id = q.model_id and r.class = ${cls} and r.material_id <> q.material_id
-      order by 2, 1 limit ${k}
-    ) n
-    ${opts.withMaterials ? sql`join material m on m.id = n.material_id` : sql``}
-    where q.model_id = ${model.modelId}::bigint and q.material_id = any(${[...materialIds]}::bigint[])
-    order by 1, n.distance, n.material_id`.execute(db);
+    select x.query_id, x.material_id::text as material_id, x.distance ${opts.withMaterials ? materialSummaryColumns('m') : sql``}
+    from (
+      select q.material_id::text as query_id, n.material_id, n.distance,
+        row_number() over (partition by n.material_id) = 1 as first_of_material
+      from embedding q
+      cross join lateral (
+        select r.material_id, ${distanceSql(model.distance, sql`r.vec::vector(${dim})`, sql`q.vec::vector(${dim})`)} as distance
+        from screening_reference r
+        where r.model_id = q.model_id and r.class = ${cls} and r.material_id <> q.material_id
+        order by 2, 1 limit ${k}
+      ) n
+      where q.model_id = ${model.modelId}::bigint and q.material_id = any(${[...materialIds]}::bigint[])
+    ) x
+    ${opts.withMaterials ? sql`left join material m on x.first_of_material and m.id = x.material_id` : sql``}
+    order by x.query_id, x.distance, x.material_id`.execute(db);
   return rows.map((r) => {
-    const { own, material } = splitMaterial<{ query_id: string; material_id: string; distance: number }>(r, ['query_id', 'material_id', 'distance']);
-    return { ...own, distance: Number(own.distance), ...(opts.withMaterials ? { material } : {}) };
+    const { own, material } = splitMaterial<{ query_id: string; material_id: string; distance: number }>(r, NEAREST_REFERENCE_COLUMNS);
+    return { ...own, distance: Number(own.distance), ...(opts.withMaterials && material.id !== null ? { material } : {}) };
   });
 }
+const NEAREST_REFERENCE_COLUMNS = ['query_id', 'material_id', 'distance'] as const;
+const NEIGHBOUR_COLUMNS = ['material_id', 'distance'] as const;
 
 /** Σ and count of distances from `vec` to every current reference, per class (ALL mode, exact). */
 export async function referenceSums(
@@ -992,7 +1000,7 @@ export async function nearestEmbeddings(
     .filter((r) => r.distance !== null && r.material_id !== opts.excludeId)
     .slice(0, k)
     .map((r) => {
-      const { own, material } = splitMaterial<{ material_id: string; distance: number }>(r, ['material_id', 'distance']);
+      const { own, material } = splitMaterial<{ material_id: string; distance: number }>(r, NEIGHBOUR_COLUMNS);
       return { material_id: own.material_id, distance: Number(own.distance), ...(opts.withMaterials ? { material } : {}) };
     });
 }
