@@ -282,6 +282,7 @@ async function setUp(): Promise<StoreIds> {
     log(`reusing the database ${benchDbName} (--reuse)`);
     const opened = await openBenchDatabase(false);
     try {
+      await migrateToLatest(opened.db);
       return await readStoreIds(opened.db);
     } finally {
       await opened.close();
