@@ -96,7 +96,7 @@ const LOG_LEVEL = text('log-level', 'info');
 const CPU_PROF = flag('cpu-prof');
 // PostgreSQL, read-only A/B runs: keep the set-up database between runs (labels and training change it).
 const REUSE = flag('reuse');
-const KEEP = flag('keep') || REUSE;
+const KEEP = flag('keep');
 const OUT = args.includes('--out') ? text('out', '') : undefined;
 // Another checkout (e.g. a worktree of an older commit) to run the server and trainer from: before/after on the same machine state.
 const SERVER_ROOT = args.includes('--server-root') ? text('server-root', ROOT) : ROOT;
@@ -196,7 +196,7 @@ async function openBenchDatabase(create: boolean): Promise<OpenedDatabase> {
 }
 
 async function dropBenchDatabase(): Promise<void> {
-  if (KEEP) {
+  if (KEEP || REUSE) {
     log(usePglite ? `kept the PGlite data directory ${pgliteDir}` : `kept the database ${benchDbName}`);
     return;
   }
@@ -342,6 +342,18 @@ async function stopChild(name: string, child: ChildProcess | undefined, graceMs:
     log(`${name} did not stop within ${graceMs / 1000} s: SIGKILL`);
     child.kill('SIGKILL');
     await exited;
+  }
+}
+
+/** Lines logged at error or fatal (pino levels 50, 60) by a child, cut to 300 characters. */
+function errorLogLines(name: string): string[] {
+  try {
+    return readFileSync(join(runDir, `${name}.log`), 'utf8')
+      .split('\n')
+      .filter((l) => /"level":(50|60)/.test(l))
+      .map((l) => l.slice(0, 300));
+  } catch {
+    return [];
   }
 }
 
@@ -645,6 +657,7 @@ try {
   await stopChild('server', server, 30_000);
   const verified = await verifyLabels(labels.acked);
 
+  const logErrors = { server: errorLogLines('server'), trainer: trainer ? errorLogLines('trainer') : [] };
   const graphqlErrors = READ_KINDS.reduce((s, k) => s + counters.graphqlErrors[k], 0);
   const perKind = Object.fromEntries(
     READ_KINDS.filter((k) => counters.latencies[k].length > 0).map((k) => [
@@ -683,6 +696,7 @@ try {
       errorSamples: labels.errorSamples,
     },
     training: training ? { modelId: training.id, atEnd: trainingEnd } : null,
+    errorLogLines: { server: logErrors.server.length, trainer: logErrors.trainer.length, samples: [...logErrors.server, ...logErrors.trainer].slice(0, 5) },
     cpu: { ...cpu, runSeconds: round(runSeconds) },
     target: { requestsPerSecond: 1000, p99Ms: 100, errors: 0 },
   };
@@ -703,6 +717,8 @@ try {
   line('labels', `${labels.sent} sent, ${labels.acked.length} acknowledged, ${labels.errors} errors; p50 ${report.labels.latencyMs.p50} / p99 ${report.labels.latencyMs.p99} / max ${report.labels.latencyMs.max} ms`);
   line('  read-your-write', `${labels.readYourWriteChecks} checks, ${labels.readYourWriteViolations} violations`);
   line('  acknowledged labels in the store', `${verified.checked - lost} of ${verified.checked} (${verified.missing.length} missing, ${verified.wrong.length} different)`);
+  line('error lines in the logs', `server ${logErrors.server.length}, trainer ${logErrors.trainer.length}${usePglite ? ' (PGlite: the worker logs in the server)' : ''}`);
+  for (const sample of report.errorLogLines.samples) console.log(`  log: ${sample}`);
   line('training job', training ? `model ${training.id}: ${JSON.stringify(trainingEnd)}` : 'off');
   line('CPU during the run', `machine ${cpu.machineBusyPercent} % busy; server ${cpu.serverSeconds} s, postgres ${cpu.postgresSeconds ?? '-'} s, trainer ${cpu.trainerSeconds ?? '-'} s, load generator ${cpu.benchSeconds} s (of ${round(runSeconds * machine.cores)} core-s); server ${cpu.serverMsPerRequest} ms CPU per request`);
   line('target (≥ 1000 req/s, p99 ≤ 100 ms, 0 errors)', met ? 'MET' : 'NOT MET');
