@@ -135,6 +135,12 @@ export const DEFAULT_NEIGHBOURS = 10;
 export const MAX_NEAREST_CANDIDATES = 10_000;
 /** Largest page of `screen`. */
 export const MAX_SCREEN_PAGE = 1000;
+/**
+ * Up to this many embeddings under a model, similarMaterials scans them exactly (one statement,
+ * exact answers; the planner scans such a table rather than walking the HNSW index anyway); above,
+ * it uses the model's HNSW index.
+ */
+export const EXACT_NEIGHBOURS_MAX_ROWS = 10_000;
 /** HNSW candidate list (pgvector's default is 40; 100 gives recall@10 ≥ 0.95 at 1 M × 32). */
 export const DEFAULT_EF_SEARCH = 100;
 /** How long a snapshot drop waits for readers before giving up until the next fold, in ms. */
@@ -964,7 +970,12 @@ export interface SimilarMaterialsInput {
  * (embedded on the fly), optionally only those with a label class or unlabelled. FAST/POOR
  * neighbours are exact (kNN over the model's references); the others use the model's HNSW index.
  */
-export async function similarMaterials(db: Db, input: SimilarMaterialsInput, limits: StructureLimits): Promise<Neighbor[]> {
+export async function similarMaterials(
+  db: Db,
+  input: SimilarMaterialsInput,
+  limits: StructureLimits,
+  opts: { exactBelow?: number } = {},
+): Promise<Neighbor[]> {
   const hasMaterial = input.materialId !== undefined && input.materialId !== null;
   const hasStructure = input.structure !== undefined && input.structure !== null;
   if (hasMaterial === hasStructure) throw new BadInputError('give exactly one of materialId or structure', { field: 'input' });
@@ -976,7 +987,7 @@ export async function similarMaterials(db: Db, input: SimilarMaterialsInput, lim
   const { model, view } = await loadScreening(db, input.modelId);
   if (hasMaterial) {
     const materialId = checkMaterialId(input.materialId);
-    const neighbours = await neighboursOf(db, model, view, { materialId }, k, label, materialId);
+    const neighbours = await neighboursOf(db, model, view, { materialId }, k, label, materialId, opts.exactBelow);
     if (neighbours.length === 0 && (await embeddingOf(db, model.id, materialId)) === null) {
       await getMaterial(db, materialId); // NOT_FOUND for a material that does not exist
       throw new NotFoundError(`embedding of material ${materialId} under model`, model.id);
@@ -984,7 +995,7 @@ export async function similarMaterials(db: Db, input: SimilarMaterialsInput, lim
     return neighbours;
   }
   const vec = await embedStructureText(db, model, input.structure!, limits);
-  return neighboursOf(db, model, view, { vec }, k, label, null);
+  return neighboursOf(db, model, view, { vec }, k, label, null, opts.exactBelow);
 }
 
 /** Neighbours of a query; the stored material's vector is read inside the kNN statement. */
@@ -996,20 +1007,25 @@ async function neighboursOf(
   k: number,
   label: NeighbourLabel | null,
   excludeId: string | null,
+  exactBelow: number = EXACT_NEIGHBOURS_MAX_ROWS,
 ): Promise<Neighbor[]> {
   let rows;
   if (label === 'FAST' || label === 'POOR') {
     if (!view) await ensureScreeningState(db, model);
     rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId);
   } else {
-    rows = await inTransaction(db, (tx) =>
-      nearestEmbeddings(tx, vectorSpec(model), query, k, {
-        excludeId,
-        onlyUnlabelled: label === 'UNLABELLED',
-        efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
-        withMaterials: true,
-      }),
-    );
+    const opts = {
+      excludeId,
+      onlyUnlabelled: label === 'UNLABELLED',
+      efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
+      withMaterials: true,
+    };
+    // The view counts the model's embeddings: its snapshot holds one row per embedded material.
+    const embedded = view ? view.state.n_candidates + view.state.n_fast + view.state.n_poor : Number.POSITIVE_INFINITY;
+    rows =
+      embedded <= exactBelow
+        ? await nearestEmbeddings(db, vectorSpec(model), query, k, { ...opts, exact: true })
+        : await inTransaction(db, (tx) => nearestEmbeddings(tx, vectorSpec(model), query, k, opts));
   }
   return rows.map((r, i) => ({
     rank: i + 1,

@@ -964,22 +964,28 @@ function toNearestMeansRow(r: Record<string, unknown>): NearestMeansRow {
 }
 
 /**
- * k nearest materials to a query vector under a model's HNSW index (approximate: ef_search
- * candidates), optionally only unlabelled ones, and with each neighbour's material row
- * (`withMaterials`). The label filter is applied *after* the index scan, so it runs with
- * `hnsw.iterative_scan = strict_order` (pgvector ≥ 0.8): the scan keeps going until k rows pass
- * the filter (up to hnsw.max_scan_tuples), and returns them in order.
- * Must run inside a transaction (SET LOCAL).
+ * k nearest materials to a query vector under a model, optionally only unlabelled ones, and with
+ * each neighbour's material row (`withMaterials`).
+ *
+ * - `exact`: a scan of the model's rows and a top-k sort (the distance is written so that the
+ *   planner cannot use the HNSW index); any handle, no settings. For small stores, where the planner
+ *   would scan anyway.
+ * - otherwise the model's HNSW index (approximate: ef_search candidates). The label filter is
+ *   applied *after* the index scan, so it runs with `hnsw.iterative_scan = strict_order` (pgvector ≥
+ *   0.8): the scan keeps going until k rows pass the filter (up to hnsw.max_scan_tuples), and returns
+ *   them in order. Must run inside a transaction (SET LOCAL).
  */
 export async function nearestEmbeddings(
-  tx: Db,
+  db: Db,
   model: ModelVectorSpec,
   query: VectorQuery,
   k: number,
-  opts: { excludeId: string | null; onlyUnlabelled: boolean; efSearch: number; withMaterials?: boolean },
+  opts: { excludeId: string | null; onlyUnlabelled: boolean; efSearch: number; withMaterials?: boolean; exact?: boolean },
 ): Promise<NeighbourRow[]> {
   const dim = sql.lit(checkDim(model.dim));
-  const d = distanceSql(model.distance, sql`e.vec::vector(${dim})`, queryVectorSql(model, query));
+  const indexed = distanceSql(model.distance, sql`e.vec::vector(${dim})`, queryVectorSql(model, query));
+  // "+ 0" keeps the planner from matching the HNSW index expression.
+  const d = opts.exact ? sql`(${indexed} + 0)` : indexed;
   // The neighbours' material rows are joined outside the kNN, so its plan stays the index scan.
   const knn = sql`
     select e.material_id::text as material_id, ${d} as distance
@@ -988,14 +994,16 @@ export async function nearestEmbeddings(
     order by ${d} limit ${opts.excludeId === null ? k : k + 1}`;
   // The excluded material (the query itself) is dropped from k + 1 rows rather than filtered in SQL:
   // a filter would need an iterative index scan, which costs more and finds fewer true neighbours.
-  await sql`select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true),
-    set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true)`.execute(tx);
+  if (!opts.exact) {
+    await sql`select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true),
+      set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true)`.execute(db);
+  }
   const { rows } = await (
     opts.withMaterials
       ? sql<Record<string, unknown>>`select n.material_id, n.distance ${materialSummaryColumns('mm')}
           from (${knn}) n join material mm on mm.id = n.material_id::bigint order by n.distance`
       : sql<Record<string, unknown>>`${knn}`
-  ).execute(tx);
+  ).execute(db);
   return rows
     .filter((r) => r.distance !== null && r.material_id !== opts.excludeId)
     .slice(0, k)

@@ -217,7 +217,8 @@ describeDatabases('screening', (database) => {
     await sql`analyze`.execute(db);
     const unlabelled = await db.transaction().execute(async (tx) => {
       await sql`set local enable_sort = off`.execute(tx);
-      return similarMaterials(tx, { materialId: query, k: 10, label: 'UNLABELLED' }, LIMITS);
+      // exactBelow 0: the HNSW path, whatever the store's size.
+      return similarMaterials(tx, { materialId: query, k: 10, label: 'UNLABELLED' }, LIMITS, { exactBelow: 0 });
     });
     assert.equal(unlabelled.length, 10);
     assert.deepEqual(unlabelled.map((n) => n.materialId), exactNeighbours(vectors, ids, query, (i) => i >= 285, 10));
@@ -235,8 +236,13 @@ describeDatabases('screening', (database) => {
     });
     assert.ok(short < 10, `without iterative scan only ${short} rows`);
 
+    // 300 embeddings: the exact scan (the default below EXACT_NEIGHBOURS_MAX_ROWS) and the index agree.
     const unfiltered = await similarMaterials(db, { materialId: query, k: 5 }, LIMITS);
     assert.deepEqual(unfiltered.map((n) => n.materialId), exactNeighbours(vectors, ids, query, () => true, 5));
+    const viaIndex = await similarMaterials(db, { materialId: query, k: 5 }, LIMITS, { exactBelow: 0 });
+    assert.deepEqual(viaIndex.map((n) => n.materialId), unfiltered.map((n) => n.materialId));
+    const unlabelledExact = await similarMaterials(db, { materialId: query, k: 10, label: 'UNLABELLED' }, LIMITS);
+    assert.deepEqual(unlabelledExact.map((n) => n.materialId), exactNeighbours(vectors, ids, query, (i) => i >= 285, 10));
   });
 
   test('bad input: clear errors, nothing written', async () => {
