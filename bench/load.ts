@@ -34,6 +34,8 @@
  *        and trainer from another checkout, e.g. a worktree of an older commit, for before/after)
  *        --node-env E (the server's NODE_ENV, production as in docker/Dockerfile)
  *        --server-node-args "…" (more node flags for the server child, e.g. --heap-prof)
+ *        --same-session (keep server and trainer in this process's session; by default each gets a
+ *        session of its own, like a separate service: Linux autogroup shares CPU per session)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,6 +99,10 @@ const CPU_PROF = flag('cpu-prof');
 // PostgreSQL, read-only A/B runs: keep the set-up database between runs (labels and training change it).
 const REUSE = flag('reuse');
 const KEEP = flag('keep');
+// The server and the trainer start in sessions of their own, as separate services would: with Linux
+// autogroup (sched_autogroup_enabled = 1) the kernel shares CPU per session, and in this process's
+// session they would share one slice with the load generator and each other.
+const SAME_SESSION = flag('same-session');
 const OUT = args.includes('--out') ? text('out', '') : undefined;
 // Another checkout (e.g. a worktree of an older commit) to run the server and trainer from: before/after on the same machine state.
 const SERVER_ROOT = args.includes('--server-root') ? text('server-root', ROOT) : ROOT;
@@ -321,6 +327,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Children still running; killed if this process exits early (they are in sessions of their own). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 function spawnCli(name: string, cliArgs: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   const logFile = join(runDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
@@ -328,7 +340,10 @@ function spawnCli(name: string, cliArgs: string[], env: Record<string, string>, 
     cwd: SERVER_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd],
+    detached: !SAME_SESSION,
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   log(`${name}: pid ${child.pid}, log ${logFile}`);
   return child;
 }
@@ -673,7 +688,7 @@ try {
     setupSeconds: setupPhases,
     store: { materials: ids.all.length, embedded: ids.embedded.length, candidates: ids.candidates.length, synthetic: SYNTHETIC, syntheticNote: SYNTHETIC > 0 ? 'SYNTHETIC embeddings (stored embedding + noise), not model output' : undefined },
     serverRoot: SERVER_ROOT,
-    settings: { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, labelRate: LABEL_RATE, page: PAGE, mix: MIX, serverLogLevel: LOG_LEVEL, serverNodeEnv: NODE_ENV },
+    settings: { ownSessions: !SAME_SESSION, durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, labelRate: LABEL_RATE, page: PAGE, mix: MIX, serverLogLevel: LOG_LEVEL, serverNodeEnv: NODE_ENV },
     reads: {
       requests: reads.requests.total,
       requestsPerSecond: round(reads.requests.total / reads.duration),
@@ -705,7 +720,7 @@ try {
   exitCode = readErrors === 0 && labels.errors === 0 && lost === 0 ? 0 : 1;
 
   const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
-  console.log(`\nbench:load — ${report.dialect}, ${machine.cores} cores, Node ${machine.node}; server NODE_ENV=${NODE_ENV}, LOG_LEVEL=${LOG_LEVEL}`);
+  console.log(`\nbench:load — ${report.dialect}, ${machine.cores} cores, Node ${machine.node}; server NODE_ENV=${NODE_ENV}, LOG_LEVEL=${LOG_LEVEL}; ${SAME_SESSION ? 'server and trainer in the bench session' : 'server and trainer in sessions of their own'}`);
   line('load average start / before / after', `${machine.loadAverage.start!.join(' ')} / ${machine.loadAverage.beforeRun!.join(' ')} / ${machine.loadAverage.afterRun!.join(' ')}`);
   line('store', `${ids.all.length} materials, ${ids.embedded.length} embedded, ${ids.candidates.length} candidates${SYNTHETIC ? ` (${SYNTHETIC} SYNTHETIC)` : ''}`);
   line('reads', `${reads.requests.total} in ${reads.duration} s = ${report.reads.requestsPerSecond} req/s at ${CONNECTIONS} connections`);
