@@ -4,7 +4,6 @@
  * formats read back to the same structure (so an export re-imports as duplicates).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +12,13 @@ import { after, test } from 'node:test';
 import { renderMaterial } from '../../src/cli/export.js';
 import type { MaterialRecord } from '../../src/services/materials.js';
 import { describeStructure, parseStructure } from '../../src/structure/index.js';
+import { embeddedCli } from '../support/processes.js';
 
-const BIN = fileURLToPath(new URL('../../bin/ionsieve.js', import.meta.url));
 const CIF_DIR = fileURLToPath(new URL('../../data/candidates/open_li_pool_v1/cifs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ionsieve-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function ionsieve(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args, '--data-dir', join(work, 'pgdata')], {
-    cwd: work,
-    encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info' },
-    timeout: 180_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const ionsieve = embeddedCli(work);
 
 test('import a folder (one bad file), then export it as JSON lines', () => {
   const input = join(work, 'input');

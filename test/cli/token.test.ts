@@ -3,30 +3,20 @@
  * admin token `ionsieve start` makes on the embedded database.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, beforeEach, test } from 'node:test';
 import { ensureLocalAdminToken, localAdminTokenPath, renderTokenTable } from '../../src/cli/token.js';
 import { authenticateToken, listApiTokens } from '../../src/services/tokens.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
+import { embeddedCli } from '../support/processes.js';
 import { captureLogger, testConfig } from '../graphql/harness.js';
 
-const BIN = fileURLToPath(new URL('../../bin/ionsieve.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ionsieve-token-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function ionsieve(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args, '--data-dir', join(work, 'pgdata')], {
-    cwd: work,
-    encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info' },
-    timeout: 180_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const ionsieve = embeddedCli(work);
 
 test('token create prints the secret once on stdout; list never shows it; revoke; errors in one line', () => {
   const created = ionsieve('token', 'create', '--role', 'curator', '--name', 'alice');

@@ -3,8 +3,9 @@
  * the JSON log lines of each child are collected and can be awaited, an HTTP GraphQL client for
  * `serve` children, and `stopAllIonsieve()` for an `after` hook so no child outlives its test.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -206,4 +207,20 @@ export async function graphQLData<T = any>(
   const result = await postGraphQL<T>(baseUrl, query, variables, headers);
   if (result.errors?.length || !result.data) throw new Error(`GraphQL errors from ${baseUrl}: ${JSON.stringify(result.errors)}`);
   return result.data;
+}
+
+/**
+ * A synchronous runner of the CLI on an embedded database under `work` (PGlite in work/pgdata,
+ * DATABASE_URL cleared): for commands that finish (import, export, token), not servers.
+ */
+export function embeddedCli(work: string): (...args: string[]) => { status: number | null; stdout: string; stderr: string } {
+  return (...args) => {
+    const result = spawnSync(process.execPath, [BIN, ...args, '--data-dir', join(work, 'pgdata')], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info' },
+      timeout: 180_000,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
 }
