@@ -41,16 +41,10 @@ export async function runTrainerUntilSignal(opts: RunTrainerOptions): Promise<vo
 export async function main(): Promise<void> {
   const { loadConfig } = await import('../src/config.js');
   const { createLogger } = await import('../src/logger.js');
-  const { openDatabase } = await import('../src/store/database.js');
+  const { databaseOptionsOf, openDatabase } = await import('../src/store/database.js');
   const config = loadConfig();
   const logger = createLogger(config, 'ionsieve-trainer');
-  const opened = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    sessionDatabaseUrl: config.sessionDatabaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.dbPoolSize,
-    logger,
-  });
+  const opened = await openDatabase(databaseOptionsOf(config, logger));
   try {
     await runTrainerUntilSignal({ db: opened.db, logger, listen: opened.listen });
   } finally {

@@ -36,15 +36,9 @@ export function cliConfig(opts: DatabaseCommandOptions = {}, env: NodeJS.Process
 export async function openCliContext(opts: DatabaseCommandOptions = {}): Promise<CliContext> {
   const config = cliConfig(opts);
   // Loaded on use so that `--help` and commands without a database start fast.
-  const [{ createLogger }, { openDatabase }] = await Promise.all([import('../logger.js'), import('../store/database.js')]);
+  const [{ createLogger }, { databaseOptionsOf, openDatabase }] = await Promise.all([import('../logger.js'), import('../store/database.js')]);
   const logger = createLogger(config);
-  const opened = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    sessionDatabaseUrl: config.sessionDatabaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.dbPoolSize,
-    logger,
-  });
+  const opened = await openDatabase(databaseOptionsOf(config, logger));
   logger.debug({ dialect: opened.dialect, dataDir: opened.dialect === 'pglite' ? config.dataDir : undefined }, 'database open');
   return { config, logger, db: opened.db, dialect: opened.dialect, close: opened.close, listen: opened.listen };
 }

@@ -2,6 +2,7 @@
  * The one Database interface, and opening a database on either dialect.
  */
 import { Kysely, type Transaction } from 'kysely';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createPGlite, createPGliteDialect, createPostgresDialect } from './dialect.js';
 import type { ApiTokenTable } from './api-token.table.js';
@@ -50,6 +51,14 @@ export interface OpenDatabaseOptions {
   pgliteSnapshot?: Blob;
   /** PostgreSQL only: where lost connections and LISTEN reconnects are reported (they are survived). */
   logger?: Logger;
+}
+
+/** The database options a process's Config names (every entry point opens its database this way). */
+export function databaseOptionsOf(
+  config: Pick<Config, 'databaseUrl' | 'sessionDatabaseUrl' | 'dataDir' | 'dbPoolSize'>,
+  logger: Logger,
+): OpenDatabaseOptions {
+  return { databaseUrl: config.databaseUrl, sessionDatabaseUrl: config.sessionDatabaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, logger };
 }
 
 /**
