@@ -29,11 +29,11 @@ export interface TrainDefaultOptions {
 }
 
 /**
- * Where the default configuration comes from. When D2's grouped validation (docs/RESULTS.md)
- * names a winner, put it here; until then the documented `trainDefaultHyperparameters`.
+ * Where the default configuration comes from: the grouped validation in docs/RESULTS.md picks
+ * `trainDefaultHyperparameters`; say so in every manifest.
  */
 export const DEFAULT_CONFIGURATION_SOURCE =
-  'trainDefaultHyperparameters (src/model/hyperparameters.ts; the paper preset): docs/RESULTS.md had no grouped-validation winner when this model was trained';
+  'trainDefaultHyperparameters (src/model/hyperparameters.ts, preset DEFAULT: the paper backbone with the cross-entropy objective), the winner of the grouped 5-fold validation in docs/RESULTS.md ("Choosing the default")';
 
 export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<DefaultModelManifest> {
   const obelixDir = join(opts.seedDir, OBELIX_DIR);
