@@ -324,7 +324,8 @@ test('Plots: score histogram of known fast, known poor and candidates', { skip: 
   assert.equal(await page.locator('[data-testid=score-histogram] svg > path').count(), 3);
   if (lacking('Material.embedding').length === 0) {
     await page.locator('[data-testid=map-point]').first().waitFor({ timeout: 60_000 });
-    await page.locator('[data-testid=map-point]').first().click();
+    // The last point drawn is on top: no neighbour can cover it (points of a map may overlap).
+    await page.locator('[data-testid=map-point]').last().click();
     await page.locator('[data-testid=material-page]').waitFor({ timeout: UI_TIMEOUT_MS });
     await page.goto(`${server!.url}/#/plots`);
     await page.locator('[data-testid=map-point]').first().waitFor({ timeout: 60_000 });

@@ -11,7 +11,7 @@ import { BadInputError, TrainingDivergedError } from '../../src/errors.js';
 import { loadObelix } from '../support/obelix.js';
 import { randomCrystal } from '../support/crystals.js';
 
-const small = resolveHyperparameters({ k: 8, featureLength: 16, denseLength: 16, embeddingDim: 8, seed: 5 });
+const small = resolveHyperparameters({ objective: 'CONTRASTIVE', k: 8, featureLength: 16, denseLength: 16, embeddingDim: 8, seed: 5 });
 
 /** The n smallest OBELiX crystals of each class (fast to train on). */
 function smallObelix(perClass: number): { graphs: CrystalGraph[]; labels: (0 | 1)[] } {

@@ -9,7 +9,7 @@ import { fit } from '../../src/training/fit.js';
 import type { Step } from '../../src/training/batching.js';
 import { randomCrystal } from '../support/crystals.js';
 
-const h = resolveHyperparameters({ k: 8, featureLength: 16, denseLength: 16, embeddingDim: 8, seed: 9 });
+const h = resolveHyperparameters({ objective: 'CONTRASTIVE', k: 8, featureLength: 16, denseLength: 16, embeddingDim: 8, seed: 9 });
 
 test('two-thread step: summed shard gradients equal the gradient of the whole in-batch loss', async () => {
   await initBackend('wasm');
