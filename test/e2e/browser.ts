@@ -17,6 +17,7 @@ export const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', i
 
 export interface Locator {
   first(): Locator;
+  last(): Locator;
   nth(index: number): Locator;
   count(): Promise<number>;
   click(): Promise<void>;
