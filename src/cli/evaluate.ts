@@ -22,8 +22,9 @@ import {
 } from '../training/evaluate.js';
 import { compositionKnnMethod, compositionRandomForestMethod, gnnMethods } from '../training/evaluation-methods.js';
 import { loadObelixDataset, type StructureSource } from '../training/obelix-dataset.js';
+import { HYPERPARAMETER_PRESETS } from '../model/index.js';
 
-const METHOD_NAMES = ['rf', 'knn', 'gnn', 'gnn-ce'] as const;
+const METHOD_NAMES = ['rf', 'knn', 'gnn', 'gnn-ce', 'gnn-joint'] as const;
 type MethodName = (typeof METHOD_NAMES)[number];
 
 interface EvaluateCommandOptions {
@@ -38,6 +39,8 @@ interface EvaluateCommandOptions {
   distances: ('EUCLIDEAN' | 'COSINE')[];
   epochs?: number;
   preset?: string;
+  layers?: number;
+  ceWeight?: number;
   validation: 'crystals' | 'pairs' | 'none';
   rfTrees: number;
   knnK: number;
@@ -55,11 +58,13 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--folds <n>', 'folds for group-kfold', positiveInt, 5)
     .option('--seeds <list>', 'comma-separated seeds; one full cross-validation each', intList, [0, 1, 2])
     .option('--limit <n>', 'evaluate on a stratified random subset of n rows (cheap runs, LOO)', positiveInt)
-    .option('--methods <list>', `comma-separated, from ${METHOD_NAMES.join(', ')}`, methodList, [...METHOD_NAMES])
+    .option('--methods <list>', `comma-separated, from ${METHOD_NAMES.join(', ')}`, methodList, ['rf', 'knn', 'gnn', 'gnn-ce'])
     .option('--neighbours <list>', 'k-NAGCN neighbour counts k (one model per k)', intList, [4, 8, 12])
     .option('--distances <list>', 'distances for the ratio score: euclidean, cosine', distanceList, ['EUCLIDEAN', 'COSINE'])
     .option('--epochs <n>', 'maximum GNN training epochs (overrides the preset)', positiveInt)
-    .option('--preset <name>', 'GNN hyperparameter preset', 'paper')
+    .option('--preset <name>', `GNN hyperparameter preset (${Object.keys(HYPERPARAMETER_PRESETS).join(', ')})`, 'paper')
+    .option('--layers <n>', 'graph-convolution layers (overrides the preset)', positiveInt)
+    .option('--ce-weight <w>', 'weight of the cross-entropy term of gnn-joint (overrides the preset)', positiveNumber)
     .addOption(
       new Option('--validation <mode>', "GNN early stopping inside the training folds: 10 % of crystals, the paper's 10 % of pairs, or none")
         .choices(['crystals', 'pairs', 'none'])
@@ -75,7 +80,8 @@ export function registerEvaluateCommand(program: Command): Command {
 }
 
 export async function runEvaluateCommand(options: EvaluateCommandOptions): Promise<EvaluationReport> {
-  const structureSource: StructureSource = options.methods.some((m) => m === 'gnn' || m === 'gnn-ce')
+  const gnn = options.methods.some((m) => m === 'gnn' || m === 'gnn-ce' || m === 'gnn-joint');
+  const structureSource: StructureSource = gnn
     ? options.structures === 'p1-jsonl'
       ? 'P1_JSONL'
       : 'CIF'
@@ -84,15 +90,20 @@ export async function runEvaluateCommand(options: EvaluateCommandOptions): Promi
   const methods: EvaluationMethod[] = [];
   if (options.methods.includes('rf')) methods.push(compositionRandomForestMethod({ nTrees: options.rfTrees }));
   if (options.methods.includes('knn')) methods.push(compositionKnnMethod({ k: options.knnK }));
-  if (options.methods.includes('gnn') || options.methods.includes('gnn-ce')) {
+  if (gnn) {
     methods.push(
       ...gnnMethods({
         contrastive: options.methods.includes('gnn'),
         crossEntropy: options.methods.includes('gnn-ce'),
+        joint: options.methods.includes('gnn-joint'),
         neighbours: options.neighbours,
         distances: options.distances,
         preset: options.preset,
         maxEpochs: options.epochs,
+        overrides: {
+          ...(options.layers !== undefined ? { layers: options.layers } : {}),
+          ...(options.ceWeight !== undefined ? { crossEntropyWeight: options.ceWeight } : {}),
+        },
         validation: options.validation === 'none' ? { mode: 'none' } : { mode: options.validation, fraction: 0.1 },
       }),
     );
@@ -181,6 +192,12 @@ function jsonNumbers(_key: string, value: unknown): unknown {
 function positiveInt(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('expected a positive integer');
+  return value;
+}
+
+function positiveNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number');
   return value;
 }
 

@@ -85,6 +85,10 @@ export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
  */
 export const trainDefaultHyperparameters: Readonly<Hyperparameters> = Object.freeze({ ...paperHyperparameters, objective: 'CROSS_ENTROPY' });
 
+/** Named presets (`ionsieve evaluate --preset`). */
+export const HYPERPARAMETER_PRESETS = { paper: paperHyperparameters, default: trainDefaultHyperparameters } as const satisfies Record<string, Readonly<Hyperparameters>>;
+export type PresetName = keyof typeof HYPERPARAMETER_PRESETS;
+
 /** Fills defaults and validates; throws BadInputError naming the bad field. */
 export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): Hyperparameters {
   const h: Hyperparameters = { ...trainDefaultHyperparameters, ...partial, gaussian: { ...trainDefaultHyperparameters.gaussian, ...partial.gaussian } };

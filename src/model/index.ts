@@ -3,6 +3,8 @@ export { initBackend, type BackendInfo, type BackendPreference } from './backend
 export {
   paperHyperparameters,
   trainDefaultHyperparameters,
+  HYPERPARAMETER_PRESETS,
+  type PresetName,
   resolveHyperparameters,
   type Hyperparameters,
   type DistanceMetric,

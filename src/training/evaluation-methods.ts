@@ -10,7 +10,7 @@ import { trainKnn } from '../baselines/knn.js';
 import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';
 import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
-import { classifyStructures, embedStructures, paperHyperparameters, type Hyperparameters, type TrainingObjective } from '../model/index.js';
+import { classifyStructures, embedStructures, HYPERPARAMETER_PRESETS, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
 import { pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
 import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
@@ -89,11 +89,13 @@ export interface GnnMethodOptions {
   contrastive: boolean;
   /** The same backbone trained with cross-entropy (k = the largest neighbour count). */
   crossEntropy: boolean;
+  /** The JOINT objective (contrastive + crossEntropyWeight · cross-entropy), one fit per neighbour count. */
+  joint?: boolean;
   /** Neighbour counts k (paper: 4, 8, 12). */
   neighbours: readonly number[];
   /** Distances of the ratio score (paper: Euclidean and cosine). */
   distances: readonly DistanceMetric[];
-  /** Hyperparameter preset; only "paper" exists. */
+  /** Hyperparameter preset name (HYPERPARAMETER_PRESETS); default "paper". */
   preset?: string;
   /** Caps the preset's maxEpochs (cheap runs). */
   maxEpochs?: number;
@@ -121,10 +123,12 @@ export interface GnnMethodOptions {
  * distance ratio on its penultimate embedding.
  */
 export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
-  if ((options.preset ?? 'paper') !== 'paper') throw new BadInputError(`unknown hyperparameter preset "${options.preset}" (known: paper)`);
+  const presetName = options.preset ?? 'paper';
+  const preset = Object.hasOwn(HYPERPARAMETER_PRESETS, presetName) ? HYPERPARAMETER_PRESETS[presetName as PresetName] : undefined;
+  if (!preset) throw new BadInputError(`unknown hyperparameter preset "${presetName}" (known: ${Object.keys(HYPERPARAMETER_PRESETS).join(', ')})`);
   if (options.neighbours.length === 0) throw new BadInputError('at least one neighbour count is needed');
   const base: Partial<Hyperparameters> = {
-    ...paperHyperparameters,
+    ...preset,
     ...(options.maxEpochs !== undefined ? { maxEpochs: options.maxEpochs } : {}),
     ...options.overrides,
   };
@@ -134,6 +138,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
   const trainAndEmbed = async (objective: TrainingObjective, k: number, { train, test, seed, onStep }: MethodRunInput) => {
     const trainGraphs = train.map((e) => graphsFor(e, k));
     const testGraphs = test.map((e) => graphsFor(e, k));
+    const fitStarted = performance.now();
     const result = await fit(
       trainGraphs,
       train.map((e) => e.label),
@@ -144,14 +149,15 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
         onEpoch: (p) => onStep?.(p.epoch, p.maxEpochs, `${objective.toLowerCase()} k=${k} loss ${p.trainLoss.toFixed(3)}/${p.validationLoss.toFixed(3)}`),
       },
     );
-    return { result, trainGraphs, testGraphs };
+    return { result, trainGraphs, testGraphs, fitSeconds: (performance.now() - fitStarted) / 1000 };
   };
 
-  const fitDiagnostics = (result: FitResult) => ({
+  const fitDiagnostics = (result: FitResult, fitSeconds: number) => ({
     bestEpoch: result.bestEpoch,
     epochsRun: result.curve.length,
     backend: result.backend,
     threads: result.threads,
+    fitSeconds: Math.round(fitSeconds * 10) / 10,
   });
 
   const ratioVariants = (
@@ -188,7 +194,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
         name: `knagcn-contrastive-k${k}`,
         requiresStructure: true,
         async run(input) {
-          const { result, trainGraphs, testGraphs } = await trainAndEmbed('CONTRASTIVE', k, input);
+          const { result, trainGraphs, testGraphs, fitSeconds } = await trainAndEmbed('CONTRASTIVE', k, input);
           try {
             return ratioVariants(
               'k-NAGCN contrastive',
@@ -197,8 +203,37 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
               embedStructures(result.model, trainGraphs),
               embedStructures(result.model, testGraphs),
               input.train,
-              fitDiagnostics(result),
+              fitDiagnostics(result, fitSeconds),
             );
+          } finally {
+            result.model.dispose();
+          }
+        },
+      });
+    }
+  }
+  if (options.joint) {
+    for (const k of options.neighbours) {
+      methods.push({
+        name: `knagcn-joint-k${k}`,
+        requiresStructure: true,
+        async run(input) {
+          const { result, trainGraphs, testGraphs, fitSeconds } = await trainAndEmbed('JOINT', k, input);
+          try {
+            const heldOut = new Set(result.heldOutCrystals);
+            const diagnostics = fitDiagnostics(result, fitSeconds);
+            return [
+              // The product scores by the distance ratio; P(FAST) of the joint model's head is for comparison.
+              ...ratioVariants('k-NAGCN joint', k, 'JOINT', embedStructures(result.model, trainGraphs), embedStructures(result.model, testGraphs), input.train, diagnostics),
+              {
+                variant: `k-NAGCN joint k=${k} P(FAST)`,
+                attributes: { neighbours: k, objective: 'JOINT' },
+                testScores: Array.from(classifyStructures(result.model, testGraphs)),
+                calibrationScores: Array.from(classifyStructures(result.model, trainGraphs), (p, i) => (heldOut.has(i) ? p : Number.NaN)),
+                defaultThreshold: 0.5,
+                diagnostics,
+              },
+            ];
           } finally {
             result.model.dispose();
           }
@@ -212,7 +247,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
       name: `knagcn-cross-entropy-k${k}`,
       requiresStructure: true,
       async run(input) {
-        const { result, trainGraphs, testGraphs } = await trainAndEmbed('CROSS_ENTROPY', k, input);
+        const { result, trainGraphs, testGraphs, fitSeconds } = await trainAndEmbed('CROSS_ENTROPY', k, input);
         try {
           const heldOut = new Set(result.heldOutCrystals);
           const trainProbabilities = classifyStructures(result.model, trainGraphs);
@@ -223,7 +258,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
               testScores: Array.from(classifyStructures(result.model, testGraphs)),
               calibrationScores: Array.from(trainProbabilities, (p, i) => (heldOut.has(i) ? p : Number.NaN)),
               defaultThreshold: 0.5,
-              diagnostics: fitDiagnostics(result),
+              diagnostics: fitDiagnostics(result, fitSeconds),
             },
             ...ratioVariants(
               'k-NAGCN cross-entropy',
@@ -232,7 +267,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
               embedStructures(result.model, trainGraphs),
               embedStructures(result.model, testGraphs),
               input.train,
-              fitDiagnostics(result),
+              fitDiagnostics(result, fitSeconds),
             ),
           ];
         } finally {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { evaluate, formatResultsTable, type EvaluationMethod } from '../../src/training/evaluate.js';
 import { compositionKnnMethod, compositionRandomForestMethod, gnnMethods } from '../../src/training/evaluation-methods.js';
 import { loadObelixDataset, type LabelledEntry } from '../../src/training/obelix-dataset.js';
+import { BadInputError } from '../../src/errors.js';
 
 /** A cubic two-site P1 cell "Li X" with lattice parameter a (Å). */
 function cif(formula: string, other: string, a: number): string {
@@ -132,7 +133,7 @@ test('leave-one-out on a limited subset runs one fold per row', async () => {
   }
 });
 
-test('the k-NAGCN methods run end to end on a tiny subset (1 epoch, tiny widths)', async () => {
+test('the k-NAGCN methods (contrastive, cross-entropy, joint) run end to end on a tiny subset (1 epoch, tiny widths)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ionsieve-eval-'));
   try {
     await writeMiniDataset(dir);
@@ -140,6 +141,7 @@ test('the k-NAGCN methods run end to end on a tiny subset (1 epoch, tiny widths)
     const methods = gnnMethods({
       contrastive: true,
       crossEntropy: true,
+      joint: true,
       neighbours: [4],
       distances: ['EUCLIDEAN', 'COSINE'],
       maxEpochs: 1,
@@ -153,6 +155,9 @@ test('the k-NAGCN methods run end to end on a tiny subset (1 epoch, tiny widths)
       'k-NAGCN cross-entropy k=4 COSINE',
       'k-NAGCN cross-entropy k=4 EUCLIDEAN',
       'k-NAGCN cross-entropy k=4 P(FAST)',
+      'k-NAGCN joint k=4 COSINE',
+      'k-NAGCN joint k=4 EUCLIDEAN',
+      'k-NAGCN joint k=4 P(FAST)',
     ]);
     const structureIds = entries.filter((e) => e.structure !== null).map((e) => e.id).sort();
     for (const variant of report.variants) {
@@ -162,8 +167,16 @@ test('the k-NAGCN methods run end to end on a tiny subset (1 epoch, tiny widths)
       assert.ok(seed!.rocAuc >= 0 && seed!.rocAuc <= 1);
       assert.equal(seed!.folds.length, 2);
       assert.equal(seed!.folds[0]!.diagnostics!['epochsRun'], 1);
+      assert.ok((seed!.folds[0]!.diagnostics!['fitSeconds'] as number) >= 0);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('gnnMethods names the known presets when given an unknown one', () => {
+  assert.throws(
+    () => gnnMethods({ contrastive: true, crossEntropy: false, neighbours: [4], distances: ['EUCLIDEAN'], preset: 'nope' }),
+    (error: Error) => error instanceof BadInputError && /unknown hyperparameter preset "nope".*paper/.test(error.message),
+  );
 });
