@@ -30,6 +30,7 @@ import { countModelEmbeddings, findEmbeddingRows, indexExists } from '../../src/
 import { modelVectorIndexName, parseVectorLiteral } from '../../src/store/vector.js';
 import type { Db } from '../../src/store/database.js';
 import { startTrainerWorker } from '../../trainer/worker.js';
+import type { TrainModelTaskOptions } from '../../trainer/tasks/train-model.js';
 import { describeDatabases, resetDatabase, type TestDatabase } from '../support/databases.js';
 import { cubicStructureJson } from '../support/structures.js';
 import { addStructures, LIMITS, seedTinySet, silentLogger, TINY_TRAINING, waitFor, waitForModelStatus, type TinySet } from './support.js';
@@ -206,9 +207,9 @@ describeDatabases('trainer', (database) => {
 
 describeDatabases('trainer faults', (database) => {
   let workers: RunningWorker[] = [];
-  const startWorker = (opts: { leaseMs?: number } = {}) => {
+  const startWorker = (opts: { leaseMs?: number; train?: TrainModelTaskOptions } = {}) => {
     const { db, listen } = database();
-    const worker = startTrainerWorker({ db, logger: silentLogger, listen, pollMs: 100, leaseMs: opts.leaseMs });
+    const worker = startTrainerWorker({ db, logger: silentLogger, listen, pollMs: 100, leaseMs: opts.leaseMs, train: opts.train });
     workers.push(worker);
     return worker;
   };
@@ -242,9 +243,13 @@ describeDatabases('trainer faults', (database) => {
       await resetDatabase(db);
       await Promise.all(workers.splice(0).map((w) => w.stop()));
       const set = await seedTinySet(db, { fast: 4, poor: 4, unlabelled: 1 });
-      // Long enough to stop the worker after its first epoch.
       const queued = await requestTraining(db, { ...TINY_TRAINING, maxEpochs: 8, patience: 8 });
-      const dying = startWorker({ leaseMs: 900 });
+      // The dying worker holds its job after the first epoch until it is stopped: a tiny fit can
+      // finish all its epochs between two polls, so the stop must not race the training.
+      const dying = startWorker({
+        leaseMs: 900,
+        train: { afterEpochRecorded: (_epoch, signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })) },
+      });
       await waitFor('the first epoch', async () => ((await getModel(db, queued.id))?.progress?.epoch ?? 0) >= 1);
       await dying.stop();
 

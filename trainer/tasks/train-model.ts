@@ -34,6 +34,11 @@ export interface TrainModelTaskOptions {
   /** Early-stopping validation for fit (default: fit's 10 % held-out crystals). */
   validation?: FitOptions['validation'];
   backend?: FitOptions['backend'];
+  /**
+   * Called after each epoch's progress is written, with the job's signal. An observer for embedders
+   * and tests: a test holds the job here to stop its worker at a known point, however fast the fit.
+   */
+  afterEpochRecorded?: (epoch: number, signal: AbortSignal) => Promise<void> | void;
 }
 
 export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<TrainModelPayload> {
@@ -77,6 +82,7 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
               etaSeconds: Math.round(secondsPerEpoch * (p.maxEpochs - p.epoch)),
             };
             await recordProgress(db, modelId, last, { epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss }, owner);
+            await options.afterEpochRecorded?.(p.epoch, signal);
           },
         },
       );
