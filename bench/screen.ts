@@ -28,7 +28,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createModel, initBackend, paperHyperparameters, resolveHyperparameters, saveArtifact } from '../src/model/index.js';
 import { createApolloServer, createContext } from '../src/server.js';
-import { rescoreModel, screeningFoldsIdle } from '../src/services/screening.js';
+import { currentCounts, DEFAULT_EF_SEARCH, netChanges, rescoreModel, screeningFoldsIdle } from '../src/services/screening.js';
 import { openDatabase, type Db, type OpenedDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import {
@@ -41,7 +41,6 @@ import {
 } from '../src/store/screening.repository.js';
 import { createModelVectorIndex, parseVectorLiteral } from '../src/store/vector.js';
 import { structureToCif } from '../src/structure/index.js';
-import { netChanges, currentCounts } from '../src/services/screening.js';
 import { randomCrystal } from '../test/support/crystals.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -264,13 +263,26 @@ try {
   );
   const recallQueries = candidateIds.slice(0, usePglite ? 20 : 30);
   let hits = 0;
+  const exactOf = new Map<string, string[]>();
   for (const id of recallQueries) {
     const approx = (await gql(SIMILAR, { id })).similarMaterials.map((n: any) => n.material.id);
     const exact = (await exactNearestEmbeddings(db, spec, vectors.get(id)!, 10, { excludeId: id, onlyUnlabelled: false })).map((n) => n.material_id);
+    exactOf.set(id, exact);
     hits += approx.filter((x: string) => exact.includes(x)).length;
   }
   results.recallAt10 = Math.round((hits / (recallQueries.length * 10)) * 1000) / 1000;
-  log(`similarMaterials p95 ${(results.similarById as Stats).p95} ms, recall@10 ${results.recallAt10}`);
+  log(`similarMaterials p95 ${(results.similarById as Stats).p95} ms, recall@10 ${results.recallAt10} (ef_search ${DEFAULT_EF_SEARCH})`);
+  // The recall/latency trade-off of the index: the kNN statement alone at other ef_search values.
+  const sweep: Record<string, { recallAt10: number; latency: Stats }> = {};
+  for (const efSearch of [40, 100, 200, 400]) {
+    const knn = (id: string) =>
+      db.transaction().execute((tx) => nearestEmbeddings(tx, spec, { materialId: id }, 10, { excludeId: id, onlyUnlabelled: false, efSearch }));
+    let found = 0;
+    for (const id of recallQueries) found += (await knn(id)).filter((n) => exactOf.get(id)!.includes(n.material_id)).length;
+    sweep[efSearch] = { recallAt10: Math.round((found / (recallQueries.length * 10)) * 1000) / 1000, latency: await sample(candidateIds.length, (i) => knn(candidateIds[i]!)) };
+    log(`  ef_search ${efSearch}: recall@10 ${sweep[efSearch]!.recallAt10}, kNN statement p50 ${sweep[efSearch]!.latency.p50} / p95 ${sweep[efSearch]!.latency.p95} ms`);
+  }
+  results.efSearchSweep = sweep;
 
   // 4. Label-filtered neighbours (FAST): exact by construction; checked against a brute force.
   const fastRefs = (

@@ -78,9 +78,14 @@ export async function lockScreeningEvents(db: Db, modelId: string): Promise<void
  * Session settings for the heavy statements of this transaction: JIT compilation costs ~0.8 s per
  * statement and buys nothing on a distance expression; sorts and index builds get more memory.
  */
-export async function tuneHeavyTransaction(db: Db, opts: { maintenanceWorkMem?: string } = {}): Promise<void> {
+export async function tuneHeavyTransaction(db: Db, opts: { maintenanceWorkMem?: string; background?: boolean } = {}): Promise<void> {
   await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
     set_config('maintenance_work_mem', ${opts.maintenanceWorkMem ?? '256MB'}, true)`.execute(db);
+  // Background work (a fold, while readers are served) stays on one core: parallel workers for its
+  // CREATE TABLE AS and index builds would take every core and the readers' latency with them.
+  if (opts.background) {
+    await sql`select set_config('max_parallel_workers_per_gather', '0', true), set_config('max_parallel_maintenance_workers', '0', true)`.execute(db);
+  }
 }
 
 /** `a OP b` for the model's distance. */
