@@ -142,11 +142,11 @@ export const MAX_SCREEN_PAGE = 1000;
  */
 export const EXACT_NEIGHBOURS_MAX_ROWS = 10_000;
 /**
- * HNSW candidate list (pgvector's default is 40). Measured at 1 M synthetic × vector(32), m 16,
- * ef_construction 64 (docs/BENCHMARKS.md): recall@10 0.86 at 40, 0.92 at 100, 0.97 at 200, 0.99 at
- * 400, the kNN statement p95 4.6 / 5.5 / 6.6 / 13.5 ms. 200 is the smallest that meets recall ≥ 0.95.
+ * HNSW candidate list (pgvector's default is 40). Measured at 1 M synthetic × vector(32) on an index
+ * built with ef_construction 128 (HNSW_BUILD in src/store/vector.ts; docs/BENCHMARKS.md): recall@10
+ * 0.94 at 40, 0.97 at 100, 0.98 at 200; the kNN statement p95 2.6 / 7.4 / 10 ms.
  */
-export const DEFAULT_EF_SEARCH = 200;
+export const DEFAULT_EF_SEARCH = 100;
 /** How long a snapshot drop waits for readers before giving up until the next fold, in ms. */
 const DROP_LOCK_TIMEOUT_MS = 200;
 
@@ -1029,7 +1029,7 @@ async function neighboursOf(
     rows =
       embedded <= exactBelow
         ? await nearestEmbeddings(db, vectorSpec(model), query, k, { ...opts, exact: true })
-        : await inTransaction(db, (tx) => nearestEmbeddings(tx, vectorSpec(model), query, k, opts));
+        : await nearestEmbeddings(db, vectorSpec(model), query, k, opts);
   }
   return rows.map((r, i) => ({
     rank: i + 1,

@@ -978,7 +978,8 @@ function toNearestMeansRow(r: Record<string, unknown>): NearestMeansRow {
  * - otherwise the model's HNSW index (approximate: ef_search candidates). The label filter is
  *   applied *after* the index scan, so it runs with `hnsw.iterative_scan = strict_order` (pgvector ≥
  *   0.8): the scan keeps going until k rows pass the filter (up to hnsw.max_scan_tuples), and returns
- *   them in order. Must run inside a transaction (SET LOCAL).
+ *   them in order. Both settings are made by the statement itself (see below): one round trip, no
+ *   transaction, and nothing left on the connection.
  */
 export async function nearestEmbeddings(
   db: Db,
@@ -992,17 +993,21 @@ export async function nearestEmbeddings(
   // "+ 0" keeps the planner from matching the HNSW index expression.
   const d = opts.exact ? sql`(${indexed} + 0)` : indexed;
   // The neighbours' material rows are joined outside the kNN, so its plan stays the index scan.
-  const knn = sql`
-    select e.material_id::text as material_id, ${d} as distance
-    from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
-    where e.model_id = ${model.modelId}::bigint
-    order by ${d} limit ${opts.excludeId === null ? k : k + 1}`;
+  // The index settings are made in the statement: set_config(…, is_local) in a one-row subquery that
+  // the kNN reads laterally, so it is evaluated before the index scan starts, and it lasts until the
+  // end of the statement's (implicit) transaction. Saves the BEGIN, SET and COMMIT round trips.
+  const settings = opts.exact
+    ? sql`(select true as ok) cfg`
+    : sql`(select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true) is not null
+          and set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true) is not null as ok) cfg`;
   // The excluded material (the query itself) is dropped from k + 1 rows rather than filtered in SQL:
   // a filter would need an iterative index scan, which costs more and finds fewer true neighbours.
-  if (!opts.exact) {
-    await sql`select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true),
-      set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true)`.execute(db);
-  }
+  const knn = sql`
+    select k.material_id, k.distance from ${settings} cross join lateral (
+      select e.material_id::text as material_id, ${d} as distance
+      from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
+      where e.model_id = ${model.modelId}::bigint and cfg.ok
+      order by ${d} limit ${opts.excludeId === null ? k : k + 1}) k`;
   const { rows } = await (
     opts.withMaterials
       ? sql<Record<string, unknown>>`select n.material_id, n.distance ${materialSummaryColumns('mm')}
