@@ -41,6 +41,7 @@ interface EvaluateCommandOptions {
   preset?: string;
   layers?: number;
   ceWeight?: number;
+  members: number;
   validation: 'crystals' | 'pairs' | 'none';
   rfTrees: number;
   knnK: number;
@@ -65,6 +66,7 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--preset <name>', `GNN hyperparameter preset (${Object.keys(HYPERPARAMETER_PRESETS).join(', ')})`, 'paper')
     .option('--layers <n>', 'graph-convolution layers (overrides the preset)', positiveInt)
     .option('--ce-weight <w>', 'weight of the cross-entropy term of gnn-joint (overrides the preset)', positiveNumber)
+    .option('--members <n>', 'gnn-ce: an ensemble of n fits per fold, scored on their concatenated embeddings', positiveInt, 1)
     .addOption(
       new Option('--validation <mode>', "GNN early stopping inside the training folds: 10 % of crystals, the paper's 10 % of pairs, or none")
         .choices(['crystals', 'pairs', 'none'])
@@ -104,6 +106,7 @@ export async function runEvaluateCommand(options: EvaluateCommandOptions): Promi
           ...(options.layers !== undefined ? { layers: options.layers } : {}),
           ...(options.ceWeight !== undefined ? { crossEntropyWeight: options.ceWeight } : {}),
         },
+        members: options.members,
         validation: options.validation === 'none' ? { mode: 'none' } : { mode: options.validation, fraction: 0.1 },
       }),
     );

@@ -174,6 +174,48 @@ test('the k-NAGCN methods (contrastive, cross-entropy, joint) run end to end on 
   }
 });
 
+test('the cross-entropy ensemble fits one model per member and scores their concatenated embeddings', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ionsieve-eval-'));
+  try {
+    await writeMiniDataset(dir);
+    const entries = await loadObelixDataset(dir);
+    const run = (members: number) =>
+      evaluate(entries, {
+        folds: 2,
+        seeds: [0],
+        methods: gnnMethods({
+          contrastive: false,
+          crossEntropy: true,
+          members,
+          neighbours: [4],
+          distances: ['EUCLIDEAN'],
+          maxEpochs: 1,
+          overrides: { layers: 1, featureLength: 8, denseLength: 8, embeddingDim: 4, batchSize: 8 },
+          validation: { mode: 'none' },
+        }),
+      });
+    const ensemble = await run(2);
+    assert.deepEqual(ensemble.variants.map((v) => v.variant).sort(), ['k-NAGCN cross-entropy ensemble of 2 k=4 EUCLIDEAN', 'k-NAGCN cross-entropy k=4 EUCLIDEAN']);
+    const [seed] = ensemble.variants.find((v) => v.variant.includes('ensemble'))!.perSeed;
+    const structureIds = entries.filter((e) => e.structure !== null).map((e) => e.id).sort();
+    assert.deepEqual(seed!.scores.map((s) => s.id).sort(), structureIds);
+    assert.ok(seed!.scores.every((s) => Number.isFinite(s.score) || s.score === Number.POSITIVE_INFINITY));
+    const diagnostics = seed!.folds[0]!.diagnostics!;
+    assert.equal(diagnostics['members'], 2);
+    assert.equal(String(diagnostics['bestEpochs']).split(',').length, 2);
+    // The first member is reported alone, and it is the single model of the same seed.
+    const firstMember = ensemble.variants.find((v) => v.variant === 'k-NAGCN cross-entropy k=4 EUCLIDEAN')!.perSeed[0]!;
+    const single = (await run(1)).variants.find((v) => v.variant === 'k-NAGCN cross-entropy k=4 EUCLIDEAN')!.perSeed[0]!;
+    const singleScores = new Map(single.scores.map((s) => [s.id, s.score]));
+    assert.ok(firstMember.scores.every((s) => Math.abs(s.score - singleScores.get(s.id)!) <= 1e-9));
+    // The second member (seed + 1000) changes the scores: the ensemble is not its first member.
+    assert.ok(seed!.scores.some((s) => Math.abs(s.score - singleScores.get(s.id)!) > 1e-9));
+    assert.throws(() => gnnMethods({ contrastive: false, crossEntropy: true, members: 0, neighbours: [4], distances: ['EUCLIDEAN'] }), BadInputError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('gnnMethods names the known presets when given an unknown one', () => {
   assert.throws(
     () => gnnMethods({ contrastive: true, crossEntropy: false, neighbours: [4], distances: ['EUCLIDEAN'], preset: 'nope' }),
