@@ -273,6 +273,7 @@ try {
     (await sql<{ id: string; vec: string }>`select material_id::text as id, vec::text as vec from embedding
       where model_id = ${modelId}::bigint and material_id = any(${candidateIds}::bigint[])`.execute(db)).rows.map((r) => [r.id, r.vec]),
   );
+  // The kNN statement alone, inside BEGIN … COMMIT (as recorded in docs/BENCHMARKS.md; the API sends it bare).
   results.similarByIdSql = await sample(candidateIds.length, (i) =>
     db.transaction().execute((tx) => nearestEmbeddings(tx, spec, { materialId: candidateIds[i]! }, 10, { excludeId: candidateIds[i]!, onlyUnlabelled: false, efSearch: 100 })),
   );

@@ -996,18 +996,18 @@ export async function nearestEmbeddings(
   // The index settings are made in the statement: set_config(…, is_local) in a one-row subquery that
   // the kNN reads laterally, so it is evaluated before the index scan starts, and it lasts until the
   // end of the statement's (implicit) transaction. Saves the BEGIN, SET and COMMIT round trips.
-  const settings = opts.exact
-    ? sql`(select true as ok) cfg`
-    : sql`(select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true) is not null
-          and set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true) is not null as ok) cfg`;
   // The excluded material (the query itself) is dropped from k + 1 rows rather than filtered in SQL:
   // a filter would need an iterative index scan, which costs more and finds fewer true neighbours.
-  const knn = sql`
-    select k.material_id, k.distance from ${settings} cross join lateral (
-      select e.material_id::text as material_id, ${d} as distance
-      from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
-      where e.model_id = ${model.modelId}::bigint and cfg.ok
-      order by ${d} limit ${opts.excludeId === null ? k : k + 1}) k`;
+  const scan = (settingsGate: RawBuilder<unknown>) => sql`
+    select e.material_id::text as material_id, ${d} as distance
+    from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
+    where e.model_id = ${model.modelId}::bigint ${settingsGate}
+    order by ${d} limit ${opts.excludeId === null ? k : k + 1}`;
+  const knn = opts.exact
+    ? scan(sql``)
+    : sql`select k.material_id, k.distance from (select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true) is not null
+          and set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true) is not null as ok) cfg
+        cross join lateral (${scan(sql`and cfg.ok`)}) k`;
   const { rows } = await (
     opts.withMaterials
       ? sql<Record<string, unknown>>`select n.material_id, n.distance ${materialSummaryColumns('mm')}
