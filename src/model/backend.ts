@@ -4,13 +4,15 @@
  * Order: `@tensorflow/tfjs-node-gpu` (CUDA) → `@tensorflow/tfjs-node` (native CPU) → the WebAssembly
  * backend (`@tensorflow/tfjs-backend-wasm`, XNNPACK SIMD, the default here) → the pure-JS cpu
  * backend. Native packages are loaded with a dynamic import only when they are installed, so a
- * plain checkout never needs them. Our custom kernels (src/model/kernels.ts) are registered for
+ * plain checkout never needs them. On wasm, matrix products run in OpenBLAS when native/openblas is
+ * built (src/model/native-matmul.ts), else in XNNPACK. Our custom kernels (src/model/kernels.ts) are registered for
  * wasm and cpu; on native backends the ops fall back to composite tfjs ops.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerIonsieveKernels } from './kernels.js';
+import { installNativeMatMul, type MatMulProvider } from './native-matmul.js';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
 
@@ -22,6 +24,16 @@ export interface BackendInfo {
   name: BackendName;
   /** Which package provided it ('@tensorflow/tfjs-node-gpu', …). */
   provider: string;
+  /** On wasm: OpenBLAS (native/openblas) or XNNPACK runs the matrix products. */
+  matMul?: MatMulProvider;
+}
+
+/**
+ * The backend as a model records it: 'wasm+openblas' when OpenBLAS ran the products on wasm
+ * (results differ from XNNPACK's in the last bits, so the difference is worth recording).
+ */
+export function backendLabel(info: BackendInfo): string {
+  return info.matMul?.name === 'openblas' ? `${info.name}+openblas` : info.name;
 }
 
 let current: Promise<BackendInfo> | undefined;
@@ -61,7 +73,7 @@ async function select(preference: BackendPreference): Promise<BackendInfo> {
   }
   if ((preference === 'auto' || preference === 'wasm' || preference === 'native') && (await useWasm())) {
     await tf.ready();
-    return { name: tf.getBackend(), provider: '@tensorflow/tfjs-backend-wasm' };
+    return { name: tf.getBackend(), provider: '@tensorflow/tfjs-backend-wasm', matMul: installNativeMatMul() };
   }
   await tf.setBackend('cpu');
   await tf.ready();

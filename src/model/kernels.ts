@@ -20,9 +20,13 @@
  *                          no half-slicing, one pass instead of five element-wise kernels)
  *   IonsieveGatedSoftplusGrad (u, dm) → du [M, 2F]
  *   UnsortedSegmentSum     (wasm only; tfjs-core semantics, any trailing shape)
+ *
+ * Where the native addon is built (src/model/native.ts), the gather, scatter, column sum and gated
+ * softplus kernels run its compiled loops instead (same formulas; test/model/native.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
+import { nativeKernels } from './native.js';
 
 export const SLOT_GATHER = 'IonsieveSlotGather';
 export const SLOT_GATHER_T = 'IonsieveSlotGatherTransposed';
@@ -80,6 +84,11 @@ function slotGatherKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const src = views[0] as Float32Array;
     const idx = views[1] as Int32Array;
     const dst = outView as Float32Array;
+    const native = nativeKernels();
+    if (native) {
+      native.slotGather(src, idx, dst, N, slots, F);
+      return out;
+    }
     for (let i = 0; i < N; i++) {
       for (let s = 0; s < slots; s++) {
         const from = idx[i * slots + s]! * F;
@@ -128,6 +137,11 @@ function slotScatterKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const src = views[0] as Float32Array;
     const idx = views[1] as Int32Array;
     const dst = outView as Float32Array;
+    const native = nativeKernels();
+    if (native) {
+      native.slotScatter(src, idx, dst, N, slots, F);
+      return out;
+    }
     for (let i = 0; i < N; i++) {
       for (let s = 0; s < slots; s++) {
         const to = idx[i * slots + s]! * F;
@@ -171,6 +185,11 @@ function columnSumKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const C = x.shape[1]!;
     const { out, outView, views } = prepare(backend, backendName, [x], [1, C], 'float32', false);
     const src = views[0] as Float32Array;
+    const native = nativeKernels();
+    if (native) {
+      native.columnSum(src, outView as Float32Array, M, C);
+      return out;
+    }
     // Accumulate in float64 so large atom counts do not lose precision.
     const acc = new Float64Array(C);
     for (let i = 0; i < M; i++) {
@@ -222,6 +241,11 @@ function gatedSoftplusKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const F = u.shape[1]! / 2;
     const { out, outView, views } = prepare(backend, backendName, [u], [M, F], 'float32', false);
     const src = views[0] as Float32Array;
+    const native = nativeKernels();
+    if (native) {
+      native.gatedSoftplus(src, outView as Float32Array, M, F);
+      return out;
+    }
     for (let i = 0; i < M; i++) {
       const row = i * 2 * F;
       for (let c = 0; c < F; c++) {
@@ -241,6 +265,11 @@ function gatedSoftplusGradKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const { out, outView, views } = prepare(backend, backendName, [u, dm], [M, 2 * F], 'float32', false);
     const src = views[0] as Float32Array;
     const grad = views[1] as Float32Array;
+    const native = nativeKernels();
+    if (native) {
+      native.gatedSoftplusGrad(src, grad, outView as Float32Array, M, F);
+      return out;
+    }
     for (let i = 0; i < M; i++) {
       const row = i * 2 * F;
       for (let c = 0; c < F; c++) {

@@ -3,10 +3,13 @@
  * every heavy operation, forward and backward, is a *non-transposed* matMul (XNNPACK's fast path on
  * wasm) or one of our memory-speed JS kernels. Reductions over the atom axis are matMuls with a
  * ones row instead of axis-0 sums (slow on wasm). On backends without our kernels the same maths
- * runs through composite tfjs ops.
+ * runs through composite tfjs ops. When OpenBLAS runs the products (src/model/native-matmul.ts),
+ * transposed products cost the same as plain ones, so the gradients pass transpose flags instead of
+ * materialising transposes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { COLUMN_BLOCK, COLUMN_BLOCK_GRAD, COLUMN_SUM, GATED_SOFTPLUS, GATED_SOFTPLUS_GRAD, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
+import { fastTransposedMatMul } from './native-matmul.js';
 
 type GradientFunction = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type CustomForward = (...args: never[]) => { value: tf.Tensor; gradFunc: GradientFunction };
@@ -52,8 +55,9 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
 
 function linearGrads(dy: tf.Tensor2D, saved: tf.Tensor[], withBias: boolean): tf.Tensor[] {
   const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
-  const dx = tf.matMul(dy, transpose2D(w));
-  const dw = tf.matMul(transpose2D(x), dy);
+  const transposed = fastTransposedMatMul();
+  const dx = transposed ? tf.matMul(dy, w, false, true) : tf.matMul(dy, transpose2D(w));
+  const dw = transposed ? tf.matMul(x, dy, true, false) : tf.matMul(transpose2D(x), dy);
   if (!withBias) return [dx, dw];
   return [dx, dw, sumRows(dy).reshape([dy.shape[1]])];
 }
@@ -144,11 +148,19 @@ export function slotMix(h: tf.Tensor2D, w: tf.Tensor2D, index: tf.Tensor1D, slot
       gradFunc: (du: tf.Tensor, saved: tf.Tensor[]) => {
         const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const du2 = du as tf.Tensor2D;
-        const zT = fast
-          ? (tf.engine().runKernel(SLOT_GATHER_T, { h: hs, index }, { slots }) as tf.Tensor2D)
-          : tf.transpose(gather(hs));
-        const dw = tf.matMul(zT, du2);
-        const dz = tf.matMul(du2, transpose2D(ws)); // [N, S·F]
+        let dw: tf.Tensor2D;
+        let dz: tf.Tensor2D; // [N, S·F]
+        if (fastTransposedMatMul()) {
+          // OpenBLAS: zᵀ·du and du·wᵀ straight from z and w (re-gathering z costs less than keeping it).
+          dw = tf.matMul(gather(hs), du2, true, false);
+          dz = tf.matMul(du2, ws, false, true);
+        } else {
+          const zT = fast
+            ? (tf.engine().runKernel(SLOT_GATHER_T, { h: hs, index }, { slots }) as tf.Tensor2D)
+            : tf.transpose(gather(hs));
+          dw = tf.matMul(zT, du2);
+          dz = tf.matMul(du2, transpose2D(ws));
+        }
         const dh = fast
           ? (tf.engine().runKernel(SLOT_SCATTER, { dz, index }, { slots, rows }) as tf.Tensor2D)
           : tf.unsortedSegmentSum(tf.reshape(dz, [n * slots, features]), index, rows);

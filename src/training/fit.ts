@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError, TrainingDivergedError } from '../errors.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
-import { initBackend, type BackendPreference } from '../model/backend.js';
+import { backendLabel, initBackend, type BackendPreference } from '../model/backend.js';
 import { createModel, updateMovingStatistics, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
 import { classifyStructures, embedStructures } from '../model/embed.js';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparameters.js';
@@ -209,7 +209,7 @@ export async function fit(
 
   const plan = planPairs(labels, spec, h.seed);
   if (h.objective !== 'CROSS_ENTROPY' && plan.trainPairCount === 0) throw new BadInputError('no training pairs');
-  const model = createModel(h, undefined, { trainedOnBackend: backend.name });
+  const model = createModel(h, undefined, { trainedOnBackend: backendLabel(backend) });
   const totalAtoms = graphs.reduce((a, g) => a + g.numAtoms, 0);
   const requested = options.threads ?? 'auto';
   const threads: 1 | 2 =
@@ -305,7 +305,7 @@ export async function fit(
     model,
     curve,
     bestEpoch,
-    backend: backend.name,
+    backend: backendLabel(backend),
     threads,
     hyperparameters: h,
     trainPairCount: plan.trainPairCount,
