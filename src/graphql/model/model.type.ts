@@ -144,7 +144,7 @@ export class ModelType {
   @Field(() => JSONScalar, { description: 'Every hyperparameter, defaults filled in.' })
   hyperparameters!: Record<string, unknown>;
 
-  @Field(() => String, { nullable: true, description: 'TF.js backend that trained it (wasm, tensorflow, cpu).' })
+  @Field(() => String, { nullable: true, description: 'TF.js backend that trained it (wasm, wasm+openblas when the native OpenBLAS products ran on wasm, tensorflow, cpu).' })
   backend!: string | null;
 
   @Field(() => TrainingProgressType, { nullable: true })
