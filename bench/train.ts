@@ -1,7 +1,8 @@
 /**
  * ML-core benchmark (npm run bench:train = tsx bench/train.ts [--quick] [--threads 1|2]):
  *   1. graph building for the 254 OBELiX training crystals (k = 12)
- *   2. training throughput (forward + backward + Adam) on a ≈2,560-atom batch, 1 and 2 threads
+ *   2. training throughput (forward + backward + Adam) on a ≈2,560-atom batch, 1 and 2 threads, and
+ *      (native kernels built) 1 model thread with OpenBLAS on every core, as fit's threads 'auto' does
  *   3. inference throughput (structures/s): the network alone (embedStructures, graphs prebuilt), and
  *      graphs + network as an embedding job does it, on 1 thread and on 2 (ParallelEmbedder)
  *   4. a full default training run on all 254 crystals (skipped with --quick)
@@ -17,6 +18,7 @@ import { updateMovingStatistics } from '../src/model/backbone.js';
 import type { Step } from '../src/training/batching.js';
 import { fit } from '../src/training/fit.js';
 import { ParallelEmbedder, ParallelTrainer } from '../src/training/parallel.js';
+import { setBlasThreads } from '../src/model/native.js';
 import { shardGradients } from '../src/training/step.js';
 import * as tf from '@tensorflow/tfjs';
 import { loadObelix } from '../test/support/obelix.js';
@@ -32,6 +34,7 @@ function line(label: string, value: string) {
 
 const backend = await initBackend('auto');
 line('backend', `${backend.name} (${backend.provider}), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`);
+line('matrix products', backend.matMul ? `${backend.matMul.name}${backend.matMul.detail ? ` (${backend.matMul.detail})` : ''}${backend.matMul.reason ? ` (${backend.matMul.reason})` : ''}` : 'backend');
 const data = loadObelix();
 const h = trainDefaultHyperparameters;
 
@@ -77,14 +80,21 @@ async function measure(label: string, run: () => Promise<void> | void) {
 }
 
 line('training batch', `${B} crystals, ${batchAtoms} atoms, ${step.pairCount} pairs`);
-if (backend.name === 'wasm' || backend.name === 'cpu') {
-  await measure('train step, 1 thread (fwd+bwd+Adam)', () => {
-    const r = shardGradients(model, graphs, {
-      own: batchCrystals, other: [], labels: batchCrystals.map((c) => labels[c]!), pairMask, pairNormaliser: step.pairCount, crystalNormaliser: B,
-    });
-    apply(r.grads);
-    updateMovingStatistics(model, r.statistics);
+const singleThreadStep = () => {
+  const r = shardGradients(model, graphs, {
+    own: batchCrystals, other: [], labels: batchCrystals.map((c) => labels[c]!), pairMask, pairNormaliser: step.pairCount, crystalNormaliser: B,
   });
+  apply(r.grads);
+  updateMovingStatistics(model, r.statistics);
+};
+if (backend.name === 'wasm' || backend.name === 'cpu') {
+  await measure('train step, 1 thread (fwd+bwd+Adam)', singleThreadStep);
+}
+if (backend.matMul?.name === 'openblas' && availableParallelism() >= 2) {
+  // What fit's threads 'auto' does with the native kernels: one model thread, OpenBLAS on every core.
+  const previous = setBlasThreads(availableParallelism());
+  await measure(`train step, 1 thread, OpenBLAS on ${availableParallelism()} threads`, singleThreadStep);
+  setBlasThreads(previous);
 }
 if (backend.name === 'wasm' && availableParallelism() >= 2) {
   const trainer = await ParallelTrainer.start(model, graphs);
@@ -133,7 +143,7 @@ if (!quick) {
           `best ${p.bestEpoch}  ${(p.elapsedMs / 1000).toFixed(0)} s  ${p.atomsPerSecond.toFixed(0)} atoms/s`,
       ),
   });
-  line('full default training run', `${((performance.now() - t) / 1000).toFixed(1)} s, ${result.curve.length} epochs, best epoch ${result.bestEpoch}, ${result.threads} thread(s)`);
+  line('full default training run', `${((performance.now() - t) / 1000).toFixed(1)} s, ${result.curve.length} epochs, best epoch ${result.bestEpoch}, ${result.threads} model thread(s), OpenBLAS threads ${result.blasThreads}`);
   result.model.dispose();
 }
 line('peak RSS', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -87,7 +87,7 @@ export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<Defa
   };
   await writeFile(join(outDir, 'artifact.json'), artifactText + '\n', 'utf8');
   await writeFile(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n', 'utf8');
-  opts.logger.info({ outDir, wallSeconds: manifest.wallSeconds, epochs: manifest.epochs, artifactBytes: manifest.artifactBytes, threads: run.fit.threads }, 'default model written');
+  opts.logger.info({ outDir, wallSeconds: manifest.wallSeconds, epochs: manifest.epochs, artifactBytes: manifest.artifactBytes, threads: run.fit.threads, blasThreads: run.fit.blasThreads }, 'default model written');
   return manifest;
 }
 

@@ -8,13 +8,14 @@ import { BadInputError } from '../errors.js';
 import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
 import { gaussianCentres, writeGaussianExpansion, type GaussianBasis } from '../features/gaussian-basis.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
+import { fastTransposedMatMul } from './native-matmul.js';
 
 export interface GraphBatch {
   numCrystals: number;
   numAtoms: number;
   /** Slots per atom S = k + 1: the k neighbours, then the atom itself. */
   slots: number;
-  /** [N, 92] occupancy-weighted one-hot features, and its transpose [92, N] (for dW; training batches only). */
+  /** [N, 92] occupancy-weighted one-hot features, and its transpose [92, N] (for dW; training batches on XNNPACK only). */
   x92: tf.Tensor2D;
   x92T?: tf.Tensor2D;
   /** [N·S] int32: batch atom index read by slot s of atom i (neighbour j for s < k; i itself for s = k). */
@@ -49,11 +50,16 @@ function transposeHost(src: Float32Array, rows: number, cols: number): Float32Ar
 }
 
 interface GraphRows {
-  /** [N_c, width] per-slot geometry rows and their transpose [width, N_c]. */
+  /** [N_c, width] per-slot geometry rows and (made on first use) their transpose [width, N_c]. */
   geometry: Float32Array;
-  geometryT: Float32Array;
-  /** [92, N_c] transposed features. */
-  x92T: Float32Array;
+  geometryT: () => Float32Array;
+  /** [92, N_c] transposed features (made on first use). */
+  x92T: () => Float32Array;
+}
+
+function once(make: () => Float32Array): () => Float32Array {
+  let value: Float32Array | undefined;
+  return () => (value ??= make());
 }
 
 /** Writes graph g's geometry rows [N_c, geometryWidth] into `out` at row `atomOffset`. */
@@ -90,8 +96,8 @@ function graphRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Fl
   writeGeometryRows(g, k, basis, centres, geometry, 0);
   const rows = {
     geometry,
-    geometryT: transposeHost(geometry, g.numAtoms, width),
-    x92T: transposeHost(g.atomFeatures, g.numAtoms, ATOM_FEATURE_LENGTH),
+    geometryT: once(() => transposeHost(geometry, g.numAtoms, width)),
+    x92T: once(() => transposeHost(g.atomFeatures, g.numAtoms, ATOM_FEATURE_LENGTH)),
   };
   if (!perGraph) {
     perGraph = new Map();
@@ -107,13 +113,17 @@ function placeColumns(dst: Float32Array, N: number, block: Float32Array, rows: n
 }
 
 export interface GraphBatchOptions {
-  /** Build the transposes gradients need and cache per-graph rows (default true). */
+  /**
+   * Cache per-graph rows and build the transposes gradients need (default true). With OpenBLAS
+   * running the products the transposes are left out: the gradients pass transpose flags instead.
+   */
   training?: boolean;
 }
 
 /** Assembles the batch tensors for `graphs` (all built with the same k). */
 export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis: GaussianBasis, options: GraphBatchOptions = {}): GraphBatch {
   const training = options.training ?? true;
+  const transposes = training && !fastTransposedMatMul();
   if (graphs.length === 0) throw new BadInputError('empty batch');
   const centres = gaussianCentres(basis);
   const width = geometryWidth(k, basis);
@@ -124,21 +134,23 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     N += g.numAtoms;
   }
   const x92 = new Float32Array(N * ATOM_FEATURE_LENGTH);
-  const x92T = training ? new Float32Array(N * ATOM_FEATURE_LENGTH) : undefined;
+  const x92T = transposes ? new Float32Array(N * ATOM_FEATURE_LENGTH) : undefined;
   const slotIndex = new Int32Array(N * S);
   const geometry = new Float32Array(N * width);
-  const geometryT = training ? new Float32Array(N * width) : undefined;
+  const geometryT = transposes ? new Float32Array(N * width) : undefined;
   const B = graphs.length;
   const pool = new Float32Array(B * N);
-  const poolT = training ? new Float32Array(N * B) : undefined;
+  const poolT = transposes ? new Float32Array(N * B) : undefined;
   let offset = 0;
   graphs.forEach((g, c) => {
     x92.set(g.atomFeatures, offset * ATOM_FEATURE_LENGTH);
     if (training) {
       const rows = graphRows(g, k, basis, centres);
       geometry.set(rows.geometry, offset * width);
-      placeColumns(x92T!, N, rows.x92T, ATOM_FEATURE_LENGTH, g.numAtoms, offset);
-      placeColumns(geometryT!, N, rows.geometryT, width, g.numAtoms, offset);
+      if (transposes) {
+        placeColumns(x92T!, N, rows.x92T(), ATOM_FEATURE_LENGTH, g.numAtoms, offset);
+        placeColumns(geometryT!, N, rows.geometryT(), width, g.numAtoms, offset);
+      }
     } else {
       writeGeometryRows(g, k, basis, centres, geometry, offset);
     }

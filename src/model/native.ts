@@ -24,6 +24,7 @@ export interface NativeKernels {
 export const NATIVE_ADDON_PATH = '../../native/build/Release/ionsieve_native.node';
 
 let loaded: NativeKernels | undefined;
+let blasThreads = 1;
 let unavailable: string | undefined;
 let enabled = process.env.IONSIEVE_NATIVE !== '0';
 
@@ -31,8 +32,8 @@ function load(): NativeKernels | undefined {
   if (loaded || unavailable) return loaded;
   try {
     loaded = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels;
-    // One BLAS thread per caller: training and embedding jobs already run one model thread per
-    // core (src/training/parallel.ts); a second BLAS thread each would oversubscribe the cores.
+    // One BLAS thread unless a fit asks for more (setBlasThreads): a server's occasional product
+    // should not wake (and spin) helper threads, and data-parallel model threads have a core each.
     loaded.setThreads(1);
   } catch (error) {
     unavailable = `native/ is not built (${(error as Error).message.split('\n')[0]}); install libopenblas-dev, then \`npm run build:native\``;
@@ -50,6 +51,22 @@ export function nativeUnavailableReason(): string {
   if (!enabled) return 'turned off (IONSIEVE_NATIVE=0 or setNativeKernelsEnabled(false))';
   load();
   return unavailable ?? '';
+}
+
+/**
+ * Threads OpenBLAS uses for each product, process-wide (worker threads included); returns the
+ * previous count. One model thread with n BLAS threads trains faster than n data-parallel model
+ * threads here (156 vs 179 ms per 2,555-atom step on 2 cores, docs/BENCHMARKS.md), and keeps
+ * BatchNorm on the whole batch. No-op without the addon.
+ */
+export function setBlasThreads(n: number): number {
+  const previous = blasThreads;
+  const native = nativeKernels();
+  if (native && n !== blasThreads) {
+    native.setThreads(n);
+    blasThreads = n;
+  }
+  return previous;
 }
 
 /** Tests and benchmarks: use (true) or bypass (false) the addon in this process from now on. */

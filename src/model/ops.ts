@@ -67,6 +67,12 @@ function requireTranspose(t: tf.Tensor2D | undefined): tf.Tensor2D {
   return t;
 }
 
+/** xᵀ·dy from the batch's precomputed xT, or straight from x where transposed products are fast. */
+function constantTransposeTimes(x: tf.Tensor2D, xT: tf.Tensor2D | undefined, dy: tf.Tensor2D): tf.Tensor2D {
+  if (!xT && fastTransposedMatMul()) return tf.matMul(x, dy, true, false);
+  return tf.matMul(requireTranspose(xT), dy);
+}
+
 /**
  * y = xConst·W (+ b) for a constant input with precomputed xT [in, N]: only dW (and db) flow back.
  * xT may be omitted for inference.
@@ -75,13 +81,13 @@ export function linearConstInput(x: tf.Tensor2D, xT: tf.Tensor2D | undefined, w:
   if (b) {
     const f = customGrad((wi: tf.Tensor, bi: tf.Tensor) => ({
       value: tf.add(tf.matMul(x, wi as tf.Tensor2D), bi),
-      gradFunc: (dy: tf.Tensor) => [tf.matMul(requireTranspose(xT), dy as tf.Tensor2D), sumRows(dy as tf.Tensor2D).reshape([dy.shape[1]!])],
+      gradFunc: (dy: tf.Tensor) => [constantTransposeTimes(x, xT, dy as tf.Tensor2D), sumRows(dy as tf.Tensor2D).reshape([dy.shape[1]!])],
     }));
     return f(w, b) as tf.Tensor2D;
   }
   const f = customGrad((wi: tf.Tensor) => ({
     value: tf.matMul(x, wi as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor) => [tf.matMul(requireTranspose(xT), dy as tf.Tensor2D)],
+    gradFunc: (dy: tf.Tensor) => [constantTransposeTimes(x, xT, dy as tf.Tensor2D)],
   }));
   return f(w) as tf.Tensor2D;
 }
@@ -238,7 +244,7 @@ export function batchNormInfer(
 export function meanPool(h: tf.Tensor2D, pool: tf.Tensor2D, poolT: tf.Tensor2D | undefined): tf.Tensor2D {
   const f = customGrad((hi: tf.Tensor) => ({
     value: tf.matMul(pool, hi as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor) => [tf.matMul(requireTranspose(poolT), dy as tf.Tensor2D)],
+    gradFunc: (dy: tf.Tensor) => [constantTransposeTimes(pool, poolT, dy as tf.Tensor2D)],
   }));
   return f(h) as tf.Tensor2D;
 }

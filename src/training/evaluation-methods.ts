@@ -164,6 +164,7 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
     epochsRun: result.curve.length,
     backend: result.backend,
     threads: result.threads,
+    blasThreads: result.blasThreads,
     fitSeconds: Math.round(fitSeconds * 10) / 10,
   });
 

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BadInputError, TrainingDivergedError } from '../errors.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { backendLabel, initBackend, type BackendPreference } from '../model/backend.js';
+import { setBlasThreads } from '../model/native.js';
 import { createModel, updateMovingStatistics, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
 import { classifyStructures, embedStructures } from '../model/embed.js';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparameters.js';
@@ -45,10 +46,13 @@ export interface FitOptions {
   signal?: AbortSignal;
   backend?: BackendPreference;
   /**
-   * Training threads. 'auto' (default): 2 on the wasm backend when the machine has ≥ 2 cores and
-   * the data has ≥ 4,000 atoms (below that the worker's start-up costs more than it saves), else 1.
-   * Native backends thread internally and always use 1. With 2 threads each step's BatchNorm
-   * statistics are per half-batch, so results differ slightly from 1 thread (each is deterministic).
+   * Model threads. 'auto' (default): on wasm with the native kernels, 1 model thread whose OpenBLAS
+   * products use every core (faster than data parallelism here, and BatchNorm sees the whole batch);
+   * on wasm without them, 2 when the machine has ≥ 2 cores and the data has ≥ 4,000 atoms (below
+   * that the worker's start-up costs more than it saves), else 1. Native backends thread internally
+   * and always use 1. With 2 threads each step's BatchNorm statistics are per half-batch, so
+   * results differ slightly from 1 thread (each is deterministic). An explicit 1 or 2 keeps OpenBLAS
+   * on one thread per model thread.
    */
   threads?: 1 | 2 | 'auto';
 }
@@ -63,6 +67,8 @@ export interface FitResult {
   bestEpoch: number;
   backend: string;
   threads: 1 | 2;
+  /** Threads each OpenBLAS product used (1 without the native kernels). */
+  blasThreads: number;
   hyperparameters: Hyperparameters;
   trainPairCount: number;
   validationPairCount: number;
@@ -212,8 +218,15 @@ export async function fit(
   const model = createModel(h, undefined, { trainedOnBackend: backendLabel(backend) });
   const totalAtoms = graphs.reduce((a, g) => a + g.numAtoms, 0);
   const requested = options.threads ?? 'auto';
+  const openBlas = backend.matMul?.name === 'openblas';
   const threads: 1 | 2 =
-    backend.name !== 'wasm' ? 1 : requested === 'auto' ? (availableParallelism() >= 2 && totalAtoms >= PARALLEL_MIN_ATOMS ? 2 : 1) : requested;
+    backend.name !== 'wasm' || (openBlas && requested === 'auto')
+      ? 1
+      : requested === 'auto'
+        ? availableParallelism() >= 2 && totalAtoms >= PARALLEL_MIN_ATOMS ? 2 : 1
+        : requested;
+  const blasThreads = openBlas && requested === 'auto' ? availableParallelism() : 1;
+  const previousBlasThreads = setBlasThreads(blasThreads);
   const optimizer = tf.train.adam(h.learningRate, 0.9, 0.999, 1e-7);
   const random = mulberry32(h.seed >>> 0);
   const variableName = new Map([...model.trainable].map(([name, v]) => [name, v.name]));
@@ -300,6 +313,7 @@ export async function fit(
     disposeSnapshot(best);
     optimizer.dispose();
     await parallel?.terminate();
+    setBlasThreads(previousBlasThreads);
   }
   return {
     model,
@@ -307,6 +321,7 @@ export async function fit(
     bestEpoch,
     backend: backendLabel(backend),
     threads,
+    blasThreads,
     hyperparameters: h,
     trainPairCount: plan.trainPairCount,
     validationPairCount: plan.validationPairCount,
