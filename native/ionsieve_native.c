@@ -116,44 +116,53 @@ static bool indices_in_range(const int32_t *idx, size_t count, int64_t rows) {
   return true;
 }
 
+/* The arguments of slotGather and slotScatter: (slots [N × S·F], index [N·S], rows [R × F], N, S, F),
+ * checked: both arrays long enough and every index a row of `rows`. */
+typedef struct {
+  float *slots, *rows;
+  const int32_t *index;
+  int64_t count, features; /* count = N·S */
+  size_t row_values;       /* R·F */
+} SlotArgs;
+
+static bool slot_args(Call *c, size_t slots_arg, size_t rows_arg, SlotArgs *out) {
+  size_t ls, li, lr;
+  out->slots = typed(c, slots_arg, napi_float32_array, &ls);
+  out->index = typed(c, 1, napi_int32_array, &li);
+  out->rows = typed(c, rows_arg, napi_float32_array, &lr);
+  int64_t n = integer(c, 3), s = integer(c, 4), f = integer(c, 5);
+  if (c->failed) return false;
+  out->count = n * s;
+  out->features = f;
+  out->row_values = lr;
+  if (f == 0 || (uint64_t)li < (uint64_t)n * s || (uint64_t)ls < (uint64_t)n * s * f ||
+      !indices_in_range(out->index, (size_t)(n * s), (int64_t)(lr / (size_t)f))) {
+    fail(c, "slot kernel: sizes or indices out of range");
+    return false;
+  }
+  return true;
+}
+
 /* slotGather(h [R × F], index [N·S], z [N × S·F], N, S, F): z[i, s·F + f] = h[index[i·S + s], f]. */
 static napi_value slot_gather(napi_env env, napi_callback_info info) {
   Call c;
-  if (!begin(&c, env, info, 6, "slotGather(h, index, z, N, S, F)")) return NULL;
-  size_t lh, li, lz;
-  const float *h = typed(&c, 0, napi_float32_array, &lh);
-  const int32_t *idx = typed(&c, 1, napi_int32_array, &li);
-  float *z = typed(&c, 2, napi_float32_array, &lz);
-  int64_t n = integer(&c, 3), s = integer(&c, 4), f = integer(&c, 5);
-  if (c.failed) return NULL;
-  if (f == 0 || (uint64_t)li < (uint64_t)n * s || (uint64_t)lz < (uint64_t)n * s * f ||
-      !indices_in_range(idx, (size_t)(n * s), (int64_t)(lh / (size_t)f))) {
-    fail(&c, "slotGather: sizes or indices out of range");
-    return NULL;
-  }
-  for (int64_t i = 0; i < n * s; i++) memcpy(z + i * f, h + (int64_t)idx[i] * f, sizeof(float) * (size_t)f);
+  SlotArgs a;
+  if (!begin(&c, env, info, 6, "slotGather(h, index, z, N, S, F)") || !slot_args(&c, 2, 0, &a)) return NULL;
+  const int64_t f = a.features;
+  for (int64_t i = 0; i < a.count; i++) memcpy(a.slots + i * f, a.rows + (int64_t)a.index[i] * f, sizeof(float) * (size_t)f);
   return NULL;
 }
 
 /* slotScatter(dz [N × S·F], index [N·S], dh [R × F], N, S, F): dh = 0; dh[index[i·S + s]] += dz[i, s·F : s·F + F]. */
 static napi_value slot_scatter(napi_env env, napi_callback_info info) {
   Call c;
-  if (!begin(&c, env, info, 6, "slotScatter(dz, index, dh, N, S, F)")) return NULL;
-  size_t lz, li, lh;
-  const float *dz = typed(&c, 0, napi_float32_array, &lz);
-  const int32_t *idx = typed(&c, 1, napi_int32_array, &li);
-  float *dh = typed(&c, 2, napi_float32_array, &lh);
-  int64_t n = integer(&c, 3), s = integer(&c, 4), f = integer(&c, 5);
-  if (c.failed) return NULL;
-  if (f == 0 || (uint64_t)li < (uint64_t)n * s || (uint64_t)lz < (uint64_t)n * s * f ||
-      !indices_in_range(idx, (size_t)(n * s), (int64_t)(lh / (size_t)f))) {
-    fail(&c, "slotScatter: sizes or indices out of range");
-    return NULL;
-  }
-  memset(dh, 0, sizeof(float) * lh);
-  for (int64_t i = 0; i < n * s; i++) {
-    float *to = dh + (int64_t)idx[i] * f;
-    const float *from = dz + i * f;
+  SlotArgs a;
+  if (!begin(&c, env, info, 6, "slotScatter(dz, index, dh, N, S, F)") || !slot_args(&c, 0, 2, &a)) return NULL;
+  const int64_t f = a.features;
+  memset(a.rows, 0, sizeof(float) * a.row_values);
+  for (int64_t i = 0; i < a.count; i++) {
+    float *to = a.rows + (int64_t)a.index[i] * f;
+    const float *from = a.slots + i * f;
     for (int64_t j = 0; j < f; j++) to[j] += from[j];
   }
   return NULL;

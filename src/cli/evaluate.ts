@@ -41,6 +41,7 @@ interface EvaluateCommandOptions {
   preset?: string;
   layers?: number;
   ceWeight?: number;
+  compositionDescriptors?: boolean;
   members: number;
   validation: 'crystals' | 'pairs' | 'none';
   rfTrees: number;
@@ -66,6 +67,8 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--preset <name>', `GNN hyperparameter preset (${Object.keys(HYPERPARAMETER_PRESETS).join(', ')})`, 'paper')
     .option('--layers <n>', 'graph-convolution layers (overrides the preset)', positiveInt)
     .option('--ce-weight <w>', 'weight of the cross-entropy term of gnn-joint (overrides the preset)', positiveNumber)
+    .option('--composition-descriptors', 'join the composition descriptors to the pooled crystal vector (overrides the preset)')
+    .option('--no-composition-descriptors', 'leave them out (overrides the preset)')
     .option('--members <n>', 'gnn-ce: an ensemble of n fits per fold, scored on their concatenated embeddings', positiveInt, 1)
     .addOption(
       new Option('--validation <mode>', "GNN early stopping inside the training folds: 10 % of crystals, the paper's 10 % of pairs, or none")
@@ -105,6 +108,7 @@ export async function runEvaluateCommand(options: EvaluateCommandOptions): Promi
         overrides: {
           ...(options.layers !== undefined ? { layers: options.layers } : {}),
           ...(options.ceWeight !== undefined ? { crossEntropyWeight: options.ceWeight } : {}),
+          ...(options.compositionDescriptors !== undefined ? { compositionDescriptors: options.compositionDescriptors } : {}),
         },
         members: options.members,
         validation: options.validation === 'none' ? { mode: 'none' } : { mode: options.validation, fraction: 0.1 },

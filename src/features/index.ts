@@ -3,3 +3,4 @@ export * from './element-table.js';
 export * from './atom-features.js';
 export * from './element-property-vector.js';
 export * from './gaussian-basis.js';
+export * from './composition-features.js';

@@ -13,6 +13,8 @@ import type { Structure } from '../structure/structure.js';
 import { elementBySymbol } from '../structure/elements.js';
 import { ATOM_FEATURE_LENGTH, writeSiteFeatures } from '../features/atom-features.js';
 import { elementTableHash } from '../features/element-table.js';
+import { compositionFeatures, ELEMENT_TABLE_PROPERTIES } from '../features/composition-features.js';
+import { cellAmounts } from '../structure/facts.js';
 import { kNearestNeighbours, wrappedFractional } from './neighbours.js';
 
 /** Bump when the graph content for the same input changes (tie rule, features, geometry). */
@@ -37,6 +39,11 @@ export interface CrystalGraph {
   readonly neighbourDistance: Float32Array;
   /** [N · k · k] cosine of the angle between slot vectors r_k and r_l at the centre atom. */
   readonly neighbourCosine: Float32Array;
+  /**
+   * Magpie-like descriptors of the cell's composition (src/features/composition-features.ts, 81
+   * values), read by models with `compositionDescriptors` (the same ones the composition baselines use).
+   */
+  readonly compositionDescriptors: Float32Array;
 }
 
 /** Tie key of a site: occupancy-weighted atomic number (§1.3 key 2: heavier first). */
@@ -75,7 +82,8 @@ export function buildCrystalGraph(structure: Structure, options: CrystalGraphOpt
       }
     }
   }
-  return { numAtoms: n, k, atomFeatures, neighbourIndex: list.index, neighbourDistance, neighbourCosine };
+  const compositionDescriptors = Float32Array.from(compositionFeatures(cellAmounts(structure), ELEMENT_TABLE_PROPERTIES));
+  return { numAtoms: n, k, atomFeatures, neighbourIndex: list.index, neighbourDistance, neighbourCosine, compositionDescriptors };
 }
 
 /**

@@ -15,16 +15,21 @@
  *   slicing: Slice is slow on wasm);   h_i' = softplus(h_i + BN(m_i))
  * The conv layers have no bias: the BN that follows removes it (β plays its role).
  * Readout: c = mean_i h_i;  e1 = softplus(W1·softplus(c) + b1);  emb = W2·e1 + b2  (E, linear).
+ * With `compositionDescriptors`, W1 reads [softplus(c) ‖ BN(descriptors)] (81 composition statistics).
  * CROSS_ENTROPY / JOINT add a 2-class head on the embedding: logits = Wc·emb + bc.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
 import { elementTableHash } from '../features/element-table.js';
 import { gaussianCentres } from '../features/gaussian-basis.js';
+import { compositionFeatureNames, ELEMENT_TABLE_PROPERTIES } from '../features/composition-features.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { geometryWidth, type GraphBatch } from './batch.js';
 import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, linear, linearConstInput, meanPool, slotMix } from './ops.js';
 import { hashString, mulberry32 } from './random.js';
+
+/** Length of CrystalGraph.compositionDescriptors (15 element properties × 5 statistics + 6). */
+export const COMPOSITION_DESCRIPTOR_LENGTH = compositionFeatureNames(ELEMENT_TABLE_PROPERTIES).length;
 
 /** Bump when the forward function or the parameter layout changes (artifacts check it). */
 export const BACKBONE_VERSION = 'knagcn-joint/3';
@@ -74,7 +79,9 @@ export function parameterLayout(h: Hyperparameters): { name: string; shape: numb
     bn(`conv${l}/bn`, 2 * F);
     bn(`conv${l}/bnOut`, F);
   }
-  w('dense1/W', [F, h.denseLength], [F, h.denseLength]);
+  const readIn = F + (h.compositionDescriptors ? COMPOSITION_DESCRIPTOR_LENGTH : 0);
+  if (h.compositionDescriptors) bn('composition/bn', COMPOSITION_DESCRIPTOR_LENGTH);
+  w('dense1/W', [readIn, h.denseLength], [readIn, h.denseLength]);
   c('dense1/b', [h.denseLength], 'zeros');
   w('dense2/W', [h.denseLength, h.embeddingDim], [h.denseLength, h.embeddingDim]);
   c('dense2/b', [h.embeddingDim], 'zeros');
@@ -149,14 +156,14 @@ export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: Batc
   const F = h.featureLength;
   const S = batch.slots;
   const N = batch.numAtoms;
-  const norm = (x: tf.Tensor2D, name: string): tf.Tensor2D => {
+  const norm = (x: tf.Tensor2D, name: string, count = N): tf.Tensor2D => {
     const gamma = P(`${name}/gamma`) as tf.Tensor1D;
     const beta = P(`${name}/beta`) as tf.Tensor1D;
     if (!statistics) {
       return batchNormInfer(x, gamma, beta, P(`${name}/movingMean`) as tf.Tensor1D, P(`${name}/movingVariance`) as tf.Tensor1D);
     }
     const r = batchNormTrain(x, gamma, beta);
-    statistics.set(name, { mean: r.mean, variance: r.variance, count: N });
+    statistics.set(name, { mean: r.mean, variance: r.variance, count });
     return r.y;
   };
 
@@ -170,7 +177,13 @@ export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: Batc
     H = tf.softplus(tf.add(H, norm(message, `conv${l}/bnOut`))) as tf.Tensor2D;
   }
   const crystal = meanPool(H, batch.pool, batch.poolT); // [B, F]
-  const e1 = tf.softplus(linear(tf.softplus(crystal) as tf.Tensor2D, P('dense1/W') as tf.Tensor2D, P('dense1/b') as tf.Tensor1D)) as tf.Tensor2D;
+  let readIn = tf.softplus(crystal) as tf.Tensor2D;
+  if (h.compositionDescriptors) {
+    // Descriptors are inputs (no gradient flows into them); their BN puts 81 scales on one footing.
+    const descriptors = norm(batch.composition, 'composition/bn', batch.numCrystals); // [B, 81]
+    readIn = tf.concat([readIn, descriptors], 1) as tf.Tensor2D; // [B, F + 81]
+  }
+  const e1 = tf.softplus(linear(readIn, P('dense1/W') as tf.Tensor2D, P('dense1/b') as tf.Tensor1D)) as tf.Tensor2D;
   const embedding = linear(e1, P('dense2/W') as tf.Tensor2D, P('dense2/b') as tf.Tensor1D); // [B, E]
   if (!model.trainable.has('head/W')) return { embedding };
   const logits = linear(embedding, P('head/W') as tf.Tensor2D, P('head/b') as tf.Tensor1D);

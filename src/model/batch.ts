@@ -26,6 +26,8 @@ export interface GraphBatch {
   /** [B, N] mean-pooling matrix (1/N_c on crystal c's atoms) and its transpose [N, B] (training only). */
   pool: tf.Tensor2D;
   poolT?: tf.Tensor2D;
+  /** [B, 81] composition descriptors of each crystal (CrystalGraph.compositionDescriptors). */
+  composition: tf.Tensor2D;
   dispose(): void;
 }
 
@@ -141,6 +143,8 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
   const B = graphs.length;
   const pool = new Float32Array(B * N);
   const poolT = transposes ? new Float32Array(N * B) : undefined;
+  const descriptorLength = graphs[0]!.compositionDescriptors.length;
+  const composition = new Float32Array(B * descriptorLength);
   let offset = 0;
   graphs.forEach((g, c) => {
     x92.set(g.atomFeatures, offset * ATOM_FEATURE_LENGTH);
@@ -154,6 +158,7 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     } else {
       writeGeometryRows(g, k, basis, centres, geometry, offset);
     }
+    composition.set(g.compositionDescriptors, c * descriptorLength);
     const inv = 1 / g.numAtoms;
     for (let i = 0; i < g.numAtoms; i++) {
       const atom = offset + i;
@@ -172,6 +177,7 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     geometryT: geometryT && tf.tensor2d(geometryT, [width, N]),
     pool: tf.tensor2d(pool, [B, N]),
     poolT: poolT && tf.tensor2d(poolT, [N, B]),
+    composition: tf.tensor2d(composition, [B, descriptorLength]),
   };
   return {
     numCrystals: B,

@@ -51,6 +51,11 @@ export interface Hyperparameters {
   batchNormMomentum: number;
   /** Distance expansion of the per-slot geometry. */
   gaussian: GaussianBasis;
+  /**
+   * Join the cell's composition descriptors (81 Magpie-like statistics, batch-normalised) to the
+   * pooled crystal vector before the dense layers. Off in the paper preset.
+   */
+  compositionDescriptors: boolean;
   seed: number;
 }
 
@@ -73,6 +78,7 @@ export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
   schedule: 'shuffled-batches',
   batchNormMomentum: 0.9,
   gaussian: CGCNN_GAUSSIAN_BASIS,
+  compositionDescriptors: false,
   seed: 42,
 });
 
@@ -118,6 +124,7 @@ export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): 
   if (h.distance !== 'EUCLIDEAN' && h.distance !== 'COSINE') throw new BadInputError(`unknown distance ${h.distance}`);
   if (!['CONTRASTIVE', 'CROSS_ENTROPY', 'JOINT'].includes(h.objective)) throw new BadInputError(`unknown objective ${h.objective}`);
   if (h.schedule !== 'shuffled-batches' && h.schedule !== 'block-pairs') throw new BadInputError(`unknown schedule ${h.schedule}`);
+  if (typeof h.compositionDescriptors !== 'boolean') throw new BadInputError(`hyperparameter compositionDescriptors must be a boolean, got ${h.compositionDescriptors}`);
   const g = h.gaussian;
   if (!(g.stepAngstrom > 0 && g.widthAngstrom > 0 && g.dMaxAngstrom > g.dMinAngstrom && g.clampAngstrom > 0)) {
     throw new BadInputError('invalid Gaussian basis');

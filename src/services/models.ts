@@ -154,6 +154,7 @@ export interface TrainModelInput {
   seed?: number | null;
   learningRate?: number | null;
   batchSize?: number | null;
+  compositionDescriptors?: boolean | null;
   evaluation?: EvaluationProtocol | null;
 }
 
@@ -249,6 +250,12 @@ export function trainingHyperparameters(input: TrainModelInput): { hyperparamete
       throw new BadInputError(`learningRate must be a number in (0, 1], got ${String(lr)}`, { field: 'learningRate' });
     }
     h.learningRate = lr;
+  }
+  if (given('compositionDescriptors') !== undefined) {
+    if (typeof input.compositionDescriptors !== 'boolean') {
+      throw new BadInputError(`compositionDescriptors must be a boolean, got ${String(input.compositionDescriptors)}`, { field: 'compositionDescriptors' });
+    }
+    h.compositionDescriptors = input.compositionDescriptors;
   }
   if (given('distance') !== undefined) {
     if (input.distance !== 'EUCLIDEAN' && input.distance !== 'COSINE') {

@@ -5,7 +5,7 @@
  * - the k-NAGCN metric-learning model (contrastive objective) scored by the distance ratio, for
  *   each distance × k of the paper's Table 1, and the same backbone trained with cross-entropy.
  */
-import { compositionFeatures, ELEMENT_TABLE_PROPERTIES, type ElementPropertySource } from '../baselines/composition-features.js';
+import { compositionFeatures, ELEMENT_TABLE_PROPERTIES, type ElementPropertySource } from '../features/composition-features.js';
 import { trainKnn } from '../baselines/knn.js';
 import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';

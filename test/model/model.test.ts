@@ -78,3 +78,39 @@ test('graphs built with another k are rejected', async () => {
     model.dispose();
   }
 });
+
+test('composition descriptors: in every graph, invariant under symmetry and supercells, joined to the readout, saved in the artifact', async () => {
+  await initBackend('wasm');
+  const { compositionFeatures, ELEMENT_TABLE_PROPERTIES } = await import('../../src/features/composition-features.js');
+  const { cellAmounts } = await import('../../src/structure/index.js');
+  const { parameterLayout, COMPOSITION_DESCRIPTOR_LENGTH } = await import('../../src/model/backbone.js');
+  const s = randomCrystal(12, 7);
+  const g = buildCrystalGraph(s, { k: 8 });
+  assert.equal(g.compositionDescriptors.length, COMPOSITION_DESCRIPTOR_LENGTH);
+  assert.deepEqual([...g.compositionDescriptors], [...Float32Array.from(compositionFeatures(cellAmounts(s), ELEMENT_TABLE_PROPERTIES))]);
+  const h = resolveHyperparameters({ ...hyperparameters, compositionDescriptors: true });
+  const layout = parameterLayout(h);
+  assert.deepEqual(layout.find((p) => p.name === 'dense1/W')!.shape, [16 + COMPOSITION_DESCRIPTOR_LENGTH, 16]);
+  assert.ok(layout.some((p) => p.name === 'composition/bn/movingMean' && !p.trainable));
+  assert.ok(!parameterLayout(hyperparameters).some((p) => p.name.startsWith('composition/')), 'off by default: the layout of older artifacts');
+  const model = createModel(h);
+  const plain = createModel(hyperparameters);
+  try {
+    const variants = [rotateStructure(s, randomOrthogonal(6, true)), translateStructure(s, [0.2, -0.5, 0.9]), supercell(s, [1, 2, 1])];
+    const [reference, ...others] = embedStructures(model, [s, ...variants].map((x) => buildCrystalGraph(x, { k: 8 })), { batchSize: 1 });
+    for (const e of others) assert.ok(maxAbsDifference(e, reference!) < EMBEDDING_TOLERANCE, `difference ${maxAbsDifference(e, reference!)}`);
+    // The descriptors reach the embedding: same seed and graph, different readout input.
+    assert.ok(maxAbsDifference(reference!, embedStructures(plain, [g])[0]!) > 1e-3);
+    const graphs = [1, 2, 3].map((seed) => buildCrystalGraph(randomCrystal(seed, 4 + seed), { k: 8 }));
+    const batched = embedStructures(model, graphs, { batchSize: 3 });
+    embedStructures(model, graphs, { batchSize: 1 }).forEach((e, i) => assert.ok(maxAbsDifference(e, batched[i]!) < 1e-5, `crystal ${i} alone vs batched`));
+    const loaded = loadModel(JSON.parse(JSON.stringify(saveArtifact(model))));
+    assert.equal(loaded.hyperparameters.compositionDescriptors, true);
+    embedStructures(loaded, graphs).forEach((e, i) => assert.ok(maxAbsDifference(e, batched[i]!) < 1e-6, `crystal ${i} after save/load`));
+    loaded.dispose();
+  } finally {
+    model.dispose();
+    plain.dispose();
+  }
+  assert.throws(() => resolveHyperparameters({ compositionDescriptors: 'yes' as never }), BadInputError);
+});

@@ -83,6 +83,12 @@ export class TrainModelInput {
   @Field(() => Int, { nullable: true, description: 'Crystals per step, 2..256.' })
   batchSize?: number | null;
 
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Join the composition's 81 Magpie-like descriptors to the pooled crystal vector before the dense layers (default: the preset's).",
+  })
+  compositionDescriptors?: boolean | null;
+
   @Field(() => EvaluationProtocolValue, { nullable: true, description: 'Default NONE.' })
   evaluation?: EvaluationProtocolValue | null;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compositionFeatureNames, compositionFeatures, type ElementPropertySource } from '../../src/baselines/composition-features.js';
+import { compositionFeatureNames, compositionFeatures, type ElementPropertySource } from '../../src/features/composition-features.js';
 
 const TOLERANCE = 1e-12;
 /** Two made-up properties; "b" is missing for O. */

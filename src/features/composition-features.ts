@@ -10,7 +10,7 @@
  * Stoichiometric: Li fraction, number of elements, L2/L3/L5/L10 norms of the fractions.
  */
 import { BadInputError } from '../errors.js';
-import { ELEMENT_PROPERTY_NAMES, elementPropertyVector } from '../features/element-property-vector.js';
+import { ELEMENT_PROPERTY_NAMES, elementPropertyVector } from './element-property-vector.js';
 import type { Amounts } from '../structure/index.js';
 
 /** Where per-element property values come from (the project's element table). */
