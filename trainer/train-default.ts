@@ -33,7 +33,7 @@ export interface TrainDefaultOptions {
  * `trainDefaultHyperparameters`; say so in every manifest.
  */
 export const DEFAULT_CONFIGURATION_SOURCE =
-  'trainDefaultHyperparameters (src/model/hyperparameters.ts, preset DEFAULT: the paper backbone with the cross-entropy objective), the winner of the grouped 5-fold validation in docs/RESULTS.md ("Choosing the default")';
+  'trainDefaultHyperparameters (src/model/hyperparameters.ts, preset DEFAULT: the paper backbone with the cross-entropy objective and the composition descriptors joined to the pooled vector), the winner of the grouped 5-fold validation in docs/RESULTS.md ("Choosing the default", "Composition descriptors")';
 
 export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<DefaultModelManifest> {
   const obelixDir = join(opts.seedDir, OBELIX_DIR);

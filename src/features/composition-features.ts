@@ -73,6 +73,28 @@ export function compositionFeatures(amounts: Amounts, source: ElementPropertySou
   return out;
 }
 
+/**
+ * A fixed scale per descriptor, from the element table alone (no data): each property's statistics
+ * are divided by that property's standard deviation over elements 1–100 (1 where it is 0), the
+ * stoichiometric attributes by 1, except the element count by 5. Models divide by it so their
+ * inputs are O(1) from the first step (BatchNorm follows, so a per-column scale changes nothing
+ * once trained; it keeps untrained and early models well conditioned).
+ */
+export function compositionFeatureScales(source: ElementPropertySource, symbols: readonly string[]): Float64Array {
+  const nProps = source.names.length;
+  const out = new Float64Array(nProps * STATISTICS.length + STOICHIOMETRY.length).fill(1);
+  const vectors = symbols.map((el) => source.vector(el));
+  for (let prop = 0; prop < nProps; prop++) {
+    const values = vectors.map((v) => v[prop]!).filter(Number.isFinite);
+    if (values.length < 2) continue;
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+    if (sd > 0) out.fill(sd, prop * STATISTICS.length, (prop + 1) * STATISTICS.length);
+  }
+  out[nProps * STATISTICS.length + STOICHIOMETRY.indexOf('nElements')] = 5;
+  return out;
+}
+
 /** The project's element table (src/features) as a property source. */
 export const ELEMENT_TABLE_PROPERTIES: ElementPropertySource = {
   names: ELEMENT_PROPERTY_NAMES,

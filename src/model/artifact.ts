@@ -6,7 +6,7 @@
 import { BadInputError } from '../errors.js';
 import { elementTableHash } from '../features/element-table.js';
 import { BACKBONE_VERSION, createModel, parameterLayout, type KnagcnModel } from './backbone.js';
-import { resolveHyperparameters, type Hyperparameters } from './hyperparameters.js';
+import { resolveStoredHyperparameters, type Hyperparameters } from './hyperparameters.js';
 
 export const ARTIFACT_FORMAT = 'ionsieve-knagcn-artifact/1';
 
@@ -62,7 +62,7 @@ export function loadModel(artifact: ModelArtifact): KnagcnModel {
   if (artifact.elementTableHash !== elementTableHash()) {
     throw new BadInputError('artifact was trained with another element table (hash mismatch)');
   }
-  const h = resolveHyperparameters(artifact.hyperparameters);
+  const h = resolveStoredHyperparameters(artifact.hyperparameters);
   const layout = parameterLayout(h);
   const values = new Map(artifact.weights.map((w) => [w.name, fromBase64(w.data)]));
   for (const p of layout) {

@@ -9,6 +9,18 @@ import { ATOM_FEATURE_LENGTH } from '../features/atom-features.js';
 import { gaussianCentres, writeGaussianExpansion, type GaussianBasis } from '../features/gaussian-basis.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { fastTransposedMatMul } from './native-matmul.js';
+import { compositionFeatureScales, ELEMENT_TABLE_PROPERTIES } from '../features/composition-features.js';
+import { elementPropertiesByZ, MAX_ELEMENT_Z } from '../features/element-table.js';
+
+let descriptorScales: Float32Array | undefined;
+
+/** compositionFeatureScales of the project's element table, once per process. */
+function scalesOfDescriptors(): Float32Array {
+  descriptorScales ??= Float32Array.from(
+    compositionFeatureScales(ELEMENT_TABLE_PROPERTIES, Array.from({ length: MAX_ELEMENT_Z }, (_, i) => elementPropertiesByZ(i + 1).symbol)),
+  );
+  return descriptorScales;
+}
 
 export interface GraphBatch {
   numCrystals: number;
@@ -26,7 +38,7 @@ export interface GraphBatch {
   /** [B, N] mean-pooling matrix (1/N_c on crystal c's atoms) and its transpose [N, B] (training only). */
   pool: tf.Tensor2D;
   poolT?: tf.Tensor2D;
-  /** [B, 81] composition descriptors of each crystal (CrystalGraph.compositionDescriptors). */
+  /** [B, 81] composition descriptors of each crystal (CrystalGraph.compositionDescriptors), each divided by its fixed scale (compositionFeatureScales). */
   composition: tf.Tensor2D;
   dispose(): void;
 }
@@ -158,7 +170,8 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     } else {
       writeGeometryRows(g, k, basis, centres, geometry, offset);
     }
-    composition.set(g.compositionDescriptors, c * descriptorLength);
+    const scales = scalesOfDescriptors();
+    for (let j = 0; j < descriptorLength; j++) composition[c * descriptorLength + j] = g.compositionDescriptors[j]! / scales[j]!;
     const inv = 1 / g.numAtoms;
     for (let i = 0; i < g.numAtoms; i++) {
       const atom = offset + i;

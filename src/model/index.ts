@@ -6,6 +6,7 @@ export {
   HYPERPARAMETER_PRESETS,
   type PresetName,
   resolveHyperparameters,
+  resolveStoredHyperparameters,
   type Hyperparameters,
   type DistanceMetric,
   type TrainingObjective,

@@ -15,6 +15,7 @@ import { enqueueJob, cancelJob } from '../jobs/queue.js';
 import {
   paperHyperparameters,
   resolveHyperparameters,
+  resolveStoredHyperparameters,
   trainDefaultHyperparameters,
   type Hyperparameters,
   type ModelArtifact,
@@ -429,7 +430,7 @@ export async function beginTraining(db: Db, modelId: string): Promise<TrainingSt
       fast: examples.filter((e) => e.label === 1).length,
       poor: examples.filter((e) => e.label === 0).length,
     };
-    const h = resolveHyperparameters(row.hyperparameters as Partial<Hyperparameters>);
+    const h = resolveStoredHyperparameters(row.hyperparameters as Partial<Hyperparameters>);
     const updated = await updateModelRow(tx, modelId, {
       status: 'TRAINING',
       started_at: row.started_at ?? new Date(),

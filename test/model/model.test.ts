@@ -89,12 +89,14 @@ test('composition descriptors: in every graph, invariant under symmetry and supe
   assert.equal(g.compositionDescriptors.length, COMPOSITION_DESCRIPTOR_LENGTH);
   assert.deepEqual([...g.compositionDescriptors], [...Float32Array.from(compositionFeatures(cellAmounts(s), ELEMENT_TABLE_PROPERTIES))]);
   const h = resolveHyperparameters({ ...hyperparameters, compositionDescriptors: true });
+  assert.equal(resolveHyperparameters().compositionDescriptors, true, 'the default preset reads them');
   const layout = parameterLayout(h);
   assert.deepEqual(layout.find((p) => p.name === 'dense1/W')!.shape, [16 + COMPOSITION_DESCRIPTOR_LENGTH, 16]);
   assert.ok(layout.some((p) => p.name === 'composition/bn/movingMean' && !p.trainable));
-  assert.ok(!parameterLayout(hyperparameters).some((p) => p.name.startsWith('composition/')), 'off by default: the layout of older artifacts');
+  const without = resolveHyperparameters({ ...hyperparameters, compositionDescriptors: false });
+  assert.ok(!parameterLayout(without).some((p) => p.name.startsWith('composition/')));
   const model = createModel(h);
-  const plain = createModel(hyperparameters);
+  const plain = createModel(without);
   try {
     const variants = [rotateStructure(s, randomOrthogonal(6, true)), translateStructure(s, [0.2, -0.5, 0.9]), supercell(s, [1, 2, 1])];
     const [reference, ...others] = embedStructures(model, [s, ...variants].map((x) => buildCrystalGraph(x, { k: 8 })), { batchSize: 1 });
@@ -108,6 +110,13 @@ test('composition descriptors: in every graph, invariant under symmetry and supe
     assert.equal(loaded.hyperparameters.compositionDescriptors, true);
     embedStructures(loaded, graphs).forEach((e, i) => assert.ok(maxAbsDifference(e, batched[i]!) < 1e-6, `crystal ${i} after save/load`));
     loaded.dispose();
+    // An artifact written before the field existed has no compositionDescriptors: it loads as "off".
+    const old = JSON.parse(JSON.stringify(saveArtifact(plain)));
+    delete old.hyperparameters.compositionDescriptors;
+    const oldModel = loadModel(old);
+    assert.equal(oldModel.hyperparameters.compositionDescriptors, false);
+    assert.ok(maxAbsDifference(embedStructures(oldModel, [g])[0]!, embedStructures(plain, [g])[0]!) < 1e-6);
+    oldModel.dispose();
   } finally {
     model.dispose();
     plain.dispose();
