@@ -55,9 +55,9 @@ export function nativeUnavailableReason(): string {
 
 /**
  * Threads OpenBLAS uses for each product, process-wide (worker threads included); returns the
- * previous count. One model thread with n BLAS threads trains faster than n data-parallel model
- * threads here (156 vs 179 ms per 2,555-atom step on 2 cores, docs/BENCHMARKS.md), and keeps
- * BatchNorm on the whole batch. No-op without the addon.
+ * previous count. One model thread with n BLAS threads trained faster than n data-parallel model
+ * threads in four of six runs here (median 176 vs 201 ms per 2,555-atom step on 2 cores,
+ * docs/BENCHMARKS.md), and keeps BatchNorm on the whole batch. No-op without the addon.
  */
 export function setBlasThreads(n: number): number {
   const previous = blasThreads;
