@@ -47,6 +47,14 @@ describeDatabases('GraphQL models', (database) => {
     assert.equal(queued.hyperparameters.featureLength, 8);
     assert.equal(queued.progress.phase, 'QUEUED');
     assert.deepEqual(queued.trainingCurve, []);
+    assert.equal(queued.hyperparameters.compositionDescriptors, true, 'the default preset reads the composition descriptors');
+    const without = dataOf(
+      await execute(server, TRAIN, { input: { name: 'no descriptors', ...tinyHyperparameters, compositionDescriptors: false } }, { db, principal: tokenPrincipal('alice') }),
+    ).trainModel;
+    assert.equal(without.hyperparameters.compositionDescriptors, false);
+    const paper = dataOf(await execute(server, TRAIN, { input: { name: 'paper', preset: 'PAPER' } }, { db, principal: tokenPrincipal('alice') })).trainModel;
+    assert.equal(paper.hyperparameters.compositionDescriptors, false, 'the paper preset does not');
+    assert.equal(paper.hyperparameters.objective, 'CONTRASTIVE');
 
     for (const [field, value] of [
       ['k', 0],
@@ -65,7 +73,11 @@ describeDatabases('GraphQL models', (database) => {
     assert.equal(onlyError(await execute(server, TRAIN, { input: { name: '  ' } }, { db })).extensions?.field, 'name');
 
     const listed = dataOf(await execute(server, `{ models { id status } activeModel { id } }`, undefined, { db }));
-    assert.deepEqual(listed.models, [{ id: queued.id, status: 'QUEUED' }], 'rejected inputs created nothing');
+    assert.deepEqual(
+      listed.models.map((m: { id: string }) => m.id).sort(),
+      [queued.id, without.id, paper.id].sort(),
+      'rejected inputs created nothing',
+    );
     assert.equal(listed.activeModel, null);
 
     const activate = onlyError(await execute(server, `mutation($id: ID!) { activateModel(id: $id) { id } }`, { id: queued.id }, { db }));
