@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 8
+#define MAX_ARGS 10
 
 typedef struct {
   napi_env env;
@@ -168,6 +168,91 @@ static napi_value slot_scatter(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* slotMixTyped(h [D × F], w [S·F × 2F], index [N·S], u [N × 2F], N, S, F, D): the first layer's
+ * u_i = Σ_s h[t(i,s)]·w_s when atoms have only D distinct feature rows (D ≪ N: one per species mix
+ * in the batch). index[i·S + s] = s·D + t(i,s). P_s = h·w_s for every slot (D rows instead of N),
+ * then each atom sums its S rows of P. Same function as gathering z [N × S·F] and z·w. */
+static napi_value slot_mix_typed(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(&c, env, info, 8, "slotMixTyped(h, w, index, u, N, S, F, D)")) return NULL;
+  size_t lh, lw, li, lu;
+  const float *h = typed(&c, 0, napi_float32_array, &lh);
+  const float *w = typed(&c, 1, napi_float32_array, &lw);
+  const int32_t *idx = typed(&c, 2, napi_int32_array, &li);
+  float *u = typed(&c, 3, napi_float32_array, &lu);
+  int64_t n = integer(&c, 4), s = integer(&c, 5), f = integer(&c, 6), d = integer(&c, 7);
+  if (c.failed) return NULL;
+  const int64_t f2 = 2 * f;
+  if (f == 0 || d == 0 || (uint64_t)lh < (uint64_t)d * f || (uint64_t)lw < (uint64_t)s * f * f2 || (uint64_t)li < (uint64_t)n * s ||
+      (uint64_t)lu < (uint64_t)n * f2 || !indices_in_range(idx, (size_t)(n * s), s * d)) {
+    fail(&c, "slotMixTyped: sizes or indices out of range");
+    return NULL;
+  }
+  float *p = malloc(sizeof(float) * (size_t)(s * d * f2));
+  if (!p) {
+    fail(&c, "slotMixTyped: out of memory");
+    return NULL;
+  }
+  for (int64_t k = 0; k < s; k++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)f2, (int)f, 1.0f, h, (int)f, w + k * f * f2, (int)f2, 0.0f,
+                p + k * d * f2, (int)f2);
+  for (int64_t i = 0; i < n; i++) {
+    float *out = u + i * f2;
+    const float *first = p + (int64_t)idx[i * s] * f2;
+    for (int64_t j = 0; j < f2; j++) out[j] = first[j];
+    for (int64_t k = 1; k < s; k++) {
+      const float *row = p + (int64_t)idx[i * s + k] * f2;
+      for (int64_t j = 0; j < f2; j++) out[j] += row[j];
+    }
+  }
+  free(p);
+  return NULL;
+}
+
+/* slotMixTypedGrad(h, w, index, du [N × 2F], dh [D × F], dw [S·F × 2F], N, S, F, D): the gradient
+ * of slotMixTyped. dP[s·D + t] = Σ of du_i over the atoms whose slot s reads type t; dw_s = hᵀ·dP_s;
+ * dh = Σ_s dP_s·w_sᵀ. */
+static napi_value slot_mix_typed_grad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(&c, env, info, 10, "slotMixTypedGrad(h, w, index, du, dh, dw, N, S, F, D)")) return NULL;
+  size_t lh, lw, li, lu, ldh, ldw;
+  const float *h = typed(&c, 0, napi_float32_array, &lh);
+  const float *w = typed(&c, 1, napi_float32_array, &lw);
+  const int32_t *idx = typed(&c, 2, napi_int32_array, &li);
+  const float *du = typed(&c, 3, napi_float32_array, &lu);
+  float *dh = typed(&c, 4, napi_float32_array, &ldh);
+  float *dw = typed(&c, 5, napi_float32_array, &ldw);
+  int64_t n = integer(&c, 6), s = integer(&c, 7), f = integer(&c, 8), d = integer(&c, 9);
+  if (c.failed) return NULL;
+  const int64_t f2 = 2 * f;
+  if (f == 0 || d == 0 || (uint64_t)lh < (uint64_t)d * f || (uint64_t)lw < (uint64_t)s * f * f2 || (uint64_t)li < (uint64_t)n * s ||
+      (uint64_t)lu < (uint64_t)n * f2 || (uint64_t)ldh < (uint64_t)d * f || (uint64_t)ldw < (uint64_t)s * f * f2 ||
+      !indices_in_range(idx, (size_t)(n * s), s * d)) {
+    fail(&c, "slotMixTypedGrad: sizes or indices out of range");
+    return NULL;
+  }
+  float *dp = calloc((size_t)(s * d * f2), sizeof(float));
+  if (!dp) {
+    fail(&c, "slotMixTypedGrad: out of memory");
+    return NULL;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const float *g = du + i * f2;
+    for (int64_t k = 0; k < s; k++) {
+      float *row = dp + (int64_t)idx[i * s + k] * f2;
+      for (int64_t j = 0; j < f2; j++) row[j] += g[j];
+    }
+  }
+  for (int64_t k = 0; k < s; k++) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)f, (int)f2, (int)d, 1.0f, h, (int)f, dp + k * d * f2, (int)f2, 0.0f,
+                dw + k * f * f2, (int)f2);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)f, (int)f2, 1.0f, dp + k * d * f2, (int)f2, w + k * f * f2, (int)f2,
+                k == 0 ? 0.0f : 1.0f, dh, (int)f);
+  }
+  free(dp);
+  return NULL;
+}
+
 /* columnSum(x [M × C], out [C], M, C): out[c] = Σ_i x[i, c], accumulated in float64. */
 static napi_value column_sum(napi_env env, napi_callback_info info) {
   Call c;
@@ -292,6 +377,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"slotGather", NULL, slot_gather, NULL, NULL, NULL, napi_default, NULL},
       {"slotScatter", NULL, slot_scatter, NULL, NULL, NULL, napi_default, NULL},
       {"columnSum", NULL, column_sum, NULL, NULL, NULL, napi_default, NULL},
+      {"slotMixTyped", NULL, slot_mix_typed, NULL, NULL, NULL, napi_default, NULL},
+      {"slotMixTypedGrad", NULL, slot_mix_typed_grad, NULL, NULL, NULL, napi_default, NULL},
       {"gatedSoftplus", NULL, gated_softplus, NULL, NULL, NULL, napi_default, NULL},
       {"gatedSoftplusGrad", NULL, gated_softplus_grad, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},

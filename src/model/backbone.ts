@@ -25,7 +25,7 @@ import { gaussianCentres } from '../features/gaussian-basis.js';
 import { compositionFeatureNames, ELEMENT_TABLE_PROPERTIES } from '../features/composition-features.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { geometryWidth, type GraphBatch } from './batch.js';
-import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, linear, linearConstInput, meanPool, slotMix } from './ops.js';
+import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, gatherRows, linear, linearConstInput, meanPool, slotMix, slotMixTyped } from './ops.js';
 import { hashString, mulberry32 } from './random.js';
 
 /** Length of CrystalGraph.compositionDescriptors (15 element properties × 5 statistics + 6). */
@@ -167,10 +167,20 @@ export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: Batc
     return r.y;
   };
 
-  let H = linearConstInput(batch.x92, batch.x92T, P('embed/W') as tf.Tensor2D, P('embed/b') as tf.Tensor1D); // [N, F]
+  let H: tf.Tensor2D; // [N, F]
+  let firstLayer: ((w: tf.Tensor2D) => tf.Tensor2D) | undefined;
+  if (batch.typed) {
+    // The input rows depend only on the atom's species mix: embed and multiply the D distinct rows.
+    const distinct = linearConstInput(batch.typed.x92, undefined, P('embed/W') as tf.Tensor2D, P('embed/b') as tf.Tensor1D); // [D, F]
+    H = gatherRows(distinct, batch.typed.atomType);
+    firstLayer = (w) => slotMixTyped(distinct, w, batch.typed!.slotIndex, S);
+  } else {
+    H = linearConstInput(batch.x92, batch.x92T, P('embed/W') as tf.Tensor2D, P('embed/b') as tf.Tensor1D);
+  }
   const geometryAll = linearConstInput(batch.geometry, batch.geometryT, P('geometry/W') as tf.Tensor2D); // [N, layers·2F]
   for (let l = 0; l < h.layers; l++) {
-    const neighbours = slotMix(H, P(`conv${l}/Wh`) as tf.Tensor2D, batch.slotIndex, S); // [N, 2F]
+    const w = P(`conv${l}/Wh`) as tf.Tensor2D;
+    const neighbours = l === 0 && firstLayer ? firstLayer(w) : slotMix(H, w, batch.slotIndex, S); // [N, 2F]
     const geometry = h.layers === 1 ? geometryAll : columnBlock(geometryAll, l * 2 * F, 2 * F); // [N, 2F]
     const u = norm(tf.add(neighbours, geometry) as tf.Tensor2D, `conv${l}/bn`); // [N, 2F]
     const message = gatedSoftplus(u); // [N, F] = σ(u_gate) ⊙ softplus(u_core)

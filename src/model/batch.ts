@@ -40,6 +40,12 @@ export interface GraphBatch {
   poolT?: tf.Tensor2D;
   /** [B, 81] composition descriptors of each crystal (CrystalGraph.compositionDescriptors), each divided by its fixed scale (compositionFeatureScales). */
   composition: tf.Tensor2D;
+  /**
+   * The atoms' distinct input rows, for the first layer's products over D ≪ N rows (ops.ts
+   * slotMixTyped): built where the native kernels run the products. x92 [D, 92]; atomType [N] (row of
+   * each atom); slotIndex [N·S] = s·D + atomType of the atom slot s reads.
+   */
+  typed?: { x92: tf.Tensor2D; atomType: tf.Tensor1D; slotIndex: tf.Tensor1D };
   dispose(): void;
 }
 
@@ -121,6 +127,67 @@ function graphRows(g: CrystalGraph, k: number, basis: GaussianBasis, centres: Fl
   return rows;
 }
 
+/** Per graph: its distinct feature rows (as keys) and each atom's local row. */
+const typeCache = new WeakMap<CrystalGraph, { keys: string[]; rows: Float32Array[]; atomType: Int32Array }>();
+
+function graphTypes(g: CrystalGraph): { keys: string[]; rows: Float32Array[]; atomType: Int32Array } {
+  const hit = typeCache.get(g);
+  if (hit) return hit;
+  const local = new Map<string, number>();
+  const keys: string[] = [];
+  const rows: Float32Array[] = [];
+  const atomType = new Int32Array(g.numAtoms);
+  for (let i = 0; i < g.numAtoms; i++) {
+    const row = g.atomFeatures.subarray(i * ATOM_FEATURE_LENGTH, (i + 1) * ATOM_FEATURE_LENGTH);
+    // Rows are sparse (a few occupancy-weighted one-hot entries): key = the exact non-zero entries.
+    let key = '';
+    for (let f = 0; f < ATOM_FEATURE_LENGTH; f++) if (row[f] !== 0) key += `${f}:${row[f]};`;
+    let t = local.get(key);
+    if (t === undefined) {
+      t = keys.length;
+      local.set(key, t);
+      keys.push(key);
+      rows.push(row);
+    }
+    atomType[i] = t;
+  }
+  const types = { keys, rows, atomType };
+  typeCache.set(g, types);
+  return types;
+}
+
+/** The batch's distinct rows and the typed slot index (see GraphBatch.typed). */
+function typedLayout(graphs: readonly CrystalGraph[], slotIndex: Int32Array, N: number, S: number): GraphBatch['typed'] {
+  const global = new Map<string, number>();
+  const rows: Float32Array[] = [];
+  const atomType = new Int32Array(N);
+  let offset = 0;
+  for (const g of graphs) {
+    const types = graphTypes(g);
+    const map = types.keys.map((key, t) => {
+      let id = global.get(key);
+      if (id === undefined) {
+        id = rows.length;
+        global.set(key, id);
+        rows.push(types.rows[t]!);
+      }
+      return id;
+    });
+    for (let i = 0; i < g.numAtoms; i++) atomType[offset + i] = map[types.atomType[i]!]!;
+    offset += g.numAtoms;
+  }
+  const D = rows.length;
+  const x92 = new Float32Array(D * ATOM_FEATURE_LENGTH);
+  rows.forEach((row, t) => x92.set(row, t * ATOM_FEATURE_LENGTH));
+  const typedSlots = new Int32Array(N * S);
+  for (let i = 0; i < N; i++) for (let s = 0; s < S; s++) typedSlots[i * S + s] = s * D + atomType[slotIndex[i * S + s]!]!;
+  return {
+    x92: tf.tensor2d(x92, [D, ATOM_FEATURE_LENGTH]),
+    atomType: tf.tensor1d(atomType, 'int32'),
+    slotIndex: tf.tensor1d(typedSlots, 'int32'),
+  };
+}
+
 /** Copies a [rows, n_c] block into columns [offset, offset + n_c) of a [rows, N] matrix. */
 function placeColumns(dst: Float32Array, N: number, block: Float32Array, rows: number, nc: number, offset: number): void {
   for (let r = 0; r < rows; r++) dst.set(block.subarray(r * nc, (r + 1) * nc), r * N + offset);
@@ -192,13 +259,17 @@ export function makeGraphBatch(graphs: readonly CrystalGraph[], k: number, basis
     poolT: poolT && tf.tensor2d(poolT, [N, B]),
     composition: tf.tensor2d(composition, [B, descriptorLength]),
   };
+  // Where OpenBLAS runs the products, the first layer multiplies the distinct rows only.
+  const typed = fastTransposedMatMul() ? typedLayout(graphs, slotIndex, N, S) : undefined;
   return {
     numCrystals: B,
     numAtoms: N,
     slots: S,
     ...tensors,
+    typed,
     dispose() {
       for (const t of Object.values(tensors)) t?.dispose();
+      if (typed) for (const t of Object.values(typed)) t.dispose();
     },
   };
 }

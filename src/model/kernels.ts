@@ -20,6 +20,8 @@
  *                          no half-slicing, one pass instead of five element-wise kernels)
  *   IonsieveGatedSoftplusGrad (u, dm) → du [M, 2F]
  *   UnsortedSegmentSum     (wasm only; tfjs-core semantics, any trailing shape)
+ *   IonsieveSlotMixTyped / …Grad  (wasm with the native addon only) the first layer's slot map over
+ *                          the batch's distinct atom types: h [D, F], w [S·F, 2F], index [N·S] → u [N, 2F]
  *
  * Where the native addon is built (src/model/native.ts), the gather, scatter, column sum and gated
  * softplus kernels run its compiled loops instead (same formulas; test/model/native.test.ts).
@@ -37,6 +39,8 @@ export const COLUMN_BLOCK = 'IonsieveColumnBlock';
 export const GATED_SOFTPLUS = 'IonsieveGatedSoftplus';
 export const GATED_SOFTPLUS_GRAD = 'IonsieveGatedSoftplusGrad';
 export const COLUMN_BLOCK_GRAD = 'IonsieveColumnBlockGrad';
+export const SLOT_MIX_TYPED = 'IonsieveSlotMixTyped';
+export const SLOT_MIX_TYPED_GRAD = 'IonsieveSlotMixTypedGrad';
 
 type TypedArray = Float32Array | Int32Array;
 
@@ -313,6 +317,43 @@ function unsortedSegmentSumKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
   };
 }
 
+function nativeOrThrow() {
+  const native = nativeKernels();
+  if (!native) throw new Error('the typed slot map needs the native kernels (src/model/native.ts)');
+  return native;
+}
+
+function slotMixTypedKernel(): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { h, w, index } = inputs as { h: TensorInfo; w: TensorInfo; index: TensorInfo };
+    const slots = (attrs as NamedAttrMap).slots as number;
+    const [D, F] = h.shape as [number, number];
+    const N = index.shape[0]! / slots;
+    const { out, outView, views } = prepare(backend, 'wasm', [h, w, index], [N, 2 * F], 'float32', false);
+    nativeOrThrow().slotMixTyped(views[0] as Float32Array, views[1] as Float32Array, views[2] as Int32Array, outView as Float32Array, N, slots, F, D);
+    return out;
+  };
+}
+
+function slotMixTypedGradKernel(): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { h, w, index, du } = inputs as { h: TensorInfo; w: TensorInfo; index: TensorInfo; du: TensorInfo };
+    const slots = (attrs as NamedAttrMap).slots as number;
+    const [D, F] = h.shape as [number, number];
+    const N = index.shape[0]! / slots;
+    const b = backend as WasmLikeBackend;
+    const dh = b.makeOutput([D, F], 'float32');
+    const dw = b.makeOutput(w.shape, 'float32');
+    // Views after both allocations (each may grow the heap).
+    const view = (t: TensorInfo) => b.typedArrayFromHeap(t);
+    nativeOrThrow().slotMixTypedGrad(
+      view(h) as Float32Array, view(w) as Float32Array, view(index) as Int32Array, view(du) as Float32Array,
+      view(dh) as Float32Array, view(dw) as Float32Array, N, slots, F, D,
+    );
+    return [dh, dw];
+  };
+}
+
 let registered = false;
 
 /** Registers the kernels once per process (idempotent; never replaces a kernel tfjs ships). */
@@ -333,6 +374,8 @@ export function registerIonsieveKernels(): void {
     ];
     if (backendName === 'wasm') {
       configs.push({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: unsortedSegmentSumKernel('wasm') });
+      configs.push({ kernelName: SLOT_MIX_TYPED, backendName, kernelFunc: slotMixTypedKernel() });
+      configs.push({ kernelName: SLOT_MIX_TYPED_GRAD, backendName, kernelFunc: slotMixTypedGradKernel() });
     }
     for (const config of configs) {
       if (!tf.getKernel(config.kernelName, backendName)) tf.registerKernel(config);

@@ -15,6 +15,11 @@ export interface NativeKernels {
   slotGather(h: Float32Array, index: Int32Array, z: Float32Array, n: number, slots: number, features: number): void;
   slotScatter(dz: Float32Array, index: Int32Array, dh: Float32Array, n: number, slots: number, features: number): void;
   columnSum(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
+  slotMixTyped(h: Float32Array, w: Float32Array, index: Int32Array, u: Float32Array, n: number, slots: number, features: number, types: number): void;
+  slotMixTypedGrad(
+    h: Float32Array, w: Float32Array, index: Int32Array, du: Float32Array, dh: Float32Array, dw: Float32Array,
+    n: number, slots: number, features: number, types: number,
+  ): void;
   gatedSoftplus(u: Float32Array, m: Float32Array, rows: number, features: number): void;
   gatedSoftplusGrad(u: Float32Array, dm: Float32Array, du: Float32Array, rows: number, features: number): void;
   setThreads(n: number): void;

@@ -8,7 +8,10 @@
  * materialising transposes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { COLUMN_BLOCK, COLUMN_BLOCK_GRAD, COLUMN_SUM, GATED_SOFTPLUS, GATED_SOFTPLUS_GRAD, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T, SLOT_SCATTER, TRANSPOSE_2D } from './kernels.js';
+import {
+  COLUMN_BLOCK, COLUMN_BLOCK_GRAD, COLUMN_SUM, GATED_SOFTPLUS, GATED_SOFTPLUS_GRAD, hasIonsieveKernels, SLOT_GATHER, SLOT_GATHER_T,
+  SLOT_MIX_TYPED, SLOT_MIX_TYPED_GRAD, SLOT_SCATTER, TRANSPOSE_2D,
+} from './kernels.js';
 import { fastTransposedMatMul } from './native-matmul.js';
 
 type GradientFunction = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -175,6 +178,35 @@ export function slotMix(h: tf.Tensor2D, w: tf.Tensor2D, index: tf.Tensor1D, slot
     };
   });
   return f(h, w) as tf.Tensor2D;
+}
+
+/**
+ * slotMix for the first layer when the atoms have only D distinct input rows (D ≪ N: one per species
+ * mix in the batch): h [D, F] holds the distinct rows and index [N·S] = s·D + type of the atom slot s
+ * reads. The same u as slotMix(rows of h per atom, w, …), with the products over D rows instead of
+ * N (native kernels only: src/model/native.ts; batches carry the layout when they are available).
+ */
+export function slotMixTyped(h: tf.Tensor2D, w: tf.Tensor2D, index: tf.Tensor1D, slots: number): tf.Tensor2D {
+  const f = customGrad((hi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([hi, wi]);
+    return {
+      value: tf.engine().runKernel(SLOT_MIX_TYPED, { h: hi, w: wi, index }, { slots }) as tf.Tensor2D,
+      gradFunc: (du: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(SLOT_MIX_TYPED_GRAD, { h: saved[0]!, w: saved[1]!, index, du }, { slots }) as unknown as tf.Tensor[],
+    };
+  });
+  return f(h, w) as tf.Tensor2D;
+}
+
+/** h[index[i]] for every i (rows of h [R, F] → [N, F]); the gradient scatter-adds back onto h's rows. */
+export function gatherRows(h: tf.Tensor2D, index: tf.Tensor1D): tf.Tensor2D {
+  const rows = h.shape[0];
+  if (!hasIonsieveKernels()) return tf.gather(h, index) as tf.Tensor2D;
+  const f = customGrad((hi: tf.Tensor) => ({
+    value: tf.engine().runKernel(SLOT_GATHER, { h: hi, index }, { slots: 1 }) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor) => [tf.engine().runKernel(SLOT_SCATTER, { dz: dy, index }, { slots: 1, rows }) as tf.Tensor2D],
+  }));
+  return f(h) as tf.Tensor2D;
 }
 
 export const BATCH_NORM_EPSILON = 1e-5;

@@ -12,7 +12,8 @@ import { backendLabel, initBackend } from '../../src/model/backend.js';
 import { createModel, resolveHyperparameters } from '../../src/model/index.js';
 import { nativeKernels, nativeUnavailableReason, setNativeKernelsEnabled } from '../../src/model/native.js';
 import { fastTransposedMatMul, matMulProvider } from '../../src/model/native-matmul.js';
-import { batchNormTrain, columnBlock, gatedSoftplus, slotMix, sumRows } from '../../src/model/ops.js';
+import { batchNormTrain, columnBlock, gatedSoftplus, gatherRows, slotMix, slotMixTyped, sumRows } from '../../src/model/ops.js';
+import { makeGraphBatch } from '../../src/model/batch.js';
 import { mulberry32 } from '../../src/model/random.js';
 import { shardGradients } from '../../src/training/step.js';
 import { loadObelix } from '../support/obelix.js';
@@ -129,6 +130,42 @@ test('native gather, scatter, column sums and gated softplus equal the JS kernel
     return [value, ...grads];
   });
   nativeBn.forEach((v, i) => assertClose(v, jsBn[i]!, `batch norm + gate, output/gradient ${i}`, 1e-5));
+});
+
+test('the first layer over distinct atom types equals slotMix over all atoms, value and gradients', { skip }, async () => {
+  await initBackend('wasm');
+  const slots = 4;
+  const D = 5;
+  const N = 23;
+  const r = mulberry32(21);
+  const atomType = Int32Array.from({ length: N }, () => Math.floor(r() * D));
+  const neighbour = Int32Array.from({ length: N * slots }, (_, j) => (j % slots === slots - 1 ? Math.floor(j / slots) : Math.floor(r() * N)));
+  const typedIndex = tf.tensor1d(Int32Array.from(neighbour, (atom, j) => (j % slots) * D + atomType[atom]!), 'int32');
+  const index = tf.tensor1d(neighbour, 'int32');
+  const types = tf.tensor1d(atomType, 'int32');
+  const weights = random([N, 12], 22);
+  const [typed, plain] = [true, false].map((useTypes) =>
+    tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((h: tf.Tensor, w: tf.Tensor) => {
+        const u = useTypes
+          ? slotMixTyped(h as tf.Tensor2D, w as tf.Tensor2D, typedIndex, slots)
+          : slotMix(gatherRows(h as tf.Tensor2D, types), w as tf.Tensor2D, index, slots);
+        return tf.sum(tf.mul(u, weights));
+      })([random([D, 6], 23), random([slots * 6, 12], 24)]);
+      return [value, ...grads].map((t) => t.dataSync() as Float32Array);
+    }),
+  );
+  typed!.forEach((v, i) => assertClose(v, plain![i]!, `typed slot map output/gradient ${i}`, 1e-5));
+  // Batches of real crystals carry the layout, with far fewer distinct rows than atoms.
+  const rows = loadObelix().slice(0, 20);
+  const batch = makeGraphBatch(rows.map((row) => buildCrystalGraph(row.structure, { k: 8 })), 8, resolveHyperparameters({ k: 8 }).gaussian);
+  try {
+    assert.ok(batch.typed, 'the typed layout is built where the native kernels run');
+    assert.ok(batch.typed.x92.shape[0] < batch.numAtoms / 4, `${batch.typed.x92.shape[0]} distinct rows for ${batch.numAtoms} atoms`);
+  } finally {
+    batch.dispose();
+  }
+  assert.throws(() => nativeKernels()!.slotMixTyped(new Float32Array(12), new Float32Array(4 * 2 * 12), Int32Array.from([0, 99]), new Float32Array(12), 1, 2, 2, 3), RangeError);
 });
 
 test('a training step gives the same loss and gradients with and without the addon; a NaN input still gives a NaN loss', { skip }, async () => {
