@@ -1,11 +1,12 @@
 /**
- * ML-core benchmark (npm run bench:train = tsx bench/train.ts [--quick] [--threads 1|2]):
+ * ML-core benchmark (npm run bench:train = tsx bench/train.ts [--quick] [--profile] [--threads 1|2]):
  *   1. graph building for the 254 OBELiX training crystals (k = 12)
  *   2. training throughput (forward + backward + Adam) on a ≈2,560-atom batch, 1 and 2 threads, and
  *      (native kernels built) 1 model thread with OpenBLAS on every core, as fit's threads 'auto' does
  *   3. inference throughput (structures/s): the network alone (embedStructures, graphs prebuilt), and
  *      graphs + network as an embedding job does it, on 1 thread and on 2 (ParallelEmbedder)
  *   4. a full default training run on all 254 crystals (skipped with --quick)
+ *   --profile: kernel times of one single-thread training step (tf.profile), the slowest first
  *   5. peak RSS
  * Reads /work/shared/data/obelix/structures_p1.jsonl (override with IONSIEVE_OBELIX_JSONL).
  * Prints wall-clock rates and, because the dev machine is shared, also the process CPU time per step
@@ -25,6 +26,7 @@ import { loadObelix } from '../test/support/obelix.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const profile = args.includes('--profile');
 const STEP_ATOMS = 2560;
 const REPEATS = 4;
 
@@ -89,6 +91,21 @@ const singleThreadStep = () => {
 };
 if (backend.name === 'wasm' || backend.name === 'cpu') {
   await measure('train step, 1 thread (fwd+bwd+Adam)', singleThreadStep);
+}
+if (profile) {
+  // Per-kernel time of one step; scopes such as customGrad's "forward" nest others and are left out.
+  const { kernels } = await tf.profile(() => singleThreadStep());
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of kernels) {
+    if (k.name === 'forward') continue;
+    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(await k.kernelTimeMs) || 0;
+    entry.calls++;
+    byKernel.set(k.name, entry);
+  }
+  for (const [name, { ms, calls }] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+    line(`  kernel ${name}`, `${ms.toFixed(1)} ms in ${calls} call(s)`);
+  }
 }
 if (backend.matMul?.name === 'openblas' && availableParallelism() >= 2) {
   // What fit's threads 'auto' does with the native kernels: one model thread, OpenBLAS on every core.
