@@ -27,14 +27,12 @@ typedef struct {
   napi_env env;
   napi_value argv[MAX_ARGS];
   size_t argc;
-  const char *name;
   bool failed;
 } Call;
 
 static bool begin(Call *call, napi_env env, napi_callback_info info, size_t expected, const char *name) {
   call->env = env;
   call->argc = MAX_ARGS;
-  call->name = name;
   call->failed = false;
   if (napi_get_cb_info(env, info, &call->argc, call->argv, NULL, NULL) != napi_ok || call->argc != expected) {
     napi_throw_type_error(env, NULL, name);
@@ -168,40 +166,69 @@ static napi_value slot_scatter(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The arguments both typed slot-map kernels share: (h [D × F], w [S·F × 2F], index [N·S], …, N, S,
+ * F, D) with N, S, F, D at `sizes`; checks h, w, index and every index in [0, S·D). */
+typedef struct {
+  const float *h, *w;
+  const int32_t *index;
+  int64_t n, s, f, d;
+} TypedMixArgs;
+
+static bool typed_mix_args(Call *c, size_t sizes, TypedMixArgs *a) {
+  size_t lh, lw, li;
+  a->h = typed(c, 0, napi_float32_array, &lh);
+  a->w = typed(c, 1, napi_float32_array, &lw);
+  a->index = typed(c, 2, napi_int32_array, &li);
+  a->n = integer(c, sizes);
+  a->s = integer(c, sizes + 1);
+  a->f = integer(c, sizes + 2);
+  a->d = integer(c, sizes + 3);
+  if (c->failed) return false;
+  if (a->f == 0 || a->d == 0 || (uint64_t)lh < (uint64_t)a->d * a->f || (uint64_t)lw < (uint64_t)a->s * a->f * 2 * a->f ||
+      (uint64_t)li < (uint64_t)a->n * a->s || !indices_in_range(a->index, (size_t)(a->n * a->s), a->s * a->d)) {
+    fail(c, "typed slot map: sizes or indices out of range");
+    return false;
+  }
+  return true;
+}
+
+/* A Float32Array argument of at least `values` elements, or NULL with a RangeError thrown. */
+static float *float_array_of(Call *c, size_t i, uint64_t values) {
+  size_t length;
+  float *data = typed(c, i, napi_float32_array, &length);
+  if (c->failed) return NULL;
+  if ((uint64_t)length < values) {
+    fail(c, "typed slot map: an output or gradient array is too short");
+    return NULL;
+  }
+  return data;
+}
+
 /* slotMixTyped(h [D × F], w [S·F × 2F], index [N·S], u [N × 2F], N, S, F, D): the first layer's
  * u_i = Σ_s h[t(i,s)]·w_s when atoms have only D distinct feature rows (D ≪ N: one per species mix
  * in the batch). index[i·S + s] = s·D + t(i,s). P_s = h·w_s for every slot (D rows instead of N),
  * then each atom sums its S rows of P. Same function as gathering z [N × S·F] and z·w. */
 static napi_value slot_mix_typed(napi_env env, napi_callback_info info) {
   Call c;
-  if (!begin(&c, env, info, 8, "slotMixTyped(h, w, index, u, N, S, F, D)")) return NULL;
-  size_t lh, lw, li, lu;
-  const float *h = typed(&c, 0, napi_float32_array, &lh);
-  const float *w = typed(&c, 1, napi_float32_array, &lw);
-  const int32_t *idx = typed(&c, 2, napi_int32_array, &li);
-  float *u = typed(&c, 3, napi_float32_array, &lu);
-  int64_t n = integer(&c, 4), s = integer(&c, 5), f = integer(&c, 6), d = integer(&c, 7);
-  if (c.failed) return NULL;
-  const int64_t f2 = 2 * f;
-  if (f == 0 || d == 0 || (uint64_t)lh < (uint64_t)d * f || (uint64_t)lw < (uint64_t)s * f * f2 || (uint64_t)li < (uint64_t)n * s ||
-      (uint64_t)lu < (uint64_t)n * f2 || !indices_in_range(idx, (size_t)(n * s), s * d)) {
-    fail(&c, "slotMixTyped: sizes or indices out of range");
-    return NULL;
-  }
+  TypedMixArgs a;
+  if (!begin(&c, env, info, 8, "slotMixTyped(h, w, index, u, N, S, F, D)") || !typed_mix_args(&c, 4, &a)) return NULL;
+  const int64_t n = a.n, s = a.s, f = a.f, d = a.d, f2 = 2 * f;
+  float *u = float_array_of(&c, 3, (uint64_t)n * f2);
+  if (!u) return NULL;
   float *p = malloc(sizeof(float) * (size_t)(s * d * f2));
   if (!p) {
     fail(&c, "slotMixTyped: out of memory");
     return NULL;
   }
   for (int64_t k = 0; k < s; k++)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)f2, (int)f, 1.0f, h, (int)f, w + k * f * f2, (int)f2, 0.0f,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)f2, (int)f, 1.0f, a.h, (int)f, a.w + k * f * f2, (int)f2, 0.0f,
                 p + k * d * f2, (int)f2);
   for (int64_t i = 0; i < n; i++) {
     float *out = u + i * f2;
-    const float *first = p + (int64_t)idx[i * s] * f2;
+    const float *first = p + (int64_t)a.index[i * s] * f2;
     for (int64_t j = 0; j < f2; j++) out[j] = first[j];
     for (int64_t k = 1; k < s; k++) {
-      const float *row = p + (int64_t)idx[i * s + k] * f2;
+      const float *row = p + (int64_t)a.index[i * s + k] * f2;
       for (int64_t j = 0; j < f2; j++) out[j] += row[j];
     }
   }
@@ -214,23 +241,13 @@ static napi_value slot_mix_typed(napi_env env, napi_callback_info info) {
  * dh = Σ_s dP_s·w_sᵀ. */
 static napi_value slot_mix_typed_grad(napi_env env, napi_callback_info info) {
   Call c;
-  if (!begin(&c, env, info, 10, "slotMixTypedGrad(h, w, index, du, dh, dw, N, S, F, D)")) return NULL;
-  size_t lh, lw, li, lu, ldh, ldw;
-  const float *h = typed(&c, 0, napi_float32_array, &lh);
-  const float *w = typed(&c, 1, napi_float32_array, &lw);
-  const int32_t *idx = typed(&c, 2, napi_int32_array, &li);
-  const float *du = typed(&c, 3, napi_float32_array, &lu);
-  float *dh = typed(&c, 4, napi_float32_array, &ldh);
-  float *dw = typed(&c, 5, napi_float32_array, &ldw);
-  int64_t n = integer(&c, 6), s = integer(&c, 7), f = integer(&c, 8), d = integer(&c, 9);
-  if (c.failed) return NULL;
-  const int64_t f2 = 2 * f;
-  if (f == 0 || d == 0 || (uint64_t)lh < (uint64_t)d * f || (uint64_t)lw < (uint64_t)s * f * f2 || (uint64_t)li < (uint64_t)n * s ||
-      (uint64_t)lu < (uint64_t)n * f2 || (uint64_t)ldh < (uint64_t)d * f || (uint64_t)ldw < (uint64_t)s * f * f2 ||
-      !indices_in_range(idx, (size_t)(n * s), s * d)) {
-    fail(&c, "slotMixTypedGrad: sizes or indices out of range");
-    return NULL;
-  }
+  TypedMixArgs a;
+  if (!begin(&c, env, info, 10, "slotMixTypedGrad(h, w, index, du, dh, dw, N, S, F, D)") || !typed_mix_args(&c, 6, &a)) return NULL;
+  const int64_t n = a.n, s = a.s, f = a.f, d = a.d, f2 = 2 * f;
+  const float *du = float_array_of(&c, 3, (uint64_t)n * f2);
+  float *dh = du ? float_array_of(&c, 4, (uint64_t)d * f) : NULL;
+  float *dw = dh ? float_array_of(&c, 5, (uint64_t)s * f * f2) : NULL;
+  if (!dw) return NULL;
   float *dp = calloc((size_t)(s * d * f2), sizeof(float));
   if (!dp) {
     fail(&c, "slotMixTypedGrad: out of memory");
@@ -239,15 +256,15 @@ static napi_value slot_mix_typed_grad(napi_env env, napi_callback_info info) {
   for (int64_t i = 0; i < n; i++) {
     const float *g = du + i * f2;
     for (int64_t k = 0; k < s; k++) {
-      float *row = dp + (int64_t)idx[i * s + k] * f2;
+      float *row = dp + (int64_t)a.index[i * s + k] * f2;
       for (int64_t j = 0; j < f2; j++) row[j] += g[j];
     }
   }
   for (int64_t k = 0; k < s; k++) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)f, (int)f2, (int)d, 1.0f, h, (int)f, dp + k * d * f2, (int)f2, 0.0f,
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)f, (int)f2, (int)d, 1.0f, a.h, (int)f, dp + k * d * f2, (int)f2, 0.0f,
                 dw + k * f * f2, (int)f2);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)f, (int)f2, 1.0f, dp + k * d * f2, (int)f2, w + k * f * f2, (int)f2,
-                k == 0 ? 0.0f : 1.0f, dh, (int)f);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)f, (int)f2, 1.0f, dp + k * d * f2, (int)f2, a.w + k * f * f2,
+                (int)f2, k == 0 ? 0.0f : 1.0f, dh, (int)f);
   }
   free(dp);
   return NULL;

@@ -137,11 +137,12 @@ function slotScatterKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const N = dz.shape[0]!;
     const W = dz.shape[1]!;
     const F = W / slots;
-    const { out, outView, views } = prepare(backend, backendName, [dz, index], [rows, F], 'float32', true);
+    const native = nativeKernels();
+    // The native scatter zeroes its output itself.
+    const { out, outView, views } = prepare(backend, backendName, [dz, index], [rows, F], 'float32', !native);
     const src = views[0] as Float32Array;
     const idx = views[1] as Int32Array;
     const dst = outView as Float32Array;
-    const native = nativeKernels();
     if (native) {
       native.slotScatter(src, idx, dst, N, slots, F);
       return out;
