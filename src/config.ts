@@ -41,6 +41,11 @@ export interface Config {
    * ('loopback', '10.0.0.0/8, 172.16.0.0/12').
    */
   readonly trustProxy: boolean | number | string;
+  /**
+   * The API's response cache (src/graphql/response-cache.ts): most answers kept in memory
+   * (0 = off), and the most bytes of JSON they may hold.
+   */
+  readonly responseCache: { readonly maxEntries: number; readonly maxBytes: number; readonly consistency: 'strict' | 'notify' };
 }
 
 export interface Limits {
@@ -111,6 +116,9 @@ const envSchema = z.object({
   IONSIEVE_RATE_LIMIT_DURATION: positiveInt(60),
   IONSIEVE_REQUIRE_AUTH: booleanFlag(false),
   IONSIEVE_TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('false')),
+  IONSIEVE_RESPONSE_CACHE_ENTRIES: nonNegativeInt(20_000),
+  IONSIEVE_RESPONSE_CACHE_MB: positiveInt(64),
+  IONSIEVE_RESPONSE_CACHE_CONSISTENCY: z.preprocess(emptyToUndefined, z.enum(['strict', 'notify']).default('strict')),
 });
 
 /**
@@ -148,5 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     requireAuth: e.IONSIEVE_REQUIRE_AUTH,
     trustProxy: trustProxySetting(e.IONSIEVE_TRUST_PROXY),
+    responseCache: Object.freeze({
+      maxEntries: e.IONSIEVE_RESPONSE_CACHE_ENTRIES,
+      maxBytes: e.IONSIEVE_RESPONSE_CACHE_MB * 1024 * 1024,
+      consistency: e.IONSIEVE_RESPONSE_CACHE_CONSISTENCY,
+    }),
   });
 }

@@ -27,6 +27,8 @@ import { buildIonsieveSchema } from './graphql/build-schema.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError, formatRequestErrors } from './graphql/format-error.js';
 import { apolloLimitOptions, checkOperation } from './graphql/limits.js';
+import { CACHE_STATUS_HEADER, ResponseCache, responseCachePlugin } from './graphql/response-cache.js';
+import { pruneChangeLog } from './store/change-feed.js';
 import { createTrainingEvents } from './graphql/model/training-events.js';
 import type { Principal } from './services/tokens.js';
 import type { Db } from './store/database.js';
@@ -48,6 +50,8 @@ export interface CreateApolloServerOptions {
   plugins?: ApolloServerPlugin<GraphQLContext>[];
   /** Operation limits (src/graphql/limits.ts); defaults to the configuration defaults. */
   limits?: Limits;
+  /** Serves and stores cacheable queries (src/graphql/response-cache.ts); none by default. */
+  responseCache?: ResponseCache;
 }
 
 /** An Apollo server with the project's error formatting; not started (tests may call `executeOperation` directly). */
@@ -71,6 +75,7 @@ export async function createApolloServer(opts: CreateApolloServerOptions): Promi
       // The local landing page links to Apollo Sandbox (loaded by the browser from Apollo's CDN).
       ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }),
       ...(limits.plugins as ApolloServerPlugin<GraphQLContext>[]),
+      ...(opts.responseCache?.enabled ? [responseCachePlugin(opts.responseCache)] : []),
       ...(opts.plugins ?? []),
     ],
   });
@@ -152,10 +157,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     wsServer,
   );
 
+  const responseCache = new ResponseCache(db, { ...config.responseCache, logger, listen: opts.listen });
+  await responseCache.start();
+  // Any API process may prune the change feed; readers idle for longer than a minute start afresh.
+  const pruneTimer = responseCache.enabled ? setInterval(() => void pruneChangeLogQuietly(db, logger), CHANGE_LOG_PRUNE_INTERVAL_MS) : undefined;
+  pruneTimer?.unref();
   const apollo = await createApolloServer({
     logger,
     schema,
     limits: config.limits,
+    responseCache,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
@@ -164,6 +175,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
             async drainServer() {
               await wsHandle.dispose();
               await trainingEvents?.close();
+              await responseCache.close();
             },
           };
         },
@@ -229,6 +241,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     close() {
       // apollo.stop() runs the drain hooks: closes the HTTP server (waiting for in-flight requests)
       // and disposes the WebSocket server.
+      if (pruneTimer) clearInterval(pruneTimer);
       closing ??= apollo.stop().then(() => logger.info('GraphQL server closed'));
       return closing;
     },
@@ -259,6 +272,20 @@ async function guardWsOperation(
 }
 
 /** Assigns a request id (reusing a sane incoming `x-request-id`) and logs one line per finished request. */
+/** How often an API process deletes change-feed rows older than CHANGE_LOG_RETENTION_S. */
+const CHANGE_LOG_PRUNE_INTERVAL_MS = 60_000;
+const CHANGE_LOG_RETENTION_S = 15 * 60;
+
+async function pruneChangeLogQuietly(db: Db, logger: Logger): Promise<void> {
+  try {
+    const deleted = await pruneChangeLog(db, CHANGE_LOG_RETENTION_S);
+    if (deleted > 0) logger.debug({ deleted }, 'change feed pruned');
+  } catch (error) {
+    // The database is away; the next round tries again.
+    logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'change feed prune failed');
+  }
+}
+
 function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get(REQUEST_ID_HEADER);
@@ -268,7 +295,8 @@ function requestLogging(logger: Logger): RequestHandler {
     const startedAt = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-      const entry = { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs };
+      const cache = res.getHeader(CACHE_STATUS_HEADER);
+      const entry = { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs, ...(cache ? { cache } : {}) };
       // Probes hit these every few seconds; keep them out of the info stream.
       if (req.path === '/healthz' || req.path === '/readyz') logger.debug(entry, 'request');
       else logger.info(entry, 'request');

@@ -12,6 +12,7 @@ import { LabelResolver } from './label/label.resolver.js';
 import { MaterialEmbeddingResolver } from './material/material-embedding.resolver.js';
 import { MaterialResolver } from './material/material.resolver.js';
 import { ModelResolver } from './model/model.resolver.js';
+import { trackRowDependencies } from './response-cache.js';
 import { SCREENING_RESOLVERS } from './screening/screening.resolver.js';
 import { TokenResolver } from './token/token.resolver.js';
 
@@ -36,8 +37,8 @@ const NO_TOPICS_PUBSUB: NonNullable<BuildIonsieveSchemaOptions['pubSub']> = {
   },
 };
 
-export function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {}): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {}): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: opts.resolvers ?? RESOLVERS,
     pubSub: opts.pubSub ?? NO_TOPICS_PUBSUB,
     // Arguments are checked by the resolvers (`toPage`) and by the services (BadInputError), not class-validator.
@@ -45,4 +46,7 @@ export function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {}): Prom
     // `@Authorized<Role>(…)` on fields (src/graphql/auth.ts).
     authChecker,
   });
+  // Material and Label objects tag cached results with their rows (src/graphql/response-cache.ts).
+  trackRowDependencies(schema);
+  return schema;
 }

@@ -10,6 +10,7 @@ import { ANONYMOUS, type Principal } from '../services/tokens.js';
 import type { Db } from '../store/database.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { TrainingEvents } from './model/training-events.js';
+import type { CacheDependencies } from './response-cache.js';
 
 export interface GraphQLContext {
   db: Db;
@@ -22,6 +23,8 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** NOTIFY wake-ups for Subscription.trainingProgress (absent: the subscription polls). */
   trainingEvents?: TrainingEvents;
+  /** Set by the response cache while it records what a cacheable operation reads (src/graphql/response-cache.ts). */
+  cacheDependencies?: CacheDependencies;
 }
 
 export interface CreateContextOptions {

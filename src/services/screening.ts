@@ -102,6 +102,7 @@ import {
   type SnapshotSpec,
   type VectorQuery,
 } from '../store/screening.repository.js';
+import { markAnswersUnchanged } from '../store/change-feed.js';
 import { toVectorLiteral } from '../store/vector.js';
 import { parseStructure, type StructureFormat } from '../structure/index.js';
 import { embedStructuresWithModel, getServingModel } from './embeddings.js';
@@ -534,6 +535,9 @@ export async function foldScreening(db: Db, modelId: string): Promise<number> {
     const view = await readScreeningView(tx, modelId);
     if (!view || view.events.length === 0) return 0;
     await tuneHeavyTransaction(tx, { background: true });
+    // Readers get the same answers before and after (the same expression wrote the scores they were
+    // served), so cached answers stay valid.
+    await markAnswersUnchanged(tx);
     const changes = netChanges(view.events);
     const counts = currentCounts(view.state, changes);
     const snapshotId = await nextSnapshotId(tx);
@@ -978,7 +982,7 @@ export async function similarMaterials(
   db: Db,
   input: SimilarMaterialsInput,
   limits: StructureLimits,
-  opts: { exactBelow?: number } = {},
+  opts: { exactBelow?: number; onModel?: (modelId: string) => void } = {},
 ): Promise<Neighbor[]> {
   const hasMaterial = input.materialId !== undefined && input.materialId !== null;
   const hasStructure = input.structure !== undefined && input.structure !== null;
@@ -989,6 +993,7 @@ export async function similarMaterials(
     throw new BadInputError(`unknown label ${String(label)}`, { field: 'label' });
   }
   const { model, view } = await loadScreening(db, input.modelId);
+  opts.onModel?.(model.id);
   if (hasMaterial) {
     const materialId = checkMaterialId(input.materialId);
     const neighbours = await neighboursOf(db, model, view, { materialId }, k, label, materialId, opts.exactBelow);
@@ -1046,10 +1051,11 @@ async function neighboursOf(
 export async function similarToMaterial(
   db: Db,
   materialId: string,
-  opts: { k?: number | null; label?: NeighbourLabel | null; modelId?: string | null },
+  opts: { k?: number | null; label?: NeighbourLabel | null; modelId?: string | null; onModel?: (modelId: string) => void },
 ): Promise<Neighbor[]> {
   const k = checkK(opts.k ?? DEFAULT_NEIGHBOURS, 'k');
   const { model, view } = await loadScreening(db, opts.modelId);
+  opts.onModel?.(model.id);
   const id = checkMaterialId(materialId);
   // No embedding: the kNN statement finds no query vector and returns no rows.
   return neighboursOf(db, model, view, { materialId: id }, k, opts.label ?? null, id);

@@ -6,8 +6,8 @@
  *   channel (a pooled connection cannot hold a LISTEN), reconnecting with backoff after errors.
  *
  * Notifications are a wake-up, not a source of truth: a NOTIFY sent while the connection was
- * down is lost. After a reconnect every callback is called once with an empty payload, meaning
- * "something may have changed; look at the database".
+ * down is lost. When the connection is lost, and again after a reconnect, every callback is called
+ * once with an empty payload, meaning "something may have changed; look at the database".
  */
 import pg from 'pg';
 
@@ -99,6 +99,8 @@ export function createPostgresListener(databaseUrl: string, opts: PostgresListen
         next.on('error', () => {});
         next.end().catch(() => {});
         if (error) opts.onError?.(error);
+        // From here on notifications are lost: subscribers that keep state (the response cache) look for themselves.
+        for (const channel of callbacks.keys()) deliver(channel, '');
         scheduleReconnect();
       };
       try {

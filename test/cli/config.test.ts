@@ -28,8 +28,14 @@ test('config defaults, overrides and validation', () => {
     },
     requireAuth: false,
     trustProxy: false,
+    responseCache: { maxEntries: 20_000, maxBytes: 64 * 1024 * 1024, consistency: 'strict' },
   });
   assert.ok(Object.isFrozen(defaults));
+  assert.deepEqual(
+    loadConfig({ IONSIEVE_RESPONSE_CACHE_ENTRIES: '0', IONSIEVE_RESPONSE_CACHE_MB: '8', IONSIEVE_RESPONSE_CACHE_CONSISTENCY: 'notify' }).responseCache,
+    { maxEntries: 0, maxBytes: 8 * 1024 * 1024, consistency: 'notify' },
+  );
+  assert.throws(() => loadConfig({ IONSIEVE_RESPONSE_CACHE_CONSISTENCY: 'eventual' }), /IONSIEVE_RESPONSE_CACHE_CONSISTENCY/);
   // Empty values (as docker-compose writes unset variables) mean "default".
   assert.equal(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl, undefined);
 

@@ -8,6 +8,7 @@ import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } fr
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
+import { dependsOn } from '../response-cache.js';
 import { structureOf } from '../loaders.js';
 import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
@@ -41,6 +42,8 @@ export class MaterialResolver {
 
   @Query(() => MaterialType, { nullable: true, description: 'The material with this id, or null when there is none.' })
   material(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord | null> {
+    // Also when it does not exist (yet): the row's insert invalidates a cached null.
+    dependsOn(ctx, `material:${id}`);
     return ctx.loaders.materialById.load(id);
   }
 

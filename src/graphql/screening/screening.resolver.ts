@@ -16,6 +16,7 @@ import {
   type ScreeningResult,
 } from '../../services/screening.js';
 import type { GraphQLContext } from '../context.js';
+import { dependsOn, notCacheable, screeningTags, similarityTags } from '../response-cache.js';
 import { LabelFilterValue, MaterialFilterInput, toServiceFilter } from '../material/material.input.js';
 import { MaterialType } from '../material/material.type.js';
 import { PageArgs, toPage } from '../pagination.js';
@@ -89,6 +90,8 @@ export class ScreeningResolver {
       first,
       after,
     });
+    // Which candidates there are (and the leftOut count) depends on the materials and their labels too.
+    dependsOn(ctx, ...screeningTags(page.modelId), 'material', 'label');
     // The page query read the candidates' material rows: `node` resolves without another query.
     ctx.loaders.primeMaterials(page.items.flatMap((item) => (item.material ? [item.material] : [])));
     return {
@@ -143,7 +146,11 @@ export class ScreeningResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
     const { maxSites, maxTextBytes } = ctx.config;
-    return neighborTypes(await similarMaterials(ctx.db, toServiceSimilarInput(input), { maxSites, maxTextBytes }));
+    if (input.structure) notCacheable(ctx);
+    const neighbours = await similarMaterials(ctx.db, toServiceSimilarInput(input), { maxSites, maxTextBytes }, {
+      onModel: (modelId) => dependsOn(ctx, ...similarityTags(modelId, Boolean(input.label))),
+    });
+    return neighborTypes(neighbours);
   }
 
   @Query(() => ScreeningResultType, { description: 'R of a structure that is not stored, against the model’s current references. Stores nothing.' })
@@ -177,6 +184,7 @@ export class ScreeningEdgeResolver {
     @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
+    dependsOn(ctx, ...screeningTags(edge.modelId));
     const loaders = screeningLoaders(ctx);
     const loader = edge.model ? loaders.nearestFastOfModel(edge.model, k) : loaders.nearestFast(edge.modelId, k);
     return neighborTypes(await loader.load(edge.materialId));
@@ -191,6 +199,7 @@ export class ScreeningResultResolver {
     @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
+    dependsOn(ctx, ...screeningTags(result.modelId));
     if (result.materialId !== null) {
       return neighborTypes(await screeningLoaders(ctx).nearestFast(result.modelId, k).load(result.materialId));
     }
@@ -221,6 +230,9 @@ export class MaterialScreeningResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<ScreeningResultType | null> {
     const result = await screeningLoaders(ctx).screening(modelId, toServiceReference(reference)).load(material.id);
+    // Null (no embedding under the model) does not say which model was asked: any model or embedding change.
+    if (result) dependsOn(ctx, ...screeningTags(result.modelId));
+    else dependsOn(ctx, 'model', 'embedding');
     return result ? resultType(result) : null;
   }
 
@@ -234,7 +246,8 @@ export class MaterialScreeningResolver {
     @Arg('modelId', () => ID, { nullable: true }) modelId: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
-    return neighborTypes(await similarToMaterial(ctx.db, material.id, { k, label, modelId }));
+    const onModel = (id: string) => dependsOn(ctx, ...similarityTags(id, Boolean(label)));
+    return neighborTypes(await similarToMaterial(ctx.db, material.id, { k, label, modelId, onModel }));
   }
 }
 

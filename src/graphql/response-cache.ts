@@ -1,0 +1,584 @@
+/**
+ * The API's response cache: whole GraphQL results of read operations, kept in memory per process
+ * and invalidated exactly by what changed in the database.
+ *
+ * ## Why it is exact
+ *
+ * - **Freshness.** Before a cacheable operation is answered, the process reads the change feed
+ *   (`change_log`, written by triggers in every writer's transaction: src/store/change-feed.ts) in
+ *   a read that *started after the request arrived*; concurrent requests share one such read
+ *   (`sync`). So anything acknowledged before a request arrived — through this process or any other
+ *   replica — has reached the cache before the cache answers it. (`notify` mode trades this for
+ *   no round trip per request: the feed is read when NOTIFY says a commit changed something.)
+ * - **Dependencies.** A result is stored with the tags of what it read: a table (`label`: any change
+ *   to it) or rows of one (`material:42`: material 42's row, `label:42`: material 42's labels).
+ *   Table tags come from a static rule per resolved field (FIELD_RULES below: a field without a rule
+ *   that has a resolver makes the operation uncacheable; a test keeps the rules complete); row tags
+ *   are added while executing, by every Material and Label object the result contains
+ *   (`trackRowDependencies`) and by resolvers that look rows up (`dependsOn`).
+ * - **Races.** A result computed while a change it depends on arrived is not stored: each store
+ *   checks that no tag of the result changed after the feed position its request started from.
+ *
+ * A hit costs the feed read (shared) and a map lookup instead of the resolvers and their SQL.
+ * Mutations, subscriptions, `viewer`/`apiTokens` (they depend on who asks) and structure uploads are
+ * never cached; results with errors are not stored.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  getNamedType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Logger } from 'pino';
+import { CHANGE_LOG_CHANNEL, readChangesSince, type TableChange } from '../store/change-feed.js';
+import type { Listen } from '../store/listen.js';
+import type { Db } from '../store/database.js';
+import type { GraphQLContext } from './context.js';
+
+// ---------------------------------------------------------------------------------------------
+// Rules: what each field with a resolver reads
+
+/** The tables (rows keyed by model id) a model's scores and rankings are computed from. */
+const SCREENING_TABLES = ['screening_state', 'screening_event', 'screening_head_meta', 'screening_reference', 'embedding', 'model'] as const;
+
+/** Tags of a screening answer under a model: any change to its scores, references or embeddings. */
+export function screeningTags(modelId: string): string[] {
+  return SCREENING_TABLES.map((table) => `${table}:${modelId}`);
+}
+
+/**
+ * Tags of a similarity answer under a model: its embeddings and its row (weights, activation).
+ * Labels of the neighbours come with their Material objects; a label filter adds `screeningTags`
+ * and the material and label tables (which materials are unlabelled).
+ */
+export function similarityTags(modelId: string, labelFiltered = false): string[] {
+  return labelFiltered ? [...screeningTags(modelId), 'material', 'label'] : [`embedding:${modelId}`, `model:${modelId}`];
+}
+
+/**
+ * For each field that has a resolver (`@Query`, `@FieldResolver`): the tables its answer depends on
+ * beyond what the resolvers add themselves (`dependsOn`: rows by id, a model's tags once it is
+ * resolved) and the rows of the Material and Label objects it returns (those tag results
+ * themselves); `'dynamic'` when the resolver adds all its tags, or `'never'`.
+ * Plain fields of an object need no entry; a root field without one is not cached.
+ */
+export const FIELD_RULES: Readonly<Record<string, readonly string[] | 'dynamic' | 'never'>> = {
+  // Materials and labels
+  'Query.material': 'dynamic',
+  'Query.materials': ['material', 'label', 'embedding', 'model'],
+  'Query.label': ['label'],
+  'Query.labels': ['label', 'material'],
+  'Material.lattice': [],
+  'Material.sites': [],
+  'Material.label': [],
+  'Material.labels': [],
+  'Material.cif': [],
+  'Material.json': [],
+  'Material.embedding': ['embedding', 'model'],
+  'Label.material': [],
+  // Screening: the resolvers add the tags of the model they ranked with.
+  'Query.screen': 'dynamic',
+  // Of the ranking their connection's `screen` tagged.
+  'ScreeningConnection.totalCount': [],
+  'ScreeningConnection.leftOut': [],
+  'ScreeningEdge.node': [],
+  'ScreeningEdge.nearestFast': 'dynamic',
+  'ScreeningResult.nearestFast': 'dynamic',
+  'Neighbor.material': [],
+  'Material.screening': 'dynamic',
+  'Query.similarMaterials': 'dynamic',
+  'Material.similar': 'dynamic',
+  // An uploaded structure is embedded on the fly: large keys, rare repeats.
+  'Query.scoreStructure': 'never',
+  // Models
+  'Query.models': ['model', 'job'],
+  'Query.model': ['model', 'job'],
+  'Query.activeModel': ['model', 'job'],
+  // Answers depend on the caller.
+  'Query.apiTokens': 'never',
+  'Query.viewer': 'never',
+};
+
+/** Collects what one operation read while it executes. */
+export class CacheDependencies {
+  readonly tags = new Set<string>();
+  cacheable = true;
+  constructor(staticTags: readonly string[]) {
+    for (const tag of staticTags) this.tags.add(tag);
+  }
+}
+
+/** Records that the operation being executed read `tags` (no-op when it is not being cached). */
+export function dependsOn(ctx: GraphQLContext, ...tags: string[]): void {
+  const deps = ctx.cacheDependencies;
+  if (deps) for (const tag of tags) deps.tags.add(tag);
+}
+
+/** Marks the operation being executed as not cacheable (e.g. an uploaded structure). */
+export function notCacheable(ctx: GraphQLContext): void {
+  if (ctx.cacheDependencies) ctx.cacheDependencies.cacheable = false;
+}
+
+/**
+ * Row tags from the objects a result contains: graphql-js calls `isTypeOf` on every object value
+ * of a type that has one, with the context, so every Material (and Label) in a result — whichever
+ * resolver produced it — tags the result with its rows. Returns true: the types are concrete.
+ */
+export function trackRowDependencies(schema: GraphQLSchema): void {
+  const material = schema.getType('Material');
+  const label = schema.getType('Label');
+  if (isObjectType(material)) {
+    material.isTypeOf = (value: { id?: unknown }, ctx: GraphQLContext) => {
+      const deps = ctx?.cacheDependencies;
+      if (deps) {
+        deps.tags.add(`material:${String(value.id)}`);
+        deps.tags.add(`label:${String(value.id)}`);
+      }
+      return true;
+    };
+  }
+  if (isObjectType(label)) {
+    label.isTypeOf = (value: { materialId?: unknown }, ctx: GraphQLContext) => {
+      const deps = ctx?.cacheDependencies;
+      if (deps) deps.tags.add(`label:${String(value.materialId)}`);
+      return true;
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static analysis of an operation
+
+export interface CachePlan {
+  cacheable: boolean;
+  /** Table tags from FIELD_RULES. */
+  tags: readonly string[];
+  /** Why not, for logs and tests. */
+  reason?: string;
+}
+
+/** Whether an operation may be cached, and the table tags its fields add (FIELD_RULES). */
+export function planOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): CachePlan {
+  if (operation.operation !== 'query') return { cacheable: false, tags: [], reason: `${operation.operation}s are not cached` };
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const tags = new Set<string>();
+  const seenFragments = new Set<string>();
+  let reason: string | undefined;
+
+  const visit = (selectionSet: SelectionSetNode, parent: GraphQLObjectType): void => {
+    for (const selection of selectionSet.selections) {
+      if (reason) return;
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || seenFragments.has(fragment.name.value)) continue;
+        seenFragments.add(fragment.name.value);
+        const on = schema.getType(fragment.typeCondition.name.value);
+        if (isObjectType(on)) visit(fragment.selectionSet, on);
+        continue;
+      }
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (isObjectType(on)) visit(selection.selectionSet, on);
+        continue;
+      }
+      const name = selection.name.value;
+      if (name === '__typename') continue;
+      if (name.startsWith('__')) {
+        reason = 'introspection is not cached';
+        return;
+      }
+      const rule = FIELD_RULES[`${parent.name}.${name}`];
+      if (rule === 'never') {
+        reason = `${parent.name}.${name} is never cached`;
+        return;
+      }
+      // A root field without a rule is not known to be cacheable; nested plain fields need none.
+      if (rule === undefined && parent === schema.getQueryType()) {
+        reason = `${parent.name}.${name} has no cache rule`;
+        return;
+      }
+      if (Array.isArray(rule)) for (const tag of rule) tags.add(tag);
+      const field = parent.getFields()[name];
+      if (!field) continue; // validation already refused unknown fields
+      const type = getNamedType(field.type);
+      if (selection.selectionSet && isObjectType(type)) visit(selection.selectionSet, type);
+    }
+  };
+  const query = schema.getQueryType();
+  if (!query) return { cacheable: false, tags: [], reason: 'no query type' };
+  visit(operation.selectionSet, query);
+  return reason ? { cacheable: false, tags: [], reason } : { cacheable: true, tags: [...tags] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache
+
+export interface ResponseCacheOptions {
+  /** Most results kept (0 disables the cache). */
+  maxEntries: number;
+  /**
+   * `strict` (default): the feed is read before every cacheable request (one read shared by the
+   * requests that arrive while it runs), so a write acknowledged by any process is seen by the next
+   * request anywhere. `notify` (needs `listen`): the feed is read when a commit's NOTIFY arrives,
+   * after every mutation of this process, when the LISTEN connection is lost or back, and at least
+   * every `heartbeatMs` while requests come; between, hits cost no round trip, and another
+   * process's write is seen once its NOTIFY lands (milliseconds on one network).
+   */
+  consistency?: 'strict' | 'notify';
+  /** LISTEN for the feed's NOTIFY (without it the cache is `strict`). */
+  listen?: Listen;
+  /** `notify` mode: the longest a lost notification can go unnoticed (default 1000 ms). */
+  heartbeatMs?: number;
+  /** Most bytes of JSON kept over all results. */
+  maxBytes: number;
+  logger?: Logger;
+  /** A process that has not read the feed for this long starts afresh (old feed rows are pruned). */
+  staleAfterMs?: number;
+}
+
+interface Entry {
+  result: Record<string, unknown>;
+  tags: readonly string[];
+  bytes: number;
+}
+
+export interface ResponseCacheStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  stored: number;
+  /** Results not stored because something they read changed while they were computed. */
+  raced: number;
+  /** Requests answered by an identical execution under way. */
+  joined: number;
+  invalidated: number;
+  feedReads: number;
+  feedErrors: number;
+}
+
+/** Tracking of recent changes (for the race check) is cut back to this many tags. */
+const MAX_TRACKED_CHANGES = 50_000;
+
+export class ResponseCache {
+  readonly #entries = new Map<string, Entry>();
+  /** tag → keys of the entries that depend on it. */
+  readonly #byTag = new Map<string, Set<string>>();
+  /** table → keys of the entries with any tag of that table (for "every row changed"). */
+  readonly #byTable = new Map<string, Set<string>>();
+  /** tag → feed position of its last change; `table:*` = every row of the table changed. */
+  readonly #changedAt = new Map<string, number>();
+  /** Positions below this are no longer tracked: results computed from them are not stored. */
+  #trackedFrom = 0;
+  #position = 0;
+  #snapshot: string | null = null;
+  #lastReadAt = 0;
+  #bytes = 0;
+  #reading: Promise<number> | null = null;
+  #queued: Promise<number> | null = null;
+  readonly #plans = new WeakMap<DocumentNode, Map<string, CachePlan>>();
+  /** Executions under way (single flight): key → the feed position it started from and its answer. */
+  readonly #running = new Map<string, { position: number; promise: Promise<Record<string, unknown> | null> }>();
+  readonly #stats = { hits: 0, misses: 0, joined: 0, stored: 0, raced: 0, invalidated: 0, feedReads: 0, feedErrors: 0 };
+  readonly #staleAfterMs: number;
+  readonly #heartbeatMs: number;
+  readonly #strict: boolean;
+  /** `notify` mode: something may have changed since the last feed read started. */
+  #dirty = true;
+  #unlisten: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: ResponseCacheOptions,
+  ) {
+    this.#staleAfterMs = opts.staleAfterMs ?? 60_000;
+    this.#heartbeatMs = opts.heartbeatMs ?? 1000;
+    this.#strict = opts.consistency !== 'notify' || !opts.listen;
+  }
+
+  /** `notify` mode: subscribes to the feed's NOTIFY (a reconnect calls back too: read the feed then). */
+  async start(): Promise<void> {
+    if (this.#strict || !this.enabled || this.#unlisten) return;
+    this.#unlisten = await this.opts.listen!(CHANGE_LOG_CHANNEL, () => {
+      this.#dirty = true;
+      // Read now, so that the next request finds the invalidations done.
+      this.sync().catch(() => undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    const unlisten = this.#unlisten;
+    this.#unlisten = null;
+    // The database may be closed already (its LISTEN went with it).
+    await unlisten?.().catch(() => undefined);
+  }
+
+  /** A write of this process committed: the next request reads the feed first (read-your-writes). */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
+  get consistency(): 'strict' | 'notify' {
+    return this.#strict ? 'strict' : 'notify';
+  }
+
+  get enabled(): boolean {
+    return this.opts.maxEntries > 0;
+  }
+
+  stats(): ResponseCacheStats {
+    return { entries: this.#entries.size, bytes: this.#bytes, ...this.#stats };
+  }
+
+  plan(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): CachePlan {
+    let byOperation = this.#plans.get(document);
+    if (!byOperation) this.#plans.set(document, (byOperation = new Map()));
+    const name = operation.name?.value ?? '';
+    let plan = byOperation.get(name);
+    if (!plan) byOperation.set(name, (plan = planOperation(schema, document, operation)));
+    return plan;
+  }
+
+  /**
+   * Resolves with the feed position after a read of the change feed that started after this call
+   * (concurrent callers share reads: at most one runs and one waits). Rejects when the database
+   * does not answer; the caller then answers without the cache.
+   */
+  sync(): Promise<number> {
+    // notify mode, nothing announced since the last read started, read recently: that read (if it is
+    // still running) makes the cache as fresh as a new one would.
+    if (!this.#strict && !this.#dirty && Date.now() - this.#lastReadAt < this.#heartbeatMs) {
+      return this.#reading ?? Promise.resolve(this.#position);
+    }
+    if (!this.#reading) {
+      this.#reading = this.#readFeed().finally(() => {
+        this.#reading = null;
+      });
+      return this.#reading;
+    }
+    this.#queued ??= this.#reading
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = null;
+        return this.sync();
+      });
+    return this.#queued;
+  }
+
+  async #readFeed(): Promise<number> {
+    this.#stats.feedReads++;
+    // Notifications from here on ask for another read.
+    this.#dirty = false;
+    const fresh = this.#snapshot === null || Date.now() - this.#lastReadAt > this.#staleAfterMs;
+    let read;
+    try {
+      read = await readChangesSince(this.db, fresh ? null : this.#snapshot);
+    } catch (error) {
+      this.#stats.feedErrors++;
+      this.#dirty = true;
+      throw error;
+    }
+    this.#lastReadAt = Date.now();
+    this.#snapshot = read.snapshot;
+    if (fresh) {
+      // First read, or too long without one (feed rows may be pruned): forget everything.
+      this.#position++;
+      this.clear();
+      this.#trackedFrom = this.#position;
+    } else if (read.changes.length > 0) {
+      this.#position++;
+      for (const change of read.changes) this.#apply(change);
+      if (this.#changedAt.size > MAX_TRACKED_CHANGES) {
+        this.#changedAt.clear();
+        this.#trackedFrom = this.#position + 1;
+      }
+    }
+    return this.#position;
+  }
+
+  #apply(change: TableChange): void {
+    const position = this.#position;
+    this.#changedAt.set(change.table, position);
+    this.#invalidate(this.#byTag.get(change.table));
+    if (change.ids === null) {
+      this.#changedAt.set(`${change.table}:*`, position);
+      this.#invalidate(this.#byTable.get(change.table));
+      return;
+    }
+    for (const id of change.ids) {
+      const tag = `${change.table}:${id}`;
+      this.#changedAt.set(tag, position);
+      this.#invalidate(this.#byTag.get(tag));
+    }
+  }
+
+  #invalidate(keys: Set<string> | undefined): void {
+    if (!keys) return;
+    for (const key of [...keys]) {
+      if (this.#delete(key)) this.#stats.invalidated++;
+    }
+  }
+
+  #delete(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    for (const tag of entry.tags) {
+      this.#byTag.get(tag)?.delete(key);
+      const colon = tag.indexOf(':');
+      if (colon > 0) this.#byTable.get(tag.slice(0, colon))?.delete(key);
+      else this.#byTable.get(tag)?.delete(key);
+    }
+    return true;
+  }
+
+  get(key: string): Record<string, unknown> | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) {
+      this.#stats.misses++;
+      return undefined;
+    }
+    // Most recently used last: eviction takes the first.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    this.#stats.hits++;
+    return entry.result;
+  }
+
+  /** Stores a result computed from feed position `from`, unless something it read changed since. */
+  set(key: string, result: Record<string, unknown>, tags: Iterable<string>, from: number): boolean {
+    if (!this.enabled) return false;
+    const list = [...tags];
+    if (from < this.#trackedFrom || list.some((tag) => this.#changedSince(tag, from))) {
+      this.#stats.raced++;
+      return false;
+    }
+    const bytes = JSON.stringify(result).length;
+    if (bytes > this.opts.maxBytes / 4) return false;
+    this.#delete(key);
+    this.#entries.set(key, { result, tags: list, bytes });
+    this.#bytes += bytes;
+    for (const tag of list) {
+      let keys = this.#byTag.get(tag);
+      if (!keys) this.#byTag.set(tag, (keys = new Set()));
+      keys.add(key);
+      const colon = tag.indexOf(':');
+      const table = colon > 0 ? tag.slice(0, colon) : tag;
+      let tableKeys = this.#byTable.get(table);
+      if (!tableKeys) this.#byTable.set(table, (tableKeys = new Set()));
+      tableKeys.add(key);
+    }
+    while (this.#entries.size > this.opts.maxEntries || this.#bytes > this.opts.maxBytes) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#delete(oldest);
+    }
+    this.#stats.stored++;
+    return true;
+  }
+
+  #changedSince(tag: string, from: number): boolean {
+    const at = this.#changedAt.get(tag);
+    if (at !== undefined && at > from) return true;
+    const colon = tag.indexOf(':');
+    if (colon < 0) return false;
+    const table = tag.slice(0, colon);
+    const tableAt = this.#changedAt.get(`${table}:*`);
+    return tableAt !== undefined && tableAt > from;
+  }
+
+  /** The answer of the same operation executing from feed position `position`, if one is (single flight). */
+  inFlight(key: string, position: number): Promise<Record<string, unknown> | null> | undefined {
+    const running = this.#running.get(key);
+    if (!running || running.position !== position) return undefined;
+    this.#stats.joined++;
+    return running.promise;
+  }
+
+  /** Registers an execution of `key` from `position`; call the returned function with its answer (null: none). */
+  lead(key: string, position: number): (result: Record<string, unknown> | null) => void {
+    let settle!: (result: Record<string, unknown> | null) => void;
+    const promise = new Promise<Record<string, unknown> | null>((resolve) => (settle = resolve));
+    const running = { position, promise };
+    this.#running.set(key, running);
+    return (result) => {
+      if (this.#running.get(key) === running) this.#running.delete(key);
+      settle(result);
+    };
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#byTag.clear();
+    this.#byTable.clear();
+    this.#bytes = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Apollo plugin
+
+export const CACHE_STATUS_HEADER = 'x-ionsieve-cache';
+
+/**
+ * Serves cacheable queries from `cache` and stores their results. Sets `x-ionsieve-cache: hit` or
+ * `miss` on cacheable operations.
+ */
+export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      let key: string | undefined;
+      let from = 0;
+      let lead: ((result: Record<string, unknown> | null) => void) | undefined;
+      let mutation = false;
+      return {
+        async responseForOperation(rc) {
+          if (!cache.enabled || !rc.operation) return null;
+          if (rc.operation.operation === 'mutation') mutation = true;
+          const plan = cache.plan(rc.schema, rc.document, rc.operation);
+          if (!plan.cacheable) return null;
+          let position: number;
+          try {
+            position = await cache.sync();
+          } catch {
+            // The database is away: execute normally, which answers with the proper error.
+            return null;
+          }
+          const k = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
+          let hit = cache.get(k);
+          if (!hit) {
+            // The same operation already executing from the same feed position gives this request's answer too.
+            const running = cache.inFlight(k, position);
+            if (running) hit = (await running) ?? undefined;
+          }
+          rc.response.http.headers.set(CACHE_STATUS_HEADER, hit ? 'hit' : 'miss');
+          if (hit) return { http: rc.response.http, body: { kind: 'single', singleResult: hit } };
+          key = k;
+          from = position;
+          lead = cache.lead(k, position);
+          rc.contextValue.cacheDependencies = new CacheDependencies(plan.tags);
+          return null;
+        },
+        async willSendResponse(rc) {
+          // Before the client hears of its write, so its next read (here) reads the feed first.
+          if (mutation) cache.markDirty();
+          if (key === undefined) return;
+          const deps = rc.contextValue.cacheDependencies;
+          const result = rc.response.body.kind === 'single' ? rc.response.body.singleResult : undefined;
+          const ok = deps?.cacheable && result && !result.errors?.length;
+          lead?.(ok ? (result as Record<string, unknown>) : null);
+          if (ok) cache.set(key, result as Record<string, unknown>, deps.tags, from);
+        },
+      };
+    },
+  };
+}
