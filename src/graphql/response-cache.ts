@@ -66,7 +66,8 @@ export function similarityTags(modelId: string, labelFiltered = false): string[]
  * beyond what the resolvers add themselves (`dependsOn`: rows by id, a model's tags once it is
  * resolved) and the rows of the Material and Label objects it returns (those tag results
  * themselves); `'dynamic'` when the resolver adds all its tags, or `'never'`.
- * Plain fields of an object need no entry; a root field without one is not cached.
+ * Plain fields of an object need no entry; a root field without one is not cached. A field that
+ * needs a role must be `'never'`: a cached result is shared by every caller (a test checks).
  */
 export const FIELD_RULES: Readonly<Record<string, readonly string[] | 'dynamic' | 'never'>> = {
   // Materials and labels

@@ -175,4 +175,14 @@ test('FIELD_RULES names every @Query and @FieldResolver (a new resolver must say
   assert.deepEqual(missing, []);
   const stale = Object.keys(FIELD_RULES).filter((name) => !resolved.includes(name));
   assert.deepEqual(stale, [], 'rules for fields that no longer exist');
+  // A cached result is shared by every caller: a field that needs a role must never be cached.
+  const gated = [
+    ...storage.queries.filter((q) => q.roles?.length).map((q) => `Query.${q.schemaName}`),
+    ...storage.fieldResolvers
+      .filter((r) => r.roles?.length)
+      .map((r) => `${typeName(r.getObjectType?.() ?? r.resolverClassMetadata?.getObjectType()) ?? '?'}.${r.schemaName}`),
+  ];
+  assert.ok(gated.includes('Query.apiTokens'));
+  assert.deepEqual(gated.filter((name) => FIELD_RULES[name] !== 'never'), []);
+  assert.ok(!storage.fields.some((f) => f.roles?.length), 'no plain field needs a role (it would be cached with its parent)');
 });
