@@ -157,10 +157,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     wsServer,
   );
 
-  const responseCache = new ResponseCache(db, { ...config.responseCache, logger, listen: opts.listen });
+  const responseCache = new ResponseCache(db, { ...config.responseCache, listen: opts.listen });
   await responseCache.start();
   // Any API process may prune the change feed; readers idle for longer than a minute start afresh.
-  const pruneTimer = responseCache.enabled ? setInterval(() => void pruneChangeLogQuietly(db, logger), CHANGE_LOG_PRUNE_INTERVAL_MS) : undefined;
+  const pruneTimer = responseCache.enabled
+    ? setInterval(() => {
+        void pruneChangeLogQuietly(db, logger);
+        logger.info({ responseCache: responseCache.stats() }, 'response cache');
+      }, CHANGE_LOG_PRUNE_INTERVAL_MS)
+    : undefined;
   pruneTimer?.unref();
   const apollo = await createApolloServer({
     logger,
@@ -272,7 +277,7 @@ async function guardWsOperation(
 }
 
 /** Assigns a request id (reusing a sane incoming `x-request-id`) and logs one line per finished request. */
-/** How often an API process deletes change-feed rows older than CHANGE_LOG_RETENTION_S. */
+/** How often an API process deletes change-feed rows older than CHANGE_LOG_RETENTION_S (and logs the cache's counters). */
 const CHANGE_LOG_PRUNE_INTERVAL_MS = 60_000;
 const CHANGE_LOG_RETENTION_S = 15 * 60;
 

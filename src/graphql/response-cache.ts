@@ -35,7 +35,6 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { Logger } from 'pino';
 import { CHANGE_LOG_CHANNEL, readChangesSince, type TableChange } from '../store/change-feed.js';
 import type { Listen } from '../store/listen.js';
 import type { Db } from '../store/database.js';
@@ -241,7 +240,6 @@ export interface ResponseCacheOptions {
   heartbeatMs?: number;
   /** Most bytes of JSON kept over all results. */
   maxBytes: number;
-  logger?: Logger;
   /** A process that has not read the feed for this long starts afresh (old feed rows are pruned). */
   staleAfterMs?: number;
 }
@@ -265,6 +263,12 @@ export interface ResponseCacheStats {
   invalidated: number;
   feedReads: number;
   feedErrors: number;
+}
+
+/** The table of a tag: `material:42` → `material`, `label` → `label`. */
+function tableOf(tag: string): string {
+  const colon = tag.indexOf(':');
+  return colon > 0 ? tag.slice(0, colon) : tag;
 }
 
 /** Tracking of recent changes (for the race check) is cut back to this many tags. */
@@ -436,9 +440,7 @@ export class ResponseCache {
     this.#bytes -= entry.bytes;
     for (const tag of entry.tags) {
       this.#byTag.get(tag)?.delete(key);
-      const colon = tag.indexOf(':');
-      if (colon > 0) this.#byTable.get(tag.slice(0, colon))?.delete(key);
-      else this.#byTable.get(tag)?.delete(key);
+      this.#byTable.get(tableOf(tag))?.delete(key);
     }
     return true;
   }
@@ -473,8 +475,7 @@ export class ResponseCache {
       let keys = this.#byTag.get(tag);
       if (!keys) this.#byTag.set(tag, (keys = new Set()));
       keys.add(key);
-      const colon = tag.indexOf(':');
-      const table = colon > 0 ? tag.slice(0, colon) : tag;
+      const table = tableOf(tag);
       let tableKeys = this.#byTable.get(table);
       if (!tableKeys) this.#byTable.set(table, (tableKeys = new Set()));
       tableKeys.add(key);
@@ -490,9 +491,8 @@ export class ResponseCache {
   #changedSince(tag: string, from: number): boolean {
     const at = this.#changedAt.get(tag);
     if (at !== undefined && at > from) return true;
-    const colon = tag.indexOf(':');
-    if (colon < 0) return false;
-    const table = tag.slice(0, colon);
+    const table = tableOf(tag);
+    if (table === tag) return false;
     const tableAt = this.#changedAt.get(`${table}:*`);
     return tableAt !== undefined && tableAt > from;
   }

@@ -121,7 +121,8 @@ describeDatabases('response cache', (database) => {
     assert.equal(pending.cache, 'miss');
     assert.notDeepEqual(pending.data, before.data);
     const rowsBeforeFold = await feedRows();
-    assert.ok((await foldScreening(db, (await db.selectFrom('model').select('id').executeTakeFirstOrThrow()).id)) >= 0);
+    const modelId = String((await db.selectFrom('model').select('id').executeTakeFirstOrThrow()).id);
+    assert.equal(await foldScreening(db, modelId), 1, 'the one pending event is folded');
     assert.equal(await feedRows(), rowsBeforeFold, 'a fold adds nothing to the change feed');
     const folded = await post(strict, SCREEN, { first: 10 });
     assert.equal(folded.cache, 'hit');
@@ -167,10 +168,9 @@ test('FIELD_RULES names every @Query and @FieldResolver (a new resolver must say
   await buildIonsieveSchema();
   const storage = getMetadataStorage();
   const typeName = (target: Function | undefined) => storage.objectTypes.find((t) => t.target === target)?.name;
-  const resolved = [
-    ...storage.queries.map((q) => `Query.${q.schemaName}`),
-    ...storage.fieldResolvers.map((r) => `${typeName(r.getObjectType?.() ?? r.resolverClassMetadata?.getObjectType()) ?? '?'}.${r.schemaName}`),
-  ];
+  const fieldName = (r: (typeof storage.fieldResolvers)[number]) =>
+    `${typeName(r.getObjectType?.() ?? r.resolverClassMetadata?.getObjectType()) ?? '?'}.${r.schemaName}`;
+  const resolved = [...storage.queries.map((q) => `Query.${q.schemaName}`), ...storage.fieldResolvers.map(fieldName)];
   const missing = [...new Set(resolved)].filter((name) => !(name in FIELD_RULES));
   assert.deepEqual(missing, []);
   const stale = Object.keys(FIELD_RULES).filter((name) => !resolved.includes(name));
@@ -178,9 +178,7 @@ test('FIELD_RULES names every @Query and @FieldResolver (a new resolver must say
   // A cached result is shared by every caller: a field that needs a role must never be cached.
   const gated = [
     ...storage.queries.filter((q) => q.roles?.length).map((q) => `Query.${q.schemaName}`),
-    ...storage.fieldResolvers
-      .filter((r) => r.roles?.length)
-      .map((r) => `${typeName(r.getObjectType?.() ?? r.resolverClassMetadata?.getObjectType()) ?? '?'}.${r.schemaName}`),
+    ...storage.fieldResolvers.filter((r) => r.roles?.length).map(fieldName),
   ];
   assert.ok(gated.includes('Query.apiTokens'));
   assert.deepEqual(gated.filter((name) => FIELD_RULES[name] !== 'never'), []);
