@@ -46,6 +46,12 @@ export interface Config {
    * (0 = off), and the most bytes of JSON they may hold.
    */
   readonly responseCache: { readonly maxEntries: number; readonly maxBytes: number; readonly consistency: 'strict' | 'notify' };
+  /**
+   * Nice value a separate trainer process (`ionsieve trainer`) lowers itself to, 0–19 (0 = as
+   * started): training takes the CPU that serving leaves (trainer/priority.ts). The embedded
+   * default's in-process worker shares the API's process and keeps its priority.
+   */
+  readonly trainerNice: number;
 }
 
 export interface Limits {
@@ -119,6 +125,7 @@ const envSchema = z.object({
   IONSIEVE_RESPONSE_CACHE_ENTRIES: nonNegativeInt(20_000),
   IONSIEVE_RESPONSE_CACHE_MB: positiveInt(64),
   IONSIEVE_RESPONSE_CACHE_CONSISTENCY: z.preprocess(emptyToUndefined, z.enum(['strict', 'notify']).default('strict')),
+  IONSIEVE_TRAINER_NICE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(19).default(10)),
 });
 
 /**
@@ -161,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.IONSIEVE_RESPONSE_CACHE_MB * 1024 * 1024,
       consistency: e.IONSIEVE_RESPONSE_CACHE_CONSISTENCY,
     }),
+    trainerNice: e.IONSIEVE_TRAINER_NICE,
   });
 }

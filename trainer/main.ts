@@ -9,18 +9,22 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Listen } from '../src/jobs/worker.js';
 import type { Db } from '../src/store/database.js';
+import { lowerCpuPriority } from './priority.js';
 import { startTrainerWorker, type TrainerWorkerOptions } from './worker.js';
 
 export interface RunTrainerOptions extends Omit<TrainerWorkerOptions, 'db' | 'logger' | 'listen'> {
   db: Db;
   logger: Logger;
   listen?: Listen;
+  /** CPU priority of this process (trainer/priority.ts; config IONSIEVE_TRAINER_NICE); 0 leaves it. */
+  nice?: number;
 }
 
 /** Runs the worker until a termination signal; resolves once it has stopped. */
 export async function runTrainerUntilSignal(opts: RunTrainerOptions): Promise<void> {
+  const priority = lowerCpuPriority(opts.nice ?? 0);
   const worker = startTrainerWorker(opts);
-  opts.logger.info({ workerId: worker.workerId }, 'trainer running');
+  opts.logger.info({ workerId: worker.workerId, priority }, 'trainer running');
   const stop = (signal: NodeJS.Signals) => {
     opts.logger.info({ signal }, 'trainer stopping');
     process.off('SIGINT', stop);
@@ -46,7 +50,7 @@ export async function main(): Promise<void> {
   const logger = createLogger(config, 'ionsieve-trainer');
   const opened = await openDatabase(databaseOptionsOf(config, logger));
   try {
-    await runTrainerUntilSignal({ db: opened.db, logger, listen: opened.listen });
+    await runTrainerUntilSignal({ db: opened.db, logger, listen: opened.listen, nice: config.trainerNice });
   } finally {
     await opened.close();
   }

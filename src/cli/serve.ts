@@ -58,6 +58,8 @@ async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}
   const timer = setTimeout(() => exitNow('graceful shutdown timed out; exiting', { timeoutMs: SHUTDOWN_TIMEOUT_MS }, 1), SHUTDOWN_TIMEOUT_MS);
   timer.unref();
   await Promise.all([server.close(), worker?.stop()]);
+  // Background folds waiting to gather more events run now, before the database closes.
+  await (await import('../services/screening.js')).screeningFoldsIdle(ctx.db);
 }
 
 function withServerOptions(command: Command): Command {

@@ -28,6 +28,7 @@ export function registerTrainerCommand(program: Command): Command {
         listen: ctx.listen,
         leaseMs,
         pollMs,
+        nice: ctx.config.trainerNice,
       });
     } finally {
       await ctx.close();

@@ -4,10 +4,15 @@
  *
  * Every field that follows a reference (Material.label, Material.labels, Label.material, …) goes through
  * these, so resolving a page of N materials costs one SQL statement per loader, not N.
+ *
+ * Material rows and current labels are also shared reads (src/store/shared-reads.ts): a request the
+ * response cache executes takes them from earlier requests while their rows are unchanged, and
+ * loads only the rest.
  */
 import DataLoader from 'dataloader';
 import type { Structure } from '../structure/index.js';
 import type { Db } from '../store/database.js';
+import { DIRECT_READS, type SharedReads } from '../store/shared-reads.js';
 import {
   currentLabelsByMaterialIds,
   labelsByIds,
@@ -34,6 +39,12 @@ export interface Loaders {
   /** Seed the caches with rows a list query already returned, so nested fields do not load them again. */
   primeMaterials(materials: readonly MaterialRecord[]): void;
   primeLabels(labels: readonly LabelRecord[]): void;
+  /**
+   * Reads this request may share with others (src/store/shared-reads.ts): the response cache sets
+   * them once the request synced to the change feed; DIRECT_READS (every read to the database)
+   * otherwise — mutations, subscriptions, uncached operations. Screening services take them too.
+   */
+  sharedReads: SharedReads;
 }
 
 /** A material's structure: from the record when it was read with it, else through the loader. */
@@ -44,17 +55,38 @@ export function structureOf(loaders: Loaders, material: MaterialRecord): Structu
   return loaders.structureByMaterialId.load(material.id);
 }
 
+/**
+ * A DataLoader batch function that goes through the shared reads: key `<kind>:<id>`, tagged with the
+ * row it comes from (`<table>:<id>`, the id as the change feed writes it).
+ */
+function sharedBatch<V>(
+  reads: () => SharedReads,
+  kind: string,
+  table: string,
+  batch: (ids: readonly string[]) => Promise<V[]>,
+): (ids: readonly string[]) => Promise<V[]> {
+  return (ids) =>
+    reads().readMany(
+      ids.map((id) => `${kind}:${id}`),
+      (missing) => batch(missing.map((i) => ids[i]!)),
+      (_value, i) => [`${table}:${ids[i]!.trim()}`],
+    );
+}
+
 export function createLoaders(db: Db): Loaders {
+  // Looked up per batch: the response cache sets it after the loaders exist.
+  const reads = () => loaders.sharedReads;
   // Most queries never touch the structure JSON (most of a row's bytes): it is read only for the
   // fields computed from it (lattice, sites, cif, json).
-  const materialById = new DataLoader<string, MaterialRecord | null>((ids) => materialsByIds(db, ids, { structure: false }), {
-    name: 'materialById',
-  });
+  const materialById = new DataLoader<string, MaterialRecord | null>(
+    sharedBatch(reads, 'material', 'material', (ids) => materialsByIds(db, ids, { structure: false })),
+    { name: 'materialById' },
+  );
   const structureByMaterialId = new DataLoader<string, Structure | null>((ids) => structuresByMaterialIds(db, ids), {
     name: 'structureByMaterialId',
   });
   const currentLabelByMaterialId = new DataLoader<string, LabelRecord | null>(
-    (ids) => currentLabelsByMaterialIds(db, ids),
+    sharedBatch(reads, 'currentLabel', 'label', (ids) => currentLabelsByMaterialIds(db, ids)),
     { name: 'currentLabelByMaterialId' },
   );
   const labelHistoryByMaterialId = new DataLoader<string, LabelRecord[]>((ids) => labelsByMaterialIds(db, ids), {
@@ -64,7 +96,8 @@ export function createLoaders(db: Db): Loaders {
     name: 'labelById',
   });
 
-  return {
+  const loaders: Loaders = {
+    sharedReads: DIRECT_READS,
     materialById,
     structureByMaterialId,
     currentLabelByMaterialId,
@@ -86,4 +119,5 @@ export function createLoaders(db: Db): Loaders {
       for (const label of labels) labelById.clear(label.id).prime(label.id, label);
     },
   };
+  return loaders;
 }

@@ -36,29 +36,15 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { CHANGE_LOG_CHANNEL, readChangesSince, type TableChange } from '../store/change-feed.js';
+import type { SharedReads } from '../store/shared-reads.js';
+
+export { fastReferenceTags, screeningTags, similarityTags } from '../store/change-feed.js';
 import type { Listen } from '../store/listen.js';
 import type { Db } from '../store/database.js';
 import type { GraphQLContext } from './context.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rules: what each field with a resolver reads
-
-/** The tables (rows keyed by model id) a model's scores and rankings are computed from. */
-const SCREENING_TABLES = ['screening_state', 'screening_event', 'screening_head_meta', 'screening_reference', 'embedding', 'model'] as const;
-
-/** Tags of a screening answer under a model: any change to its scores, references or embeddings. */
-export function screeningTags(modelId: string): string[] {
-  return SCREENING_TABLES.map((table) => `${table}:${modelId}`);
-}
-
-/**
- * Tags of a similarity answer under a model: its embeddings and its row (weights, activation).
- * Labels of the neighbours come with their Material objects; a label filter adds `screeningTags`
- * and the material and label tables (which materials are unlabelled).
- */
-export function similarityTags(modelId: string, labelFiltered = false): string[] {
-  return labelFiltered ? [...screeningTags(modelId), 'material', 'label'] : [`embedding:${modelId}`, `model:${modelId}`];
-}
 
 /**
  * For each field that has a resolver (`@Query`, `@FieldResolver`): the tables its answer depends on
@@ -245,7 +231,8 @@ export interface ResponseCacheOptions {
 }
 
 interface Entry {
-  result: Record<string, unknown>;
+  /** A whole result, or (keys with DATA_KEY_PREFIX) a shared read's value. */
+  result: unknown;
   tags: readonly string[];
   bytes: number;
 }
@@ -263,7 +250,14 @@ export interface ResponseCacheStats {
   invalidated: number;
   feedReads: number;
   feedErrors: number;
+  /** Shared reads (src/store/shared-reads.ts) answered from the cache, loaded, joined to a load under way. */
+  dataHits: number;
+  dataMisses: number;
+  dataJoined: number;
 }
+
+/** Keys of shared reads; a result's key starts with a query hash (hex), so the two never meet. */
+const DATA_KEY_PREFIX = 'data\u0000';
 
 /** The table of a tag: `material:42` → `material`, `label` → `label`. */
 function tableOf(tag: string): string {
@@ -293,7 +287,21 @@ export class ResponseCache {
   readonly #plans = new WeakMap<DocumentNode, Map<string, CachePlan>>();
   /** Executions under way (single flight): key → the feed position it started from and its answer. */
   readonly #running = new Map<string, { position: number; promise: Promise<Record<string, unknown> | null> }>();
-  readonly #stats = { hits: 0, misses: 0, joined: 0, stored: 0, raced: 0, invalidated: 0, feedReads: 0, feedErrors: 0 };
+  /** Shared reads under way: key → the feed position it started from and its value with tags. */
+  readonly #runningData = new Map<string, { position: number; promise: Promise<{ value: unknown; tags: readonly string[] }> }>();
+  readonly #stats = {
+    hits: 0,
+    misses: 0,
+    joined: 0,
+    stored: 0,
+    raced: 0,
+    invalidated: 0,
+    feedReads: 0,
+    feedErrors: 0,
+    dataHits: 0,
+    dataMisses: 0,
+    dataJoined: 0,
+  };
   readonly #staleAfterMs: number;
   readonly #heartbeatMs: number;
   readonly #strict: boolean;
@@ -455,13 +463,85 @@ export class ResponseCache {
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     this.#stats.hits++;
-    return entry.result;
+    return entry.result as Record<string, unknown>;
   }
 
   /** Stores a result computed from feed position `from`, unless something it read changed since. */
   set(key: string, result: Record<string, unknown>, tags: Iterable<string>, from: number): boolean {
+    return this.#store(key, result, [...tags], from);
+  }
+
+  /**
+   * Shared reads (src/store/shared-reads.ts) for a request that synced to feed position `from`:
+   * values stored like results (same tags, same race check, same LRU), and the tags of every value
+   * handed out are added to `deps`, so the request's own result depends on them too.
+   */
+  readsFrom(from: number, deps: CacheDependencies): SharedReads {
+    const use = (tags: readonly string[]) => {
+      for (const tag of tags) deps.tags.add(tag);
+    };
+    const lookup = (key: string): Entry | undefined => {
+      const entry = this.#entries.get(key);
+      if (!entry) return undefined;
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#stats.dataHits++;
+      use(entry.tags);
+      return entry;
+    };
+    return {
+      read: async <T>(key: string, load: () => Promise<T>, tagsOf: (value: T) => readonly string[]): Promise<T> => {
+        const k = DATA_KEY_PREFIX + key;
+        const entry = lookup(k);
+        if (entry) return entry.result as T;
+        const running = this.#runningData.get(k);
+        if (running && running.position === from) {
+          this.#stats.dataJoined++;
+          const { value, tags } = await running.promise;
+          use(tags);
+          return value as T;
+        }
+        this.#stats.dataMisses++;
+        const mine = { position: from, promise: load().then((value) => ({ value, tags: tagsOf(value) })) };
+        this.#runningData.set(k, mine);
+        try {
+          const { value, tags } = await mine.promise;
+          this.#store(k, value, tags, from);
+          use(tags);
+          return value;
+        } finally {
+          if (this.#runningData.get(k) === mine) this.#runningData.delete(k);
+        }
+      },
+      readMany: async <T>(
+        keys: readonly string[],
+        load: (missing: readonly number[]) => Promise<T[]>,
+        tagsOf: (value: T, index: number) => readonly string[],
+      ): Promise<T[]> => {
+        const values = new Array<T>(keys.length);
+        const missing: number[] = [];
+        keys.forEach((key, i) => {
+          const entry = lookup(DATA_KEY_PREFIX + key);
+          if (entry) values[i] = entry.result as T;
+          else missing.push(i);
+        });
+        if (missing.length === 0) return values;
+        this.#stats.dataMisses += missing.length;
+        const loaded = await load(missing);
+        missing.forEach((index, j) => {
+          const value = loaded[j] as T;
+          const tags = tagsOf(value, index);
+          this.#store(DATA_KEY_PREFIX + keys[index]!, value, tags, from);
+          use(tags);
+          values[index] = value;
+        });
+        return values;
+      },
+    };
+  }
+
+  #store(key: string, result: unknown, list: readonly string[], from: number): boolean {
     if (!this.enabled) return false;
-    const list = [...tags];
     if (from < this.#trackedFrom || list.some((tag) => this.#changedSince(tag, from))) {
       this.#stats.raced++;
       return false;
@@ -566,7 +646,10 @@ export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<Gr
           key = k;
           from = position;
           lead = cache.lead(k, position);
-          rc.contextValue.cacheDependencies = new CacheDependencies(plan.tags);
+          const deps = new CacheDependencies(plan.tags);
+          rc.contextValue.cacheDependencies = deps;
+          // On the loaders: Apollo may execute with a shallow copy of the context, which shares them.
+          rc.contextValue.loaders.sharedReads = cache.readsFrom(position, deps);
           return null;
         },
         async willSendResponse(rc) {

@@ -102,7 +102,8 @@ import {
   type SnapshotSpec,
   type VectorQuery,
 } from '../store/screening.repository.js';
-import { markAnswersUnchanged } from '../store/change-feed.js';
+import { fastReferenceTags, markAnswersUnchanged, screeningTags, similarityTags } from '../store/change-feed.js';
+import { DIRECT_READS, type SharedReads } from '../store/shared-reads.js';
 import { toVectorLiteral } from '../store/vector.js';
 import { parseStructure, type StructureFormat } from '../structure/index.js';
 import { embedStructuresWithModel, getServingModel } from './embeddings.js';
@@ -290,10 +291,22 @@ function toScreeningModel(row: ScreeningModelRow): ScreeningModel {
   return { id: row.id, dim: row.embedding_dim, distance: row.distance, threshold: row.threshold ?? DEFAULT_THRESHOLD };
 }
 
-/** The model named (or the active one) with its screening view, in one round trip. */
-async function loadScreening(db: Db, modelId: string | null | undefined): Promise<{ model: ScreeningModel; view: ScreeningView | null }> {
+/**
+ * The model named (or the active one) with its screening view, in one round trip — or none, when a
+ * shared read since the last change to the model's screening tables has it.
+ */
+async function loadScreening(
+  db: Db,
+  modelId: string | null | undefined,
+  reads: SharedReads = DIRECT_READS,
+): Promise<{ model: ScreeningModel; view: ScreeningView | null }> {
   const id = modelId === undefined || modelId === null ? null : checkModelId(modelId);
-  const found = await readModelAndView(db, id);
+  const found = await reads.read(
+    `screening:${id ?? 'active'}`,
+    () => readModelAndView(db, id),
+    // Activating another model updates this one's row too (is_active); no model found: any model row.
+    (f) => (f.model ? screeningTags(f.model.id) : ['model']),
+  );
   if (!found.model) throw id === null ? new NotFoundError('active model', 'none') : new NotFoundError('model', id);
   return { model: toScreeningModel(found.model), view: found.view };
 }
@@ -303,9 +316,34 @@ export async function resolveScreeningModel(db: Db, modelId: string | null | und
   return (await loadScreening(db, modelId)).model;
 }
 
+/**
+ * What similarity searches need of a model: the model and how many materials it embedded (null
+ * before its screening state exists). Shared apart from the view: a label changes the view, not this.
+ */
+async function loadSimilarity(
+  db: Db,
+  modelId: string | null | undefined,
+  reads: SharedReads = DIRECT_READS,
+): Promise<{ model: ScreeningModel; embedded: number | null }> {
+  const id = modelId === undefined || modelId === null ? null : checkModelId(modelId);
+  return reads.read(
+    `similarity:${id ?? 'active'}`,
+    async () => {
+      const { model, view } = await loadScreening(db, id);
+      // The snapshot holds one row per embedded material; a label moves rows between classes, a fold keeps them.
+      return { model, embedded: view ? view.state.n_candidates + view.state.n_fast + view.state.n_poor : null };
+    },
+    (value) => [...similarityTags(value.model.id), `screening_state:${value.model.id}`],
+  );
+}
+
 /** The model and its screening view, building the view first if the model has none yet. */
-async function openScreening(db: Db, modelId: string | null | undefined): Promise<{ model: ScreeningModel; view: ScreeningView }> {
-  const { model, view } = await loadScreening(db, modelId);
+async function openScreening(
+  db: Db,
+  modelId: string | null | undefined,
+  reads: SharedReads = DIRECT_READS,
+): Promise<{ model: ScreeningModel; view: ScreeningView }> {
+  const { model, view } = await loadScreening(db, modelId, reads);
   return { model, view: view ?? (await ensureScreeningState(db, model)) };
 }
 
@@ -581,19 +619,37 @@ export async function collectSnapshotGarbage(db: Db): Promise<string[]> {
 
 // --- Background folds ----------------------------------------------------------------------
 
+/**
+ * A background fold waits this long for more events before it runs: a stream of labels (each
+ * recording events) then costs one fold — a new snapshot table, its indexes, a drop — per
+ * interval instead of one per label. Pending events cost readers little (heads hold the exact top
+ * of the ranking; single scores add one distance per event) and writers fold inline beyond
+ * MAX_PENDING_EVENTS.
+ */
+export const FOLD_COALESCE_MS = 1000;
+
 interface FoldSlot {
   running: Promise<void>;
+  /** Fold (once more) after the current wait or fold. */
   again: boolean;
+  /** Ends the current wait now, and skips later ones (tests, shutdown). */
+  hurry(): void;
 }
 
 /** One fold at a time per (database handle, model); a request during a fold queues one more. */
 const foldSlots = new WeakMap<Db, Map<string, FoldSlot>>();
 
 /**
- * Folds the model's pending events in the background of this process (single flight per model).
- * Errors go to `onError` (the fold is retried at the next request). Resolves when done.
+ * Folds the model's pending events in the background of this process (single flight per model),
+ * after waiting `delayMs` (FOLD_COALESCE_MS) for more. Errors go to `onError` (the fold is retried at
+ * the next request). Resolves when done.
  */
-export function requestScreeningFold(db: Db, modelId: string, onError: (error: unknown) => void = () => {}): Promise<void> {
+export function requestScreeningFold(
+  db: Db,
+  modelId: string,
+  onError: (error: unknown) => void = () => {},
+  delayMs: number = FOLD_COALESCE_MS,
+): Promise<void> {
   let slots = foldSlots.get(db);
   if (!slots) foldSlots.set(db, (slots = new Map()));
   const existing = slots.get(modelId);
@@ -601,11 +657,28 @@ export function requestScreeningFold(db: Db, modelId: string, onError: (error: u
     existing.again = true;
     return existing.running;
   }
-  const slot = { again: true } as FoldSlot;
+  let hurried = false;
+  let wake = () => {};
+  const slot: FoldSlot = {
+    running: Promise.resolve(),
+    again: true,
+    hurry() {
+      hurried = true;
+      wake();
+    },
+  };
   slot.running = (async () => {
-    // Let the caller's response go out first.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     while (slot.again) {
+      // Let the caller's response go out first; then gather the events of the next delayMs.
+      await new Promise<void>((resolve) => {
+        if (hurried || delayMs <= 0) return void setImmediate(resolve);
+        const timer = setTimeout(resolve, delayMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      // Requests until now are covered by this fold; later ones ask for another.
       slot.again = false;
       try {
         await foldScreening(db, modelId);
@@ -619,12 +692,13 @@ export function requestScreeningFold(db: Db, modelId: string, onError: (error: u
   return slot.running;
 }
 
-/** Resolves when no background fold is running on `db` (tests, shutdown). */
+/** Runs the background folds requested on `db` now and resolves when none is left (tests, shutdown). */
 export async function screeningFoldsIdle(db: Db): Promise<void> {
   for (;;) {
-    const running = [...(foldSlots.get(db)?.values() ?? [])].map((s) => s.running);
-    if (running.length === 0) return;
-    await Promise.all(running);
+    const slots = [...(foldSlots.get(db)?.values() ?? [])];
+    if (slots.length === 0) return;
+    for (const slot of slots) slot.hurry();
+    await Promise.all(slots.map((s) => s.running));
   }
 }
 
@@ -735,7 +809,7 @@ function scoreRecord(score: number, meanDistanceToFast: number, meanDistanceToPo
  * A page of the ranking of unlabelled materials under a model (the active one by default),
  * keyset-paginated on (score desc, material id desc).
  */
-export async function screen(db: Db, input: ScreenInput): Promise<ScreeningPage> {
+export async function screen(db: Db, input: ScreenInput, reads: SharedReads = DIRECT_READS): Promise<ScreeningPage> {
   const first = input.first;
   if (!Number.isInteger(first) || first < 1 || first > MAX_SCREEN_PAGE) {
     throw new BadInputError(`first must be an integer in 1..${MAX_SCREEN_PAGE}, got ${String(first)}`, { field: 'first' });
@@ -744,7 +818,7 @@ export async function screen(db: Db, input: ScreenInput): Promise<ScreeningPage>
   const filter = toCandidateFilter(input.filter);
   const minScore = checkMinScore(input.minScore);
   const reference = resolveReference(input.reference);
-  const { model, view } = await openScreening(db, input.modelId);
+  const { model, view } = await openScreening(db, input.modelId, reads);
   const page: PageQuery = { filter, after, minScore, limit: first + 1, withMaterials: true };
   if (reference.mode === 'NEAREST') return nearestScreen(db, model, reference, page, after);
   try {
@@ -880,9 +954,10 @@ export async function screeningOfMaterials(
   db: Db,
   opts: { modelId?: string | null; reference?: ReferenceSpec | null },
   materialIds: readonly string[],
+  reads: SharedReads = DIRECT_READS,
 ): Promise<(ScreeningResult | null)[]> {
   const reference = resolveReference(opts.reference);
-  const { model, view } = await openScreening(db, opts.modelId);
+  const { model, view } = await openScreening(db, opts.modelId, reads);
   const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
   const results = new Map<string, ScreeningScore>();
   if (reference.mode === 'NEAREST') {
@@ -916,20 +991,34 @@ export async function nearestFastOfMaterials(
   modelId: string | null | undefined,
   materialIds: readonly string[],
   k: number,
+  reads: SharedReads = DIRECT_READS,
 ): Promise<Neighbor[][]> {
   checkK(k, 'k');
-  const { model } = await openScreening(db, modelId);
-  return nearestFastForModel(db, model, materialIds, k);
+  const { model } = await openScreening(db, modelId, reads);
+  return nearestFastForModel(db, model, materialIds, k, reads);
 }
 
-/** nearestFastOfMaterials for a model already resolved (a screen page's): no model lookup. */
+/**
+ * nearestFastOfMaterials for a model already resolved (a screen page's): no model lookup. Each
+ * material's list is a shared read: it stays while the model's references and the neighbours'
+ * rows are unchanged (a node appears on many pages and rankings).
+ */
 export async function nearestFastForModel(
   db: Db,
   model: ScreeningModel,
   materialIds: readonly string[],
   k: number,
+  reads: SharedReads = DIRECT_READS,
 ): Promise<Neighbor[][]> {
   checkK(k, 'k');
+  return reads.readMany(
+    materialIds.map((id) => `nearestFast:${model.id}:${k}:${id}`),
+    (missing) => loadNearestFast(db, model, missing.map((i) => materialIds[i]!), k),
+    (neighbours) => [...fastReferenceTags(model.id), ...neighbours.map((n) => `material:${n.materialId}`)],
+  );
+}
+
+async function loadNearestFast(db: Db, model: ScreeningModel, materialIds: readonly string[], k: number): Promise<Neighbor[][]> {
   const ids = [...new Set(materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id)))];
   const byQuery = new Map<string, Neighbor[]>();
   const rows = await nearestReferencesOfMaterials(db, vectorSpec(model), ids, 'FAST', k, { withMaterials: true });
@@ -982,7 +1071,7 @@ export async function similarMaterials(
   db: Db,
   input: SimilarMaterialsInput,
   limits: StructureLimits,
-  opts: { exactBelow?: number; onModel?: (modelId: string) => void } = {},
+  opts: { exactBelow?: number; onModel?: (modelId: string) => void; reads?: SharedReads } = {},
 ): Promise<Neighbor[]> {
   const hasMaterial = input.materialId !== undefined && input.materialId !== null;
   const hasStructure = input.structure !== undefined && input.structure !== null;
@@ -992,11 +1081,11 @@ export async function similarMaterials(
   if (label !== null && label !== 'FAST' && label !== 'POOR' && label !== 'UNLABELLED') {
     throw new BadInputError(`unknown label ${String(label)}`, { field: 'label' });
   }
-  const { model, view } = await loadScreening(db, input.modelId);
+  const { model, embedded } = await loadSimilarity(db, input.modelId, opts.reads);
   opts.onModel?.(model.id);
   if (hasMaterial) {
     const materialId = checkMaterialId(input.materialId);
-    const neighbours = await neighboursOf(db, model, view, { materialId }, k, label, materialId, opts.exactBelow);
+    const neighbours = await neighboursOf(db, model, embedded, { materialId }, k, label, materialId, opts.exactBelow);
     if (neighbours.length === 0 && (await embeddingOf(db, model.id, materialId)) === null) {
       await getMaterial(db, materialId); // NOT_FOUND for a material that does not exist
       throw new NotFoundError(`embedding of material ${materialId} under model`, model.id);
@@ -1004,14 +1093,14 @@ export async function similarMaterials(
     return neighbours;
   }
   const vec = await embedStructureText(db, model, input.structure!, limits);
-  return neighboursOf(db, model, view, { vec }, k, label, null, opts.exactBelow);
+  return neighboursOf(db, model, embedded, { vec }, k, label, null, opts.exactBelow);
 }
 
 /** Neighbours of a query; the stored material's vector is read inside the kNN statement. */
 async function neighboursOf(
   db: Db,
   model: ScreeningModel,
-  view: ScreeningView | null,
+  embedded: number | null,
   query: VectorQuery,
   k: number,
   label: NeighbourLabel | null,
@@ -1020,7 +1109,7 @@ async function neighboursOf(
 ): Promise<Neighbor[]> {
   let rows;
   if (label === 'FAST' || label === 'POOR') {
-    if (!view) await ensureScreeningState(db, model);
+    if (embedded === null) await ensureScreeningState(db, model);
     rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId);
   } else {
     const opts = {
@@ -1029,10 +1118,8 @@ async function neighboursOf(
       efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
       withMaterials: true,
     };
-    // The view counts the model's embeddings: its snapshot holds one row per embedded material.
-    const embedded = view ? view.state.n_candidates + view.state.n_fast + view.state.n_poor : Number.POSITIVE_INFINITY;
     rows =
-      embedded <= exactBelow
+      embedded !== null && embedded <= exactBelow
         ? await nearestEmbeddings(db, vectorSpec(model), query, k, { ...opts, exact: true })
         : await nearestEmbeddings(db, vectorSpec(model), query, k, opts);
   }
@@ -1051,14 +1138,20 @@ async function neighboursOf(
 export async function similarToMaterial(
   db: Db,
   materialId: string,
-  opts: { k?: number | null; label?: NeighbourLabel | null; modelId?: string | null; onModel?: (modelId: string) => void },
+  opts: {
+    k?: number | null;
+    label?: NeighbourLabel | null;
+    modelId?: string | null;
+    onModel?: (modelId: string) => void;
+    reads?: SharedReads;
+  },
 ): Promise<Neighbor[]> {
   const k = checkK(opts.k ?? DEFAULT_NEIGHBOURS, 'k');
-  const { model, view } = await loadScreening(db, opts.modelId);
+  const { model, embedded } = await loadSimilarity(db, opts.modelId, opts.reads);
   opts.onModel?.(model.id);
   const id = checkMaterialId(materialId);
   // No embedding: the kNN statement finds no query vector and returns no rows.
-  return neighboursOf(db, model, view, { materialId: id }, k, opts.label ?? null, id);
+  return neighboursOf(db, model, embedded, { materialId: id }, k, opts.label ?? null, id);
 }
 
 /** R of an uploaded structure against the model's current references; nothing is stored. */

@@ -12,6 +12,35 @@ import type { Db } from './database.js';
 /** NOTIFY channel the feed's triggers wake at every commit that changed a tracked table. */
 export const CHANGE_LOG_CHANNEL = 'ionsieve_changes';
 
+// ---------------------------------------------------------------------------------------------
+// Tags: what a cached answer or shared read depends on, in the feed's terms (`table` or `table:id`)
+
+/** The tables (rows keyed by model id) a model's scores and rankings are computed from. */
+const SCREENING_TABLES = ['screening_state', 'screening_event', 'screening_head_meta', 'screening_reference', 'embedding', 'model'] as const;
+
+/** Tags of a screening answer under a model: any change to its scores, references or embeddings. */
+export function screeningTags(modelId: string): string[] {
+  return SCREENING_TABLES.map((table) => `${table}:${modelId}`);
+}
+
+/**
+ * Tags of a list of nearest FAST references under a model: its FAST references (a finer entry the
+ * feed's triggers write: migrations/2026_12_02_1600_change_log_fast_references.ts), the query's
+ * embedding and the model's row; the neighbours' rows come with them (`material:<id>`).
+ */
+export function fastReferenceTags(modelId: string): string[] {
+  return [`screening_reference_fast:${modelId}`, `embedding:${modelId}`, `model:${modelId}`];
+}
+
+/**
+ * Tags of a similarity answer under a model: its embeddings and its row (weights, activation).
+ * Labels of the neighbours come with their Material objects; a label filter adds `screeningTags`
+ * and the material and label tables (which materials are unlabelled).
+ */
+export function similarityTags(modelId: string, labelFiltered = false): string[] {
+  return labelFiltered ? [...screeningTags(modelId), 'material', 'label'] : [`embedding:${modelId}`, `model:${modelId}`];
+}
+
 export interface TableChange {
   table: string;
   /** The ids touched (material: material ids; label: material ids); null = any row of the table. */

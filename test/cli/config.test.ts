@@ -29,7 +29,10 @@ test('config defaults, overrides and validation', () => {
     requireAuth: false,
     trustProxy: false,
     responseCache: { maxEntries: 20_000, maxBytes: 64 * 1024 * 1024, consistency: 'strict' },
+    trainerNice: 10,
   });
+  assert.equal(loadConfig({ IONSIEVE_TRAINER_NICE: '0' }).trainerNice, 0);
+  assert.throws(() => loadConfig({ IONSIEVE_TRAINER_NICE: '20' }), /IONSIEVE_TRAINER_NICE/);
   assert.ok(Object.isFrozen(defaults));
   assert.deepEqual(
     loadConfig({ IONSIEVE_RESPONSE_CACHE_ENTRIES: '0', IONSIEVE_RESPONSE_CACHE_MB: '8', IONSIEVE_RESPONSE_CACHE_CONSISTENCY: 'notify' }).responseCache,

@@ -37,7 +37,7 @@ export function screeningLoaders(ctx: GraphQLContext): ScreeningLoaders {
       const key = `${modelId ?? ''}|${k}`;
       let loader = nearest.get(key);
       if (!loader) {
-        loader = new DataLoader((ids) => nearestFastOfMaterials(ctx.db, modelId, ids, k), { name: `nearestFast:${key}` });
+        loader = new DataLoader((ids) => nearestFastOfMaterials(ctx.db, modelId, ids, k, ctx.loaders.sharedReads), { name: `nearestFast:${key}` });
         nearest.set(key, loader);
       }
       return loader;
@@ -46,7 +46,7 @@ export function screeningLoaders(ctx: GraphQLContext): ScreeningLoaders {
       const key = `model ${model.id}|${k}`;
       let loader = nearest.get(key);
       if (!loader) {
-        loader = new DataLoader((ids) => nearestFastForModel(ctx.db, model, ids, k), { name: `nearestFast:${key}` });
+        loader = new DataLoader((ids) => nearestFastForModel(ctx.db, model, ids, k, ctx.loaders.sharedReads), { name: `nearestFast:${key}` });
         nearest.set(key, loader);
       }
       return loader;
@@ -55,7 +55,7 @@ export function screeningLoaders(ctx: GraphQLContext): ScreeningLoaders {
       const key = `${modelId ?? ''}|${reference?.mode ?? 'ALL'}|${reference?.k ?? ''}`;
       let loader = screening.get(key);
       if (!loader) {
-        loader = new DataLoader((ids) => screeningOfMaterials(ctx.db, { modelId, reference }, ids), { name: `screening:${key}` });
+        loader = new DataLoader((ids) => screeningOfMaterials(ctx.db, { modelId, reference }, ids, ctx.loaders.sharedReads), { name: `screening:${key}` });
         screening.set(key, loader);
       }
       return loader;

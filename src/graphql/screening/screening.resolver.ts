@@ -16,7 +16,7 @@ import {
   type ScreeningResult,
 } from '../../services/screening.js';
 import type { GraphQLContext } from '../context.js';
-import { dependsOn, notCacheable, screeningTags, similarityTags } from '../response-cache.js';
+import { dependsOn, fastReferenceTags, notCacheable, screeningTags, similarityTags } from '../response-cache.js';
 import { LabelFilterValue, MaterialFilterInput, toServiceFilter } from '../material/material.input.js';
 import { MaterialType } from '../material/material.type.js';
 import { PageArgs, toPage } from '../pagination.js';
@@ -82,14 +82,11 @@ export class ScreeningResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<ScreeningConnectionType> {
     const { first, after } = toPage(pageArgs);
-    const page = await screen(ctx.db, {
-      modelId,
-      filter: toServiceFilter(filter),
-      reference: toServiceReference(reference),
-      minScore,
-      first,
-      after,
-    });
+    const page = await screen(
+      ctx.db,
+      { modelId, filter: toServiceFilter(filter), reference: toServiceReference(reference), minScore, first, after },
+      ctx.loaders.sharedReads,
+    );
     // Which candidates there are (and the leftOut count) depends on the materials and their labels too.
     dependsOn(ctx, ...screeningTags(page.modelId), 'material', 'label');
     // The page query read the candidates' material rows: `node` resolves without another query.
@@ -149,6 +146,7 @@ export class ScreeningResolver {
     if (input.structure) notCacheable(ctx);
     const neighbours = await similarMaterials(ctx.db, toServiceSimilarInput(input), { maxSites, maxTextBytes }, {
       onModel: (modelId) => dependsOn(ctx, ...similarityTags(modelId, Boolean(input.label))),
+      reads: ctx.loaders.sharedReads,
     });
     return neighborTypes(neighbours);
   }
@@ -184,7 +182,7 @@ export class ScreeningEdgeResolver {
     @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
-    dependsOn(ctx, ...screeningTags(edge.modelId));
+    dependsOn(ctx, ...fastReferenceTags(edge.modelId));
     const loaders = screeningLoaders(ctx);
     const loader = edge.model ? loaders.nearestFastOfModel(edge.model, k) : loaders.nearestFast(edge.modelId, k);
     return neighborTypes(await loader.load(edge.materialId));
@@ -199,7 +197,7 @@ export class ScreeningResultResolver {
     @Arg('k', () => Int, { defaultValue: DEFAULT_NEAREST_FAST, description: '1–100.' }) k: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
-    dependsOn(ctx, ...screeningTags(result.modelId));
+    dependsOn(ctx, ...fastReferenceTags(result.modelId));
     if (result.materialId !== null) {
       return neighborTypes(await screeningLoaders(ctx).nearestFast(result.modelId, k).load(result.materialId));
     }
@@ -247,7 +245,7 @@ export class MaterialScreeningResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<NeighborType[]> {
     const onModel = (id: string) => dependsOn(ctx, ...similarityTags(id, Boolean(label)));
-    return neighborTypes(await similarToMaterial(ctx.db, material.id, { k, label, modelId, onModel }));
+    return neighborTypes(await similarToMaterial(ctx.db, material.id, { k, label, modelId, onModel, reads: ctx.loaders.sharedReads }));
   }
 }
 
