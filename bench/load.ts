@@ -32,7 +32,7 @@
  *        (keep the database / data directory) --reuse (PostgreSQL: set up `ionsieve_bench_load_reuse_<synthetic>`
  *        once and keep it; for read-only A/B runs with --label-rate 0 --no-train) --out FILE (JSON) --server-root DIR (run the server
  *        and trainer from another checkout, e.g. a worktree of an older commit, for before/after)
- *        --node-env E (the server's NODE_ENV, production as in docker/Dockerfile)
+ *        --node-env E (the server's NODE_ENV, production as in docker/Dockerfile; its NODE_OPTIONS are used too)
  *        --server-node-args "…" (more node flags for the server child, e.g. --heap-prof)
  *        --same-session (keep server and trainer in this process's session; by default each gets a
  *        session of its own, like a separate service: Linux autogroup shares CPU per session)
@@ -108,6 +108,8 @@ const OUT = args.includes('--out') ? text('out', '') : undefined;
 const SERVER_ROOT = args.includes('--server-root') ? text('server-root', ROOT) : ROOT;
 // As docker/Dockerfile runs it (graphql-js skips its development-mode checks in production).
 const NODE_ENV = text('node-env', 'production');
+// Node flags the image runs with (docker/Dockerfile's NODE_OPTIONS), for the server and the trainer.
+const IMAGE_NODE_OPTIONS = imageNodeOptions();
 // Extra node flags for the server child, e.g. "--heap-prof --heap-prof-dir=/tmp/x".
 const SERVER_NODE_ARGS = text('server-node-args', '').split(' ').filter(Boolean);
 const adminUrl = process.env.DATABASE_URL;
@@ -329,6 +331,12 @@ async function freePort(): Promise<number> {
 
 /** Children still running; killed if this process exits early (they are in sessions of their own). */
 const children = new Set<ChildProcess>();
+
+/** NODE_OPTIONS of docker/Dockerfile ('' without one). */
+function imageNodeOptions(): string {
+  const match = /^ENV\b.*\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(readFileSync(join(SERVER_ROOT, 'docker/Dockerfile'), 'utf8'));
+  return match ? (match[1] ?? match[2] ?? '') : '';
+}
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
@@ -608,6 +616,7 @@ try {
     IONSIEVE_DATA_DIR: pgliteDir,
     // 50 connections from one address are one rate-limit client: the bench measures the server, not the limiter.
     IONSIEVE_RATE_LIMIT_POINTS: '0',
+    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
   };
   const profDir = join(runDir, 'cpuprofile');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
@@ -688,7 +697,7 @@ try {
     setupSeconds: setupPhases,
     store: { materials: ids.all.length, embedded: ids.embedded.length, candidates: ids.candidates.length, synthetic: SYNTHETIC, syntheticNote: SYNTHETIC > 0 ? 'SYNTHETIC embeddings (stored embedding + noise), not model output' : undefined },
     serverRoot: SERVER_ROOT,
-    settings: { ownSessions: !SAME_SESSION, durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, labelRate: LABEL_RATE, page: PAGE, mix: MIX, serverLogLevel: LOG_LEVEL, serverNodeEnv: NODE_ENV },
+    settings: { ownSessions: !SAME_SESSION, durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, labelRate: LABEL_RATE, page: PAGE, mix: MIX, serverLogLevel: LOG_LEVEL, serverNodeEnv: NODE_ENV, nodeOptions: IMAGE_NODE_OPTIONS },
     reads: {
       requests: reads.requests.total,
       requestsPerSecond: round(reads.requests.total / reads.duration),
@@ -720,7 +729,7 @@ try {
   exitCode = readErrors === 0 && labels.errors === 0 && lost === 0 ? 0 : 1;
 
   const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
-  console.log(`\nbench:load — ${report.dialect}, ${machine.cores} cores, Node ${machine.node}; server NODE_ENV=${NODE_ENV}, LOG_LEVEL=${LOG_LEVEL}; ${SAME_SESSION ? 'server and trainer in the bench session' : 'server and trainer in sessions of their own'}`);
+  console.log(`\nbench:load — ${report.dialect}, ${machine.cores} cores, Node ${machine.node}; server NODE_ENV=${NODE_ENV}, NODE_OPTIONS=${IMAGE_NODE_OPTIONS || "(none)"}, LOG_LEVEL=${LOG_LEVEL}; ${SAME_SESSION ? 'server and trainer in the bench session' : 'server and trainer in sessions of their own'}`);
   line('load average start / before / after', `${machine.loadAverage.start!.join(' ')} / ${machine.loadAverage.beforeRun!.join(' ')} / ${machine.loadAverage.afterRun!.join(' ')}`);
   line('store', `${ids.all.length} materials, ${ids.embedded.length} embedded, ${ids.candidates.length} candidates${SYNTHETIC ? ` (${SYNTHETIC} SYNTHETIC)` : ''}`);
   line('reads', `${reads.requests.total} in ${reads.duration} s = ${report.reads.requestsPerSecond} req/s at ${CONNECTIONS} connections`);

@@ -98,6 +98,8 @@ export interface RunningServer {
   graphqlUrl: string;
   port: number;
   httpServer: Server;
+  /** This process's response cache and shared reads (its `stats()` are logged once a minute). */
+  responseCache: ResponseCache;
   /** Stops accepting connections, lets in-flight requests finish, closes WebSockets. Idempotent. */
   close(): Promise<void>;
 }
@@ -243,6 +245,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     graphqlUrl: `${url}${GRAPHQL_PATH}`,
     port: address.port,
     httpServer,
+    responseCache,
     close() {
       // apollo.stop() runs the drain hooks: closes the HTTP server (waiting for in-flight requests)
       // and disposes the WebSocket server.

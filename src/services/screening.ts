@@ -726,6 +726,13 @@ async function afterEvents(db: Db, results: readonly SyncResult[], opts: LabelWr
 /**
  * materials.labelMaterial plus the screening update, in one transaction: when it commits, every
  * candidate's score under every screened model reflects the label.
+ *
+ * Group commit: label writes that arrive on one database handle while a label transaction runs
+ * wait for it and then go together, in one transaction with one screening update — the update
+ * (references, events, head) costs the same for one label as for fifty, and under load it is
+ * what limits how many labels a second go through. Each write is still acknowledged only after
+ * the commit that holds it. A group that fails (bad input, a material deleted meanwhile) is
+ * retried one write at a time, so each caller gets its own answer.
  */
 export async function labelMaterialWithScreening(
   db: Db,
@@ -733,12 +740,87 @@ export async function labelMaterialWithScreening(
   actor?: string,
   opts: LabelWriteOptions = {},
 ): Promise<LabelRecord> {
+  // Inside a caller's transaction: part of that transaction.
+  if (db.isTransaction) return labelOne(db, input, actor, opts);
+  let queues = labelQueues.get(db);
+  if (!queues) labelQueues.set(db, (queues = new Map()));
+  // Writes with different options never share a transaction.
+  const key = `${opts.fold ?? 'background'}|${opts.headSize ?? ''}`;
+  let queue = queues.get(key);
+  if (!queue) queues.set(key, (queue = { waiting: [], running: false }));
+  return new Promise<LabelRecord>((resolve, reject) => {
+    queue.waiting.push({ input, actor, opts, resolve, reject });
+    if (!queue.running) void runLabelGroups(db, queue);
+  });
+}
+
+/** Most label writes in one group transaction. */
+export const MAX_LABEL_GROUP = 50;
+
+interface QueuedLabel {
+  input: LabelMaterialInput;
+  actor: string | undefined;
+  opts: LabelWriteOptions;
+  resolve(label: LabelRecord): void;
+  reject(error: unknown): void;
+}
+
+interface LabelQueue {
+  waiting: QueuedLabel[];
+  running: boolean;
+}
+
+/** Label writes waiting for a group transaction, per database handle and write options. */
+const labelQueues = new WeakMap<Db, Map<string, LabelQueue>>();
+
+async function labelOne(db: Db, input: LabelMaterialInput, actor: string | undefined, opts: LabelWriteOptions): Promise<LabelRecord> {
   const { label, results } = await inTransaction(db, async (tx) => {
     const label = await labelMaterial(tx, input, actor);
     return { label, results: await syncScreeningLabels(tx, { headSize: opts.headSize }) };
   });
   await afterEvents(db, results, opts);
   return label;
+}
+
+async function runLabelGroups(db: Db, queue: LabelQueue): Promise<void> {
+  queue.running = true;
+  try {
+    while (queue.waiting.length > 0) {
+      const group = queue.waiting.splice(0, MAX_LABEL_GROUP);
+      if (group.length === 1) {
+        const [one] = group;
+        await labelOne(db, one!.input, one!.actor, one!.opts).then(one!.resolve, one!.reject);
+        continue;
+      }
+      // Material rows are locked in id order (a stable sort keeps each material's writes in arrival
+      // order), as every group does: two processes' groups cannot deadlock on them.
+      const ordered = group
+        .map((item, arrival) => ({ item, arrival, id: BigInt(/^[1-9]\d{0,17}$/.test(String(item.input.materialId)) ? String(item.input.materialId) : '0') }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.arrival - b.arrival));
+      let committed: { labels: LabelRecord[]; results: SyncResult[] };
+      try {
+        committed = await inTransaction(db, async (tx) => {
+          const labels: LabelRecord[] = [];
+          for (const { item } of ordered) labels.push(await labelMaterial(tx, item.input, item.actor));
+          return { labels, results: await syncScreeningLabels(tx, { headSize: group[0]!.opts.headSize }) };
+        });
+      } catch {
+        // Nothing of the group was written: one at a time, each with its own outcome.
+        for (const item of group) await labelOne(db, item.input, item.actor, item.opts).then(item.resolve, item.reject);
+        continue;
+      }
+      try {
+        await afterEvents(db, committed.results, group[0]!.opts);
+      } catch (error) {
+        // As for a single write: committed, but the fold it had to run failed.
+        for (const item of group) item.reject(error);
+        continue;
+      }
+      ordered.forEach(({ item }, i) => item.resolve(committed.labels[i]!));
+    }
+  } finally {
+    queue.running = false;
+  }
 }
 
 /** materials.retractLabel plus the screening update, in one transaction. */

@@ -75,3 +75,13 @@ test('docker-compose: the API requires a token for every request', () => {
   assert.equal(api.environment?.IONSIEVE_REQUIRE_AUTH, 'true');
   assert.equal(loadConfig({ ...api.environment } as NodeJS.ProcessEnv).requireAuth, true);
 });
+
+test('the image, `npm start` and bench:load run node with the same flags', () => {
+  const dockerfile = readFileSync(`${ROOT}docker/Dockerfile`, 'utf8');
+  const nodeOptions = /^ENV\b.*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1];
+  assert.ok(nodeOptions, 'docker/Dockerfile sets NODE_OPTIONS');
+  const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> };
+  assert.ok(pkg.scripts.start!.startsWith(`node ${nodeOptions} `), `npm start runs node ${nodeOptions}`);
+  // bench:load reads the Dockerfile itself (imageNodeOptions): it measures the server as the image runs it.
+  assert.match(readFileSync(`${ROOT}bench/load.ts`, 'utf8'), /NODE_OPTIONS: IMAGE_NODE_OPTIONS/);
+});

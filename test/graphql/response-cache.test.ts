@@ -30,6 +30,8 @@ describeDatabases('response cache', (database) => {
   /** Two "replicas" on one database: `notify` mode (LISTEN) and the default `strict` mode. */
   let notifying: RunningServer;
   let strict: RunningServer;
+  /** No cache at all: every answer executed against the database (the reference for equality). */
+  let uncached: RunningServer;
   let curator: string;
   let materialIds: string[];
 
@@ -47,10 +49,12 @@ describeDatabases('response cache', (database) => {
     notifying = await startServer({ db, config: { ...config, responseCache: { ...config.responseCache, consistency: 'notify' } }, logger, listen: database().listen });
     // The default; LISTEN is there but unused by the cache.
     strict = await startServer({ db, config, logger, listen: database().listen });
+    uncached = await startServer({ db, config: { ...config, responseCache: { ...config.responseCache, maxEntries: 0 } }, logger });
   });
   after(async () => {
     await notifying?.close();
     await strict?.close();
+    await uncached?.close();
   });
 
   async function post(server: RunningServer, query: string, variables: Record<string, unknown>, token?: string) {
@@ -144,6 +148,43 @@ describeDatabases('response cache', (database) => {
     const relabelled = await post(strict, SIMILAR, { id: target });
     assert.equal(relabelled.cache, 'miss');
     assert.equal(relabelled.data.similarMaterials.find((n: any) => n.material.id === neighbour).material.label.class, 'FAST');
+    await screeningFoldsIdle(db);
+  });
+
+  test('shared reads: another query for the same data reads nothing again; a POOR label keeps the nearest FAST lists, a FAST label drops them; answers equal executions without a cache', async () => {
+    const { db } = database();
+    await screeningFoldsIdle(db);
+    // Operation names make each request a new response-cache key: what is reused is shared reads only.
+    const screenAs = (name: string) => SCREEN.replace('query Screen', `query ${name}`);
+    const stats = () => strict.responseCache.stats();
+    const same = async (name: string) => {
+      const cached = await post(strict, screenAs(name), { first: 10 });
+      assert.equal(cached.cache, 'miss');
+      assert.deepEqual(cached.data, (await post(uncached, screenAs(name), { first: 10 })).data, `${name}: as executed without a cache`);
+      return cached.data.screen.edges as Array<{ node: { id: string } }>;
+    };
+
+    const edges = await same('SharedA');
+    const filled = stats();
+    await same('SharedB');
+    const reused = stats();
+    assert.equal(reused.dataMisses, filled.dataMisses, 'the model and view, material rows, labels and nearest FAST lists come from the first answer');
+    assert.ok(reused.dataHits >= filled.dataHits + 1 + edges.length, 'one view and a nearest FAST list per edge at least');
+
+    // A POOR reference changes every score (the view is read again) but no nearest FAST list.
+    await labelMaterialWithScreening(db, { materialId: edges.at(-1)!.node.id, class: 'POOR', source: 'shared reads' });
+    const beforePoor = stats();
+    const afterPoor = await same('SharedC');
+    const poor = stats();
+    const newNodes = afterPoor.filter((e) => !edges.some((old) => old.node.id === e.node.id)).length;
+    // The view, plus at most a list per node not on the earlier page (one candidate left the ranking).
+    assert.ok(poor.dataMisses - beforePoor.dataMisses <= 1 + newNodes, `misses after a POOR label: ${poor.dataMisses - beforePoor.dataMisses}`);
+
+    // A FAST reference can be any node's nearest: every list is read again.
+    await labelMaterialWithScreening(db, { materialId: afterPoor.at(-1)!.node.id, class: 'FAST', source: 'shared reads' });
+    const beforeFast = stats();
+    const afterFast = await same('SharedD');
+    assert.ok(stats().dataMisses - beforeFast.dataMisses >= afterFast.length, 'each list read again after a FAST label');
     await screeningFoldsIdle(db);
   });
 });
