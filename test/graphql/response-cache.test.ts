@@ -187,6 +187,43 @@ describeDatabases('response cache', (database) => {
     assert.ok(stats().dataMisses - beforeFast.dataMisses >= afterFast.length, 'each list read again after a FAST label');
     await screeningFoldsIdle(db);
   });
+
+  test('reads racing grouped label writes leave no stale answer: afterwards every answer equals an execution without a cache', async () => {
+    const { db } = database();
+    await screeningFoldsIdle(db);
+    const { rows } = await sql<{ id: string }>`select id::text as id from material where current_label_class is null and id = any(${materialIds}::bigint[]) order by id`.execute(db);
+    // New references and relabels (a reference changing class), four at a time: the writes of a round go in groups.
+    const rounds = [
+      [rows[0]!.id, rows[1]!.id, materialIds[0]!, materialIds[1]!],
+      [rows[2]!.id, materialIds[2]!, materialIds[3]!, rows[3]!.id],
+    ];
+    const screens = [10, 11, 12, 13];
+    let stop = false;
+    // Reads in flight all the while fill results and shared reads from many feed positions.
+    const reader = (async () => {
+      for (let i = 0; !stop; i++) {
+        const id = materialIds[i % materialIds.length]!;
+        await Promise.all([post(strict, MATERIAL, { id }), post(strict, SIMILAR, { id }), post(strict, SCREEN, { first: screens[i % screens.length] })]);
+      }
+    })();
+    for (const [round, ids] of rounds.entries()) {
+      await Promise.all(
+        ids.map((materialId, j) =>
+          post(strict, LABEL, { input: { materialId, class: (round + j) % 2 === 0 ? 'FAST' : 'POOR', source: 'race' } }, curator),
+        ),
+      );
+    }
+    stop = true;
+    await reader;
+    for (const id of materialIds) {
+      assert.deepEqual((await post(strict, MATERIAL, { id })).data, (await post(uncached, MATERIAL, { id })).data, `material ${id}`);
+      assert.deepEqual((await post(strict, SIMILAR, { id })).data, (await post(uncached, SIMILAR, { id })).data, `similar ${id}`);
+    }
+    for (const first of screens) {
+      assert.deepEqual((await post(strict, SCREEN, { first })).data, (await post(uncached, SCREEN, { first })).data, `screen first ${first}`);
+    }
+    await screeningFoldsIdle(db);
+  });
 });
 
 test('planOperation: queries of known fields are cacheable with their tables; mutations, introspection and caller-dependent fields are not', async () => {
