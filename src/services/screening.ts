@@ -672,7 +672,10 @@ export function requestScreeningFold(
       // Let the caller's response go out first; then gather the events of the next delayMs.
       await new Promise<void>((resolve) => {
         if (hurried || delayMs <= 0) return void setImmediate(resolve);
+        // Unref'd: a process that exits meanwhile leaves the events pending (scores are exact
+        // either way); the next fold of any process takes them.
         const timer = setTimeout(resolve, delayMs);
+        timer.unref();
         wake = () => {
           clearTimeout(timer);
           resolve();
