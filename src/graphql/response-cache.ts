@@ -37,11 +37,11 @@ import {
 } from 'graphql';
 import { CHANGE_LOG_CHANNEL, readChangesSince, type TableChange } from '../store/change-feed.js';
 import type { SharedReads } from '../store/shared-reads.js';
-
-export { fastReferenceTags, screeningTags, similarityTags } from '../store/change-feed.js';
 import type { Listen } from '../store/listen.js';
 import type { Db } from '../store/database.js';
 import type { GraphQLContext } from './context.js';
+
+export { fastReferenceTags, screeningTags, similarityTags } from '../store/change-feed.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rules: what each field with a resolver reads

@@ -291,6 +291,11 @@ function toScreeningModel(row: ScreeningModelRow): ScreeningModel {
   return { id: row.id, dim: row.embedding_dim, distance: row.distance, threshold: row.threshold ?? DEFAULT_THRESHOLD };
 }
 
+/** A checked model id, or null for the active model. */
+function modelIdOrActive(modelId: string | null | undefined): string | null {
+  return modelId === undefined || modelId === null ? null : checkModelId(modelId);
+}
+
 /**
  * The model named (or the active one) with its screening view, in one round trip — or none, when a
  * shared read since the last change to the model's screening tables has it.
@@ -300,7 +305,7 @@ async function loadScreening(
   modelId: string | null | undefined,
   reads: SharedReads = DIRECT_READS,
 ): Promise<{ model: ScreeningModel; view: ScreeningView | null }> {
-  const id = modelId === undefined || modelId === null ? null : checkModelId(modelId);
+  const id = modelIdOrActive(modelId);
   const found = await reads.read(
     `screening:${id ?? 'active'}`,
     () => readModelAndView(db, id),
@@ -325,7 +330,7 @@ async function loadSimilarity(
   modelId: string | null | undefined,
   reads: SharedReads = DIRECT_READS,
 ): Promise<{ model: ScreeningModel; embedded: number | null }> {
-  const id = modelId === undefined || modelId === null ? null : checkModelId(modelId);
+  const id = modelIdOrActive(modelId);
   return reads.read(
     `similarity:${id ?? 'active'}`,
     async () => {
@@ -797,9 +802,11 @@ async function runLabelGroups(db: Db, queue: LabelQueue): Promise<void> {
       }
       // Material rows are locked in id order (a stable sort keeps each material's writes in arrival
       // order), as every group does: two processes' groups cannot deadlock on them.
+      // (Array.prototype.sort is stable; an id that is not one sorts first and fails the group.)
+      const lockOrder = (materialId: unknown) => (/^[1-9]\d{0,17}$/.test(String(materialId)) ? BigInt(String(materialId)) : 0n);
       const ordered = group
-        .map((item, arrival) => ({ item, arrival, id: BigInt(/^[1-9]\d{0,17}$/.test(String(item.input.materialId)) ? String(item.input.materialId) : '0') }))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.arrival - b.arrival));
+        .map((item) => ({ item, id: lockOrder(item.input.materialId) }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       let committed: { labels: LabelRecord[]; results: SyncResult[] };
       try {
         committed = await inTransaction(db, async (tx) => {

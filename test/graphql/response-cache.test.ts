@@ -12,10 +12,10 @@ import { getMetadataStorage } from 'type-graphql';
 import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
 import { CACHE_STATUS_HEADER, FIELD_RULES, planOperation } from '../../src/graphql/response-cache.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { foldScreening, labelMaterialWithScreening, rescoreModel, screeningFoldsIdle } from '../../src/services/screening.js';
+import { foldScreening, labelMaterialWithScreening, screeningFoldsIdle } from '../../src/services/screening.js';
 import { createApiToken } from '../../src/services/tokens.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
-import { insertEmbeddings, insertMaterials, insertModel, randomVectors, setLabelsDirectly } from '../screening/fixtures.js';
+import { seedScreenedModel } from '../screening/fixtures.js';
 import { captureLogger, testConfig } from './harness.js';
 
 const DIM = 4;
@@ -39,11 +39,7 @@ describeDatabases('response cache', (database) => {
     const { db } = database();
     await screeningFoldsIdle(db);
     await resetDatabase(db);
-    const modelId = await insertModel(db, { dim: DIM, active: true });
-    materialIds = await insertMaterials(db, 24);
-    await insertEmbeddings(db, modelId, materialIds, randomVectors(materialIds.length, DIM, 11));
-    await setLabelsDirectly(db, new Map(materialIds.slice(0, 8).map((id, i) => [id, i % 2 === 0 ? 'FAST' : 'POOR'] as const)));
-    await rescoreModel(db, modelId);
+    ({ materialIds } = await seedScreenedModel(db, { dim: DIM, count: 24, labelled: 8, seed: 11 }));
     curator = (await createApiToken(db, { name: 'cache-curator', role: 'curator' })).secret;
     const config = { ...testConfig, host: '127.0.0.1', port: 0 };
     notifying = await startServer({ db, config: { ...config, responseCache: { ...config.responseCache, consistency: 'notify' } }, logger, listen: database().listen });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { scoreAgainstNearest, scoreAgainstReferences, type DistanceMetric } from '../../src/scoring/index.js';
-import { screen, type ReferenceSpec, type ScreenInput } from '../../src/services/screening.js';
+import { rescoreModel, screen, type ReferenceSpec, type ScreenInput } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
 import type { LabelClass } from '../../src/store/material.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../../src/store/vector.js';
@@ -145,4 +145,20 @@ export function assertSameRanking(actual: readonly OracleRow[], expected: readon
       assert.ok(Math.abs(row[key] - want[key]) <= SCORE_TOLERANCE, `${context}: ${key} of ${row.materialId}: ${row[key]} vs ${want[key]}`);
     }
   });
+}
+
+/**
+ * An active READY model over `count` composition materials with seeded vectors, the first
+ * `labelled` labelled FAST, POOR, FAST, … (directly), and its screening snapshot built.
+ */
+export async function seedScreenedModel(
+  db: Db,
+  opts: { dim: number; count: number; labelled: number; seed: number },
+): Promise<{ modelId: string; materialIds: string[] }> {
+  const modelId = await insertModel(db, { dim: opts.dim, active: true });
+  const materialIds = await insertMaterials(db, opts.count);
+  await insertEmbeddings(db, modelId, materialIds, randomVectors(materialIds.length, opts.dim, opts.seed));
+  await setLabelsDirectly(db, new Map(materialIds.slice(0, opts.labelled).map((id, i) => [id, i % 2 === 0 ? 'FAST' : 'POOR'] as const)));
+  await rescoreModel(db, modelId);
+  return { modelId, materialIds };
 }

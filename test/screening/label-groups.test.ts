@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { sql } from 'kysely';
 import { NotFoundError } from '../../src/errors.js';
-import { labelMaterialWithScreening, rescoreModel, screeningFoldsIdle } from '../../src/services/screening.js';
+import { labelMaterialWithScreening, screeningFoldsIdle } from '../../src/services/screening.js';
 import { readScreeningView } from '../../src/store/screening.repository.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
-import { insertEmbeddings, insertMaterials, insertModel, randomVectors, recomputeRanking, readWholeRanking, assertSameRanking, setLabelsDirectly } from './fixtures.js';
+import { assertSameRanking, readWholeRanking, recomputeRanking, seedScreenedModel } from './fixtures.js';
 
 const DIM = 4;
 
@@ -22,12 +22,9 @@ describeDatabases('label groups and fold coalescing', (database) => {
     const { db } = database();
     await screeningFoldsIdle(db);
     await resetDatabase(db);
-    modelId = await insertModel(db, { dim: DIM, active: true });
-    const ids = await insertMaterials(db, 40);
-    await insertEmbeddings(db, modelId, ids, randomVectors(ids.length, DIM, 5));
-    await setLabelsDirectly(db, new Map(ids.slice(0, 6).map((id, i) => [id, i % 2 === 0 ? 'FAST' : 'POOR'] as const)));
-    await rescoreModel(db, modelId);
-    candidates = ids.slice(6);
+    const seeded = await seedScreenedModel(db, { dim: DIM, count: 40, labelled: 6, seed: 5 });
+    modelId = seeded.modelId;
+    candidates = seeded.materialIds.slice(6);
   });
 
   /** Transactions that recorded screening events (each writes one change-feed row for screening_event). */
