@@ -219,6 +219,8 @@ export interface ForwardResult {
   logits?: tf.Tensor2D;
   /** An ensemble's logits per member (each member's loss is its own). */
   memberLogits?: tf.Tensor2D[];
+  /** Training only (alignmentWeight > 0): mean squared distance between structures' embeddings and their formulas'. */
+  alignment?: tf.Scalar;
 }
 
 /** BatchNorm batch statistics collected in training mode (to update the moving averages). */
@@ -289,15 +291,18 @@ function smoothForward(model: KnagcnModel, batch: SmoothBatch, statistics?: Batc
   if (h.backbone !== 'knagcn-smooth') throw new Error('a smooth batch needs the knagcn-smooth backbone');
   const embeddings: tf.Tensor2D[] = [];
   const logits: tf.Tensor2D[] = [];
+  const alignments: tf.Scalar[] = [];
   for (let m = 0; m < h.members; m++) {
     const out = smoothMember(model, batch, memberPrefix(h, m), statistics);
     embeddings.push(out.embedding);
     if (out.logits) logits.push(out.logits);
+    if (out.alignment) alignments.push(out.alignment);
   }
-  if (h.members === 1) return { embedding: embeddings[0]!, ...(logits.length ? { logits: logits[0]! } : {}) };
+  const alignment = alignments.length > 0 ? (tf.div(tf.addN(alignments), alignments.length) as tf.Scalar) : undefined;
+  if (h.members === 1) return { embedding: embeddings[0]!, ...(logits.length ? { logits: logits[0]! } : {}), alignment };
   const embedding = tf.mul(tf.concat(embeddings, 1), 1 / Math.sqrt(h.members)) as tf.Tensor2D;
-  if (logits.length === 0) return { embedding };
-  return { embedding, logits: tf.div(tf.addN(logits), h.members) as tf.Tensor2D, memberLogits: logits };
+  if (logits.length === 0) return { embedding, alignment };
+  return { embedding, logits: tf.div(tf.addN(logits), h.members) as tf.Tensor2D, memberLogits: logits, alignment };
 }
 
 /** Dropout masks in a fixed sequence per model (seeded by the model's seed): training stays deterministic. */
@@ -345,17 +350,27 @@ function smoothMember(model: KnagcnModel, batch: SmoothBatch, prefix: string, st
   } else {
     structure = tf.zeros([batch.numCrystals, F]);
   }
-  const parts: tf.Tensor2D[] = [structure, batch.structureMask];
+  let descriptors: tf.Tensor2D | undefined;
   if (h.compositionDescriptors) {
-    let descriptors = norm(batch.composition, 'composition/bn', batch.numCrystals);
+    descriptors = norm(batch.composition, 'composition/bn', batch.numCrystals);
     if (statistics && h.descriptorDropout > 0) descriptors = tf.dropout(descriptors, h.descriptorDropout, undefined, nextDropoutSeed(model)) as tf.Tensor2D;
-    parts.push(descriptors);
   }
-  const readIn = tf.concat(parts, 1) as tf.Tensor2D;
-  const e1 = tf.softplus(linear(readIn, P('dense1/W') as tf.Tensor2D, P('dense1/b') as tf.Tensor1D)) as tf.Tensor2D;
-  const embedding = linear(e1, P('dense2/W') as tf.Tensor2D, P('dense2/b') as tf.Tensor1D);
-  if (!model.trainable.has(`${prefix}head/W`)) return { embedding };
-  return { embedding, logits: linear(embedding, P('head/W') as tf.Tensor2D, P('head/b') as tf.Tensor1D) };
+  const readout = (pooled: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D => {
+    const readIn = tf.concat(descriptors ? [pooled, mask, descriptors] : [pooled, mask], 1) as tf.Tensor2D;
+    const e1 = tf.softplus(linear(readIn, P('dense1/W') as tf.Tensor2D, P('dense1/b') as tf.Tensor1D)) as tf.Tensor2D;
+    return linear(e1, P('dense2/W') as tf.Tensor2D, P('dense2/b') as tf.Tensor1D);
+  };
+  const embedding = readout(structure, batch.structureMask);
+  // Alignment (training only): a structure's embedding is pulled towards the embedding of its formula
+  // alone, so that the two kinds of material share one space without a modality offset.
+  let alignment: tf.Scalar | undefined;
+  if (statistics && h.alignmentWeight > 0 && descriptors && batch.numAtoms > 0) {
+    const formulaOnly = readout(tf.zeros([batch.numCrystals, F]), tf.zeros([batch.numCrystals, 1]));
+    const squared = tf.sum(tf.square(tf.sub(embedding, formulaOnly)), 1, true); // [B, 1]
+    alignment = tf.div(tf.sum(tf.mul(squared, batch.structureMask)), tf.maximum(tf.sum(batch.structureMask), 1)) as tf.Scalar;
+  }
+  if (!model.trainable.has(`${prefix}head/W`)) return { embedding, alignment };
+  return { embedding, alignment, logits: linear(embedding, P('head/W') as tf.Tensor2D, P('head/b') as tf.Tensor1D) };
 }
 
 /**

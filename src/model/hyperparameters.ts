@@ -83,6 +83,12 @@ export interface Hyperparameters {
    * A small-data regulariser: no single descriptor can carry the prediction.
    */
   descriptorDropout: number;
+  /**
+   * knagcn-smooth with composition descriptors: weight of a training penalty, the mean squared
+   * distance between each structure's embedding and the embedding of its formula alone (0 = off).
+   * Keeps formula-only materials and structures in one space without an offset between the kinds.
+   */
+  alignmentWeight: number;
   seed: number;
 }
 
@@ -110,6 +116,7 @@ export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
   members: 1,
   compositionViews: false,
   descriptorDropout: 0,
+  alignmentWeight: 0,
   seed: 42,
 });
 
@@ -153,7 +160,7 @@ export type PresetName = keyof typeof HYPERPARAMETER_PRESETS;
  * predates that field, so it takes the value that reproduces the old model, not today's default.
  */
 export function resolveStoredHyperparameters(stored: Partial<Hyperparameters>): Hyperparameters {
-  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, ...stored });
+  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, ...stored });
 }
 
 /**
@@ -206,6 +213,7 @@ export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): 
   if (!['CONTRASTIVE', 'CROSS_ENTROPY', 'JOINT'].includes(h.objective)) throw new BadInputError(`unknown objective ${h.objective}`);
   if (h.schedule !== 'shuffled-batches' && h.schedule !== 'block-pairs') throw new BadInputError(`unknown schedule ${h.schedule}`);
   if (!(h.descriptorDropout >= 0 && h.descriptorDropout < 1)) throw new BadInputError(`hyperparameter descriptorDropout must be in [0, 1), got ${h.descriptorDropout}`);
+  if (!(h.alignmentWeight >= 0 && Number.isFinite(h.alignmentWeight))) throw new BadInputError(`hyperparameter alignmentWeight must be ≥ 0, got ${h.alignmentWeight}`);
   if (typeof h.compositionViews !== 'boolean') throw new BadInputError(`hyperparameter compositionViews must be a boolean, got ${h.compositionViews}`);
   if (h.compositionViews && !readsCompositions(h)) throw new BadInputError('hyperparameter compositionViews needs the knagcn-smooth backbone with compositionDescriptors');
   if (typeof h.compositionDescriptors !== 'boolean') throw new BadInputError(`hyperparameter compositionDescriptors must be a boolean, got ${h.compositionDescriptors}`);

@@ -12,7 +12,7 @@ import { graphOfMaterial } from '../training/every-row.js';
 import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { Db } from '../store/database.js';
-import { findEmbeddingRows, insertEmbeddingRows, listStructureMaterials } from '../store/embedding.repository.js';
+import { findEmbeddingRows, insertEmbeddingRows, listEmbeddableMaterials } from '../store/embedding.repository.js';
 import { findActiveModelRow, findModelWeights, queuedJobExists } from '../store/model.repository.js';
 import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
@@ -160,7 +160,7 @@ async function embedPages(
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
-      const page = await listStructureMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor, compositions });
+      const page = await listEmbeddableMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor, compositions });
       if (page.length === 0) break;
       if (afterId === null && twoThreads && page.length === EMBED_BATCH_SIZE) {
         embedder = ParallelEmbedder.start(model).catch((error: unknown) => {

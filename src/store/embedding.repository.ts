@@ -53,7 +53,7 @@ export function findEmbeddingRows(db: Db, modelId: string, materialIds: readonly
     .execute();
 }
 
-export interface StructureMaterialRow {
+export interface EmbeddableMaterialRow {
   id: string;
   /** Null for a COMPOSITION material (listed with `compositions`). */
   structure: unknown;
@@ -65,10 +65,10 @@ export interface StructureMaterialRow {
  * models with a composition pathway embed those too); with `missingFor`, only those without an
  * embedding for that model.
  */
-export async function listStructureMaterials(
+export async function listEmbeddableMaterials(
   db: Db,
   opts: { afterId: string | null; limit: number; missingFor?: string; compositions?: boolean },
-): Promise<StructureMaterialRow[]> {
+): Promise<EmbeddableMaterialRow[]> {
   let query = db.selectFrom('material as m').select(['m.id', 'm.structure', 'm.formula']);
   if (!opts.compositions) query = query.where('m.kind', '=', 'STRUCTURE').where('m.structure', 'is not', null);
   if (opts.afterId !== null) query = query.where('m.id', '>', opts.afterId);

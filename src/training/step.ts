@@ -82,6 +82,8 @@ export function shardGradients(
         const ce = out.memberLogits
           ? (tf.div(tf.addN(out.memberLogits.map((l) => crossEntropyLoss(l, ownLabels, task.crystalNormaliser))), out.memberLogits.length) as tf.Scalar)
           : crossEntropyLoss(out.logits!, ownLabels, task.crystalNormaliser);
+        // Its share of the step: this shard's crystals over the step's.
+        if (out.alignment) loss = tf.add(loss, tf.mul(out.alignment, (h.alignmentWeight * O) / task.crystalNormaliser)) as tf.Scalar;
         loss = tf.add(loss, h.objective === 'JOINT' ? tf.mul(ce, h.crossEntropyWeight) : ce) as tf.Scalar;
       }
       return loss;
