@@ -3,7 +3,7 @@
  * labelled OBELiX files (no database needed) and write the results as JSON.
  *
  *   ionsieve evaluate --data-dir data/obelix --methods rf,knn --seeds 0,1,2
- *   ionsieve evaluate --methods gnn,gnn-ce --neighbours 4,8,12 --epochs 20 --out /tmp/eval.json
+ *   ionsieve evaluate --methods gnn,gnn-ce --neighbours 4,8,12 --epochs 20 --out eval.json
  *   ionsieve evaluate --protocol loo --limit 60 --methods gnn   # the paper's LOO, on a subset
  *
  * Wiring (src/cli/main.ts): `registerEvaluateCommand(program)`.
