@@ -428,6 +428,8 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         const formulaMatrix = pairwiseDistances(formulaAll, base.distance);
         const formulaScores = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, testIdx, fast, poor).map((r) => r.score);
         const formulaCalibration = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
+        const structureFast = fast.filter((i) => train[i]!.structure !== null);
+        const structurePoor = poor.filter((i) => train[i]!.structure !== null);
         const nativeScores = scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor).map((r) => r.score);
         const nativeCalibration = scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
         const nearest = (m: Float64Array, n: number, rows: number[], k: number, excludeSelf: boolean) =>
@@ -460,6 +462,19 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
             attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
             testScores: test.map((e, j) => (e.structure ? nativeScores[j]! : formulaScores[j]!)),
             calibrationScores: train.map((e, i) => (e.structure ? nativeCalibration[i]! : formulaCalibration[i]!)),
+            defaultThreshold: DEFAULT_THRESHOLD,
+            diagnostics,
+          },
+          {
+            // Each kind against its own kind of reference: structures vs structure rows, formulas vs every row's formula.
+            variant: `${label} ratio, each kind vs its own references ${base.distance}`,
+            attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+            testScores: test.map((e, j) =>
+              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [testIdx[j]!], structureFast, structurePoor)[0]!.score : formulaScores[j]!,
+            ),
+            calibrationScores: train.map((e, i) =>
+              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [i], structureFast, structurePoor, { excludeSelf: true })[0]!.score : formulaCalibration[i]!,
+            ),
             defaultThreshold: DEFAULT_THRESHOLD,
             diagnostics,
           },
