@@ -147,6 +147,9 @@ export const trainDefaultHyperparameters: Readonly<Hyperparameters> = Object.fre
   featureLength: 64,
   denseLength: 64,
   compositionViews: true,
+  alignmentWeight: 1,
+  descriptorDropout: 0.2,
+  members: 3,
   maxEpochs: 30,
   patience: 8,
 });
