@@ -36,15 +36,20 @@ import {
   type MaterialRowFilter,
   type MaterialSummaryRow,
 } from '../store/material.repository.js';
-import type { LabelClass, MaterialRow, NewMaterialRow } from '../store/material.table.js';
+import type { LabelClass, MaterialAlias, MaterialRow, NewMaterialRow } from '../store/material.table.js';
+import { providerUrl } from './provenance.js';
 
-export type { LabelClass };
+export type { LabelClass, MaterialAlias };
 
 export interface MaterialRecord {
   id: string;
   name: string | null;
   source: string | null;
   sourceId: string | null;
+  /** Link to the record at its provider, when it has one. */
+  sourceUrl: string | null;
+  /** Other names of the same structure (a pool's own id, later uploads of it). */
+  aliases: MaterialAlias[];
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;
@@ -156,8 +161,11 @@ export interface MaterialProvenance {
   name?: string | null;
   source?: string | null;
   sourceId?: string | null;
+  /** Defaults to the provider's page for the record id, when one is known (provenance.ts). */
+  sourceUrl?: string | null;
   family?: string | null;
   createdBy?: string | null;
+  aliases?: MaterialAlias[];
 }
 
 function optionalText(value: string | null | undefined, field: string): string | null {
@@ -172,10 +180,13 @@ function optionalText(value: string | null | undefined, field: string): string |
 }
 
 function provenanceColumns(p: MaterialProvenance) {
+  const sourceId = optionalText(p.sourceId, 'sourceId');
   return {
     name: optionalText(p.name, 'name'),
     source: optionalText(p.source, 'source'),
-    source_id: optionalText(p.sourceId, 'sourceId'),
+    source_id: sourceId,
+    source_url: optionalText(p.sourceUrl, 'sourceUrl') ?? providerUrl(sourceId),
+    aliases: JSON.stringify(p.aliases ?? []),
     family: optionalText(p.family, 'family'),
     created_by: optionalText(p.createdBy, 'actor'),
   };
@@ -305,6 +316,8 @@ export function materialRowToRecord(row: MaterialRow | MaterialSummaryRow): Mate
     name: row.name,
     source: row.source,
     sourceId: row.source_id,
+    sourceUrl: row.source_url,
+    aliases: row.aliases ?? [],
     family: row.family,
     kind: row.kind,
     formula: row.formula,

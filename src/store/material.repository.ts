@@ -76,6 +76,8 @@ export const MATERIAL_SUMMARY_COLUMNS = [
   'name',
   'source',
   'source_id',
+  'source_url',
+  'aliases',
   'family',
   'kind',
   'formula',
@@ -158,4 +160,19 @@ export async function materialExistsWithSourcePrefix(db: Db, prefix: string): Pr
   const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const row = await db.selectFrom('material').select('id').where('source', 'like', pattern).limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/** Keys of the rows with one of these source ids (any source). */
+export function findMaterialKeysBySourceIds(db: Db, sourceIds: readonly string[]): Promise<MaterialKey[]> {
+  if (sourceIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('material').select(KEY_COLUMNS).where('source_id', 'in', [...sourceIds]).execute();
+}
+
+/** Rewrites a row's provider record (id, link, aliases). */
+export async function updateMaterialProvenance(
+  db: Db,
+  id: string,
+  values: { source_id: string | null; source_url: string | null; aliases: string },
+): Promise<void> {
+  await db.updateTable('material').set(values).where('id', '=', id).execute();
 }

@@ -5,6 +5,16 @@ import type { Structure } from '../structure/structure.js';
 export type Json<T> = ColumnType<T, string, string>;
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
+/** Another name under which the same structure was given (a pool's own id, a later upload). */
+export interface MaterialAlias {
+  name: string | null;
+  source: string | null;
+  sourceId: string | null;
+  createdBy: string | null;
+  /** ISO time. */
+  createdAt: string;
+}
+
 export type MaterialKind = 'STRUCTURE' | 'COMPOSITION';
 export type LabelClass = 'FAST' | 'POOR';
 
@@ -14,6 +24,10 @@ export interface MaterialTable {
   name: string | null;
   source: string | null;
   source_id: string | null;
+  /** Link to the record at its provider, when it has one. */
+  source_url: string | null;
+  /** Other names of this structure (MaterialAlias[] JSON); '[]' by default. */
+  aliases: ColumnType<MaterialAlias[], string | undefined, string>;
   family: string | null;
   kind: MaterialKind;
   formula: string;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parseCsv } from '../../src/csv.js';
 import { currentLabelsByMaterialIds, labelsByMaterialIds, listMaterials, retractLabel } from '../../src/services/materials.js';
-import { isSeeded, OBELIX_LABEL_REASON, ROOM_TEMPERATURE_K, seed } from '../../src/services/seed.js';
+import { CANDIDATE_POOL_NAME, isSeeded, OBELIX_LABEL_REASON, ROOM_TEMPERATURE_K, seed } from '../../src/services/seed.js';
 import { rescoreModel, syncScreeningLabels } from '../../src/services/screening.js';
 import { assertSameRanking, insertEmbeddings, insertModel, randomVectors, readWholeRanking, recomputeRanking } from '../screening/fixtures.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
@@ -76,6 +76,50 @@ describeDatabases('seed', (database) => {
     assert.equal(second.alreadyPresent, obelix.length + pool.length);
     assert.equal(await total({}), obelix.length + pool.length);
     assert.equal(await total({ label: 'UNLABELLED' }), pool.length + 1);
+  });
+
+  test('candidate pool provenance: the provider record id (MP ids linked), the pool id as an alias; a store seeded before is upgraded', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    await seed(db, { dataDir: DATA_DIR });
+    const candidates = async () => {
+      const items = (await listMaterials(db, { label: 'UNLABELLED' }, { first: 1000 })).items;
+      return new Map(items.map((m) => [m.aliases.find((a) => a.source === CANDIDATE_POOL_NAME)?.sourceId, m]));
+    };
+    const check = (byPoolId: Awaited<ReturnType<typeof candidates>>) => {
+      assert.equal(byPoolId.size, pool.length);
+      for (const entry of pool) {
+        const m = byPoolId.get(entry.id!);
+        assert.ok(m, `${entry.id} has its pool id as an alias`);
+        assert.equal(m.source, entry.source);
+        if (entry.source!.startsWith('MP-20')) {
+          assert.match(entry.source_id!, /^(mp|mvc)-\d+$/);
+          assert.equal(m.sourceId, entry.source_id, entry.id);
+          // Only mp- ids get a link; MP-20 also holds an mvc- id.
+          assert.equal(m.sourceUrl, entry.source_id!.startsWith('mp-') ? `https://next-gen.materialsproject.org/materials/${entry.source_id}` : null);
+        } else if (entry.source === 'matcalc_li_subset') {
+          assert.equal(m.sourceId, entry.source_id!.split('|')[0], entry.id);
+          assert.equal(m.sourceUrl !== null, m.sourceId!.startsWith('mp-'), entry.id);
+        } else {
+          assert.equal(m.sourceId, `${entry.source_file}#${entry.source_id}`, entry.id);
+          assert.equal(m.sourceUrl, null);
+        }
+      }
+    };
+    const seeded = await candidates();
+    check(seeded);
+    const mpRows = pool.filter((e) => e.source!.startsWith('MP-20') || e.source_id!.startsWith('mp-'));
+    assert.equal([...seeded.values()].filter((m) => /^(mp|mvc)-/.test(m.sourceId ?? '')).length, mpRows.length);
+
+    // A store seeded before provenance was kept: source_id was the pool id, no link, no alias.
+    for (const [poolId, m] of seeded) {
+      await db.updateTable('material').set({ source_id: poolId!, source_url: null, aliases: '[]' }).where('id', '=', m.id).execute();
+    }
+    const again = await seed(db, { dataDir: DATA_DIR });
+    assert.equal(again.candidates, 0);
+    const upgraded = await candidates();
+    check(upgraded);
+    for (const [poolId, m] of upgraded) assert.equal(m.id, seeded.get(poolId)!.id, 'the same rows, not new ones');
   });
 
   test('a re-seed that adds labels keeps stored screening scores exact (the labels join the references)', async () => {

@@ -20,6 +20,24 @@ registerEnumType(MaterialKindValue, {
   },
 });
 
+@ObjectType('MaterialAlias', { description: 'Another name under which the same structure was given.' })
+export class MaterialAliasType {
+  @Field(() => String, { nullable: true })
+  name!: string | null;
+
+  @Field(() => String, { nullable: true })
+  source!: string | null;
+
+  @Field(() => String, { nullable: true })
+  sourceId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Who gave it (API token or importer name).' })
+  createdBy!: string | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}
+
 @ObjectType('Material', {
   description: 'A material: a crystal structure, or a composition alone (then every structure field is null).',
 })
@@ -33,8 +51,19 @@ export class MaterialType {
   @Field(() => String, { nullable: true, description: 'Dataset or origin, e.g. "obelix".' })
   source!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Identifier in the source dataset, e.g. an OBELiX id.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Identifier in the source dataset or database, e.g. an OBELiX id or a Materials Project id ("mp-1222772").',
+  })
   sourceId!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Link to the record at its provider (e.g. its Materials Project page), when it has one." })
+  sourceUrl!: string | null;
+
+  @Field(() => [MaterialAliasType], {
+    description: "Other names of the same structure: a pool's own ids, and the name and source of each later upload of it.",
+  })
+  aliases!: MaterialAliasType[];
 
   @Field(() => String, { nullable: true, description: 'Structural family, e.g. "garnet", when known.' })
   family!: string | null;

@@ -22,6 +22,9 @@ const LABEL_FIELDS = /* GraphQL */ `
 const MATERIAL_SUMMARY = /* GraphQL */ `
   id
   name
+  source
+  sourceId
+  sourceUrl
   formula
   reducedFormula
   elements
@@ -171,6 +174,8 @@ export const MATERIAL = /* GraphQL */ `
       name
       source
       sourceId
+      sourceUrl
+      aliases { name source sourceId createdBy createdAt }
       family
       kind
       formula

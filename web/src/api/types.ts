@@ -29,6 +29,9 @@ export interface Label {
 export interface MaterialSummary {
   id: string;
   name: string | null;
+  source: string | null;
+  sourceId: string | null;
+  sourceUrl: string | null;
   formula: string;
   reducedFormula: string;
   elements: string[];
@@ -83,6 +86,8 @@ export interface MaterialDetail {
   name: string | null;
   source: string | null;
   sourceId: string | null;
+  sourceUrl: string | null;
+  aliases: { name: string | null; source: string | null; sourceId: string | null; createdBy: string | null; createdAt: string }[];
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;

@@ -8,7 +8,7 @@ import { ApiError, asApiError, request } from '../api/client.js';
 import { has, useCapabilities, useQuery } from '../api/hooks.js';
 import { MATERIALS, SCREEN } from '../api/queries.js';
 import type { Connection, LabelFilter, MaterialSummary, ScreenEdge } from '../api/types.js';
-import { ClassBadge, ErrorBox, Loading, MaterialLink, MissingApi, NeighborChips, ScoreBar } from '../components/common.js';
+import { ClassBadge, ErrorBox, Loading, MaterialLink, MissingApi, NeighborChips, ScoreBar, SourceLink } from '../components/common.js';
 import { downloadText, toCsv } from '../lib/csv.js';
 import { fixed } from '../lib/format.js';
 import { navigate, type Route } from '../router.js';
@@ -221,7 +221,8 @@ function RankedTable({ edges }: { edges: ScreenEdge[] }) {
             <tr key={edge.node.id} data-material-id={edge.node.id}>
               <td className="num">{edge.rank}</td>
               <td>
-                <MaterialLink id={edge.node.id} formula={edge.node.formula} title={edge.node.name} />
+                <MaterialLink id={edge.node.id} formula={edge.node.formula} title={edge.node.name} />{' '}
+                <small className="muted"><SourceLink sourceId={edge.node.sourceId} sourceUrl={edge.node.sourceUrl} /></small>
               </td>
               <td className="num" data-testid="score">
                 <ScoreBar score={edge.score} min={minScore} max={maxScore} />
@@ -268,7 +269,8 @@ function UnrankedTable({ edges, offset }: { edges: { node: MaterialSummary }[]; 
             <tr key={node.id} data-material-id={node.id}>
               <td className="num">{offset + i + 1}</td>
               <td>
-                <MaterialLink id={node.id} formula={node.formula} title={node.name} />
+                <MaterialLink id={node.id} formula={node.formula} title={node.name} />{' '}
+                <small className="muted"><SourceLink sourceId={node.sourceId} sourceUrl={node.sourceUrl} /></small>
               </td>
               <td>
                 <ClassBadge value={node.label?.class} />
@@ -305,19 +307,19 @@ function ExportButton({ filter, ranked, total }: { filter: CandidateFilter; rank
         if (ranked) {
           const data: { screen: Connection<ScreenEdge> } = await request(SCREEN, screenVariables(filter, EXPORT_PAGE, after));
           for (const e of data.screen.edges)
-            rows.push([e.rank, e.node.id, e.node.formula, e.node.reducedFormula, e.score, e.predictedClass, e.meanDistanceToFast, e.meanDistanceToPoor, e.nearestFast.map((n) => `${n.material.formula}:${n.distance.toFixed(4)}`).join('; '), e.node.elements.join(' ')]);
+            rows.push([e.rank, e.node.id, e.node.formula, e.node.reducedFormula, e.score, e.predictedClass, e.meanDistanceToFast, e.meanDistanceToPoor, e.nearestFast.map((n) => `${n.material.formula}:${n.distance.toFixed(4)}`).join('; '), e.node.elements.join(' '), e.node.source ?? '', e.node.sourceId ?? '', e.node.sourceUrl ?? '']);
           after = data.screen.pageInfo.hasNextPage ? data.screen.pageInfo.endCursor : null;
         } else {
           const data: { materials: Connection<{ node: MaterialSummary }> } = await request(MATERIALS, materialsVariables(filter, EXPORT_PAGE, after));
-          for (const { node } of data.materials.edges) rows.push([rows.length + 1, node.id, node.formula, node.reducedFormula, node.label?.class ?? '', node.elements.join(' '), node.nsites ?? '', node.kind]);
+          for (const { node } of data.materials.edges) rows.push([rows.length + 1, node.id, node.formula, node.reducedFormula, node.label?.class ?? '', node.elements.join(' '), node.nsites ?? '', node.kind, node.source ?? '', node.sourceId ?? '', node.sourceUrl ?? '']);
           after = data.materials.pageInfo.hasNextPage ? data.materials.pageInfo.endCursor : null;
         }
         setProgress(rows.length);
         if (!after || rows.length >= EXPORT_MAX_ROWS) break;
       }
       const header = ranked
-        ? ['rank', 'id', 'formula', 'reduced_formula', 'score', 'predicted_class', 'mean_distance_fast', 'mean_distance_poor', `nearest_fast_k${NEAREST_K}`, 'elements']
-        : ['row', 'id', 'formula', 'reduced_formula', 'label', 'elements', 'nsites', 'kind'];
+        ? ['rank', 'id', 'formula', 'reduced_formula', 'score', 'predicted_class', 'mean_distance_fast', 'mean_distance_poor', `nearest_fast_k${NEAREST_K}`, 'elements', 'source', 'source_id', 'source_url']
+        : ['row', 'id', 'formula', 'reduced_formula', 'label', 'elements', 'nsites', 'kind', 'source', 'source_id', 'source_url'];
       const parts = ['ionsieve', ranked ? 'candidates' : 'materials', filter.elements.join('-'), filter.minScore !== null ? `R${filter.minScore}` : '', filter.label ?? ''].filter(Boolean);
       downloadText(`${parts.join('_')}.csv`, toCsv(header, rows));
     } catch (caught) {

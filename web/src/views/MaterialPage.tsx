@@ -8,7 +8,7 @@ import { has, missing, useCapabilities, useQuery } from '../api/hooks.js';
 import { LABEL_MATERIAL, MATERIAL, MATERIAL_CIF, MATERIAL_SCREENING, RETRACT_LABEL } from '../api/queries.js';
 import type { Label, LabelClass, MaterialDetail, Neighbor, ScreeningResult } from '../api/types.js';
 import { ApiTokenField } from '../components/ApiTokenField.js';
-import { ClassBadge, ErrorBox, Formula, Loading, MissingApi, NeighborTable } from '../components/common.js';
+import { ClassBadge, ErrorBox, Formula, Loading, MissingApi, NeighborTable, SourceLink } from '../components/common.js';
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
 import { downloadText } from '../lib/csv.js';
 import { conductivity, dateTime, fixed } from '../lib/format.js';
@@ -49,7 +49,12 @@ export function MaterialPage({ id }: { id: string }) {
           <Formula formula={m.formula} /> <span className="muted id">#{m.id}</span>
         </h1>
         <p>
-          <ClassBadge value={m.label?.class} /> {m.name && <span>{m.name}</span>} {m.family && <span className="muted">· {m.family}</span>} {m.source && <span className="muted">· {m.source}{m.sourceId ? ` ${m.sourceId}` : ''}</span>}
+          <ClassBadge value={m.label?.class} /> {m.name && <span>{m.name}</span>} {m.family && <span className="muted">· {m.family}</span>} {m.source && <span className="muted">· {m.source}</span>} {m.sourceId && <SourceLink sourceId={m.sourceId} sourceUrl={m.sourceUrl} />}
+          {m.aliases.length > 0 && (
+            <span className="muted" data-testid="aliases">
+              {' '}· also known as {m.aliases.map((a) => [a.name, a.sourceId && `${a.source ?? ''} ${a.sourceId}`.trim()].filter(Boolean).join(' ')).join('; ')}
+            </span>
+          )}
         </p>
       </header>
       <div className="columns">
