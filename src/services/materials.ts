@@ -36,10 +36,12 @@ import {
   type MaterialRowFilter,
   type MaterialSummaryRow,
 } from '../store/material.repository.js';
-import type { LabelClass, MaterialAlias, MaterialRow, NewMaterialRow } from '../store/material.table.js';
+import type { LabelClass, MaterialAlias, MaterialProperty, MaterialRow, NewMaterialRow } from '../store/material.table.js';
 import { providerUrl } from './provenance.js';
+import { derivedColumns } from './derived.js';
+import { checkPropertyRanges, type PropertyRange } from './properties.js';
 
-export type { LabelClass, MaterialAlias };
+export type { LabelClass, MaterialAlias, MaterialProperty };
 
 export interface MaterialRecord {
   id: string;
@@ -50,6 +52,11 @@ export interface MaterialRecord {
   sourceUrl: string | null;
   /** Other names of the same structure (a pool's own id, later uploads of it). */
   aliases: MaterialAlias[];
+  /** Numeric properties by name. */
+  properties: Record<string, MaterialProperty>;
+  /** From moyo (tolerance 0.1 Å); null for a composition or when none was found. */
+  spaceGroupNumber: number | null;
+  spaceGroupSymbol: string | null;
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;
@@ -105,6 +112,9 @@ export interface MaterialFilter {
   label?: LabelClass | 'UNLABELLED';
   /** Matches materials with the reduced formula of this input (e.g. "Li2O2" matches LiO). */
   formula?: string;
+  /** Each range must hold; a material without the property matches no range. */
+  properties?: PropertyRange[];
+  spaceGroupNumber?: number;
 }
 
 /** `after` is an opaque cursor from a previous page. */
@@ -166,6 +176,8 @@ export interface MaterialProvenance {
   family?: string | null;
   createdBy?: string | null;
   aliases?: MaterialAlias[];
+  /** Properties given with the record (checked by `checkProperties`). */
+  properties?: Record<string, MaterialProperty>;
 }
 
 function optionalText(value: string | null | undefined, field: string): string | null {
@@ -209,6 +221,8 @@ export function structureMaterialRow(structure: Structure, provenance: MaterialP
     is_ordered: facts.isOrdered,
     structure: JSON.stringify(structure),
     structure_hash: facts.hash,
+    properties: JSON.stringify(provenance.properties ?? {}),
+    ...derivedColumns(structure),
   };
 }
 
@@ -247,6 +261,8 @@ export function compositionMaterialRow(composition: string, provenance: Material
     is_ordered: null,
     structure: null,
     structure_hash: null,
+    properties: JSON.stringify(provenance.properties ?? {}),
+    ...derivedColumns(null),
   };
 }
 
@@ -318,6 +334,9 @@ export function materialRowToRecord(row: MaterialRow | MaterialSummaryRow): Mate
     sourceId: row.source_id,
     sourceUrl: row.source_url,
     aliases: row.aliases ?? [],
+    properties: row.properties ?? {},
+    spaceGroupNumber: row.space_group_number,
+    spaceGroupSymbol: row.space_group_symbol,
     family: row.family,
     kind: row.kind,
     formula: row.formula,
@@ -478,6 +497,11 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${field} must be a non-negative integer`);
     return value;
   };
+  const spaceGroup = (value: number | undefined, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (!Number.isInteger(value) || value < 1 || value > 230) throw new BadInputError(`${field} must be a space-group number in 1..230, got ${value}`, { field });
+    return value;
+  };
   let currentLabelClass: LabelClass | null | undefined;
   if (filter.label === 'UNLABELLED') currentLabelClass = null;
   else if (filter.label !== undefined && filter.label !== null) {
@@ -495,6 +519,8 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     nelementsMax: count(filter.nelementsMax, `${fieldPrefix}nelementsMax`),
     currentLabelClass,
     reducedFormula,
+    properties: checkPropertyRanges(filter.properties, `${fieldPrefix}properties`),
+    spaceGroupNumber: spaceGroup(filter.spaceGroupNumber, `${fieldPrefix}spaceGroupNumber`),
   };
 }
 

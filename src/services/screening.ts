@@ -1152,6 +1152,8 @@ export interface SimilarMaterialsInput {
   k?: number | null;
   label?: NeighbourLabel | null;
   modelId?: string | null;
+  /** Conditions on the neighbours (as `materials`' filter; the label goes in `label`). */
+  filter?: MaterialFilter | null;
 }
 
 /**
@@ -1173,11 +1175,15 @@ export async function similarMaterials(
   if (label !== null && label !== 'FAST' && label !== 'POOR' && label !== 'UNLABELLED') {
     throw new BadInputError(`unknown label ${String(label)}`, { field: 'label' });
   }
+  if (input.filter?.label !== undefined && input.filter?.label !== null) {
+    throw new BadInputError('similarMaterials filters labels with input.label, not input.filter.label', { field: 'filter.label' });
+  }
+  const filter = toCandidateFilter(input.filter);
   const { model, embedded } = await loadSimilarity(db, input.modelId, opts.reads);
   opts.onModel?.(model.id);
   if (hasMaterial) {
     const materialId = checkMaterialId(input.materialId);
-    const neighbours = await neighboursOf(db, model, embedded, { materialId }, k, label, materialId, opts.exactBelow);
+    const neighbours = await neighboursOf(db, model, embedded, { materialId }, k, label, materialId, opts.exactBelow, filter);
     if (neighbours.length === 0 && (await embeddingOf(db, model.id, materialId)) === null) {
       await getMaterial(db, materialId); // NOT_FOUND for a material that does not exist
       throw new NotFoundError(`embedding of material ${materialId} under model`, model.id);
@@ -1185,7 +1191,7 @@ export async function similarMaterials(
     return neighbours;
   }
   const vec = await embedStructureText(db, model, input.structure!, limits);
-  return neighboursOf(db, model, embedded, { vec }, k, label, null, opts.exactBelow);
+  return neighboursOf(db, model, embedded, { vec }, k, label, null, opts.exactBelow, filter);
 }
 
 /** Neighbours of a query; the stored material's vector is read inside the kNN statement. */
@@ -1198,14 +1204,16 @@ async function neighboursOf(
   label: NeighbourLabel | null,
   excludeId: string | null,
   exactBelow: number = EXACT_NEIGHBOURS_MAX_ROWS,
+  filter: CandidateFilter = {},
 ): Promise<Neighbor[]> {
   let rows;
   if (label === 'FAST' || label === 'POOR') {
     if (embedded === null) await ensureScreeningState(db, model);
-    rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId);
+    rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId, filter);
   } else {
     const opts = {
       excludeId,
+      filter,
       onlyUnlabelled: label === 'UNLABELLED',
       efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
       withMaterials: true,

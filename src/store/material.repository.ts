@@ -17,6 +17,9 @@ export interface MaterialRowFilter {
   currentLabelClass?: LabelClass | null;
   reducedFormula?: string;
   kind?: MaterialKind;
+  /** (properties -> name ->> 'value') within [min, max] (a bound left null is open; a missing property matches no range). */
+  properties?: readonly { name: string; min: number | null; max: number | null }[];
+  spaceGroupNumber?: number;
 }
 
 /**
@@ -34,6 +37,13 @@ export function materialFilterConditions(filter: MaterialRowFilter, alias?: stri
   else if (filter.currentLabelClass !== undefined) conditions.push(sql<boolean>`${col('current_label_class')} = ${filter.currentLabelClass}`);
   if (filter.reducedFormula !== undefined) conditions.push(sql<boolean>`${col('reduced_formula')} = ${filter.reducedFormula}`);
   if (filter.kind !== undefined) conditions.push(sql<boolean>`${col('kind')} = ${filter.kind}`);
+  for (const range of filter.properties ?? []) {
+    const value = sql`(${col('properties')} -> ${range.name} ->> 'value')::float8`;
+    if (range.min === null && range.max === null) conditions.push(sql<boolean>`${col('properties')} ? ${range.name}`);
+    if (range.min !== null) conditions.push(sql<boolean>`${value} >= ${range.min}`);
+    if (range.max !== null) conditions.push(sql<boolean>`${value} <= ${range.max}`);
+  }
+  if (filter.spaceGroupNumber !== undefined) conditions.push(sql<boolean>`${col('space_group_number')} = ${filter.spaceGroupNumber}`);
   return conditions;
 }
 
@@ -91,6 +101,10 @@ export const MATERIAL_SUMMARY_COLUMNS = [
   'is_ordered',
   'structure_hash',
   'current_label_class',
+  'properties',
+  'space_group_number',
+  'space_group_symbol',
+  'derived_version',
   'created_by',
   'created_at',
 ] as const satisfies readonly (keyof MaterialSummaryRow)[];
@@ -175,4 +189,20 @@ export async function updateMaterialProvenance(
   values: { source_id: string | null; source_url: string | null; aliases: string },
 ): Promise<void> {
   await db.updateTable('material').set(values).where('id', '=', id).execute();
+}
+
+export async function updateMaterialProperties(db: Db, id: string, properties: string): Promise<void> {
+  await db.updateTable('material').set({ properties }).where('id', '=', id).execute();
+}
+
+/**
+ * Adds properties to rows that lack them (the ones a row already has are kept: a curator's value
+ * wins over a re-seed). Rows that have every given name are not written.
+ */
+export async function addMissingMaterialProperties(db: Db, values: readonly { id: string; properties: Record<string, unknown> }[]): Promise<void> {
+  if (values.length === 0) return;
+  await sql`
+    update material m set properties = v.properties || m.properties
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id bigint, properties jsonb)
+    where m.id = v.id and not (m.properties ?& array(select jsonb_object_keys(v.properties)))`.execute(db);
 }

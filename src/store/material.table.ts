@@ -15,6 +15,17 @@ export interface MaterialAlias {
   createdAt: string;
 }
 
+/** A numeric property of a material (band gap, energy above hull, …). */
+export interface MaterialProperty {
+  value: number;
+  unit: string | null;
+  source: string | null;
+  /** Who set it (API token, importer or 'seed'). */
+  setBy: string | null;
+  /** ISO time. */
+  setAt: string;
+}
+
 export type MaterialKind = 'STRUCTURE' | 'COMPOSITION';
 export type LabelClass = 'FAST' | 'POOR';
 
@@ -46,6 +57,12 @@ export interface MaterialTable {
   structure_hash: string | null;
   /** Cache of the derived current label; written with every label write. */
   current_label_class: LabelClass | null;
+  /** Numeric properties by name (MaterialProperty JSON); '{}' by default. */
+  properties: ColumnType<Record<string, MaterialProperty>, string | undefined, string>;
+  space_group_number: number | null;
+  space_group_symbol: string | null;
+  /** Version of the facts derived from the structure or formula (src/services/derived.ts). */
+  derived_version: ColumnType<number, number | undefined, number>;
   created_by: string | null;
   created_at: Timestamp;
 }

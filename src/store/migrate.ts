@@ -14,6 +14,7 @@ import * as createApiToken from '../../migrations/2026_12_01_1200_create_api_tok
 import * as createChangeLog from '../../migrations/2026_12_02_1200_create_change_log.js';
 import * as changeLogFastReferences from '../../migrations/2026_12_02_1600_change_log_fast_references.js';
 import * as materialProvenance from '../../migrations/2026_12_07_1300_material_provenance.js';
+import * as materialProperties from '../../migrations/2026_12_07_1400_material_properties.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -29,6 +30,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_02_1200_create_change_log': createChangeLog,
   '2026_12_02_1600_change_log_fast_references': changeLogFastReferences,
   '2026_12_07_1300_material_provenance': materialProvenance,
+  '2026_12_07_1400_material_properties': materialProperties,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

@@ -85,5 +85,7 @@ export {
   operationsFromSpaceGroupNumber,
   operationsFromHmSymbol,
   applyOperation,
+  spaceGroupOf,
+  SPACE_GROUP_SYMPREC,
 } from './symmetry-ops.js';
-export type { SymmetryOperation } from './symmetry-ops.js';
+export type { SymmetryOperation, SpaceGroup } from './symmetry-ops.js';

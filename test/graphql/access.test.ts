@@ -75,6 +75,7 @@ describeDatabases('access control', (database) => {
       { name: 'addMaterials', need: 'curator', query: 'mutation { addMaterials(inputs: [{composition: "Li2S"}]) { id } }' },
       { name: 'labelMaterial', need: 'curator', query: `mutation { labelMaterial(input: {materialId: "${material}", class: POOR}) { id } }` },
       { name: 'retractLabel', need: 'curator', query: `mutation { retractLabel(id: "${label}") { id } }` },
+      { name: 'setMaterialProperties', need: 'curator', query: `mutation { setMaterialProperties(materialId: "${material}", properties: [{name: "band_gap_ev", value: 2}]) { id } }` },
       { name: 'trainModel', need: 'admin', query: 'mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', variables: { i: { ...tinyHyperparameters, name: 'n' } } },
       { name: 'activateModel', need: 'admin', query: `mutation { activateModel(id: "${model}") { id } }` },
       { name: 'cancelTraining', need: 'admin', query: `mutation { cancelTraining(id: "${model}") { id } }` },

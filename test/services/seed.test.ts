@@ -122,6 +122,63 @@ describeDatabases('seed', (database) => {
     for (const [poolId, m] of upgraded) assert.equal(m.id, seeded.get(poolId)!.id, 'the same rows, not new ones');
   });
 
+  test('candidate pool properties (properties.csv) and space groups: the band-gap range filter returns exactly the rows in range', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    await seed(db, { dataDir: DATA_DIR });
+    const properties = parseCsv(readFileSync(join(DATA_DIR, 'candidates/open_li_pool_v1/properties.csv'), 'utf8'));
+    assert.equal(properties.length, 130);
+    const items = (await listMaterials(db, { label: 'UNLABELLED' }, { first: 1000 })).items;
+    const byPoolId = new Map(items.map((m) => [m.aliases.find((a) => a.source === CANDIDATE_POOL_NAME)!.sourceId, m]));
+    const poolIdsOf = async (filter: Parameters<typeof listMaterials>[1]) =>
+      (await listMaterials(db, filter, { first: 1000 })).items.map((m) => m.aliases.find((a) => a.source === CANDIDATE_POOL_NAME)?.sourceId).sort();
+    const inRange = (column: string, min: number | null, max: number | null) =>
+      properties
+        .filter((row) => row[column] !== '' && (min === null || Number(row[column]) >= min) && (max === null || Number(row[column]) <= max))
+        .map((row) => row.id)
+        .sort();
+
+    const gapAtLeast1 = await poolIdsOf({ properties: [{ name: 'band_gap_ev', min: 1, max: null }] });
+    assert.deepEqual(gapAtLeast1, inRange('band_gap_ev', 1, null));
+    assert.equal(gapAtLeast1.length, 30);
+    assert.deepEqual(await poolIdsOf({ properties: [{ name: 'band_gap_ev', max: 0.1 }] }), inRange('band_gap_ev', null, 0.1));
+    assert.deepEqual(
+      await poolIdsOf({ properties: [{ name: 'energy_above_hull_ev_per_atom', max: 0.025 }, { name: 'band_gap_ev', min: 1 }] }),
+      properties.filter((r) => r.energy_above_hull_ev_per_atom !== '' && Number(r.energy_above_hull_ev_per_atom) <= 0.025 && Number(r.band_gap_ev) >= 1).map((r) => r.id).sort(),
+    );
+    // Formation energies: the 106 MP-20 rows and the 24 WBM rows.
+    assert.equal((await poolIdsOf({ properties: [{ name: 'formation_energy_ev_per_atom' }] })).length, 130);
+
+    // Every value as written in the CSV, with its unit and source.
+    for (const row of properties) {
+      const m = byPoolId.get(row.id!)!;
+      for (const [name, unit] of [['band_gap_ev', 'eV'], ['energy_above_hull_ev_per_atom', 'eV/atom'], ['formation_energy_ev_per_atom', 'eV/atom']] as const) {
+        if (row[name] === '') assert.equal(m.properties[name], undefined);
+        else assert.deepEqual([m.properties[name]!.value, m.properties[name]!.unit, m.properties[name]!.source], [Number(row[name]), unit, row.property_source]);
+      }
+    }
+
+    // A curator's value survives a re-seed; a store that lost the seeded values gets them back.
+    const curated = byPoolId.get(properties[0]!.id!)!;
+    await db.updateTable('material').set({ properties: JSON.stringify({ band_gap_ev: { value: 9, unit: 'eV', source: 'curator', setBy: 'c', setAt: new Date().toISOString() } }) }).where('id', '=', curated.id).execute();
+    const bare = byPoolId.get(properties[1]!.id!)!;
+    await db.updateTable('material').set({ properties: '{}' }).where('id', '=', bare.id).execute();
+    await seed(db, { dataDir: DATA_DIR });
+    const [after] = (await listMaterials(db, { formula: curated.reducedFormula }, { first: 10 })).items.filter((m) => m.id === curated.id);
+    assert.equal(after!.properties.band_gap_ev!.value, 9);
+    assert.equal(after!.properties.formation_energy_ev_per_atom!.value, Number(properties[0]!.formation_energy_ev_per_atom));
+    const [restored] = (await listMaterials(db, { formula: bare.reducedFormula }, { first: 10 })).items.filter((m) => m.id === bare.id);
+    assert.equal(restored!.properties.band_gap_ev!.value, Number(properties[1]!.band_gap_ev));
+
+    // Space groups (moyo, 0.1 Å) against the manifest's (spglib, symprec 0.1): all but a few at the tolerance's edge.
+    const agree = pool.filter((entry) => byPoolId.get(entry.id!)!.spaceGroupNumber === Number(entry.spacegroup)).length;
+    assert.ok(agree >= 275, `space groups agree with the manifest for ${agree} of ${pool.length}`);
+    const rocksalt = pool.filter((entry) => entry.spacegroup === '225').map((entry) => entry.id).sort();
+    assert.ok(rocksalt.length > 0);
+    const found = await poolIdsOf({ label: 'UNLABELLED', spaceGroupNumber: 225 });
+    assert.ok(rocksalt.every((id) => found.includes(id)), 'every Fm-3m row of the manifest is found');
+  });
+
   test('a re-seed that adds labels keeps stored screening scores exact (the labels join the references)', async () => {
     const { db } = database();
     await resetDatabase(db);

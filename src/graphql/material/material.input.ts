@@ -1,5 +1,5 @@
 /** Inputs of the material queries and mutations. */
-import { Field, InputType, Int, registerEnumType } from 'type-graphql';
+import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
 import type { AddMaterialInput as ServiceAddMaterialInput, MaterialFilter } from '../../services/materials.js';
 import { StructureInput, toServiceStructure } from '../structure/structure.input.js';
 
@@ -18,6 +18,33 @@ registerEnumType(LabelFilterValue, {
     UNLABELLED: { description: 'No current label (never labelled, or every label retracted).' },
   },
 });
+
+@InputType('PropertyRange', { description: 'A numeric property within [min, max]; a bound left null is open. A material without the property does not match.' })
+export class PropertyRangeInput {
+  @Field(() => String, { description: 'Property name, e.g. "band_gap_ev".' })
+  name!: string;
+
+  @Field(() => Float, { nullable: true })
+  min?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  max?: number | null;
+}
+
+@InputType('PropertyInput', { description: 'A numeric property to set; value null removes it.' })
+export class PropertyInputType {
+  @Field(() => String, { description: 'Lower-case letters, digits and _, e.g. "band_gap_ev" or a provider-prefixed "_mp_band_gap".' })
+  name!: string;
+
+  @Field(() => Float, { nullable: true })
+  value!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Unit, e.g. "eV"; ionsieve\'s own names (band_gap_ev, …) carry theirs and refuse another.' })
+  unit?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where the value comes from, e.g. "Materials Project r2024.11" or a DOI.' })
+  source?: string | null;
+}
 
 @InputType('MaterialFilter', { description: 'All given conditions must hold (AND). Names follow OPTIMADE filters.' })
 export class MaterialFilterInput {
@@ -38,6 +65,15 @@ export class MaterialFilterInput {
 
   @Field(() => String, { nullable: true, description: 'Same reduced formula as this one, e.g. "Li3PS4" (any multiple matches).' })
   formula?: string | null;
+
+  @Field(() => [PropertyRangeInput], {
+    nullable: true,
+    description: 'Every range must hold, e.g. [{ name: "band_gap_ev", min: 1 }]; a material without the property matches no range.',
+  })
+  properties?: PropertyRangeInput[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'Space-group number (1–230) as found by moyo.' })
+  spaceGroupNumber?: number | null;
 }
 
 @InputType('AddMaterialInput', { description: 'Exactly one of `structure` or `composition`.' })
@@ -65,6 +101,8 @@ export function toServiceFilter(filter: MaterialFilterInput | null | undefined):
   if (filter.nelementsMax != null) serviceFilter.nelementsMax = filter.nelementsMax;
   if (filter.label != null) serviceFilter.label = filter.label;
   if (filter.formula != null) serviceFilter.formula = filter.formula;
+  if (filter.properties != null) serviceFilter.properties = filter.properties.map((r) => ({ name: r.name, min: r.min ?? null, max: r.max ?? null }));
+  if (filter.spaceGroupNumber != null) serviceFilter.spaceGroupNumber = filter.spaceGroupNumber;
   return serviceFilter;
 }
 

@@ -2,9 +2,10 @@
  * Material queries and mutations, and the Material fields computed from the structure or loaded
  * through the per-request DataLoaders. Resolvers only map arguments to service calls.
  */
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Float, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { queueEmbeddingOfNewMaterials } from '../../services/embeddings.js';
-import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
+import { addMaterials, getMaterial, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
+import { setMaterialProperties } from '../../services/properties.js';
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
@@ -14,8 +15,8 @@ import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
 import { JSONScalar } from '../scalars.js';
 import { LatticeType, SiteType } from '../structure/structure.type.js';
-import { AddMaterialInput, MaterialFilterInput, toServiceAddMaterialInput, toServiceFilter } from './material.input.js';
-import { MaterialType } from './material.type.js';
+import { AddMaterialInput, MaterialFilterInput, PropertyInputType, toServiceAddMaterialInput, toServiceFilter } from './material.input.js';
+import { MaterialPropertyType, MaterialType } from './material.type.js';
 
 @ObjectType('MaterialConnection')
 export class MaterialConnection extends connectionType('Material', MaterialType) {}
@@ -71,6 +72,36 @@ export class MaterialResolver {
       await queueEmbeddingOfNewMaterials(ctx.db).catch((err: unknown) => ctx.logger.warn({ err }, 'could not queue embed_materials'));
     }
     return materials;
+  }
+
+  @Authorized<Role>('curator')
+  @Mutation(() => MaterialType, {
+    description: 'Sets numeric properties of a material (value null removes one); all or none. Needs role curator.',
+  })
+  async setMaterialProperties(
+    @Arg('materialId', () => ID) materialId: string,
+    @Arg('properties', () => [PropertyInputType]) properties: PropertyInputType[],
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<MaterialRecord> {
+    await setMaterialProperties(
+      ctx.db,
+      materialId,
+      properties.map((p) => ({ name: p.name, value: p.value ?? null, unit: p.unit ?? null, source: p.source ?? null })),
+      createdByOf(ctx.principal) ?? null,
+    );
+    return getMaterial(ctx.db, materialId);
+  }
+
+  @FieldResolver(() => [MaterialPropertyType], { description: 'Numeric properties, by name.' })
+  properties(@Root() material: MaterialRecord): MaterialPropertyType[] {
+    return Object.entries(material.properties)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, p]) => ({ name, value: p.value, unit: p.unit, source: p.source, setBy: p.setBy, setAt: new Date(p.setAt) }));
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'The value of one property, e.g. property(name: "band_gap_ev"); null when the material lacks it.' })
+  property(@Root() material: MaterialRecord, @Arg('name', () => String) name: string): number | null {
+    return Object.hasOwn(material.properties, name) ? material.properties[name]!.value : null;
   }
 
   @FieldResolver(() => LatticeType, { nullable: true, description: 'The unit cell; null without a structure.' })

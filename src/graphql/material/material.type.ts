@@ -38,6 +38,27 @@ export class MaterialAliasType {
   createdAt!: Date;
 }
 
+@ObjectType('MaterialProperty', { description: 'A numeric property of a material.' })
+export class MaterialPropertyType {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Float)
+  value!: number;
+
+  @Field(() => String, { nullable: true })
+  unit!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where the value comes from.' })
+  source!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Who set it: an API token's name, an importer, or \"seed\"." })
+  setBy!: string | null;
+
+  @Field(() => DateTimeScalar)
+  setAt!: Date;
+}
+
 @ObjectType('Material', {
   description: 'A material: a crystal structure, or a composition alone (then every structure field is null).',
 })
@@ -64,6 +85,12 @@ export class MaterialType {
     description: "Other names of the same structure: a pool's own ids, and the name and source of each later upload of it.",
   })
   aliases!: MaterialAliasType[];
+
+  @Field(() => Int, { nullable: true, description: 'Space-group number (1–230) found by moyo with a 0.1 Å tolerance; null for a composition.' })
+  spaceGroupNumber!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Short Hermann–Mauguin symbol of `spaceGroupNumber`, e.g. "Fm-3m".' })
+  spaceGroupSymbol!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Structural family, e.g. "garnet", when known.' })
   family!: string | null;

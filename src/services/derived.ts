@@ -1,0 +1,59 @@
+/**
+ * Facts a material row keeps that are computed from its structure or formula rather than given:
+ * the space group (moyo) — and, from version 2, the chemical plausibility (src/structure/oxidation.ts).
+ * New rows get them when they are built (materials.ts); rows written by an older version are
+ * brought up to date by `refreshDerivedFacts`, which `ionsieve migrate`, `start` and `seed` run.
+ */
+import { sql } from 'kysely';
+import { spaceGroupOf, type Structure } from '../structure/index.js';
+import type { Db } from '../store/database.js';
+
+/** Bump when a derived column is added or its computation changes. 1: space group. */
+export const DERIVED_VERSION = 1;
+
+export interface DerivedColumns {
+  space_group_number: number | null;
+  space_group_symbol: string | null;
+  derived_version: number;
+}
+
+/** The derived columns of a row with this structure (null for a composition). */
+export function derivedColumns(structure: Structure | null): DerivedColumns {
+  const spaceGroup = structure ? spaceGroupOf(structure) : null;
+  return {
+    space_group_number: spaceGroup?.number ?? null,
+    space_group_symbol: spaceGroup?.symbol ?? null,
+    derived_version: DERIVED_VERSION,
+  };
+}
+
+/**
+ * Recomputes the derived columns of every row below DERIVED_VERSION, `batchSize` rows per
+ * transaction (the change feed sees each batch as a change of its materials). Returns the number
+ * of rows updated.
+ */
+export async function refreshDerivedFacts(db: Db, opts: { batchSize?: number } = {}): Promise<number> {
+  const batchSize = Math.max(1, opts.batchSize ?? 200);
+  let updated = 0;
+  let afterId = '0';
+  for (;;) {
+    const rows = await db
+      .selectFrom('material')
+      .select(['id', 'structure'])
+      .where('derived_version', '<', DERIVED_VERSION)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(batchSize)
+      .execute();
+    if (rows.length === 0) return updated;
+    const values = rows.map((row) => ({ id: String(row.id), ...derivedColumns(row.structure) }));
+    await sql`
+      update material m set
+        space_group_number = v.space_group_number, space_group_symbol = v.space_group_symbol, derived_version = v.derived_version
+      from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+        as v(id bigint, space_group_number integer, space_group_symbol text, derived_version integer)
+      where m.id = v.id`.execute(db);
+    updated += rows.length;
+    afterId = String(rows[rows.length - 1]!.id);
+  }
+}

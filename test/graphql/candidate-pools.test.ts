@@ -1,0 +1,156 @@
+/**
+ * Candidate pools through GraphQL (issue 16): numeric properties (curator mutation, `property`,
+ * `properties`, range filters in `materials`, `screen` and `similarMaterials`), the space group,
+ * and bad inputs (BAD_USER_INPUT naming the field, nothing written).
+ */
+import assert from 'node:assert/strict';
+import { beforeEach, test } from 'node:test';
+import { describeDatabases, resetDatabase } from '../support/databases.js';
+import { seedScreenedModel } from '../screening/fixtures.js';
+import { dataOf, execute, fixture, onlyError, testServer } from './harness.js';
+
+const SET = /* GraphQL */ `
+  mutation Set($id: ID!, $properties: [PropertyInput!]!) {
+    setMaterialProperties(materialId: $id, properties: $properties) {
+      id
+      gap: property(name: "band_gap_ev")
+      properties { name value unit source setBy setAt }
+    }
+  }
+`;
+
+const IDS = /* GraphQL */ `
+  query Ids($filter: MaterialFilter) {
+    materials(filter: $filter, first: 200) { totalCount nodes { id } }
+  }
+`;
+
+const SCREEN = /* GraphQL */ `
+  query Screen($filter: MaterialFilter) {
+    screen(filter: $filter, first: 200) { totalCount edges { rank score node { id gap: property(name: "band_gap_ev") } } }
+  }
+`;
+
+const SIMILAR = /* GraphQL */ `
+  query Similar($input: SimilarMaterialsInput!) {
+    similarMaterials(input: $input) { rank distance material { id gap: property(name: "band_gap_ev") } }
+  }
+`;
+
+describeDatabases('GraphQL candidate pools', (database) => {
+  beforeEach(async () => {
+    await resetDatabase(database().db);
+  });
+
+  test('properties: set, read one and all, remove; range filters in materials, screen and similarMaterials', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const { materialIds } = await seedScreenedModel(db, { dim: 4, count: 24, labelled: 8, seed: 3 });
+    // Band gaps 0, 0.5, 1.0, … on every other material from the 8th on (candidates and references alike).
+    const gaps = new Map<string, number>();
+    for (const [i, id] of materialIds.entries()) {
+      if (i % 2 === 1) continue;
+      gaps.set(id, i * 0.25);
+    }
+    for (const [id, gap] of gaps) {
+      const set = dataOf(await execute(server, SET, { id, properties: [{ name: 'band_gap_ev', value: gap, source: 'test' }] }, { db }))
+        .setMaterialProperties;
+      assert.equal(set.gap, gap);
+      assert.equal(set.properties.length, 1);
+      assert.deepEqual({ ...set.properties[0], setAt: undefined }, { name: 'band_gap_ev', value: gap, unit: 'eV', source: 'test', setBy: 'test', setAt: undefined });
+    }
+
+    const ids = async (filter: unknown) => dataOf(await execute(server, IDS, { filter }, { db })).materials.nodes.map((n: { id: string }) => n.id).sort();
+    const expected = (lo: number | null, hi: number | null) =>
+      [...gaps].filter(([, g]) => (lo === null || g >= lo) && (hi === null || g <= hi)).map(([id]) => id).sort();
+    assert.deepEqual(await ids({ properties: [{ name: 'band_gap_ev', min: 1 }] }), expected(1, null));
+    assert.deepEqual(await ids({ properties: [{ name: 'band_gap_ev', min: 1, max: 3 }] }), expected(1, 3));
+    assert.deepEqual(await ids({ properties: [{ name: 'band_gap_ev', max: 2 }] }), expected(null, 2));
+    // Neither bound: the materials that have the property. Without it, a material matches no range.
+    assert.deepEqual(await ids({ properties: [{ name: 'band_gap_ev' }] }), expected(null, null));
+    assert.deepEqual(await ids({ properties: [{ name: 'energy_above_hull_ev_per_atom', max: 1e9 }] }), []);
+
+    // screen: the filtered ranking is the unfiltered one restricted to the matching candidates.
+    const all = dataOf(await execute(server, SCREEN, {}, { db })).screen.edges;
+    const filtered = dataOf(await execute(server, SCREEN, { filter: { properties: [{ name: 'band_gap_ev', min: 2 }] } }, { db })).screen;
+    const want = all.filter((e: any) => e.node.gap !== null && e.node.gap >= 2);
+    assert.ok(want.length > 0 && want.length < all.length);
+    assert.equal(filtered.totalCount, want.length);
+    assert.deepEqual(filtered.edges.map((e: any) => e.node.id), want.map((e: any) => e.node.id));
+
+    // similarMaterials: the unfiltered neighbours (k large enough for all) restricted to the filter.
+    const query = materialIds[1]!;
+    const neighbours = dataOf(await execute(server, SIMILAR, { input: { materialId: query, k: 100 } }, { db })).similarMaterials;
+    const near = dataOf(await execute(server, SIMILAR, { input: { materialId: query, k: 100, filter: { properties: [{ name: 'band_gap_ev', max: 3 }] } } }, { db }))
+      .similarMaterials;
+    const wantNear = neighbours.filter((n: any) => n.material.gap !== null && n.material.gap <= 3);
+    assert.ok(wantNear.length > 0 && wantNear.length < neighbours.length);
+    assert.deepEqual(near.map((n: any) => n.material.id), wantNear.map((n: any) => n.material.id));
+    const fast = dataOf(await execute(server, SIMILAR, { input: { materialId: query, k: 100, label: 'FAST', filter: { properties: [{ name: 'band_gap_ev' }] } } }, { db }))
+      .similarMaterials;
+    assert.ok(fast.length > 0 && fast.every((n: any) => n.material.gap !== null));
+
+    // value null removes a property.
+    const [someId] = gaps.keys();
+    const removed = dataOf(await execute(server, SET, { id: someId, properties: [{ name: 'band_gap_ev', value: null }] }, { db })).setMaterialProperties;
+    assert.equal(removed.gap, null);
+    assert.deepEqual(removed.properties, []);
+  });
+
+  test('bad property input is BAD_USER_INPUT naming the field, and writes nothing', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const { materialIds } = await seedScreenedModel(db, { dim: 4, count: 4, labelled: 2, seed: 5 });
+    const id = materialIds[0]!;
+    const before = await db.selectFrom('material').select(['id', 'properties']).orderBy('id').execute();
+    const cases: { properties: unknown[]; message: RegExp }[] = [
+      { properties: [{ name: 'Band Gap', value: 1 }], message: /properties\[0\]\.name: "Band Gap" is not a property name/ },
+      { properties: [{ name: 'band_gap_ev', value: 1, unit: 'meV' }], message: /properties\[0\]\.unit: band_gap_ev is in eV, not meV/ },
+      { properties: [{ name: 'x', value: 1 }, { name: 'x', value: 2 }], message: /x is given twice/ },
+      { properties: [], message: /give at least one property/ },
+    ];
+    for (const c of cases) {
+      const error = onlyError(await execute(server, SET, { id, properties: c.properties }, { db }));
+      assert.equal(error.extensions?.code, 'BAD_USER_INPUT', error.message);
+      assert.match(error.message, c.message);
+    }
+    const missing = onlyError(await execute(server, SET, { id: '999999', properties: [{ name: 'x', value: 1 }] }, { db }));
+    assert.equal(missing.extensions?.code, 'NOT_FOUND');
+    assert.deepEqual(await db.selectFrom('material').select(['id', 'properties']).orderBy('id').execute(), before);
+
+    const filters: { filter: unknown; message: RegExp }[] = [
+      { filter: { properties: [{ name: 'band_gap_ev', min: 3, max: 1 }] }, message: /properties\[0\]: min 3 is greater than max 1/ },
+      { filter: { properties: [{ name: 'BAND', min: 1 }] }, message: /properties\[0\]\.name/ },
+      { filter: { spaceGroupNumber: 231 }, message: /spaceGroupNumber must be a space-group number in 1\.\.230/ },
+    ];
+    for (const f of filters) {
+      const error = onlyError(await execute(server, IDS, { filter: f.filter }, { db }));
+      assert.equal(error.extensions?.code, 'BAD_USER_INPUT', error.message);
+      assert.match(error.message, f.message);
+    }
+  });
+
+  test('the space group of an added structure is a field and a filter', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const added = dataOf(
+      await execute(
+        server,
+        'mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id spaceGroupNumber spaceGroupSymbol } }',
+        { inputs: [{ structure: { format: 'CIF', text: fixture('licl-rocksalt-p1.cif') } }, { composition: 'Li3PS4' }] },
+        { db },
+      ),
+    ).addMaterials;
+    // Rock salt written in P1 is still Fm-3m (225); a composition has none.
+    assert.deepEqual(
+      added.map((m: any) => [m.spaceGroupNumber, m.spaceGroupSymbol]),
+      [
+        [225, 'Fm-3m'],
+        [null, null],
+      ],
+    );
+    const ids = async (filter: unknown) => dataOf(await execute(server, IDS, { filter }, { db })).materials.nodes.map((n: { id: string }) => n.id);
+    assert.deepEqual(await ids({ spaceGroupNumber: 225 }), [added[0].id]);
+    assert.deepEqual(await ids({ spaceGroupNumber: 62 }), []);
+  });
+});
