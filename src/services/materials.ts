@@ -57,6 +57,11 @@ export interface MaterialRecord {
   /** From moyo (tolerance 0.1 Å); null for a composition or when none was found. */
   spaceGroupNumber: number | null;
   spaceGroupSymbol: string | null;
+  /** Chemical plausibility (src/structure/oxidation.ts); null where not assessed. */
+  chargeBalanced: boolean | null;
+  oxidationStates: Record<string, number> | null;
+  hasAnion: boolean | null;
+  hasReducibleTransitionMetal: boolean | null;
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;
@@ -115,6 +120,9 @@ export interface MaterialFilter {
   /** Each range must hold; a material without the property matches no range. */
   properties?: PropertyRange[];
   spaceGroupNumber?: number;
+  chargeBalanced?: boolean;
+  hasAnion?: boolean;
+  hasReducibleTransitionMetal?: boolean;
 }
 
 /** `after` is an opaque cursor from a previous page. */
@@ -262,7 +270,7 @@ export function compositionMaterialRow(composition: string, provenance: Material
     structure: null,
     structure_hash: null,
     properties: JSON.stringify(provenance.properties ?? {}),
-    ...derivedColumns(null),
+    ...derivedColumns(null, facts.amounts),
   };
 }
 
@@ -337,6 +345,10 @@ export function materialRowToRecord(row: MaterialRow | MaterialSummaryRow): Mate
     properties: row.properties ?? {},
     spaceGroupNumber: row.space_group_number,
     spaceGroupSymbol: row.space_group_symbol,
+    chargeBalanced: row.charge_balanced,
+    oxidationStates: row.oxidation_states,
+    hasAnion: row.has_anion,
+    hasReducibleTransitionMetal: row.has_reducible_tm,
     family: row.family,
     kind: row.kind,
     formula: row.formula,
@@ -502,6 +514,11 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     if (!Number.isInteger(value) || value < 1 || value > 230) throw new BadInputError(`${field} must be a space-group number in 1..230, got ${value}`, { field });
     return value;
   };
+  const flag = (value: boolean | undefined, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') throw new BadInputError(`${field} must be true or false`, { field });
+    return value;
+  };
   let currentLabelClass: LabelClass | null | undefined;
   if (filter.label === 'UNLABELLED') currentLabelClass = null;
   else if (filter.label !== undefined && filter.label !== null) {
@@ -521,6 +538,9 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     reducedFormula,
     properties: checkPropertyRanges(filter.properties, `${fieldPrefix}properties`),
     spaceGroupNumber: spaceGroup(filter.spaceGroupNumber, `${fieldPrefix}spaceGroupNumber`),
+    chargeBalanced: flag(filter.chargeBalanced, `${fieldPrefix}chargeBalanced`),
+    hasAnion: flag(filter.hasAnion, `${fieldPrefix}hasAnion`),
+    hasReducibleTransitionMetal: flag(filter.hasReducibleTransitionMetal, `${fieldPrefix}hasReducibleTransitionMetal`),
   };
 }
 

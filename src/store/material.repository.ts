@@ -20,6 +20,9 @@ export interface MaterialRowFilter {
   /** (properties -> name ->> 'value') within [min, max] (a bound left null is open; a missing property matches no range). */
   properties?: readonly { name: string; min: number | null; max: number | null }[];
   spaceGroupNumber?: number;
+  chargeBalanced?: boolean;
+  hasAnion?: boolean;
+  hasReducibleTransitionMetal?: boolean;
 }
 
 /**
@@ -44,6 +47,14 @@ export function materialFilterConditions(filter: MaterialRowFilter, alias?: stri
     if (range.max !== null) conditions.push(sql<boolean>`${value} <= ${range.max}`);
   }
   if (filter.spaceGroupNumber !== undefined) conditions.push(sql<boolean>`${col('space_group_number')} = ${filter.spaceGroupNumber}`);
+  // "is true"/"is not true": a material not assessed (null) matches false, never true.
+  const flag = (column: string, value: boolean | undefined) => {
+    if (value === true) conditions.push(sql<boolean>`${col(column)} is true`);
+    else if (value === false) conditions.push(sql<boolean>`${col(column)} is not true`);
+  };
+  flag('charge_balanced', filter.chargeBalanced);
+  flag('has_anion', filter.hasAnion);
+  flag('has_reducible_tm', filter.hasReducibleTransitionMetal);
   return conditions;
 }
 
@@ -105,6 +116,10 @@ export const MATERIAL_SUMMARY_COLUMNS = [
   'space_group_number',
   'space_group_symbol',
   'derived_version',
+  'charge_balanced',
+  'oxidation_states',
+  'has_anion',
+  'has_reducible_tm',
   'created_by',
   'created_at',
 ] as const satisfies readonly (keyof MaterialSummaryRow)[];

@@ -63,6 +63,12 @@ export interface MaterialTable {
   space_group_symbol: string | null;
   /** Version of the facts derived from the structure or formula (src/services/derived.ts). */
   derived_version: ColumnType<number, number | undefined, number>;
+  /** Some assignment of ICSD oxidation states balances charge; null = not assessed. */
+  charge_balanced: boolean | null;
+  /** Average oxidation state per element of the best balancing assignment (JSON); null when none. */
+  oxidation_states: ColumnType<Record<string, number> | null, string | null | undefined, string | null>;
+  has_anion: boolean | null;
+  has_reducible_tm: boolean | null;
   created_by: string | null;
   created_at: Timestamp;
 }

@@ -15,6 +15,7 @@ import * as createChangeLog from '../../migrations/2026_12_02_1200_create_change
 import * as changeLogFastReferences from '../../migrations/2026_12_02_1600_change_log_fast_references.js';
 import * as materialProvenance from '../../migrations/2026_12_07_1300_material_provenance.js';
 import * as materialProperties from '../../migrations/2026_12_07_1400_material_properties.js';
+import * as materialPlausibility from '../../migrations/2026_12_07_1500_material_plausibility.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -31,6 +32,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_02_1600_change_log_fast_references': changeLogFastReferences,
   '2026_12_07_1300_material_provenance': materialProvenance,
   '2026_12_07_1400_material_properties': materialProperties,
+  '2026_12_07_1500_material_plausibility': materialPlausibility,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

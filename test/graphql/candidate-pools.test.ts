@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { seedScreenedModel } from '../screening/fixtures.js';
+import { refreshDerivedFacts } from '../../src/services/derived.js';
 import { dataOf, execute, fixture, onlyError, testServer } from './harness.js';
 
 const SET = /* GraphQL */ `
@@ -152,5 +153,58 @@ describeDatabases('GraphQL candidate pools', (database) => {
     const ids = async (filter: unknown) => dataOf(await execute(server, IDS, { filter }, { db })).materials.nodes.map((n: { id: string }) => n.id);
     assert.deepEqual(await ids({ spaceGroupNumber: 225 }), [added[0].id]);
     assert.deepEqual(await ids({ spaceGroupNumber: 62 }), []);
+  });
+
+  test('chemical plausibility: fields (why it balances) and filters in materials and screen', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const formulas = ['Li3Al', 'LiAl3', 'LiGa3', 'LiC6', 'Li2S', 'LiFePO4', 'Li7La3Zr2O12', 'Li6.4La3Zr1.4Ta0.6O12'];
+    const added = dataOf(
+      await execute(
+        server,
+        `mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) {
+          id reducedFormula chargeBalanced hasAnion hasReducibleTransitionMetal oxidationStates { element state fraction } } }`,
+        { inputs: formulas.map((composition) => ({ composition })) },
+        { db },
+      ),
+    ).addMaterials;
+    const by = new Map<string, any>(added.map((m: any, i: number) => [formulas[i]!, m]));
+    for (const f of ['Li3Al', 'LiAl3', 'LiGa3']) {
+      assert.equal(by.get(f).chargeBalanced, false, f);
+      assert.equal(by.get(f).oxidationStates, null, f);
+    }
+    assert.deepEqual(by.get('LiC6').oxidationStates, [
+      { element: 'C', state: -1 / 6, fraction: '-1/6' },
+      { element: 'Li', state: 1, fraction: '1' },
+    ]);
+    assert.deepEqual(
+      [by.get('LiFePO4').chargeBalanced, by.get('LiFePO4').hasAnion, by.get('LiFePO4').hasReducibleTransitionMetal],
+      [true, true, true],
+    );
+    assert.deepEqual(
+      by.get('Li6.4La3Zr1.4Ta0.6O12').oxidationStates.map((s: any) => `${s.element}${s.fraction}`),
+      ['La3', 'Li1', 'O-2', 'Ta5', 'Zr4'],
+    );
+
+    const formulasOf = async (filter: unknown) =>
+      dataOf(await execute(server, 'query($filter: MaterialFilter) { materials(filter: $filter, first: 100) { nodes { reducedFormula } } }', { filter }, { db }))
+        .materials.nodes.map((n: any) => n.reducedFormula)
+        .sort();
+    assert.deepEqual(await formulasOf({ chargeBalanced: true }), ['Li2S', 'Li6.4La3Zr1.4Ta0.6O12', 'Li7La3Zr2O12', 'LiC6', 'LiFePO4'].sort());
+    assert.deepEqual(await formulasOf({ chargeBalanced: false }), ['Li3Al', 'LiAl3', 'LiGa3'].sort());
+    assert.deepEqual(await formulasOf({ chargeBalanced: true, hasAnion: true, hasReducibleTransitionMetal: false }), ['Li2S', 'Li6.4La3Zr1.4Ta0.6O12', 'Li7La3Zr2O12'].sort());
+
+    // screen: candidates written before plausibility existed are assessed by refreshDerivedFacts, then filtered.
+    await resetDatabase(db);
+    const { materialIds } = await seedScreenedModel(db, { dim: 4, count: 24, labelled: 8, seed: 9 });
+    // Its compositions are Li(i+1)S and Li(i+1)O; two candidates become Li2S, which balances.
+    await db.updateTable('material').set({ formula: 'Li2S', reduced_formula: 'Li2S' }).where('id', 'in', [materialIds[9]!, materialIds[15]!]).execute();
+    assert.equal(await refreshDerivedFacts(db), 24);
+    const all = dataOf(await execute(server, 'query { screen(first: 200) { edges { node { id reducedFormula chargeBalanced } } } }', {}, { db })).screen.edges;
+    const balanced = dataOf(await execute(server, 'query { screen(first: 200, filter: { chargeBalanced: true }) { totalCount edges { node { id } } } }', {}, { db })).screen;
+    const want = all.filter((e: any) => e.node.chargeBalanced === true).map((e: any) => e.node.id);
+    assert.ok(want.length > 0 && want.length < all.length, 'two candidates balance (Li2S), the others do not (Li9O, Li10S, …)');
+    assert.deepEqual(balanced.edges.map((e: any) => e.node.id), want);
+    assert.equal(balanced.totalCount, want.length);
   });
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parseCsv } from '../../src/csv.js';
 import { currentLabelsByMaterialIds, labelsByMaterialIds, listMaterials, retractLabel } from '../../src/services/materials.js';
 import { CANDIDATE_POOL_NAME, isSeeded, OBELIX_LABEL_REASON, ROOM_TEMPERATURE_K, seed } from '../../src/services/seed.js';
-import { rescoreModel, syncScreeningLabels } from '../../src/services/screening.js';
+import { rescoreModel, screen, syncScreeningLabels } from '../../src/services/screening.js';
 import { assertSameRanking, insertEmbeddings, insertModel, randomVectors, readWholeRanking, recomputeRanking } from '../screening/fixtures.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 
@@ -177,6 +177,39 @@ describeDatabases('seed', (database) => {
     assert.ok(rocksalt.length > 0);
     const found = await poolIdsOf({ label: 'UNLABELLED', spaceGroupNumber: 225 });
     assert.ok(rocksalt.every((id) => found.includes(id)), 'every Fm-3m row of the manifest is found');
+  });
+
+  test('chemical plausibility on the seeded pool agrees with pymatgen; Li3Al, LiAl3 and LiGa3 leave the chargeBalanced ranking', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    await seed(db, { dataDir: DATA_DIR });
+    const reference = JSON.parse(readFileSync(new URL('../fixtures/pymatgen-oxidation.json', import.meta.url), 'utf8')).structures as Record<string, { balanced: boolean }>;
+    const items = (await listMaterials(db, { label: 'UNLABELLED' }, { first: 1000 })).items;
+    const poolIdOf = (m: (typeof items)[number]) => m.aliases.find((a) => a.source === CANDIDATE_POOL_NAME)!.sourceId!;
+    const agree = items.filter((m) => m.chargeBalanced === reference[poolIdOf(m)]!.balanced).length;
+    assert.equal(items.length, 279);
+    assert.ok(agree >= Math.ceil(0.95 * 279), `Material.chargeBalanced agrees with pymatgen for ${agree} of 279`);
+    assert.equal(items.filter((m) => m.chargeBalanced).length, 143);
+
+    const modelId = await insertModel(db, { dim: 8 });
+    const structures = (await listMaterials(db, {}, { first: 1000 })).items.filter((m) => m.kind === 'STRUCTURE');
+    await insertEmbeddings(db, modelId, structures.map((m) => m.id), randomVectors(structures.length, 8, 5));
+    await rescoreModel(db, modelId);
+    const ranked = async (filter: Parameters<typeof listMaterials>[1]) => {
+      const page = await screen(db, { modelId, filter, first: 1000 });
+      return page.items.map((item) => item.materialId);
+    };
+    const whole = await ranked({});
+    const plausible = await ranked({ chargeBalanced: true });
+    const byId = new Map(items.map((m) => [m.id, m]));
+    assert.deepEqual(plausible, whole.filter((id) => byId.get(id)!.chargeBalanced === true), 'the same order, implausible ones left out');
+    const intermetallics = items.filter((m) => ['Li3Al', 'LiAl3', 'LiGa3'].includes(m.reducedFormula));
+    assert.equal(intermetallics.length, 4, 'Li3Al, LiAl3 (two structures), LiGa3');
+    for (const m of intermetallics) {
+      assert.equal(m.chargeBalanced, false, m.reducedFormula);
+      assert.ok(whole.includes(m.id), `${m.reducedFormula} is still scored and ranked without the filter`);
+      assert.ok(!plausible.includes(m.id), `${m.reducedFormula} leaves the chargeBalanced ranking`);
+    }
   });
 
   test('a re-seed that adds labels keeps stored screening scores exact (the labels join the references)', async () => {

@@ -74,6 +74,18 @@ export class MaterialFilterInput {
 
   @Field(() => Int, { nullable: true, description: 'Space-group number (1–230) as found by moyo.' })
   spaceGroupNumber?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: some assignment of ICSD oxidation states balances charge (Material.chargeBalanced); false: none does or it was not assessed.',
+  })
+  chargeBalanced?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Holds (true) or lacks (false) an anion-forming element (Material.hasAnion).' })
+  hasAnion?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Holds (true) or lacks (false) a reducible transition metal (Material.hasReducibleTransitionMetal).' })
+  hasReducibleTransitionMetal?: boolean | null;
 }
 
 @InputType('AddMaterialInput', { description: 'Exactly one of `structure` or `composition`.' })
@@ -103,6 +115,9 @@ export function toServiceFilter(filter: MaterialFilterInput | null | undefined):
   if (filter.formula != null) serviceFilter.formula = filter.formula;
   if (filter.properties != null) serviceFilter.properties = filter.properties.map((r) => ({ name: r.name, min: r.min ?? null, max: r.max ?? null }));
   if (filter.spaceGroupNumber != null) serviceFilter.spaceGroupNumber = filter.spaceGroupNumber;
+  if (filter.chargeBalanced != null) serviceFilter.chargeBalanced = filter.chargeBalanced;
+  if (filter.hasAnion != null) serviceFilter.hasAnion = filter.hasAnion;
+  if (filter.hasReducibleTransitionMetal != null) serviceFilter.hasReducibleTransitionMetal = filter.hasReducibleTransitionMetal;
   return serviceFilter;
 }
 

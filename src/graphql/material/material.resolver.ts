@@ -16,7 +16,7 @@ import { connectionType, PageArgs, toConnection, toPage, type Connection } from 
 import { JSONScalar } from '../scalars.js';
 import { LatticeType, SiteType } from '../structure/structure.type.js';
 import { AddMaterialInput, MaterialFilterInput, PropertyInputType, toServiceAddMaterialInput, toServiceFilter } from './material.input.js';
-import { MaterialPropertyType, MaterialType } from './material.type.js';
+import { MaterialPropertyType, MaterialType, OxidationStateType } from './material.type.js';
 
 @ObjectType('MaterialConnection')
 export class MaterialConnection extends connectionType('Material', MaterialType) {}
@@ -24,6 +24,15 @@ export class MaterialConnection extends connectionType('Material', MaterialType)
 /** Retraction rows are bookkeeping: the API shows only labels (a retracted one has `retracted: true`). */
 export function withoutRetractionRows(labels: readonly LabelRecord[]): LabelRecord[] {
   return labels.filter((label) => label.class !== null);
+}
+
+/** -0.16666… → "-1/6", 2.6666… → "8/3", 1 → "1" (averages are totals over at most a few hundred atoms). */
+export function fractionText(x: number): string {
+  for (let q = 1; q <= 1000; q++) {
+    const p = Math.round(x * q);
+    if (Math.abs(p / q - x) < 1e-9) return q === 1 ? String(p) : `${p}/${q}`;
+  }
+  return String(x);
 }
 
 @Resolver(() => MaterialType)
@@ -102,6 +111,17 @@ export class MaterialResolver {
   @FieldResolver(() => Float, { nullable: true, description: 'The value of one property, e.g. property(name: "band_gap_ev"); null when the material lacks it.' })
   property(@Root() material: MaterialRecord, @Arg('name', () => String) name: string): number | null {
     return Object.hasOwn(material.properties, name) ? material.properties[name]!.value : null;
+  }
+
+  @FieldResolver(() => [OxidationStateType], {
+    nullable: true,
+    description: 'Average oxidation state per element of the best charge-balancing assignment (why it balances); null when none balances.',
+  })
+  oxidationStates(@Root() material: MaterialRecord): OxidationStateType[] | null {
+    if (!material.oxidationStates) return null;
+    return Object.entries(material.oxidationStates)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([element, state]) => ({ element, state, fraction: fractionText(state) }));
   }
 
   @FieldResolver(() => LatticeType, { nullable: true, description: 'The unit cell; null without a structure.' })

@@ -59,6 +59,18 @@ export class MaterialPropertyType {
   setAt!: Date;
 }
 
+@ObjectType('OxidationState', { description: 'The average oxidation state of an element in the best charge-balancing assignment.' })
+export class OxidationStateType {
+  @Field(() => String)
+  element!: string;
+
+  @Field(() => Float, { description: 'Average over the atoms of the element, e.g. -0.1667 for C in LiC6.' })
+  state!: number;
+
+  @Field(() => String, { description: 'The same as a fraction, e.g. "-1/6" (or "2" when whole).' })
+  fraction!: string;
+}
+
 @ObjectType('Material', {
   description: 'A material: a crystal structure, or a composition alone (then every structure field is null).',
 })
@@ -91,6 +103,28 @@ export class MaterialType {
 
   @Field(() => String, { nullable: true, description: 'Short Hermann–Mauguin symbol of `spaceGroupNumber`, e.g. "Fm-3m".' })
   spaceGroupSymbol!: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Whether some assignment of ICSD oxidation states balances charge, as pymatgen’s Composition.oxi_state_guesses() ' +
+      'by default (mixed valence and partial occupancy included; README "Chemical plausibility"). Null when not assessed.',
+  })
+  chargeBalanced!: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Holds an anion-forming element: H or a group 15–17 non-metal (N, P, As, O, S, Se, Te, F, Cl, Br, I).',
+  })
+  hasAnion!: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Holds a transition metal that ICSD commonly finds in two or more positive oxidation states (Ti, V, Cr, Mn, Fe, Co, Ni, Cu, ' +
+      'Nb, Mo, Ru, Rh, Re, Ir, Hg, Tc, Os, Pt, Au), which lithium metal can reduce.',
+  })
+  hasReducibleTransitionMetal!: boolean | null;
 
   @Field(() => String, { nullable: true, description: 'Structural family, e.g. "garnet", when known.' })
   family!: string | null;

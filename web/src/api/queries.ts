@@ -30,6 +30,7 @@ const MATERIAL_SUMMARY = /* GraphQL */ `
   elements
   nsites
   kind
+  chargeBalanced
   label { id class }
 `;
 
@@ -82,6 +83,7 @@ export const SCREEN = /* GraphQL */ `
     $elementsHasAll: [String!]
     $elementsHasOnly: [String!]
     $label: LabelFilter
+    $chargeBalanced: Boolean
     $minScore: Float
     $first: Int!
     $after: String
@@ -89,7 +91,7 @@ export const SCREEN = /* GraphQL */ `
   ) {
     screen(
       modelId: $modelId
-      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label }
+      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced }
       minScore: $minScore
       first: $first
       after: $after
@@ -127,11 +129,12 @@ export const MATERIALS = /* GraphQL */ `
     $elementsHasAll: [String!]
     $elementsHasOnly: [String!]
     $label: LabelFilter
+    $chargeBalanced: Boolean
     $first: Int!
     $after: String
   ) {
     materials(
-      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label }
+      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced }
       first: $first
       after: $after
     ) {
@@ -176,6 +179,13 @@ export const MATERIAL = /* GraphQL */ `
       sourceId
       sourceUrl
       aliases { name source sourceId createdBy createdAt }
+      spaceGroupNumber
+      spaceGroupSymbol
+      chargeBalanced
+      hasAnion
+      hasReducibleTransitionMetal
+      oxidationStates { element state fraction }
+      properties { name value unit source }
       family
       kind
       formula

@@ -37,6 +37,7 @@ export interface MaterialSummary {
   elements: string[];
   nsites: number | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
+  chargeBalanced: boolean | null;
   label: { id: string; class: LabelClass } | null;
 }
 
@@ -88,6 +89,13 @@ export interface MaterialDetail {
   sourceId: string | null;
   sourceUrl: string | null;
   aliases: { name: string | null; source: string | null; sourceId: string | null; createdBy: string | null; createdAt: string }[];
+  spaceGroupNumber: number | null;
+  spaceGroupSymbol: string | null;
+  chargeBalanced: boolean | null;
+  hasAnion: boolean | null;
+  hasReducibleTransitionMetal: boolean | null;
+  oxidationStates: { element: string; state: number; fraction: string }[] | null;
+  properties: { name: string; value: number; unit: string | null; source: string | null }[];
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;

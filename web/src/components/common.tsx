@@ -84,7 +84,7 @@ export function MaterialLink({ id, formula, title }: { id: string; formula: stri
 }
 
 /** A material's record id at its source, linked to the provider's page when there is one. */
-export function SourceLink({ sourceId, sourceUrl }: { sourceId: string | null; sourceUrl: string | null }) {
+export function ProviderLink({ sourceId, sourceUrl }: { sourceId: string | null; sourceUrl: string | null }) {
   if (!sourceId) return null;
   return sourceUrl ? (
     <a href={sourceUrl} target="_blank" rel="noopener noreferrer" className="source-link" data-testid="source-link">
