@@ -2,7 +2,8 @@
  * Materials and labels: the service API that GraphQL, the CLI and the trainer call.
  * `db` is always the first argument and may be a transaction. Rows map to domain records here.
  */
-import { BadInputError, DomainError, NotFoundError, ConflictError } from '../errors.js';
+import { BadInputError, DomainError, NotFoundError, ConflictError, quoteInput } from '../errors.js';
+import { findElement } from '../structure/elements.js';
 import {
   describeStructure,
   isStorableText,
@@ -112,6 +113,10 @@ export interface AddMaterialInput {
 export interface MaterialFilter {
   elementsHasAll?: string[];
   elementsHasOnly?: string[];
+  /** At least one of these. */
+  elementsHasAny?: string[];
+  /** None of these. */
+  elementsHasNone?: string[];
   nelementsMin?: number;
   nelementsMax?: number;
   label?: LabelClass | 'UNLABELLED';
@@ -500,7 +505,10 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     }
     return list.map((symbol) => {
       const trimmed = String(symbol).trim();
-      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed)) throw new BadInputError(`${field}: "${symbol}" is not an element symbol`);
+      // A well-formed symbol that names no element ("Xx") would silently match nothing.
+      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed) || !findElement(trimmed)) {
+        throw new BadInputError(`${field}: ${quoteInput(String(symbol))} is not an element symbol`, { field, symbol: String(symbol).slice(0, 20) });
+      }
       return trimmed;
     });
   };
@@ -532,6 +540,8 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
   return {
     elementsHasAll: elementList(filter.elementsHasAll, `${fieldPrefix}elementsHasAll`),
     elementsHasOnly: elementList(filter.elementsHasOnly, `${fieldPrefix}elementsHasOnly`),
+    elementsHasAny: elementList(filter.elementsHasAny, `${fieldPrefix}elementsHasAny`),
+    elementsHasNone: elementList(filter.elementsHasNone, `${fieldPrefix}elementsHasNone`),
     nelementsMin: count(filter.nelementsMin, `${fieldPrefix}nelementsMin`),
     nelementsMax: count(filter.nelementsMax, `${fieldPrefix}nelementsMax`),
     currentLabelClass,

@@ -11,6 +11,10 @@ export interface MaterialRowFilter {
   elementsHasAll?: readonly string[];
   /** elements <@ these (no other element). */
   elementsHasOnly?: readonly string[];
+  /** elements && these (at least one). */
+  elementsHasAny?: readonly string[];
+  /** not elements && these (none of them). */
+  elementsHasNone?: readonly string[];
   nelementsMin?: number;
   nelementsMax?: number;
   /** null = no current label. */
@@ -34,6 +38,9 @@ export function materialFilterConditions(filter: MaterialRowFilter, alias?: stri
   const conditions: RawBuilder<boolean>[] = [];
   if (filter.elementsHasAll?.length) conditions.push(sql<boolean>`${col('elements')} @> ${sql.val([...filter.elementsHasAll])}::text[]`);
   if (filter.elementsHasOnly) conditions.push(sql<boolean>`${col('elements')} <@ ${sql.val([...filter.elementsHasOnly])}::text[]`);
+  // An empty "any" list matches nothing (as OPTIMADE's HAS ANY of no values); an empty "none" list, everything.
+  if (filter.elementsHasAny) conditions.push(sql<boolean>`${col('elements')} && ${sql.val([...filter.elementsHasAny])}::text[]`);
+  if (filter.elementsHasNone?.length) conditions.push(sql<boolean>`not (${col('elements')} && ${sql.val([...filter.elementsHasNone])}::text[])`);
   if (filter.nelementsMin !== undefined) conditions.push(sql<boolean>`${col('nelements')} >= ${filter.nelementsMin}`);
   if (filter.nelementsMax !== undefined) conditions.push(sql<boolean>`${col('nelements')} <= ${filter.nelementsMax}`);
   if (filter.currentLabelClass === null) conditions.push(sql<boolean>`${col('current_label_class')} is null`);

@@ -207,4 +207,32 @@ describeDatabases('GraphQL candidate pools', (database) => {
     assert.deepEqual(balanced.edges.map((e: any) => e.node.id), want);
     assert.equal(balanced.totalCount, want.length);
   });
+
+  test('element filters: any of, none of; an unknown symbol in any element list is refused naming it', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const formulas = ['Li3PS4', 'Li2S', 'LiCoO2', 'LiFePO4', 'Li7La3Zr2O12', 'LiCl'];
+    dataOf(await execute(server, 'mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id } }', { inputs: formulas.map((composition) => ({ composition })) }, { db }));
+    const formulasOf = async (filter: unknown) =>
+      dataOf(await execute(server, 'query($filter: MaterialFilter) { materials(filter: $filter, first: 100) { nodes { reducedFormula } } }', { filter }, { db }))
+        .materials.nodes.map((n: any) => n.reducedFormula)
+        .sort();
+    assert.deepEqual(await formulasOf({ elementsHasAny: ['S', 'Cl'] }), ['Li2S', 'Li3PS4', 'LiCl']);
+    assert.deepEqual(await formulasOf({ elementsHasNone: ['Fe', 'Co'] }), ['Li2S', 'Li3PS4', 'Li7La3Zr2O12', 'LiCl']);
+    assert.deepEqual(await formulasOf({ elementsHasAll: ['O'], elementsHasNone: ['Fe', 'Co'] }), ['Li7La3Zr2O12']);
+    assert.deepEqual(await formulasOf({ elementsHasAny: ['P'], elementsHasNone: ['S'] }), ['LiFePO4']);
+    assert.deepEqual(await formulasOf({ elementsHasAny: [] }), [], 'any of nothing matches nothing');
+    assert.equal((await formulasOf({ elementsHasNone: [] })).length, formulas.length, 'none of nothing excludes nothing');
+
+    const refused = async (query: string, variables: Record<string, unknown>, field: string, symbol: string) => {
+      const error = onlyError(await execute(server, query, variables, { db }));
+      assert.equal(error.extensions?.code, 'BAD_USER_INPUT', error.message);
+      assert.match(error.message, new RegExp(`${field.replace('.', '\\.')}: "${symbol}" is not an element symbol`));
+    };
+    for (const field of ['elementsHasAll', 'elementsHasOnly', 'elementsHasAny', 'elementsHasNone']) {
+      await refused('query($filter: MaterialFilter) { materials(filter: $filter) { totalCount } }', { filter: { [field]: ['Li', 'Xx'] } }, field, 'Xx');
+    }
+    await refused('query($filter: MaterialFilter) { screen(filter: $filter) { totalCount } }', { filter: { elementsHasNone: ['Cx'] } }, 'filter.elementsHasNone', 'Cx');
+    await refused('query($filter: MaterialFilter) { materials(filter: $filter) { totalCount } }', { filter: { elementsHasAll: ['li'] } }, 'elementsHasAll', 'li');
+  });
 });

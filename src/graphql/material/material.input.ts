@@ -54,6 +54,12 @@ export class MaterialFilterInput {
   @Field(() => [String], { nullable: true, description: 'Contains no element outside this set (OPTIMADE `elements HAS ONLY`).' })
   elementsHasOnly?: string[] | null;
 
+  @Field(() => [String], { nullable: true, description: 'Contains at least one of these elements (OPTIMADE `elements HAS ANY`).' })
+  elementsHasAny?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Contains none of these elements (OPTIMADE `NOT elements HAS ANY`), e.g. ["Fe", "Co"].' })
+  elementsHasNone?: string[] | null;
+
   @Field(() => Int, { nullable: true, description: 'At least this many distinct elements.' })
   nelementsMin?: number | null;
 
@@ -109,6 +115,8 @@ export function toServiceFilter(filter: MaterialFilterInput | null | undefined):
   const serviceFilter: MaterialFilter = {};
   if (filter.elementsHasAll != null) serviceFilter.elementsHasAll = filter.elementsHasAll;
   if (filter.elementsHasOnly != null) serviceFilter.elementsHasOnly = filter.elementsHasOnly;
+  if (filter.elementsHasAny != null) serviceFilter.elementsHasAny = filter.elementsHasAny;
+  if (filter.elementsHasNone != null) serviceFilter.elementsHasNone = filter.elementsHasNone;
   if (filter.nelementsMin != null) serviceFilter.nelementsMin = filter.nelementsMin;
   if (filter.nelementsMax != null) serviceFilter.nelementsMax = filter.nelementsMax;
   if (filter.label != null) serviceFilter.label = filter.label;
