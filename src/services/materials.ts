@@ -24,6 +24,7 @@ import {
   type LabelRowWithRetracted,
 } from '../store/label.repository.js';
 import {
+  appendMaterialAlias,
   countMaterialRows,
   findMaterialKeysByHashes,
   findMaterialKeysBySourceRecords,
@@ -85,6 +86,8 @@ export interface MaterialRecord {
   /** Name of the API token (or importer) that added it. */
   createdBy: string | null;
   createdAt: Date;
+  /** Only in addMaterials results: the id of the stored material an input duplicated (this one), else null. */
+  duplicateOf?: string | null;
 }
 
 export interface LabelRecord {
@@ -108,6 +111,8 @@ export interface AddMaterialInput {
   composition?: string;
   name?: string | null;
   source?: string | null;
+  /** Store a structure whose density is outside [0.1, 25] g/cm³. */
+  allowUnusualDensity?: boolean | null;
 }
 
 export interface MaterialFilter {
@@ -217,9 +222,33 @@ function provenanceColumns(p: MaterialProvenance) {
   };
 }
 
+/**
+ * Densities outside this range (g/cm³) are refused unless the caller allows them. The densest
+ * element (Os) is 22.6. The lower bound is 0.1, not 0.5: the seeded pool holds a genuine Materials
+ * Project entry at 0.22 (mp-995393, LiS4, 10 atoms in 2,016 Å³); a cell in the wrong unit (nm,
+ * bohr) or a box around a few atoms is orders of magnitude below either.
+ */
+export const MIN_DENSITY_G_PER_CM3 = 0.1;
+export const MAX_DENSITY_G_PER_CM3 = 25;
+
+/** Refuses a physically absurd cell (wrong length unit, missing atoms, a 1000 Å box) unless allowed. */
+function checkDensity(density: number, allowUnusualDensity: boolean | undefined): void {
+  if (allowUnusualDensity || (density >= MIN_DENSITY_G_PER_CM3 && density <= MAX_DENSITY_G_PER_CM3)) return;
+  throw new BadInputError(
+    `density ${density.toPrecision(3)} g/cm³ is outside [${MIN_DENSITY_G_PER_CM3}, ${MAX_DENSITY_G_PER_CM3}] g/cm³ ` +
+      '(a cell in the wrong unit, or atoms missing?); pass allowUnusualDensity: true to store it anyway',
+    { field: 'allowUnusualDensity', density },
+  );
+}
+
 /** A STRUCTURE row from a parsed structure. */
-export function structureMaterialRow(structure: Structure, provenance: MaterialProvenance = {}): NewMaterialRow {
+export function structureMaterialRow(
+  structure: Structure,
+  provenance: MaterialProvenance = {},
+  opts: { allowUnusualDensity?: boolean } = {},
+): NewMaterialRow {
   const facts = describeStructure(structure);
+  checkDensity(facts.densityGPerCm3, opts.allowUnusualDensity);
   return {
     ...provenanceColumns(provenance),
     kind: 'STRUCTURE',
@@ -243,7 +272,7 @@ export function structureMaterialRow(structure: Structure, provenance: MaterialP
 export function structureTextMaterialRow(
   text: string,
   format: StructureFormat,
-  limits: { maxSites: number; maxTextBytes: number },
+  limits: { maxSites: number; maxTextBytes: number; allowUnusualDensity?: boolean },
   provenance: MaterialProvenance = {},
 ): NewMaterialRow {
   if (!STRUCTURE_FORMATS.includes(format)) throw new BadInputError(`unknown structure format ${String(format)}`);
@@ -253,7 +282,7 @@ export function structureTextMaterialRow(
     throw new BadInputError(`structure text is ${bytes} bytes, more than the limit of ${limits.maxTextBytes}`);
   }
   const structure = parseStructure(format, text, { maxSites: limits.maxSites, maxTextBytes: limits.maxTextBytes });
-  return structureMaterialRow(structure, provenance);
+  return structureMaterialRow(structure, provenance, { allowUnusualDensity: limits.allowUnusualDensity });
 }
 
 /** A COMPOSITION row from a formula such as "Li6.4La3Zr1.4Ta0.6O12"; throws BadInputError. */
@@ -481,14 +510,20 @@ export async function addMaterials(
       if (hasStructure === hasComposition) throw new BadInputError('give exactly one of structure or composition');
       const provenance = { name: input.name, source: input.source, createdBy: opts.actor };
       return hasStructure
-        ? structureTextMaterialRow(input.structure!.text, input.structure!.format, opts, provenance)
+        ? structureTextMaterialRow(input.structure!.text, input.structure!.format, { ...opts, allowUnusualDensity: input.allowUnusualDensity ?? false }, provenance)
         : compositionMaterialRow(input.composition!, provenance);
     }),
   );
   return inTransaction(db, async (tx) => {
-    const { ids } = await insertOrFindMaterials(tx, rows);
+    const { ids, inserted } = await insertOrFindMaterials(tx, rows);
+    // A duplicate (same structure, or same source record) keeps the caller's name and source as an alias.
+    const createdAt = new Date().toISOString();
+    for (const [k, row] of rows.entries()) {
+      if (inserted[k] || (row.name === null && row.source === null)) continue;
+      await appendMaterialAlias(tx, ids[k]!, { name: row.name ?? null, source: row.source ?? null, sourceId: null, createdBy: row.created_by ?? null, createdAt });
+    }
     const byId = new Map((await findMaterialRowsByIds(tx, [...new Set(ids)])).map((row) => [String(row.id), row]));
-    return ids.map((id) => materialRowToRecord(byId.get(id)!));
+    return ids.map((id, k) => ({ ...materialRowToRecord(byId.get(id)!), duplicateOf: inserted[k] ? null : id }));
   });
 }
 
@@ -605,6 +640,28 @@ function optionalNumber(value: number | null | undefined, field: string, check: 
   return value;
 }
 
+/** σ at room temperature from which a conductor is FAST (S/cm): the project's definition (README). */
+export const FAST_CONDUCTIVITY_S_PER_CM = 1e-4;
+/** Temperatures (K) at which a measured σ decides the class: room temperature, 0–50 °C. */
+const ROOM_TEMPERATURE_RANGE_K: readonly [number, number] = [273.15, 323.15];
+
+/**
+ * A class that contradicts the given room-temperature conductivity (FAST with σ = 1e-9 S/cm, POOR
+ * with 1e-2) is refused unless the curator says why in `reason`. A σ measured away from room
+ * temperature does not decide the class, so it is not checked.
+ */
+function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
+  if (conductivity === null || reason !== null) return;
+  if (temperature !== null && (temperature < ROOM_TEMPERATURE_RANGE_K[0] || temperature > ROOM_TEMPERATURE_RANGE_K[1])) return;
+  const fast = conductivity >= FAST_CONDUCTIVITY_S_PER_CM;
+  if (fast === (cls === 'FAST')) return;
+  throw new BadInputError(
+    `class ${cls} contradicts conductivity ${conductivity} S/cm (FAST means ≥ ${FAST_CONDUCTIVITY_S_PER_CM} S/cm at room temperature); ` +
+      'give a reason to label it so anyway',
+    { field: 'class' },
+  );
+}
+
 /**
  * Appends a label and makes it the material's current label (the `current_label_class` cache is
  * updated in the same transaction). The material row is locked so concurrent label writes on one
@@ -612,13 +669,15 @@ function optionalNumber(value: number | null | undefined, field: string, check: 
  */
 export async function labelMaterial(db: Db, input: LabelMaterialInput, actor?: string): Promise<LabelRecord> {
   if (!LABEL_CLASSES.includes(input.class)) throw new BadInputError(`class must be FAST or POOR, got ${String(input.class)}`);
-  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivitySPerCm', (v) => v >= 0, 'a finite number ≥ 0');
+  // Messages name the API's fields (conductivity, temperature), not the record's unit-suffixed ones.
+  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivity', (v) => v >= 0, 'a finite number ≥ 0 (S/cm)');
   const temperature = optionalNumber(
     input.temperatureK,
-    'temperatureK',
+    'temperature',
     (v) => v > 0 && v <= MAX_TEMPERATURE_K,
     `in (0, ${MAX_TEMPERATURE_K}] K`,
   );
+  checkClassAgainstConductivity(input.class, conductivity, temperature, optionalText(input.reason, 'reason'));
   const row = {
     class: input.class,
     conductivity_s_per_cm: conductivity,

@@ -3,7 +3,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
-import type { LabelClass, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
+import type { LabelClass, MaterialAlias, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
 
 /** A material filter in column terms (services translate user input into this). */
 export interface MaterialRowFilter {
@@ -227,4 +227,16 @@ export async function addMissingMaterialProperties(db: Db, values: readonly { id
     update material m set properties = v.properties || m.properties
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id bigint, properties jsonb)
     where m.id = v.id and not (m.properties ?& array(select jsonb_object_keys(v.properties)))`.execute(db);
+}
+
+/**
+ * Adds an alias to a material unless one with the same name and source is there, or the row's own
+ * name and source are these (a re-upload under the same name adds nothing).
+ */
+export async function appendMaterialAlias(db: Db, id: string, alias: MaterialAlias): Promise<void> {
+  const key = JSON.stringify([{ name: alias.name, source: alias.source }]);
+  await sql`
+    update material set aliases = aliases || ${JSON.stringify([alias])}::jsonb
+    where id = ${id}::bigint and not (aliases @> ${key}::jsonb)
+      and not (name is not distinct from ${alias.name}::text and source is not distinct from ${alias.source}::text)`.execute(db);
 }

@@ -55,6 +55,7 @@ export { describeStructure, cartesianPositions, structureHash, cellAmounts, isOr
 export { parseComposition, compositionFacts, formulaString, reducedFormulaString, formatAmount } from './composition.js';
 export type { Amounts } from './composition.js';
 export { structureToCif } from './cif-writer.js';
+export { cifStructureBlocks } from './cif.js';
 export { structureToPoscar } from './poscar-writer.js';
 export { structureToJson } from './optimade-json.js';
 export type { OptimadeStructureAttributes } from './optimade-json.js';

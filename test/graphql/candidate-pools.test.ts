@@ -235,4 +235,87 @@ describeDatabases('GraphQL candidate pools', (database) => {
     await refused('query($filter: MaterialFilter) { screen(filter: $filter) { totalCount } }', { filter: { elementsHasNone: ['Cx'] } }, 'filter.elementsHasNone', 'Cx');
     await refused('query($filter: MaterialFilter) { materials(filter: $filter) { totalCount } }', { filter: { elementsHasAll: ['li'] } }, 'elementsHasAll', 'li');
   });
+
+  test('clean input: unknown type symbols, absurd densities and multi-block CIFs are refused, naming the problem; nothing is written', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const licl = fixture('licl-rocksalt-p1.cif');
+    const ADD = 'mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id reducedFormula density duplicateOf name aliases { name source } } }';
+    const refused = async (inputs: unknown[], message: RegExp) => {
+      const before = await db.selectFrom('material').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const error = onlyError(await execute(server, ADD, { inputs }, { db }));
+      assert.equal(error.extensions?.code, 'BAD_USER_INPUT', error.message);
+      assert.match(error.message, message);
+      const after = await db.selectFrom('material').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(after.n), Number(before.n), 'nothing written');
+    };
+    const good = { composition: 'Li3PS4' };
+    // "Cx" (a typo for Cl) was stored as carbon.
+    const typo = licl.replace('Cl1 Cl ', 'Cl1 Cx ');
+    await refused([good, { structure: { format: 'CIF', text: typo } }], /inputs\[1\]: .*unknown element "Cx" in _atom_site_type_symbol/);
+    // Oxidation states and digit-led suffixes are recognised.
+    const charged = licl.replace(/ Li (\S)/g, ' Li1+ $1').replace(/ Cl (\S)/g, ' Cl1- $1');
+    assert.notEqual(charged, licl);
+    const [ionic] = dataOf(await execute(server, ADD, { inputs: [{ structure: { format: 'CIF', text: charged } }] }, { db })).addMaterials;
+    assert.equal(ionic.reducedFormula, 'LiCl');
+
+    // LiCl in a 1000 Å cell (the conventional cell: 4 formula units), 2.8e-7 g/cm³.
+    const sparse = licl.replace(/5\.1295/g, '1000');
+    await refused([{ structure: { format: 'CIF', text: sparse } }], /inputs\[0\]: density 2\.82e-7 g\/cm³ is outside \[0\.1, 25\] g\/cm³.*allowUnusualDensity: true/);
+    const [allowed] = dataOf(await execute(server, ADD, { inputs: [{ structure: { format: 'CIF', text: sparse }, allowUnusualDensity: true }] }, { db })).addMaterials;
+    assert.ok(allowed.density < 1e-6);
+
+    // Two structures in one CIF: refused, naming both blocks (never read as the first alone).
+    const twoBlocks = `${licl}\n${licl.replace('data_LiCl', 'data_LiCl_b').replace(/5\.1295/g, '5.2')}`;
+    await refused([{ structure: { format: 'CIF', text: twoBlocks } }], /2 data blocks hold structures \("data_LiCl", "data_LiCl_b"\): give one block per input/);
+  });
+
+  test('a duplicate upload says so and keeps the caller\'s name and source as an alias', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const licl = fixture('licl-rocksalt-p1.cif');
+    const ADD = 'mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id name source duplicateOf aliases { name source createdBy } } }';
+    const [first] = dataOf(await execute(server, ADD, { inputs: [{ structure: { format: 'CIF', text: licl }, name: 'rock salt', source: 'lab A' }] }, { db })).addMaterials;
+    assert.equal(first.duplicateOf, null);
+    assert.deepEqual(first.aliases, []);
+    const again = dataOf(
+      await execute(
+        server,
+        ADD,
+        {
+          inputs: [
+            { structure: { format: 'CIF', text: licl }, name: 'LiCl from B', source: 'lab B' },
+            { structure: { format: 'CIF', text: licl }, name: 'rock salt', source: 'lab A' },
+            { structure: { format: 'CIF', text: licl }, name: 'LiCl from B', source: 'lab B' },
+          ],
+        },
+        { db },
+      ),
+    ).addMaterials;
+    for (const m of again) {
+      assert.equal(m.id, first.id);
+      assert.equal(m.duplicateOf, first.id);
+      assert.equal(m.name, 'rock salt', 'the stored name stays');
+    }
+    // One alias for lab B (given twice), none for a re-upload under the stored name and source.
+    assert.deepEqual(again[2].aliases, [{ name: 'LiCl from B', source: 'lab B', createdBy: 'test' }]);
+    const read = dataOf(await execute(server, `query { material(id: "${first.id}") { duplicateOf aliases { name source } } }`, {}, { db })).material;
+    assert.deepEqual(read, { duplicateOf: null, aliases: [{ name: 'LiCl from B', source: 'lab B' }] });
+  });
+
+  test('a label class that contradicts the conductivity needs a reason; messages name the API fields', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const [m] = dataOf(await execute(server, 'mutation { addMaterials(inputs: [{ composition: "LiCl" }]) { id } }', {}, { db })).addMaterials;
+    const LABEL = 'mutation($input: LabelMaterialInput!) { labelMaterial(input: $input) { id class conductivity reason } }';
+    const error = onlyError(await execute(server, LABEL, { input: { materialId: m.id, class: 'FAST', conductivity: 1e-9 } }, { db }));
+    assert.equal(error.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(error.message, /class FAST contradicts conductivity 1e-9 S\/cm/);
+    const negative = onlyError(await execute(server, LABEL, { input: { materialId: m.id, class: 'POOR', conductivity: -1 } }, { db }));
+    assert.match(negative.message, /^conductivity must be/);
+    assert.doesNotMatch(negative.message, /SPerCm/);
+    assert.equal((await db.selectFrom('label').selectAll().execute()).length, 0, 'nothing written');
+    const label = dataOf(await execute(server, LABEL, { input: { materialId: m.id, class: 'FAST', conductivity: 1e-9, reason: 'bulk is fast; grain boundaries block' } }, { db })).labelMaterial;
+    assert.equal(label.class, 'FAST');
+  });
 });

@@ -107,6 +107,13 @@ export class AddMaterialInput {
 
   @Field(() => String, { nullable: true, description: 'Dataset or origin, e.g. a DOI.' })
   source?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: 'Store a structure whose density is outside [0.1, 25] g/cm³ (refused otherwise, as a cell in the wrong unit or with atoms missing).',
+  })
+  allowUnusualDensity?: boolean | null;
 }
 
 /** GraphQL null means "not given" for every filter field. */
@@ -136,5 +143,6 @@ export function toServiceAddMaterialInput(input: AddMaterialInput): ServiceAddMa
     composition: input.composition ?? undefined,
     name: input.name ?? null,
     source: input.source ?? null,
+    allowUnusualDensity: input.allowUnusualDensity ?? false,
   };
 }

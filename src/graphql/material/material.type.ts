@@ -170,4 +170,12 @@ export class MaterialType {
 
   @Field(() => DateTimeScalar)
   createdAt!: Date;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Only in addMaterials results: when the input was already stored (same structure, or same source record), the id of ' +
+      'that material — this one; its name and source were kept as an alias. Null otherwise.',
+  })
+  duplicateOf?: string | null;
 }
