@@ -64,6 +64,10 @@ export interface MaterialRecord {
   oxidationStates: Record<string, number> | null;
   hasAnion: boolean | null;
   hasReducibleTransitionMetal: boolean | null;
+  /** Set while retired (hidden from rankings). */
+  retiredAt: Date | null;
+  retiredBy: string | null;
+  retiredReason: string | null;
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;
@@ -133,6 +137,8 @@ export interface MaterialFilter {
   chargeBalanced?: boolean;
   hasAnion?: boolean;
   hasReducibleTransitionMetal?: boolean;
+  /** true: only retired materials; false: none (rankings always leave them out). */
+  retired?: boolean;
 }
 
 /** `after` is an opaque cursor from a previous page. */
@@ -383,6 +389,9 @@ export function materialRowToRecord(row: MaterialRow | MaterialSummaryRow): Mate
     oxidationStates: row.oxidation_states,
     hasAnion: row.has_anion,
     hasReducibleTransitionMetal: row.has_reducible_tm,
+    retiredAt: row.retired_at,
+    retiredBy: row.retired_by,
+    retiredReason: row.retired_reason,
     family: row.family,
     kind: row.kind,
     formula: row.formula,
@@ -586,6 +595,7 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     chargeBalanced: flag(filter.chargeBalanced, `${fieldPrefix}chargeBalanced`),
     hasAnion: flag(filter.hasAnion, `${fieldPrefix}hasAnion`),
     hasReducibleTransitionMetal: flag(filter.hasReducibleTransitionMetal, `${fieldPrefix}hasReducibleTransitionMetal`),
+    retired: flag(filter.retired, `${fieldPrefix}retired`),
   };
 }
 

@@ -45,6 +45,7 @@
  * to MAX_NEAREST_CANDIDATES candidates per request (narrow the filter); per-material and
  * per-structure NEAREST scores have no limit.
  */
+import { anyRetiredMaterial } from '../store/material.repository.js';
 import { BadInputError, NotFoundError, ModelNotReadyError } from '../errors.js';
 import { DEFAULT_THRESHOLD, predictClass, ratioScore, type LabelClass } from '../scoring/index.js';
 import { inTransaction, type Db } from '../store/database.js';
@@ -908,6 +909,9 @@ export async function screen(db: Db, input: ScreenInput, reads: SharedReads = DI
   }
   const after = decodeScreenCursor(input.after);
   const filter = toCandidateFilter(input.filter);
+  if (filter.retired === true) throw new BadInputError('retired materials are not ranked: filter.retired may only be false', { field: 'filter.retired' });
+  // Retired materials leave every ranking; the condition costs a join only while some material is retired.
+  if (await anyRetiredMaterial(db)) filter.retired = false;
   const minScore = checkMinScore(input.minScore);
   const reference = resolveReference(input.reference);
   const { model, view } = await openScreening(db, input.modelId, reads);

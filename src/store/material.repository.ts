@@ -27,6 +27,8 @@ export interface MaterialRowFilter {
   chargeBalanced?: boolean;
   hasAnion?: boolean;
   hasReducibleTransitionMetal?: boolean;
+  /** true: only retired materials; false: none. */
+  retired?: boolean;
 }
 
 /**
@@ -62,6 +64,8 @@ export function materialFilterConditions(filter: MaterialRowFilter, alias?: stri
   flag('charge_balanced', filter.chargeBalanced);
   flag('has_anion', filter.hasAnion);
   flag('has_reducible_tm', filter.hasReducibleTransitionMetal);
+  if (filter.retired === true) conditions.push(sql<boolean>`${col('retired_at')} is not null`);
+  else if (filter.retired === false) conditions.push(sql<boolean>`${col('retired_at')} is null`);
   return conditions;
 }
 
@@ -127,6 +131,9 @@ export const MATERIAL_SUMMARY_COLUMNS = [
   'oxidation_states',
   'has_anion',
   'has_reducible_tm',
+  'retired_at',
+  'retired_by',
+  'retired_reason',
   'created_by',
   'created_at',
 ] as const satisfies readonly (keyof MaterialSummaryRow)[];
@@ -239,4 +246,22 @@ export async function appendMaterialAlias(db: Db, id: string, alias: MaterialAli
     update material set aliases = aliases || ${JSON.stringify([alias])}::jsonb
     where id = ${id}::bigint and not (aliases @> ${key}::jsonb)
       and not (name is not distinct from ${alias.name}::text and source is not distinct from ${alias.source}::text)`.execute(db);
+}
+
+/** Whether any material is retired (an index probe; rankings exclude retired ones only when there are some). */
+export async function anyRetiredMaterial(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('material').select('id').where('retired_at', 'is not', null).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function setMaterialRetirement(
+  db: Db,
+  id: string,
+  values: { retired_at: Date | null; retired_by: string | null; retired_reason: string | null },
+): Promise<void> {
+  await db.updateTable('material').set(values).where('id', '=', id).execute();
+}
+
+export async function deleteMaterialRow(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('material').where('id', '=', id).execute();
 }

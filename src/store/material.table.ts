@@ -69,6 +69,10 @@ export interface MaterialTable {
   oxidation_states: ColumnType<Record<string, number> | null, string | null | undefined, string | null>;
   has_anion: boolean | null;
   has_reducible_tm: boolean | null;
+  /** Set while a curator has retired it (hidden from rankings); cleared on restore. */
+  retired_at: Timestamp | null;
+  retired_by: string | null;
+  retired_reason: string | null;
   created_by: string | null;
   created_at: Timestamp;
 }

@@ -16,6 +16,7 @@ import * as changeLogFastReferences from '../../migrations/2026_12_02_1600_chang
 import * as materialProvenance from '../../migrations/2026_12_07_1300_material_provenance.js';
 import * as materialProperties from '../../migrations/2026_12_07_1400_material_properties.js';
 import * as materialPlausibility from '../../migrations/2026_12_07_1500_material_plausibility.js';
+import * as materialRetirement from '../../migrations/2026_12_07_1600_material_retirement.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -33,6 +34,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_07_1300_material_provenance': materialProvenance,
   '2026_12_07_1400_material_properties': materialProperties,
   '2026_12_07_1500_material_plausibility': materialPlausibility,
+  '2026_12_07_1600_material_retirement': materialRetirement,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

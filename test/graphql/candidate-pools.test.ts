@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
-import { seedScreenedModel } from '../screening/fixtures.js';
+import { assertSameRanking, readWholeRanking, recomputeRanking, seedScreenedModel } from '../screening/fixtures.js';
 import { refreshDerivedFacts } from '../../src/services/derived.js';
 import { dataOf, execute, fixture, onlyError, testServer } from './harness.js';
 
@@ -317,5 +317,53 @@ describeDatabases('GraphQL candidate pools', (database) => {
     assert.equal((await db.selectFrom('label').selectAll().execute()).length, 0, 'nothing written');
     const label = dataOf(await execute(server, LABEL, { input: { materialId: m.id, class: 'FAST', conductivity: 1e-9, reason: 'bulk is fast; grain boundaries block' } }, { db })).labelMaterial;
     assert.equal(label.class, 'FAST');
+  });
+
+  test('retire (hidden from rankings, kept with labels, who/when/why, reversible) and delete (admin, never labelled; rankings stay exact)', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const { modelId, materialIds } = await seedScreenedModel(db, { dim: 4, count: 16, labelled: 6, seed: 13 });
+    const whole = await readWholeRanking(db, { modelId }, 5);
+    const [top, second] = whole.map((r) => r.materialId) as [string, string];
+    const labelled = materialIds[0]!;
+    const RETIRE = 'mutation($id: ID!, $reason: String!) { retireMaterial(id: $id, reason: $reason) { id retiredAt retiredBy retiredReason } }';
+
+    const retired = dataOf(await execute(server, RETIRE, { id: top, reason: 'junk: typo in a type symbol' }, { db })).retireMaterial;
+    assert.equal(retired.retiredBy, 'test');
+    assert.equal(retired.retiredReason, 'junk: typo in a type symbol');
+    assert.ok(!Number.isNaN(Date.parse(retired.retiredAt)));
+    const without = await readWholeRanking(db, { modelId }, 5);
+    assert.deepEqual(without.map((r) => r.materialId), whole.slice(1).map((r) => r.materialId), 'the others keep their order');
+    const page = dataOf(await execute(server, 'query { screen(first: 3) { totalCount edges { rank node { id } } } }', {}, { db })).screen;
+    assert.equal(page.totalCount, whole.length - 1);
+    assert.equal(page.edges[0].node.id, second);
+    // Still stored and findable; a labelled material keeps its labels when retired.
+    const found = dataOf(await execute(server, 'query { materials(filter: { retired: true }) { nodes { id } } }', {}, { db })).materials.nodes;
+    assert.deepEqual(found, [{ id: top }]);
+    dataOf(await execute(server, RETIRE, { id: labelled, reason: 'duplicate of another entry' }, { db }));
+    const kept = dataOf(await execute(server, `query { material(id: "${labelled}") { label { class } retiredReason } }`, {}, { db })).material;
+    assert.deepEqual(kept, { label: { class: 'FAST' }, retiredReason: 'duplicate of another entry' });
+
+    const again = onlyError(await execute(server, RETIRE, { id: top, reason: 'twice' }, { db }));
+    assert.equal(again.extensions?.code, 'CONFLICT');
+    const noReason = onlyError(await execute(server, RETIRE, { id: second, reason: '  ' }, { db }));
+    assert.equal(noReason.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(noReason.message, /reason/);
+
+    // Restored: back at its place; retirement cleared.
+    const restored = dataOf(await execute(server, `mutation { restoreMaterial(id: "${top}") { retiredAt retiredBy retiredReason } }`, {}, { db })).restoreMaterial;
+    assert.deepEqual(restored, { retiredAt: null, retiredBy: null, retiredReason: null });
+    dataOf(await execute(server, `mutation { restoreMaterial(id: "${labelled}") { id } }`, {}, { db }));
+    assert.deepEqual((await readWholeRanking(db, { modelId }, 5)).map((r) => r.materialId), whole.map((r) => r.materialId));
+
+    // Delete: a labelled material is refused (retire it instead); an unlabelled candidate goes, and the ranking stays exact.
+    const refused = onlyError(await execute(server, `mutation { deleteMaterial(id: "${labelled}") }`, {}, { db }));
+    assert.equal(refused.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(refused.message, /has 1 label row\(s\) and cannot be deleted; retire it instead/);
+    assert.equal(dataOf(await execute(server, `mutation { deleteMaterial(id: "${top}") }`, {}, { db })).deleteMaterial, top);
+    assert.equal(dataOf(await execute(server, `query { material(id: "${top}") { id } }`, {}, { db })).material, null);
+    const after = await readWholeRanking(db, { modelId }, 5);
+    assert.deepEqual(after.map((r) => r.materialId), whole.slice(1).map((r) => r.materialId));
+    assertSameRanking(after, await recomputeRanking(db, modelId), 'after the delete');
   });
 });

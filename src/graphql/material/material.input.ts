@@ -92,6 +92,9 @@ export class MaterialFilterInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Holds (true) or lacks (false) a reducible transition metal (Material.hasReducibleTransitionMetal).' })
   hasReducibleTransitionMetal?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: only retired materials; false: none. `screen` always leaves retired ones out.' })
+  retired?: boolean | null;
 }
 
 @InputType('AddMaterialInput', { description: 'Exactly one of `structure` or `composition`.' })
@@ -133,6 +136,7 @@ export function toServiceFilter(filter: MaterialFilterInput | null | undefined):
   if (filter.chargeBalanced != null) serviceFilter.chargeBalanced = filter.chargeBalanced;
   if (filter.hasAnion != null) serviceFilter.hasAnion = filter.hasAnion;
   if (filter.hasReducibleTransitionMetal != null) serviceFilter.hasReducibleTransitionMetal = filter.hasReducibleTransitionMetal;
+  if (filter.retired != null) serviceFilter.retired = filter.retired;
   return serviceFilter;
 }
 

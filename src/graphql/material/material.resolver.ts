@@ -6,6 +6,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Float, ID, Mutation, ObjectT
 import { queueEmbeddingOfNewMaterials } from '../../services/embeddings.js';
 import { addMaterials, getMaterial, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
 import { setMaterialProperties } from '../../services/properties.js';
+import { deleteMaterial, restoreMaterial, retireMaterial } from '../../services/retirement.js';
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
@@ -99,6 +100,30 @@ export class MaterialResolver {
       createdByOf(ctx.principal) ?? null,
     );
     return getMaterial(ctx.db, materialId);
+  }
+
+  @Authorized<Role>('curator')
+  @Mutation(() => MaterialType, {
+    description: 'Retires a material: it leaves every ranking but keeps its row, labels and embeddings; restoreMaterial undoes it. Needs role curator.',
+  })
+  retireMaterial(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    return retireMaterial(ctx.db, id, reason, createdByOf(ctx.principal) ?? null);
+  }
+
+  @Authorized<Role>('curator')
+  @Mutation(() => MaterialType, { description: 'Brings a retired material back into the rankings. Needs role curator.' })
+  restoreMaterial(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    return restoreMaterial(ctx.db, id);
+  }
+
+  @Authorized<Role>('admin')
+  @Mutation(() => ID, {
+    description:
+      'Deletes a material that has never been labelled, with its embeddings (a labelled one is refused: retire it). ' +
+      'Models that ranked it are re-scored in the same transaction. Returns its id. Needs role admin.',
+  })
+  deleteMaterial(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+    return deleteMaterial(ctx.db, id);
   }
 
   @FieldResolver(() => [MaterialPropertyType], { description: 'Numeric properties, by name.' })

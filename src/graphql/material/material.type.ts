@@ -126,6 +126,15 @@ export class MaterialType {
   })
   hasReducibleTransitionMetal!: boolean | null;
 
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When a curator retired it (left out of every ranking); null unless retired.' })
+  retiredAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Who retired it (API token name).' })
+  retiredBy!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it was retired.' })
+  retiredReason!: string | null;
+
   @Field(() => String, { nullable: true, description: 'Structural family, e.g. "garnet", when known.' })
   family!: string | null;
 
