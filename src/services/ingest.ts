@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { cifStructureBlocks, type StructureFormat } from '../structure/index.js';
 import { inTransaction, type Db } from '../store/database.js';
 import type { NewMaterialRow } from '../store/material.table.js';
-import { insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+import { insertOrFindMaterials, optimadeListOf, optimadeProvenance, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
 
 export interface ImportOptions {
   /** Structures per transaction. Default 500. */
@@ -230,6 +230,24 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
       } catch {
         // Unreadable: the parse below reports why.
       }
+    }
+    // An OPTIMADE list response (a saved page of /v1/structures): one material per entry.
+    let list: ReturnType<typeof optimadeListOf> = null;
+    if (kind.format === 'JSON') {
+      try {
+        list = optimadeListOf(text, limits);
+      } catch (error) {
+        failed.push({ file, error: errorMessage(error) });
+        report();
+        continue;
+      }
+    }
+    if (list) {
+      for (const [i, entry] of list.entries.entries()) {
+        const given = { source: opts.source ?? null, createdBy: opts.actor ?? null };
+        await addRecord(`${file}#data[${i}]`, () => structureTextMaterialRow(entry.text, 'JSON', limits, optimadeProvenance(entry, list!.provider, given)));
+      }
+      continue;
     }
     if (blocks.length > 1) {
       for (const block of blocks) {

@@ -7,6 +7,8 @@ import { findElement } from '../structure/elements.js';
 import {
   describeStructure,
   isStorableText,
+  readOptimadeList,
+  type OptimadeListEntry,
   parseComposition,
   parseStructure,
   type Structure,
@@ -41,7 +43,7 @@ import {
 import type { LabelClass, MaterialAlias, MaterialProperty, MaterialRow, NewMaterialRow } from '../store/material.table.js';
 import { providerUrl } from './provenance.js';
 import { derivedColumns } from './derived.js';
-import { checkPropertyRanges, type PropertyRange } from './properties.js';
+import { checkPropertyRanges, propertiesOf, type PropertyRange } from './properties.js';
 
 export type { LabelClass, MaterialAlias, MaterialProperty };
 
@@ -485,6 +487,46 @@ function toPage<T extends { id: string }>(
 // ---------------------------------------------------------------------------------------------
 // Materials
 
+/** Wraps a domain error with the entry of an OPTIMADE list that caused it ("data[2]: …"). */
+function atEntry<T>(index: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof DomainError) throw new BadInputError(`data[${index}]: ${error.message}`, { ...error.details, entry: index });
+    throw error;
+  }
+}
+
+/** The entries of an OPTIMADE list response given as one JSON input, or null for a single structure. */
+export function optimadeListOf(text: string, limits: { maxTextBytes: number }) {
+  if (typeof text !== 'string') throw new BadInputError('structure text must be a string');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxTextBytes) throw new BadInputError(`structure text is ${bytes} bytes, more than the limit of ${limits.maxTextBytes}`);
+  // Cheap test first: a single structure is parsed once, by the structure reader.
+  if (!/"data"\s*:\s*\[/.test(text)) return null;
+  return readOptimadeList(text);
+}
+
+/**
+ * Provenance of an OPTIMADE entry: its id as `sourceId` (linked when the provider has pages, e.g.
+ * Materials Project), `optimade:<provider prefix>` as source unless the caller gave one, and its
+ * numeric provider-specific attributes (`_mp_band_gap`, …) as properties.
+ */
+export function optimadeProvenance(entry: OptimadeListEntry, provider: string | null, given: MaterialProvenance): MaterialProvenance {
+  const attributes = entry.attributes;
+  const formula = typeof attributes.chemical_formula_reduced === 'string' ? attributes.chemical_formula_reduced : null;
+  const inputs = Object.entries(attributes)
+    .filter(([name, value]) => /^_[a-z0-9]+_[a-z0-9_]+$/.test(name) && typeof value === 'number' && Number.isFinite(value))
+    .map(([name, value]) => ({ name, value: value as number, source: `OPTIMADE ${provider ?? 'provider'} entry ${entry.id ?? '?'}` }));
+  return {
+    name: given.name ?? formula ?? entry.id,
+    source: given.source ?? (provider ? `optimade:${provider}` : 'optimade'),
+    sourceId: entry.id,
+    createdBy: given.createdBy,
+    properties: propertiesOf(inputs, given.createdBy ?? null),
+  };
+}
+
 /** Wraps a domain error with the index of the input that caused it ("inputs[3]: …"). */
 function atInput<T>(index: number, fn: () => T): T {
   try {
@@ -512,15 +554,25 @@ export async function addMaterials(
     throw new BadInputError(`at most ${opts.maxBatchSize} materials per call, got ${inputs.length}`);
   }
   if (inputs.length === 0) return [];
-  const rows = inputs.map((input, index) =>
+  let total = 0;
+  const rows = inputs.flatMap((input, index) =>
     atInput(index, () => {
       const hasStructure = input.structure !== undefined && input.structure !== null;
       const hasComposition = input.composition !== undefined && input.composition !== null;
       if (hasStructure === hasComposition) throw new BadInputError('give exactly one of structure or composition');
       const provenance = { name: input.name, source: input.source, createdBy: opts.actor };
-      return hasStructure
-        ? structureTextMaterialRow(input.structure!.text, input.structure!.format, { ...opts, allowUnusualDensity: input.allowUnusualDensity ?? false }, provenance)
-        : compositionMaterialRow(input.composition!, provenance);
+      const limits = { ...opts, allowUnusualDensity: input.allowUnusualDensity ?? false };
+      const list = hasStructure && input.structure!.format === 'JSON' ? optimadeListOf(input.structure!.text, opts) : null;
+      const made = list
+        ? list.entries.map((entry, i) => atEntry(i, () => structureTextMaterialRow(entry.text, 'JSON', limits, optimadeProvenance(entry, list.provider, provenance))))
+        : [
+            hasStructure
+              ? structureTextMaterialRow(input.structure!.text, input.structure!.format, limits, provenance)
+              : compositionMaterialRow(input.composition!, provenance),
+          ];
+      total += made.length;
+      if (total > opts.maxBatchSize) throw new BadInputError(`at most ${opts.maxBatchSize} materials per call (OPTIMADE entries included)`);
+      return made;
     }),
   );
   return inTransaction(db, async (tx) => {

@@ -4,6 +4,7 @@
  * and bad inputs (BAD_USER_INPUT naming the field, nothing written).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { beforeEach, test } from 'node:test';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { assertSameRanking, readWholeRanking, recomputeRanking, seedScreenedModel } from '../screening/fixtures.js';
@@ -365,5 +366,55 @@ describeDatabases('GraphQL candidate pools', (database) => {
     const after = await readWholeRanking(db, { modelId }, 5);
     assert.deepEqual(after.map((r) => r.materialId), whole.slice(1).map((r) => r.materialId));
     assertSameRanking(after, await recomputeRanking(db, modelId), 'after the delete');
+  });
+
+  test('addMaterials with format JSON takes an OPTIMADE list response: one material per entry, with provenance and _provider_ properties', async () => {
+    const server = await testServer();
+    const { db } = database();
+    const entry = JSON.parse(readFileSync(new URL('../fixtures/structures/licl.optimade.json', import.meta.url), 'utf8'));
+    const scaled = (id: string, a: number, extra: Record<string, unknown>) => ({
+      id,
+      type: 'structures',
+      attributes: {
+        ...entry.attributes,
+        lattice_vectors: [[a, 0, 0], [0, a, 0], [0, 0, a]],
+        cartesian_site_positions: entry.attributes.cartesian_site_positions.map((p: number[]) => p.map((x) => (x * a) / 5.13)),
+        chemical_formula_reduced: 'ClLi',
+        ...extra,
+      },
+    });
+    const response = {
+      data: [scaled('mp-22905', 5.13, { _mp_band_gap: 6.3, _mp_energy_above_hull: 0, _mp_note: 'text is not a property' }), scaled('mp-1185319', 5.4, { _mp_band_gap: 5.9 })],
+      meta: { api_version: '1.1.0', provider: { prefix: 'mp', name: 'Materials Project' } },
+      links: { next: null },
+    };
+    const ADD = `mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) {
+      id name source sourceId sourceUrl duplicateOf gap: property(name: "_mp_band_gap") properties { name value source } } }`;
+    const added = dataOf(await execute(server, ADD, { inputs: [{ structure: { format: 'JSON', text: JSON.stringify(response) } }, { composition: 'Li2O' }] }, { db })).addMaterials;
+    assert.equal(added.length, 3, 'two entries and the composition, in order');
+    assert.deepEqual(
+      added.slice(0, 2).map((m: any) => [m.name, m.source, m.sourceId, m.sourceUrl, m.gap, m.duplicateOf]),
+      [
+        ['ClLi', 'optimade:mp', 'mp-22905', 'https://next-gen.materialsproject.org/materials/mp-22905', 6.3, null],
+        ['ClLi', 'optimade:mp', 'mp-1185319', 'https://next-gen.materialsproject.org/materials/mp-1185319', 5.9, null],
+      ],
+    );
+    assert.deepEqual(added[0].properties.map((p: any) => [p.name, p.value]), [['_mp_band_gap', 6.3], ['_mp_energy_above_hull', 0]]);
+    assert.match(added[0].properties[0].source, /OPTIMADE mp entry mp-22905/);
+    // Filterable like any property; the same response again finds the stored entries.
+    const ids = dataOf(await execute(server, 'query { materials(filter: { properties: [{ name: "_mp_band_gap", min: 6 }] }) { nodes { sourceId } } }', {}, { db })).materials.nodes;
+    assert.deepEqual(ids, [{ sourceId: 'mp-22905' }]);
+    const again = dataOf(await execute(server, ADD, { inputs: [{ structure: { format: 'JSON', text: JSON.stringify(response) } }] }, { db })).addMaterials;
+    assert.deepEqual(again.map((m: any) => m.duplicateOf), [added[0].id, added[1].id]);
+
+    // A bad entry refuses the whole call, naming it; nothing is written.
+    const before = (await db.selectFrom('material').select('id').execute()).length;
+    const bad = { ...response, data: [response.data[0], { id: 'x', type: 'structures', attributes: { ...response.data[1]!.attributes, species_at_sites: ['Cl'] } }] };
+    const error = onlyError(await execute(server, ADD, { inputs: [{ structure: { format: 'JSON', text: JSON.stringify(bad) } }] }, { db }));
+    assert.equal(error.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(error.message, /^inputs\[0\]: data\[1\]: .*cartesian_site_positions has 8 entries but species_at_sites has 1/);
+    const empty = onlyError(await execute(server, ADD, { inputs: [{ structure: { format: 'JSON', text: '{"data": []}' } }] }, { db }));
+    assert.match(empty.message, /no entries/);
+    assert.equal((await db.selectFrom('material').select('id').execute()).length, before);
   });
 });

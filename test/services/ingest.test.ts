@@ -115,6 +115,21 @@ describeDatabases('importFiles', (database) => {
       assert.deepEqual(stored.map((m) => m.name).sort(), ['two:LiCl', 'two:LiCl_strained']);
       const allowed = await importFiles(db, [join(multi, 'sparse.cif')], { source: 'blocks', allowUnusualDensity: true });
       assert.equal(allowed.ok, 1);
+
+      // A saved OPTIMADE page: one material per entry, with the entry id and provider.
+      const entry = JSON.parse(readFileSync(new URL('../fixtures/structures/licl.optimade.json', import.meta.url), 'utf8'));
+      const a = 5.25; // not the cells above: another structure
+      const attributes = {
+        ...entry.attributes,
+        lattice_vectors: [[a, 0, 0], [0, a, 0], [0, 0, a]],
+        cartesian_site_positions: entry.attributes.cartesian_site_positions.map((p: number[]) => p.map((x) => (x * a) / 5.13)),
+      };
+      const page = { data: [{ ...entry, id: 'mp-22905', attributes }], meta: { provider: { prefix: 'mp' } } };
+      writeFileSync(join(multi, 'page.json'), JSON.stringify(page));
+      const optimade = await importFiles(db, [join(multi, 'page.json')]);
+      assert.equal(optimade.ok, 1, JSON.stringify(optimade.failed));
+      const [fromPage] = (await listMaterials(db, {}, { first: 100 })).items.filter((m) => m.sourceId === 'mp-22905');
+      assert.equal(fromPage!.source, 'optimade:mp');
     } finally {
       rmSync(multi, { recursive: true, force: true });
     }

@@ -62,7 +62,8 @@ export class MaterialResolver {
   @Mutation(() => [MaterialType], {
     description:
       'Adds materials in one transaction: all are stored or, on any bad input, none. A structure already ' +
-      'stored (same canonical hash) is returned as it is, not duplicated. Results are in input order.',
+      'stored (same canonical hash) is returned as it is (with duplicateOf), not duplicated. Results are in input order; ' +
+      'a JSON input holding an OPTIMADE list response ({"data": [...]}) gives one material per entry.',
   })
   async addMaterials(
     @Arg('inputs', () => [AddMaterialInput]) inputs: AddMaterialInput[],
