@@ -186,6 +186,9 @@ export const MATERIAL = /* GraphQL */ `
       hasReducibleTransitionMetal
       oxidationStates { element state fraction }
       properties { name value unit source }
+      retiredAt
+      retiredBy
+      retiredReason
       family
       kind
       formula

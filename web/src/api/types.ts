@@ -96,6 +96,9 @@ export interface MaterialDetail {
   hasReducibleTransitionMetal: boolean | null;
   oxidationStates: { element: string; state: number; fraction: string }[] | null;
   properties: { name: string; value: number; unit: string | null; source: string | null }[];
+  retiredAt: string | null;
+  retiredBy: string | null;
+  retiredReason: string | null;
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;

@@ -56,6 +56,12 @@ export function MaterialPage({ id }: { id: string }) {
             </span>
           )}
         </p>
+        {m.retiredAt && (
+          <p className="muted" data-testid="retired">
+            Retired {dateTime(m.retiredAt)}
+            {m.retiredBy ? ` by ${m.retiredBy}` : ''}: {m.retiredReason} — left out of the rankings.
+          </p>
+        )}
       </header>
       <div className="columns">
         <div className="col-main">
