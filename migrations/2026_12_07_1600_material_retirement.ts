@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Retirement of a material by a curator: hidden from rankings (`screen`), kept with its labels,
- * with who, when and why; reversible (the columns are cleared). The partial index answers "is any
- * material retired?" without a scan, so rankings pay for the exclusion only when there is one.
+ * with who, when and why; reversible (the columns are cleared). The partial index finds the retired
+ * materials without a scan (a ranking's total subtracts its retired candidates).
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema

@@ -45,7 +45,6 @@
  * to MAX_NEAREST_CANDIDATES candidates per request (narrow the filter); per-material and
  * per-structure NEAREST scores have no limit.
  */
-import { anyRetiredMaterial } from '../store/material.repository.js';
 import { BadInputError, NotFoundError, ModelNotReadyError } from '../errors.js';
 import { DEFAULT_THRESHOLD, predictClass, ratioScore, type LabelClass } from '../scoring/index.js';
 import { inTransaction, type Db } from '../store/database.js';
@@ -910,8 +909,9 @@ export async function screen(db: Db, input: ScreenInput, reads: SharedReads = DI
   const after = decodeScreenCursor(input.after);
   const filter = toCandidateFilter(input.filter);
   if (filter.retired === true) throw new BadInputError('retired materials are not ranked: filter.retired may only be false', { field: 'filter.retired' });
-  // Retired materials leave every ranking; the condition costs a join only while some material is retired.
-  if (await anyRetiredMaterial(db)) filter.retired = false;
+  // Retired materials leave every ranking. Pages join the candidates' material rows anyway, so the
+  // condition costs no round trip; only totalCount without a filter pays one count of retired candidates.
+  filter.retired = false;
   const minScore = checkMinScore(input.minScore);
   const reference = resolveReference(input.reference);
   const { model, view } = await openScreening(db, input.modelId, reads);
@@ -969,9 +969,12 @@ async function allScreen(
       : view.state.n_candidates +
         changes.filter((c) => c.toClass === null).length -
         changes.filter((c) => c.fromClass === null).length;
-  const hasFilter = Object.keys(page.filter).length > 0;
-  const countAll = () =>
-    hasFilter ? countCandidates(db, spec, changes, counts, page.filter, null) : Promise.resolve(unfilteredCount());
+  const { retired: _retired, ...userFilter } = page.filter;
+  const hasFilter = Object.keys(userFilter).length > 0;
+  const countAll = async () =>
+    hasFilter
+      ? countCandidates(db, spec, changes, counts, page.filter, null)
+      : unfilteredCount() - (await countCandidates(db, spec, changes, counts, { retired: true }, null));
   let total: Promise<number> | undefined;
   return pageOf(model, reference, items, rows.length > items.length, after, {
     totalCount: () =>

@@ -248,12 +248,6 @@ export async function appendMaterialAlias(db: Db, id: string, alias: MaterialAli
       and not (name is not distinct from ${alias.name}::text and source is not distinct from ${alias.source}::text)`.execute(db);
 }
 
-/** Whether any material is retired (an index probe; rankings exclude retired ones only when there are some). */
-export async function anyRetiredMaterial(db: Db): Promise<boolean> {
-  const row = await db.selectFrom('material').select('id').where('retired_at', 'is not', null).limit(1).executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function setMaterialRetirement(
   db: Db,
   id: string,
