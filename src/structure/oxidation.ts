@@ -21,7 +21,8 @@
  * non-integer amounts (partial occupancy) with a ValueError; here they are first scaled by the
  * smallest integer that makes every amount whole (each amount read as a fraction with denominator
  * ≤ MAX_DENOMINATOR), so Li6.4La3Zr1.4Ta0.6O12 is assessed as Li32La15Zr7Ta3O60. A formula that
- * needs more than MAX_FORMULA_ATOMS atoms that way is not assessed (`chargeBalanced` null).
+ * needs more than MAX_FORMULA_ATOMS atoms that way (Li5.046Sn4.738S12) is assessed in the limit of
+ * many atoms (`continuousOxidationStates`), which the exact search approaches as formulas grow.
  */
 import oxidationDocument from '../../data/elements/oxidation_states.json' with { type: 'json' };
 import occurrenceDocument from '../../data/elements/oxidation_state_occurrence.json' with { type: 'json' };
@@ -39,7 +40,7 @@ const OCCURRENCE = (occurrenceDocument as { occurrence: Record<string, Record<st
 
 /** Largest denominator read from a partial occupancy (1/1000 is finer than any CIF occupancy in use). */
 export const MAX_DENOMINATOR = 1000;
-/** Most atoms in the integer formula assessed; beyond it `chargeBalanced` is null. */
+/** Most atoms in the integer formula searched exactly; beyond it the continuous limit is used. */
 export const MAX_FORMULA_ATOMS = 500;
 /** pymatgen's Composition.amount_tolerance. */
 const AMOUNT_TOLERANCE = 1e-8;
@@ -79,7 +80,7 @@ export const REDUCIBLE_TRANSITION_METALS: ReadonlySet<string> = new Set(
 );
 
 export interface Plausibility {
-  /** True when some assignment of ICSD states balances charge; null when not assessed (too many atoms). */
+  /** True when some assignment of ICSD states balances charge; null only for an empty composition. */
   chargeBalanced: boolean | null;
   /** Average oxidation state per element of the best balancing assignment; null when none. */
   oxidationStates: Record<string, number> | null;
@@ -186,13 +187,46 @@ export function bestOxidationStates(unit: Record<string, number>): Record<string
   return Object.fromEntries(elements.map((el, i) => [el, balanced.picks[i]! / unit[el]!]));
 }
 
+/**
+ * Charge balance of a formula too large to enumerate (partial occupancies that need more than
+ * MAX_FORMULA_ATOMS atoms as whole numbers): the limit of mixed valence over many atoms, where an
+ * element's average state may be anything between its lowest and highest state. It balances when
+ * zero lies between the lowest and the highest total charge; the averages start at each element's
+ * most frequent ICSD state and are moved toward the bounds, in proportion to the room each has,
+ * until the charge is zero. An element without states makes it unbalanced, as in the exact search.
+ */
+export function continuousOxidationStates(amounts: Record<string, number>): Record<string, number> | null {
+  const elements = Object.keys(amounts);
+  const bounds = elements.map((el) => candidateStates(el));
+  if (bounds.some((states) => states.length === 0)) return null;
+  const lo = bounds.map((s) => Math.min(...s));
+  const hi = bounds.map((s) => Math.max(...s));
+  const n = elements.map((el) => amounts[el]!);
+  const low = n.reduce((sum, x, i) => sum + x * lo[i]!, 0);
+  const high = n.reduce((sum, x, i) => sum + x * hi[i]!, 0);
+  if (low > 1e-9 || high < -1e-9) return null;
+  const start = elements.map((el, i) =>
+    bounds[i]!.reduce((best, s) => (occurrence(el, s) > occurrence(el, best) ? s : best), bounds[i]![0]!),
+  );
+  const charge = n.reduce((sum, x, i) => sum + x * start[i]!, 0);
+  // Positive charge: lower the averages toward their lowest states; negative: raise them.
+  const room = elements.map((_, i) => n[i]! * (charge > 0 ? start[i]! - lo[i]! : hi[i]! - start[i]!));
+  const total = room.reduce((a, b) => a + b, 0);
+  const share = total > 0 ? Math.abs(charge) / total : 0;
+  return Object.fromEntries(elements.map((el, i) => [el, start[i]! + (charge > 0 ? -1 : 1) * share * (room[i]! / n[i]!)]));
+}
+
 /** Charge balance and the element facts of a composition (element → amount, partial occupancy allowed). */
 export function assessPlausibility(amounts: Amounts): Plausibility {
   const elements = Object.keys(amounts).filter((el) => amounts[el]! > AMOUNT_TOLERANCE);
   const unit = integerFormulaUnit(amounts);
-  const oxidationStates = unit ? bestOxidationStates(unit) : null;
+  const oxidationStates = unit
+    ? bestOxidationStates(unit)
+    : elements.length > 0
+      ? continuousOxidationStates(Object.fromEntries(elements.map((el) => [el, amounts[el]!])))
+      : null;
   return {
-    chargeBalanced: unit ? oxidationStates !== null : null,
+    chargeBalanced: elements.length > 0 ? oxidationStates !== null : null,
     oxidationStates,
     hasAnion: elements.some((el) => ANION_ELEMENTS.has(el)),
     hasReducibleTransitionMetal: elements.some((el) => REDUCIBLE_TRANSITION_METALS.has(el)),

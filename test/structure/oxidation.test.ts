@@ -84,11 +84,17 @@ test('partial occupancy: the amounts are scaled to the smallest whole formula fi
   assert.deepEqual(llzto.oxidationStates, { Li: 1, La: 3, Zr: 4, Ta: 5, O: -2 });
   // Off-stoichiometric: one Li short of balance per formula.
   assert.equal(of('Li5.4La3Zr1.4Ta0.6O12').chargeBalanced, false);
-  // Irrational-looking amounts that need a formula of more than 500 atoms are not assessed.
-  const huge = of('Li0.1234567La3O4.6851');
-  assert.equal(huge.chargeBalanced, null);
-  assert.equal(huge.oxidationStates, null);
-  assert.equal(huge.hasAnion, true);
+  // Amounts that need more than 500 atoms as whole numbers: the limit of many atoms (averages within
+  // each element's lowest and highest state), with charge zero.
+  const thio = of('Li5.046Sn4.738S12');
+  assert.equal(thio.chargeBalanced, true);
+  const charge = 5.046 * thio.oxidationStates!.Li! + 4.738 * thio.oxidationStates!.Sn! + 12 * thio.oxidationStates!.S!;
+  assert.ok(Math.abs(charge) < 1e-9, `charge ${charge}`);
+  assert.equal(thio.oxidationStates!.Li, 1);
+  assert.ok(thio.oxidationStates!.Sn! >= 2 && thio.oxidationStates!.Sn! <= 4);
+  // …and without enough room it does not balance: Li and Al take only positive states.
+  assert.equal(of('Li0.1234567Al3.6851').chargeBalanced, false);
+  assert.equal(of('Li0.1234567La3O4.6851').hasAnion, true);
 });
 
 test('the documented element sets (README, Material field descriptions) are what the data gives', () => {
