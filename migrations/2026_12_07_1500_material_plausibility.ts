@@ -5,7 +5,7 @@ import { type Kysely } from 'kysely';
  * whether an assignment of ICSD oxidation states balances charge (null: not assessed), the average
  * state per element of the best one (JSON {element: state}; null when none), whether it holds an
  * anion-forming element and a reducible transition metal. Filled for new rows when they are stored
- * and for older rows by `refreshDerivedFacts` (derived_version 2).
+ * and for older rows by `refreshDerivedFacts` (derived_version ≥ 2).
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema

@@ -9,8 +9,8 @@ import { cellAmounts, parseComposition, spaceGroupOf, type Amounts, type Structu
 import { assessPlausibility } from '../structure/oxidation.js';
 import type { Db } from '../store/database.js';
 
-/** Bump when a derived column is added or its computation changes. 1: space group; 2: plausibility. */
-export const DERIVED_VERSION = 2;
+/** Bump when a derived column is added or its computation changes. 1: space group; 2: plausibility; 3: large partial-occupancy formulas assessed. */
+export const DERIVED_VERSION = 3;
 
 export interface DerivedColumns {
   space_group_number: number | null;
