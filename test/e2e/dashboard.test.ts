@@ -121,11 +121,11 @@ async function candidateIds(page: Page): Promise<string[]> {
 
 async function candidateTotal(): Promise<{ total: number; topIds: string[] }> {
   if (ranked) {
-    // The view shows charge-balanced candidates unless switched off.
-    const data = await gql<{ screen: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { screen(filter: { chargeBalanced: true }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
+    // The view shows plausible candidates (charge-balanced, with an anion) unless switched off.
+    const data = await gql<{ screen: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { screen(filter: { chargeBalanced: true, hasAnion: true }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
     return { total: data.screen.totalCount, topIds: data.screen.edges.map((e) => e.node.id) };
   }
-  const data = await gql<{ materials: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { materials(filter: { label: UNLABELLED, chargeBalanced: true }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
+  const data = await gql<{ materials: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { materials(filter: { label: UNLABELLED, chargeBalanced: true, hasAnion: true }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
   return { total: data.materials.totalCount, topIds: data.materials.edges.map((e) => e.node.id) };
 }
 
@@ -171,8 +171,8 @@ test('the Candidates view lists the seeded candidates, in rank order when a mode
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => window.location.hash.includes('elements=S'), null);
   const withSulfur = ranked
-    ? (await gql<{ screen: { totalCount: number } }>('{ screen(filter: { elementsHasAll: ["S"], chargeBalanced: true }, first: 1) { totalCount } }')).screen.totalCount
-    : (await gql<{ materials: { totalCount: number } }>('{ materials(filter: { elementsHasAll: ["S"], label: UNLABELLED, chargeBalanced: true }, first: 1) { totalCount } }')).materials.totalCount;
+    ? (await gql<{ screen: { totalCount: number } }>('{ screen(filter: { elementsHasAll: ["S"], chargeBalanced: true, hasAnion: true }, first: 1) { totalCount } }')).screen.totalCount
+    : (await gql<{ materials: { totalCount: number } }>('{ materials(filter: { elementsHasAll: ["S"], label: UNLABELLED, chargeBalanced: true, hasAnion: true }, first: 1) { totalCount } }')).materials.totalCount;
   assert.ok(withSulfur > 0 && withSulfur < expected.total);
   await page.getByText(new RegExp(`of ${withSulfur}$`)).waitFor({ timeout: UI_TIMEOUT_MS });
 
@@ -184,7 +184,7 @@ test('the Candidates view lists the seeded candidates, in rank order when a mode
   const all = ranked
     ? (await gql<{ screen: { totalCount: number } }>('{ screen(first: 1) { totalCount } }')).screen.totalCount
     : (await gql<{ materials: { totalCount: number } }>('{ materials(filter: { label: UNLABELLED }, first: 1) { totalCount } }')).materials.totalCount;
-  assert.ok(all > expected.total, 'the seeded pool holds candidates that do not balance (Li3Al, …)');
+  assert.ok(all > expected.total, 'the seeded pool holds implausible candidates (Li3Al, LiC6, …)');
   await page.getByText(new RegExp(`of ${all}$`)).waitFor({ timeout: UI_TIMEOUT_MS });
   assert.deepEqual(pageErrors(page), []);
   await page.close();

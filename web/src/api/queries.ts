@@ -84,6 +84,7 @@ export const SCREEN = /* GraphQL */ `
     $elementsHasOnly: [String!]
     $label: LabelFilter
     $chargeBalanced: Boolean
+    $hasAnion: Boolean
     $minScore: Float
     $first: Int!
     $after: String
@@ -91,7 +92,7 @@ export const SCREEN = /* GraphQL */ `
   ) {
     screen(
       modelId: $modelId
-      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced }
+      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced, hasAnion: $hasAnion }
       minScore: $minScore
       first: $first
       after: $after
@@ -130,11 +131,12 @@ export const MATERIALS = /* GraphQL */ `
     $elementsHasOnly: [String!]
     $label: LabelFilter
     $chargeBalanced: Boolean
+    $hasAnion: Boolean
     $first: Int!
     $after: String
   ) {
     materials(
-      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced }
+      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced, hasAnion: $hasAnion }
       first: $first
       after: $after
     ) {

@@ -26,7 +26,7 @@ export interface CandidateFilter {
   only: boolean;
   minScore: number | null;
   label: LabelFilter | null;
-  /** Only charge-balanced materials (Material.chargeBalanced); on unless the URL says `plausible=0`. */
+  /** Only chemically plausible materials (charge-balanced, with an anion); on unless the URL says `plausible=0`. */
   plausible: boolean;
 }
 
@@ -56,6 +56,7 @@ function screenVariables(filter: CandidateFilter, first: number, after: string |
     elementsHasOnly: filter.elements.length && filter.only ? filter.elements : null,
     label: filter.label,
     chargeBalanced: filter.plausible ? true : null,
+    hasAnion: filter.plausible ? true : null,
     minScore: filter.minScore,
     first,
     after,
@@ -69,6 +70,7 @@ function materialsVariables(filter: CandidateFilter, first: number, after: strin
     elementsHasOnly: filter.elements.length && filter.only ? filter.elements : null,
     label: filter.label ?? 'UNLABELLED',
     chargeBalanced: filter.plausible ? true : null,
+    hasAnion: filter.plausible ? true : null,
     first,
     after,
   };
@@ -166,8 +168,8 @@ function FilterForm({ filter, pageSize, ranked }: { filter: CandidateFilter; pag
       <label className="check">
         <input type="checkbox" checked={only} onChange={(e) => setOnly(e.target.checked)} /> only these elements
       </label>
-      <label className="check" title="Only materials whose composition balances charge with common (ICSD) oxidation states: leaves out intermetallics such as Li3Al">
-        <input type="checkbox" name="plausible" checked={plausible} onChange={(e) => setPlausible(e.target.checked)} /> charge-balanced only
+      <label className="check" title="Only materials whose composition balances charge with ICSD oxidation states and holds an anion (H, N, P, As, O, S, Se, Te, halogens): leaves out intermetallics such as Li3Al and Li–C compounds such as LiC6">
+        <input type="checkbox" name="plausible" checked={plausible} onChange={(e) => setPlausible(e.target.checked)} /> plausible only
       </label>
       <label>
         Min score
