@@ -13,6 +13,7 @@ import { DEFAULT_MODEL_DIR, type DefaultModelManifest } from '../src/services/mo
 import { OBELIX_DIR } from '../src/services/seed.js';
 import { loadObelixDataset } from '../src/training/obelix-dataset.js';
 import { runTraining } from './training-run.js';
+import { usableForTraining } from '../src/training/every-row.js';
 
 export const DEFAULT_MODEL_NAME = 'default';
 
@@ -37,15 +38,15 @@ export const DEFAULT_CONFIGURATION_SOURCE =
 
 export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<DefaultModelManifest> {
   const obelixDir = join(opts.seedDir, OBELIX_DIR);
-  const entries = (await loadObelixDataset(obelixDir)).filter((e) => e.structure !== null);
   const h = resolveHyperparameters({ ...trainDefaultHyperparameters, ...opts.overrides });
-  const dataHash = await hashTrainingData(obelixDir, entries.map((e) => e.id));
+  const entries = (await loadObelixDataset(obelixDir)).filter((e) => usableForTraining(e, h));
+  const dataHash = await hashTrainingData(obelixDir, entries);
   const labels = entries.map((e) => e.label);
   opts.logger.info({ crystals: entries.length, fast: labels.filter((l) => l === 1).length, dataHash }, 'training the default model');
 
   const started = performance.now();
   const run = await runTraining(
-    entries.map((e) => e.structure!),
+    entries,
     labels,
     h,
     {
@@ -92,12 +93,13 @@ export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<Defa
 }
 
 /** sha256 over the manifest and the CIF of every training crystal (in id order). */
-async function hashTrainingData(obelixDir: string, ids: readonly string[]): Promise<string> {
+async function hashTrainingData(obelixDir: string, entries: readonly { id: string; structure: unknown }[]): Promise<string> {
   const hash = createHash('sha256');
   hash.update(await readFile(join(obelixDir, 'manifest.csv')));
-  for (const id of [...ids].sort()) {
+  for (const { id, structure } of [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     hash.update(`\n${id}\n`);
-    hash.update(await readFile(join(obelixDir, 'cifs', `${id}.cif`)));
+    // A formula-only row is in the manifest, hashed above.
+    if (structure !== null) hash.update(await readFile(join(obelixDir, 'cifs', `${id}.cif`)));
   }
   return `sha256:${hash.digest('hex')}`;
 }

@@ -64,7 +64,7 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
       logger.info({ modelId, fast, poor, attempt: job.attempts }, 'training started');
       let last: ModelProgress = { phase: 'TRAINING', epoch: 0, maxEpochs: h.maxEpochs, trainLoss: null, validationLoss: null, etaSeconds: null };
       const run = await runTraining(
-        examples.map((e) => e.structure),
+        examples,
         examples.map((e) => e.label),
         h,
         {

@@ -63,6 +63,9 @@ export interface ScreeningResult {
   predictedClass: LabelClass;
   meanDistanceToFast: number;
   meanDistanceToPoor: number;
+  outOfDomain: boolean;
+  nearestReferenceDistance: number | null;
+  domainRadius: number | null;
   nearestFast: Neighbor[];
 }
 
