@@ -35,6 +35,7 @@ export function renderMaterial(m: MaterialRecord, format: ExportFormat): string 
     name: m.name,
     source: m.source,
     source_id: m.sourceId,
+    source_url: m.sourceUrl,
     formula: m.formula,
     reduced_formula: m.reducedFormula,
     label: m.currentLabelClass,

@@ -18,6 +18,7 @@ interface ImportCommandOptions extends DatabaseCommandOptions {
   batchSize: number;
   source?: string;
   actor?: string;
+  allowUnusualDensity?: boolean;
   progress: boolean;
 }
 
@@ -31,6 +32,7 @@ export function registerImportCommand(program: Command): Command {
       .option('--batch-size <n>', 'structures per transaction', positiveInt, 500)
       .option('--source <text>', 'source recorded on each material (a JSON record may name its own)')
       .option('--actor <name>', 'recorded as created_by')
+      .option('--allow-unusual-density', 'store structures whose density is outside [0.1, 25] g/cm³ (reported as failed otherwise)')
       .option('--no-progress', 'no progress bar, log lines only'),
   ).action(async (paths: string[], opts: ImportCommandOptions) => {
     await withCliContext(opts, async ({ db, logger, config }) => {
@@ -76,6 +78,7 @@ export function registerImportCommand(program: Command): Command {
           maxTextBytes: config.maxTextBytes,
           source: opts.source ?? null,
           actor: opts.actor ?? null,
+          allowUnusualDensity: opts.allowUnusualDensity === true,
           onProgress,
         });
       } finally {

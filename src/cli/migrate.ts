@@ -10,6 +10,8 @@ export function registerMigrateCommand(program: Command): Command {
         const { migrateToLatest } = await import('../store/migrate.js');
         const applied = await migrateToLatest(db);
         logger.info({ dialect, applied: applied.map((r) => r.migrationName) }, `applied ${applied.length} migration(s)`);
+        const { refreshDerived } = await import('./seed.js');
+        await refreshDerived({ db, logger });
       });
     },
   );

@@ -19,11 +19,19 @@ export function resolveSeedDir(seedDir: string): string {
   return resolve(PACKAGE_ROOT, seedDir);
 }
 
+/** Brings derived columns (space group, …) of rows written by an older ionsieve up to date; logs how many. */
+export async function refreshDerived(ctx: Pick<CliContext, 'db' | 'logger'>): Promise<void> {
+  const { refreshDerivedFacts } = await import('../services/derived.js');
+  const updated = await refreshDerivedFacts(ctx.db);
+  if (updated > 0) ctx.logger.info({ updated }, 'derived material facts brought up to date');
+}
+
 /** Migrates, seeds and logs the outcome (shared with `start`). */
 export async function runSeed(ctx: CliContext, requestedSeedDir: string): Promise<SeedResult> {
   const seedDir = resolveSeedDir(requestedSeedDir);
   const [{ seed }, { migrateToLatest }] = await Promise.all([import('../services/seed.js'), import('../store/migrate.js')]);
   await migrateToLatest(ctx.db);
+  await refreshDerived(ctx);
   const started = performance.now();
   const result = await seed(ctx.db, {
     dataDir: seedDir,

@@ -7,7 +7,7 @@ import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { openCliContext, type CliContext, type DatabaseCommandOptions } from './context.js';
 import { withDatabaseOptions } from './database-options.js';
-import { resolveSeedDir, runSeed } from './seed.js';
+import { refreshDerived, resolveSeedDir, runSeed } from './seed.js';
 
 interface ServeOptions extends DatabaseCommandOptions {
   host?: string;
@@ -105,6 +105,7 @@ export function registerServeCommands(program: Command): void {
         ctx.config.sessionDatabaseUrl,
         async () => {
           await migrateToLatest(ctx.db);
+          await refreshDerived(ctx);
           if (await isSeeded(ctx.db)) {
             ctx.logger.info('database already seeded');
             // Cheap when installed; installs the shipped model into a database seeded before it existed.

@@ -66,6 +66,9 @@ export const FIELD_RULES: Readonly<Record<string, readonly string[] | 'dynamic' 
   'Material.labels': [],
   'Material.cif': [],
   'Material.json': [],
+  'Material.properties': [],
+  'Material.property': [],
+  'Material.oxidationStates': [],
   'Material.embedding': ['embedding', 'model'],
   'Label.material': [],
   // Screening: the resolvers add the tags of the model they ranked with.

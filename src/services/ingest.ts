@@ -11,10 +11,10 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { StructureFormat } from '../structure/index.js';
+import { cifStructureBlocks, type StructureFormat } from '../structure/index.js';
 import { inTransaction, type Db } from '../store/database.js';
 import type { NewMaterialRow } from '../store/material.table.js';
-import { insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+import { insertOrFindMaterials, optimadeListOf, optimadeProvenance, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
 
 export interface ImportOptions {
   /** Structures per transaction. Default 500. */
@@ -23,6 +23,8 @@ export interface ImportOptions {
   maxSites?: number;
   /** Default 5 MiB (as in Config). */
   maxTextBytes?: number;
+  /** Store structures whose density is outside [0.1, 25] g/cm³ (refused by default, reported in `failed`). */
+  allowUnusualDensity?: boolean;
   /** Source recorded on every imported material, unless a JSON record names its own. */
   source?: string | null;
   actor?: string | null;
@@ -141,7 +143,11 @@ function jsonRecordProvenance(text: string, fallbackName: string, opts: ImportOp
  */
 export async function importFiles(db: Db, paths: readonly string[], opts: ImportOptions = {}): Promise<ImportResult> {
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
-  const limits = { maxSites: opts.maxSites ?? DEFAULT_MAX_SITES, maxTextBytes: opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
+  const limits = {
+    maxSites: opts.maxSites ?? DEFAULT_MAX_SITES,
+    maxTextBytes: opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
+    allowUnusualDensity: opts.allowUnusualDensity ?? false,
+  };
   const failed: ImportFailure[] = [];
   const progress: ImportProgress = { files: 0, bytes: 0, ok: 0, failed: 0, duplicates: 0, pending: 0, file: '' };
   let batch: NewMaterialRow[] = [];
@@ -216,6 +222,41 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
       kind.format === 'JSON'
         ? jsonRecordProvenance(text, stem, opts)
         : { name: stem, source: opts.source ?? null, createdBy: opts.actor ?? null };
+    // A CIF with several structures: each data block is its own material (never only the first).
+    let blocks: { name: string; text: string }[] = [];
+    if (kind.format === 'CIF') {
+      try {
+        blocks = cifStructureBlocks(text);
+      } catch {
+        // Unreadable: the parse below reports why.
+      }
+    }
+    // An OPTIMADE list response (a saved page of /v1/structures): one material per entry.
+    let list: ReturnType<typeof optimadeListOf> = null;
+    if (kind.format === 'JSON') {
+      try {
+        list = optimadeListOf(text, limits);
+      } catch (error) {
+        failed.push({ file, error: errorMessage(error) });
+        report();
+        continue;
+      }
+    }
+    if (list) {
+      for (const [i, entry] of list.entries.entries()) {
+        const given = { source: opts.source ?? null, createdBy: opts.actor ?? null };
+        await addRecord(`${file}#data[${i}]`, () => structureTextMaterialRow(entry.text, 'JSON', limits, optimadeProvenance(entry, list!.provider, given)));
+      }
+      continue;
+    }
+    if (blocks.length > 1) {
+      for (const block of blocks) {
+        await addRecord(`${file}#data_${block.name}`, () =>
+          structureTextMaterialRow(block.text, 'CIF', limits, { ...provenance, name: `${stem}:${block.name}` }),
+        );
+      }
+      continue;
+    }
     await addRecord(file, () => structureTextMaterialRow(text, kind.format, limits, provenance));
   }
   await flush();

@@ -2,10 +2,13 @@
  * Materials and labels: the service API that GraphQL, the CLI and the trainer call.
  * `db` is always the first argument and may be a transaction. Rows map to domain records here.
  */
-import { BadInputError, DomainError, NotFoundError, ConflictError } from '../errors.js';
+import { BadInputError, DomainError, NotFoundError, ConflictError, quoteInput } from '../errors.js';
+import { findElement } from '../structure/elements.js';
 import {
   describeStructure,
   isStorableText,
+  readOptimadeList,
+  type OptimadeListEntry,
   parseComposition,
   parseStructure,
   type Structure,
@@ -23,6 +26,7 @@ import {
   type LabelRowWithRetracted,
 } from '../store/label.repository.js';
 import {
+  appendMaterialAlias,
   countMaterialRows,
   findMaterialKeysByHashes,
   findMaterialKeysBySourceRecords,
@@ -36,15 +40,36 @@ import {
   type MaterialRowFilter,
   type MaterialSummaryRow,
 } from '../store/material.repository.js';
-import type { LabelClass, MaterialRow, NewMaterialRow } from '../store/material.table.js';
+import type { LabelClass, MaterialAlias, MaterialProperty, MaterialRow, NewMaterialRow } from '../store/material.table.js';
+import { providerUrl } from './provenance.js';
+import { derivedColumns } from './derived.js';
+import { checkPropertyRanges, propertiesOf, type PropertyRange } from './properties.js';
 
-export type { LabelClass };
+export type { LabelClass, MaterialAlias, MaterialProperty };
 
 export interface MaterialRecord {
   id: string;
   name: string | null;
   source: string | null;
   sourceId: string | null;
+  /** Link to the record at its provider, when it has one. */
+  sourceUrl: string | null;
+  /** Other names of the same structure (a pool's own id, later uploads of it). */
+  aliases: MaterialAlias[];
+  /** Numeric properties by name. */
+  properties: Record<string, MaterialProperty>;
+  /** From moyo (tolerance 0.1 Å); null for a composition or when none was found. */
+  spaceGroupNumber: number | null;
+  spaceGroupSymbol: string | null;
+  /** Chemical plausibility (src/structure/oxidation.ts); null where not assessed. */
+  chargeBalanced: boolean | null;
+  oxidationStates: Record<string, number> | null;
+  hasAnion: boolean | null;
+  hasReducibleTransitionMetal: boolean | null;
+  /** Set while retired (hidden from rankings). */
+  retiredAt: Date | null;
+  retiredBy: string | null;
+  retiredReason: string | null;
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;
@@ -67,6 +92,8 @@ export interface MaterialRecord {
   /** Name of the API token (or importer) that added it. */
   createdBy: string | null;
   createdAt: Date;
+  /** Only in addMaterials results: the id of the stored material an input duplicated (this one), else null. */
+  duplicateOf?: string | null;
 }
 
 export interface LabelRecord {
@@ -90,16 +117,30 @@ export interface AddMaterialInput {
   composition?: string;
   name?: string | null;
   source?: string | null;
+  /** Store a structure whose density is outside [0.1, 25] g/cm³. */
+  allowUnusualDensity?: boolean | null;
 }
 
 export interface MaterialFilter {
   elementsHasAll?: string[];
   elementsHasOnly?: string[];
+  /** At least one of these. */
+  elementsHasAny?: string[];
+  /** None of these. */
+  elementsHasNone?: string[];
   nelementsMin?: number;
   nelementsMax?: number;
   label?: LabelClass | 'UNLABELLED';
   /** Matches materials with the reduced formula of this input (e.g. "Li2O2" matches LiO). */
   formula?: string;
+  /** Each range must hold; a material without the property matches no range. */
+  properties?: PropertyRange[];
+  spaceGroupNumber?: number;
+  chargeBalanced?: boolean;
+  hasAnion?: boolean;
+  hasReducibleTransitionMetal?: boolean;
+  /** true: only retired materials; false: none (rankings always leave them out). */
+  retired?: boolean;
 }
 
 /** `after` is an opaque cursor from a previous page. */
@@ -156,8 +197,13 @@ export interface MaterialProvenance {
   name?: string | null;
   source?: string | null;
   sourceId?: string | null;
+  /** Defaults to the provider's page for the record id, when one is known (provenance.ts). */
+  sourceUrl?: string | null;
   family?: string | null;
   createdBy?: string | null;
+  aliases?: MaterialAlias[];
+  /** Properties given with the record (checked by `checkProperties`). */
+  properties?: Record<string, MaterialProperty>;
 }
 
 function optionalText(value: string | null | undefined, field: string): string | null {
@@ -172,18 +218,45 @@ function optionalText(value: string | null | undefined, field: string): string |
 }
 
 function provenanceColumns(p: MaterialProvenance) {
+  const sourceId = optionalText(p.sourceId, 'sourceId');
   return {
     name: optionalText(p.name, 'name'),
     source: optionalText(p.source, 'source'),
-    source_id: optionalText(p.sourceId, 'sourceId'),
+    source_id: sourceId,
+    source_url: optionalText(p.sourceUrl, 'sourceUrl') ?? providerUrl(sourceId),
+    aliases: JSON.stringify(p.aliases ?? []),
     family: optionalText(p.family, 'family'),
     created_by: optionalText(p.createdBy, 'actor'),
   };
 }
 
+/**
+ * Densities outside this range (g/cm³) are refused unless the caller allows them. The densest
+ * element (Os) is 22.6. The lower bound is 0.1, not 0.5: the seeded pool holds a genuine Materials
+ * Project entry at 0.22 (mp-995393, LiS4, 10 atoms in 2,016 Å³); a cell in the wrong unit (nm,
+ * bohr) or a box around a few atoms is orders of magnitude below either.
+ */
+export const MIN_DENSITY_G_PER_CM3 = 0.1;
+export const MAX_DENSITY_G_PER_CM3 = 25;
+
+/** Refuses a physically absurd cell (wrong length unit, missing atoms, a 1000 Å box) unless allowed. */
+function checkDensity(density: number, allowUnusualDensity: boolean | undefined): void {
+  if (allowUnusualDensity || (density >= MIN_DENSITY_G_PER_CM3 && density <= MAX_DENSITY_G_PER_CM3)) return;
+  throw new BadInputError(
+    `density ${density.toPrecision(3)} g/cm³ is outside [${MIN_DENSITY_G_PER_CM3}, ${MAX_DENSITY_G_PER_CM3}] g/cm³ ` +
+      '(a cell in the wrong unit, or atoms missing?); pass allowUnusualDensity: true to store it anyway',
+    { field: 'allowUnusualDensity', density },
+  );
+}
+
 /** A STRUCTURE row from a parsed structure. */
-export function structureMaterialRow(structure: Structure, provenance: MaterialProvenance = {}): NewMaterialRow {
+export function structureMaterialRow(
+  structure: Structure,
+  provenance: MaterialProvenance = {},
+  opts: { allowUnusualDensity?: boolean } = {},
+): NewMaterialRow {
   const facts = describeStructure(structure);
+  checkDensity(facts.densityGPerCm3, opts.allowUnusualDensity);
   return {
     ...provenanceColumns(provenance),
     kind: 'STRUCTURE',
@@ -198,6 +271,8 @@ export function structureMaterialRow(structure: Structure, provenance: MaterialP
     is_ordered: facts.isOrdered,
     structure: JSON.stringify(structure),
     structure_hash: facts.hash,
+    properties: JSON.stringify(provenance.properties ?? {}),
+    ...derivedColumns(structure),
   };
 }
 
@@ -205,7 +280,7 @@ export function structureMaterialRow(structure: Structure, provenance: MaterialP
 export function structureTextMaterialRow(
   text: string,
   format: StructureFormat,
-  limits: { maxSites: number; maxTextBytes: number },
+  limits: { maxSites: number; maxTextBytes: number; allowUnusualDensity?: boolean },
   provenance: MaterialProvenance = {},
 ): NewMaterialRow {
   if (!STRUCTURE_FORMATS.includes(format)) throw new BadInputError(`unknown structure format ${String(format)}`);
@@ -215,7 +290,7 @@ export function structureTextMaterialRow(
     throw new BadInputError(`structure text is ${bytes} bytes, more than the limit of ${limits.maxTextBytes}`);
   }
   const structure = parseStructure(format, text, { maxSites: limits.maxSites, maxTextBytes: limits.maxTextBytes });
-  return structureMaterialRow(structure, provenance);
+  return structureMaterialRow(structure, provenance, { allowUnusualDensity: limits.allowUnusualDensity });
 }
 
 /** A COMPOSITION row from a formula such as "Li6.4La3Zr1.4Ta0.6O12"; throws BadInputError. */
@@ -236,6 +311,8 @@ export function compositionMaterialRow(composition: string, provenance: Material
     is_ordered: null,
     structure: null,
     structure_hash: null,
+    properties: JSON.stringify(provenance.properties ?? {}),
+    ...derivedColumns(null, facts.amounts),
   };
 }
 
@@ -305,6 +382,18 @@ export function materialRowToRecord(row: MaterialRow | MaterialSummaryRow): Mate
     name: row.name,
     source: row.source,
     sourceId: row.source_id,
+    sourceUrl: row.source_url,
+    aliases: row.aliases ?? [],
+    properties: row.properties ?? {},
+    spaceGroupNumber: row.space_group_number,
+    spaceGroupSymbol: row.space_group_symbol,
+    chargeBalanced: row.charge_balanced,
+    oxidationStates: row.oxidation_states,
+    hasAnion: row.has_anion,
+    hasReducibleTransitionMetal: row.has_reducible_tm,
+    retiredAt: row.retired_at,
+    retiredBy: row.retired_by,
+    retiredReason: row.retired_reason,
     family: row.family,
     kind: row.kind,
     formula: row.formula,
@@ -398,6 +487,46 @@ function toPage<T extends { id: string }>(
 // ---------------------------------------------------------------------------------------------
 // Materials
 
+/** Wraps a domain error with the entry of an OPTIMADE list that caused it ("data[2]: …"). */
+function atEntry<T>(index: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof DomainError) throw new BadInputError(`data[${index}]: ${error.message}`, { ...error.details, entry: index });
+    throw error;
+  }
+}
+
+/** The entries of an OPTIMADE list response given as one JSON input, or null for a single structure. */
+export function optimadeListOf(text: string, limits: { maxTextBytes: number }) {
+  if (typeof text !== 'string') throw new BadInputError('structure text must be a string');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxTextBytes) throw new BadInputError(`structure text is ${bytes} bytes, more than the limit of ${limits.maxTextBytes}`);
+  // Cheap test first: a single structure is parsed once, by the structure reader.
+  if (!/"data"\s*:\s*\[/.test(text)) return null;
+  return readOptimadeList(text);
+}
+
+/**
+ * Provenance of an OPTIMADE entry: its id as `sourceId` (linked when the provider has pages, e.g.
+ * Materials Project), `optimade:<provider prefix>` as source unless the caller gave one, and its
+ * numeric provider-specific attributes (`_mp_band_gap`, …) as properties.
+ */
+export function optimadeProvenance(entry: OptimadeListEntry, provider: string | null, given: MaterialProvenance): MaterialProvenance {
+  const attributes = entry.attributes;
+  const formula = typeof attributes.chemical_formula_reduced === 'string' ? attributes.chemical_formula_reduced : null;
+  const inputs = Object.entries(attributes)
+    .filter(([name, value]) => /^_[a-z0-9]+_[a-z0-9_]+$/.test(name) && typeof value === 'number' && Number.isFinite(value))
+    .map(([name, value]) => ({ name, value: value as number, source: `OPTIMADE ${provider ?? 'provider'} entry ${entry.id ?? '?'}` }));
+  return {
+    name: given.name ?? formula ?? entry.id,
+    source: given.source ?? (provider ? `optimade:${provider}` : 'optimade'),
+    sourceId: entry.id,
+    createdBy: given.createdBy,
+    properties: propertiesOf(inputs, given.createdBy ?? null),
+  };
+}
+
 /** Wraps a domain error with the index of the input that caused it ("inputs[3]: …"). */
 function atInput<T>(index: number, fn: () => T): T {
   try {
@@ -425,21 +554,37 @@ export async function addMaterials(
     throw new BadInputError(`at most ${opts.maxBatchSize} materials per call, got ${inputs.length}`);
   }
   if (inputs.length === 0) return [];
-  const rows = inputs.map((input, index) =>
+  let total = 0;
+  const rows = inputs.flatMap((input, index) =>
     atInput(index, () => {
       const hasStructure = input.structure !== undefined && input.structure !== null;
       const hasComposition = input.composition !== undefined && input.composition !== null;
       if (hasStructure === hasComposition) throw new BadInputError('give exactly one of structure or composition');
       const provenance = { name: input.name, source: input.source, createdBy: opts.actor };
-      return hasStructure
-        ? structureTextMaterialRow(input.structure!.text, input.structure!.format, opts, provenance)
-        : compositionMaterialRow(input.composition!, provenance);
+      const limits = { ...opts, allowUnusualDensity: input.allowUnusualDensity ?? false };
+      const list = hasStructure && input.structure!.format === 'JSON' ? optimadeListOf(input.structure!.text, opts) : null;
+      const made = list
+        ? list.entries.map((entry, i) => atEntry(i, () => structureTextMaterialRow(entry.text, 'JSON', limits, optimadeProvenance(entry, list.provider, provenance))))
+        : [
+            hasStructure
+              ? structureTextMaterialRow(input.structure!.text, input.structure!.format, limits, provenance)
+              : compositionMaterialRow(input.composition!, provenance),
+          ];
+      total += made.length;
+      if (total > opts.maxBatchSize) throw new BadInputError(`at most ${opts.maxBatchSize} materials per call (OPTIMADE entries included)`);
+      return made;
     }),
   );
   return inTransaction(db, async (tx) => {
-    const { ids } = await insertOrFindMaterials(tx, rows);
+    const { ids, inserted } = await insertOrFindMaterials(tx, rows);
+    // A duplicate (same structure, or same source record) keeps the caller's name and source as an alias.
+    const createdAt = new Date().toISOString();
+    for (const [k, row] of rows.entries()) {
+      if (inserted[k] || (row.name === null && row.source === null)) continue;
+      await appendMaterialAlias(tx, ids[k]!, { name: row.name ?? null, source: row.source ?? null, sourceId: null, createdBy: row.created_by ?? null, createdAt });
+    }
     const byId = new Map((await findMaterialRowsByIds(tx, [...new Set(ids)])).map((row) => [String(row.id), row]));
-    return ids.map((id) => materialRowToRecord(byId.get(id)!));
+    return ids.map((id, k) => ({ ...materialRowToRecord(byId.get(id)!), duplicateOf: inserted[k] ? null : id }));
   });
 }
 
@@ -456,13 +601,26 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     }
     return list.map((symbol) => {
       const trimmed = String(symbol).trim();
-      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed)) throw new BadInputError(`${field}: "${symbol}" is not an element symbol`);
+      // A well-formed symbol that names no element ("Xx") would silently match nothing.
+      if (!/^[A-Z][a-z]{0,2}$/.test(trimmed) || !findElement(trimmed)) {
+        throw new BadInputError(`${field}: ${quoteInput(String(symbol))} is not an element symbol`, { field, symbol: String(symbol).slice(0, 20) });
+      }
       return trimmed;
     });
   };
   const count = (value: number | undefined, field: string) => {
     if (value === undefined || value === null) return undefined;
     if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${field} must be a non-negative integer`);
+    return value;
+  };
+  const spaceGroup = (value: number | undefined, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (!Number.isInteger(value) || value < 1 || value > 230) throw new BadInputError(`${field} must be a space-group number in 1..230, got ${value}`, { field });
+    return value;
+  };
+  const flag = (value: boolean | undefined, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') throw new BadInputError(`${field} must be true or false`, { field });
     return value;
   };
   let currentLabelClass: LabelClass | null | undefined;
@@ -478,10 +636,18 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
   return {
     elementsHasAll: elementList(filter.elementsHasAll, `${fieldPrefix}elementsHasAll`),
     elementsHasOnly: elementList(filter.elementsHasOnly, `${fieldPrefix}elementsHasOnly`),
+    elementsHasAny: elementList(filter.elementsHasAny, `${fieldPrefix}elementsHasAny`),
+    elementsHasNone: elementList(filter.elementsHasNone, `${fieldPrefix}elementsHasNone`),
     nelementsMin: count(filter.nelementsMin, `${fieldPrefix}nelementsMin`),
     nelementsMax: count(filter.nelementsMax, `${fieldPrefix}nelementsMax`),
     currentLabelClass,
     reducedFormula,
+    properties: checkPropertyRanges(filter.properties, `${fieldPrefix}properties`),
+    spaceGroupNumber: spaceGroup(filter.spaceGroupNumber, `${fieldPrefix}spaceGroupNumber`),
+    chargeBalanced: flag(filter.chargeBalanced, `${fieldPrefix}chargeBalanced`),
+    hasAnion: flag(filter.hasAnion, `${fieldPrefix}hasAnion`),
+    hasReducibleTransitionMetal: flag(filter.hasReducibleTransitionMetal, `${fieldPrefix}hasReducibleTransitionMetal`),
+    retired: flag(filter.retired, `${fieldPrefix}retired`),
   };
 }
 
@@ -536,6 +702,28 @@ function optionalNumber(value: number | null | undefined, field: string, check: 
   return value;
 }
 
+/** σ at room temperature from which a conductor is FAST (S/cm): the project's definition (README). */
+export const FAST_CONDUCTIVITY_S_PER_CM = 1e-4;
+/** Temperatures (K) at which a measured σ decides the class: room temperature, 0–50 °C. */
+const ROOM_TEMPERATURE_RANGE_K: readonly [number, number] = [273.15, 323.15];
+
+/**
+ * A class that contradicts the given room-temperature conductivity (FAST with σ = 1e-9 S/cm, POOR
+ * with 1e-2) is refused unless the curator says why in `reason`. A σ measured away from room
+ * temperature does not decide the class, so it is not checked.
+ */
+function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
+  if (conductivity === null || reason !== null) return;
+  if (temperature !== null && (temperature < ROOM_TEMPERATURE_RANGE_K[0] || temperature > ROOM_TEMPERATURE_RANGE_K[1])) return;
+  const fast = conductivity >= FAST_CONDUCTIVITY_S_PER_CM;
+  if (fast === (cls === 'FAST')) return;
+  throw new BadInputError(
+    `class ${cls} contradicts conductivity ${conductivity} S/cm (FAST means ≥ ${FAST_CONDUCTIVITY_S_PER_CM} S/cm at room temperature); ` +
+      'give a reason to label it so anyway',
+    { field: 'class' },
+  );
+}
+
 /**
  * Appends a label and makes it the material's current label (the `current_label_class` cache is
  * updated in the same transaction). The material row is locked so concurrent label writes on one
@@ -543,13 +731,15 @@ function optionalNumber(value: number | null | undefined, field: string, check: 
  */
 export async function labelMaterial(db: Db, input: LabelMaterialInput, actor?: string): Promise<LabelRecord> {
   if (!LABEL_CLASSES.includes(input.class)) throw new BadInputError(`class must be FAST or POOR, got ${String(input.class)}`);
-  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivitySPerCm', (v) => v >= 0, 'a finite number ≥ 0');
+  // Messages name the API's fields (conductivity, temperature), not the record's unit-suffixed ones.
+  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivity', (v) => v >= 0, 'a finite number ≥ 0 (S/cm)');
   const temperature = optionalNumber(
     input.temperatureK,
-    'temperatureK',
+    'temperature',
     (v) => v > 0 && v <= MAX_TEMPERATURE_K,
     `in (0, ${MAX_TEMPERATURE_K}] K`,
   );
+  checkClassAgainstConductivity(input.class, conductivity, temperature, optionalText(input.reason, 'reason'));
   const row = {
     class: input.class,
     conductivity_s_per_cm: conductivity,

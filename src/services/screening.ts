@@ -909,6 +909,10 @@ export async function screen(db: Db, input: ScreenInput, reads: SharedReads = DI
   }
   const after = decodeScreenCursor(input.after);
   const filter = toCandidateFilter(input.filter);
+  if (filter.retired === true) throw new BadInputError('retired materials are not ranked: filter.retired may only be false', { field: 'filter.retired' });
+  // Retired materials leave every ranking. Pages join the candidates' material rows anyway, so the
+  // condition costs no round trip; only totalCount without a filter pays one count of retired candidates.
+  filter.retired = false;
   const minScore = checkMinScore(input.minScore);
   const reference = resolveReference(input.reference);
   const { model, view } = await openScreening(db, input.modelId, reads);
@@ -966,9 +970,12 @@ async function allScreen(
       : view.state.n_candidates +
         changes.filter((c) => c.toClass === null).length -
         changes.filter((c) => c.fromClass === null).length;
-  const hasFilter = Object.keys(page.filter).length > 0;
-  const countAll = () =>
-    hasFilter ? countCandidates(db, spec, changes, counts, page.filter, null) : Promise.resolve(unfilteredCount());
+  const { retired: _retired, ...userFilter } = page.filter;
+  const hasFilter = Object.keys(userFilter).length > 0;
+  const countAll = async () =>
+    hasFilter
+      ? countCandidates(db, spec, changes, counts, page.filter, null)
+      : unfilteredCount() - (await countCandidates(db, spec, changes, counts, { retired: true }, null));
   let total: Promise<number> | undefined;
   return pageOf(model, reference, items, rows.length > items.length, after, {
     totalCount: () =>
@@ -1153,6 +1160,8 @@ export interface SimilarMaterialsInput {
   k?: number | null;
   label?: NeighbourLabel | null;
   modelId?: string | null;
+  /** Conditions on the neighbours (as `materials`' filter; the label goes in `label`). */
+  filter?: MaterialFilter | null;
 }
 
 /**
@@ -1174,11 +1183,15 @@ export async function similarMaterials(
   if (label !== null && label !== 'FAST' && label !== 'POOR' && label !== 'UNLABELLED') {
     throw new BadInputError(`unknown label ${String(label)}`, { field: 'label' });
   }
+  if (input.filter?.label !== undefined && input.filter?.label !== null) {
+    throw new BadInputError('similarMaterials filters labels with input.label, not input.filter.label', { field: 'filter.label' });
+  }
+  const filter = toCandidateFilter(input.filter);
   const { model, embedded } = await loadSimilarity(db, input.modelId, opts.reads);
   opts.onModel?.(model.id);
   if (hasMaterial) {
     const materialId = checkMaterialId(input.materialId);
-    const neighbours = await neighboursOf(db, model, embedded, { materialId }, k, label, materialId, opts.exactBelow);
+    const neighbours = await neighboursOf(db, model, embedded, { materialId }, k, label, materialId, opts.exactBelow, filter);
     if (neighbours.length === 0 && (await embeddingOf(db, model.id, materialId)) === null) {
       await getMaterial(db, materialId); // NOT_FOUND for a material that does not exist
       throw new NotFoundError(`embedding of material ${materialId} under model`, model.id);
@@ -1186,7 +1199,7 @@ export async function similarMaterials(
     return neighbours;
   }
   const vec = await embedStructureText(db, model, input.structure!, limits);
-  return neighboursOf(db, model, embedded, { vec }, k, label, null, opts.exactBelow);
+  return neighboursOf(db, model, embedded, { vec }, k, label, null, opts.exactBelow, filter);
 }
 
 /** Neighbours of a query; the stored material's vector is read inside the kNN statement. */
@@ -1199,14 +1212,16 @@ async function neighboursOf(
   label: NeighbourLabel | null,
   excludeId: string | null,
   exactBelow: number = EXACT_NEIGHBOURS_MAX_ROWS,
+  filter: CandidateFilter = {},
 ): Promise<Neighbor[]> {
   let rows;
   if (label === 'FAST' || label === 'POOR') {
     if (embedded === null) await ensureScreeningState(db, model);
-    rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId);
+    rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId, filter);
   } else {
     const opts = {
       excludeId,
+      filter,
       onlyUnlabelled: label === 'UNLABELLED',
       efSearch: Math.max(DEFAULT_EF_SEARCH, k + 1),
       withMaterials: true,

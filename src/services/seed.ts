@@ -4,7 +4,9 @@
  * - OBELiX train split: 478 labelled entries, the 254 with a CIF as STRUCTURE materials and the
  *   224 without one as COMPOSITION materials, each with one label (high → FAST, low → POOR:
  *   σ_RT ≥ 1e-4 S/cm) carrying σ_RT, 298.15 K, the DOI and reason 'OBELiX train split';
- * - the open_li_pool_v1 candidate pool: 279 unlabelled structures.
+ * - the open_li_pool_v1 candidate pool: 279 unlabelled structures, each with its provider's record id
+ *   as `source_id` (Materials Project ids with a link), the pool's own id as an alias, and the
+ *   values of the pool's properties.csv (band gap, energy above hull, formation energy).
  * Idempotent: materials are keyed by (source, source_id) and structure hash, and a label is added
  * only to a material that lacks this seed's label.
  */
@@ -12,15 +14,27 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inTransaction, type Db } from '../store/database.js';
 import { findLabelRowsByMaterialIds, insertLabelRows, refreshCurrentLabelClass } from '../store/label.repository.js';
-import { materialExistsWithSourcePrefix } from '../store/material.repository.js';
-import type { LabelClass, NewMaterialRow } from '../store/material.table.js';
+import {
+  addMissingMaterialProperties,
+  findMaterialKeysBySourceIds,
+  findMaterialKeysBySourceRecords,
+  materialExistsWithSourcePrefix,
+  updateMaterialProvenance,
+} from '../store/material.repository.js';
+import type { LabelClass, MaterialProperty, NewMaterialRow } from '../store/material.table.js';
+import { propertiesOf } from './properties.js';
 import type { NewLabelRow } from '../store/label.table.js';
 import { parseCsv } from '../csv.js';
 import type { ImportFailure } from './ingest.js';
-import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow } from './materials.js';
+import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+import { poolRecordId, providerUrl } from './provenance.js';
 import { syncScreeningLabels } from './screening.js';
 
 export const OBELIX_DIR = 'obelix';
+/** The pool's own name, the `source` of the alias that keeps each row's pool id (e.g. mp20_0042). */
+export const CANDIDATE_POOL_NAME = 'open_li_pool_v1';
+/** Columns of the pool's properties.csv, stored under these names. */
+export const POOL_PROPERTY_COLUMNS = ['band_gap_ev', 'energy_above_hull_ev_per_atom', 'formation_energy_ev_per_atom'] as const;
 export const CANDIDATE_POOL_DIR = 'candidates/open_li_pool_v1';
 /** Every OBELiX manifest row has a source starting with this. */
 export const OBELIX_SOURCE_PREFIX = 'OBELiX';
@@ -84,6 +98,60 @@ function obelixCompositionRow(entry: Record<string, string>, provenance: Paramet
   } catch {
     return compositionMaterialRow(entry.formula ?? '', provenance);
   }
+}
+
+/**
+ * A pool row's provenance: `sourceId` is the provider's record id (the Materials Project id for
+ * MP rows, with a link), and the pool's own id stays findable as an alias.
+ */
+function poolProvenance(entry: Record<string, string>): MaterialProvenance {
+  return {
+    name: entry.formula,
+    source: entry.source,
+    sourceId: poolRecordId(entry),
+    aliases: [{ name: null, source: CANDIDATE_POOL_NAME, sourceId: entry.id!, createdBy: 'seed', createdAt: new Date().toISOString() }],
+  };
+}
+
+/**
+ * Stores seeded before provenance was kept have the pool's own id (mp20_0042) as `source_id`:
+ * they get the provider's id, link and alias here, so a re-seed brings them up to date.
+ */
+async function upgradePoolProvenance(db: Db, pool: Record<string, string>[]): Promise<void> {
+  const byPoolId = new Map(pool.map((entry) => [entry.id!, entry]));
+  const legacy = await findMaterialKeysBySourceIds(db, [...byPoolId.keys()]);
+  if (legacy.length === 0) return;
+  await inTransaction(db, async (tx) => {
+    for (const row of legacy) {
+      const entry = byPoolId.get(row.source_id!)!;
+      if (row.source !== entry.source) continue;
+      const provenance = poolProvenance(entry);
+      await updateMaterialProvenance(tx, String(row.id), {
+        source_id: provenance.sourceId!,
+        source_url: providerUrl(provenance.sourceId),
+        aliases: JSON.stringify(provenance.aliases),
+      });
+    }
+  });
+}
+
+/** The pool's property table (properties.csv; see its SOURCE.md), by pool id; empty cells give no property. */
+async function readPoolProperties(poolDir: string): Promise<Map<string, Record<string, MaterialProperty>>> {
+  let text: string;
+  try {
+    text = await readFile(join(poolDir, 'properties.csv'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw error;
+  }
+  const out = new Map<string, Record<string, MaterialProperty>>();
+  for (const row of parseCsv(text)) {
+    const inputs = POOL_PROPERTY_COLUMNS.flatMap((name) =>
+      row[name] !== undefined && row[name]!.trim() !== '' ? [{ name, value: Number(row[name]), source: row.property_source ?? null }] : [],
+    );
+    out.set(row.id!, propertiesOf(inputs, 'seed', `properties.csv ${row.id}`));
+  }
+  return out;
 }
 
 async function writeBatch(db: Db, items: SeedItem[]): Promise<{ inserted: boolean[]; labels: number }> {
@@ -187,13 +255,28 @@ export async function seed(db: Db, opts: SeedOptions): Promise<SeedResult> {
 
   const poolDir = join(opts.dataDir, CANDIDATE_POOL_DIR);
   const pool = parseCsv(await readFile(join(poolDir, 'manifest.csv'), 'utf8'));
+  const properties = await readPoolProperties(poolDir);
+  await upgradePoolProvenance(db, pool);
   await run('candidates', poolDir, pool, async (entry) => ({
     where: entry.id!,
     row: structureTextMaterialRow(await readFile(join(poolDir, 'cifs', `${entry.id}.cif`), 'utf8'), 'CIF', limits, {
-      name: entry.formula,
-      source: entry.source,
-      sourceId: entry.id,
+      ...poolProvenance(entry),
+      properties: properties.get(entry.id!) ?? {},
     }),
   }));
+  // Rows stored before (or seeded before properties existed) get the values they lack.
+  const stored = await findMaterialKeysBySourceRecords(
+    db,
+    pool.map((entry) => ({ source: entry.source!, sourceId: poolRecordId(entry) })),
+  );
+  const idOf = new Map(stored.map((row) => [`${row.source}\u0000${row.source_id}`, String(row.id)]));
+  await addMissingMaterialProperties(
+    db,
+    pool.flatMap((entry) => {
+      const id = idOf.get(`${entry.source}\u0000${poolRecordId(entry)}`);
+      const values = properties.get(entry.id!);
+      return id && values ? [{ id, properties: values }] : [];
+    }),
+  );
   return result;
 }

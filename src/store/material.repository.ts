@@ -3,7 +3,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
-import type { LabelClass, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
+import type { LabelClass, MaterialAlias, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
 
 /** A material filter in column terms (services translate user input into this). */
 export interface MaterialRowFilter {
@@ -11,12 +11,24 @@ export interface MaterialRowFilter {
   elementsHasAll?: readonly string[];
   /** elements <@ these (no other element). */
   elementsHasOnly?: readonly string[];
+  /** elements && these (at least one). */
+  elementsHasAny?: readonly string[];
+  /** not elements && these (none of them). */
+  elementsHasNone?: readonly string[];
   nelementsMin?: number;
   nelementsMax?: number;
   /** null = no current label. */
   currentLabelClass?: LabelClass | null;
   reducedFormula?: string;
   kind?: MaterialKind;
+  /** (properties -> name ->> 'value') within [min, max] (a bound left null is open; a missing property matches no range). */
+  properties?: readonly { name: string; min: number | null; max: number | null }[];
+  spaceGroupNumber?: number;
+  chargeBalanced?: boolean;
+  hasAnion?: boolean;
+  hasReducibleTransitionMetal?: boolean;
+  /** true: only retired materials; false: none. */
+  retired?: boolean;
 }
 
 /**
@@ -28,12 +40,32 @@ export function materialFilterConditions(filter: MaterialRowFilter, alias?: stri
   const conditions: RawBuilder<boolean>[] = [];
   if (filter.elementsHasAll?.length) conditions.push(sql<boolean>`${col('elements')} @> ${sql.val([...filter.elementsHasAll])}::text[]`);
   if (filter.elementsHasOnly) conditions.push(sql<boolean>`${col('elements')} <@ ${sql.val([...filter.elementsHasOnly])}::text[]`);
+  // An empty "any" list matches nothing (as OPTIMADE's HAS ANY of no values); an empty "none" list, everything.
+  if (filter.elementsHasAny) conditions.push(sql<boolean>`${col('elements')} && ${sql.val([...filter.elementsHasAny])}::text[]`);
+  if (filter.elementsHasNone?.length) conditions.push(sql<boolean>`not (${col('elements')} && ${sql.val([...filter.elementsHasNone])}::text[])`);
   if (filter.nelementsMin !== undefined) conditions.push(sql<boolean>`${col('nelements')} >= ${filter.nelementsMin}`);
   if (filter.nelementsMax !== undefined) conditions.push(sql<boolean>`${col('nelements')} <= ${filter.nelementsMax}`);
   if (filter.currentLabelClass === null) conditions.push(sql<boolean>`${col('current_label_class')} is null`);
   else if (filter.currentLabelClass !== undefined) conditions.push(sql<boolean>`${col('current_label_class')} = ${filter.currentLabelClass}`);
   if (filter.reducedFormula !== undefined) conditions.push(sql<boolean>`${col('reduced_formula')} = ${filter.reducedFormula}`);
   if (filter.kind !== undefined) conditions.push(sql<boolean>`${col('kind')} = ${filter.kind}`);
+  for (const range of filter.properties ?? []) {
+    const value = sql`(${col('properties')} -> ${range.name} ->> 'value')::float8`;
+    if (range.min === null && range.max === null) conditions.push(sql<boolean>`${col('properties')} ? ${range.name}`);
+    if (range.min !== null) conditions.push(sql<boolean>`${value} >= ${range.min}`);
+    if (range.max !== null) conditions.push(sql<boolean>`${value} <= ${range.max}`);
+  }
+  if (filter.spaceGroupNumber !== undefined) conditions.push(sql<boolean>`${col('space_group_number')} = ${filter.spaceGroupNumber}`);
+  // "is true"/"is not true": a material not assessed (null) matches false, never true.
+  const flag = (column: string, value: boolean | undefined) => {
+    if (value === true) conditions.push(sql<boolean>`${col(column)} is true`);
+    else if (value === false) conditions.push(sql<boolean>`${col(column)} is not true`);
+  };
+  flag('charge_balanced', filter.chargeBalanced);
+  flag('has_anion', filter.hasAnion);
+  flag('has_reducible_tm', filter.hasReducibleTransitionMetal);
+  if (filter.retired === true) conditions.push(sql<boolean>`${col('retired_at')} is not null`);
+  else if (filter.retired === false) conditions.push(sql<boolean>`${col('retired_at')} is null`);
   return conditions;
 }
 
@@ -76,6 +108,8 @@ export const MATERIAL_SUMMARY_COLUMNS = [
   'name',
   'source',
   'source_id',
+  'source_url',
+  'aliases',
   'family',
   'kind',
   'formula',
@@ -89,6 +123,17 @@ export const MATERIAL_SUMMARY_COLUMNS = [
   'is_ordered',
   'structure_hash',
   'current_label_class',
+  'properties',
+  'space_group_number',
+  'space_group_symbol',
+  'derived_version',
+  'charge_balanced',
+  'oxidation_states',
+  'has_anion',
+  'has_reducible_tm',
+  'retired_at',
+  'retired_by',
+  'retired_reason',
   'created_by',
   'created_at',
 ] as const satisfies readonly (keyof MaterialSummaryRow)[];
@@ -158,4 +203,59 @@ export async function materialExistsWithSourcePrefix(db: Db, prefix: string): Pr
   const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const row = await db.selectFrom('material').select('id').where('source', 'like', pattern).limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/** Keys of the rows with one of these source ids (any source). */
+export function findMaterialKeysBySourceIds(db: Db, sourceIds: readonly string[]): Promise<MaterialKey[]> {
+  if (sourceIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('material').select(KEY_COLUMNS).where('source_id', 'in', [...sourceIds]).execute();
+}
+
+/** Rewrites a row's provider record (id, link, aliases). */
+export async function updateMaterialProvenance(
+  db: Db,
+  id: string,
+  values: { source_id: string | null; source_url: string | null; aliases: string },
+): Promise<void> {
+  await db.updateTable('material').set(values).where('id', '=', id).execute();
+}
+
+export async function updateMaterialProperties(db: Db, id: string, properties: string): Promise<void> {
+  await db.updateTable('material').set({ properties }).where('id', '=', id).execute();
+}
+
+/**
+ * Adds properties to rows that lack them (the ones a row already has are kept: a curator's value
+ * wins over a re-seed). Rows that have every given name are not written.
+ */
+export async function addMissingMaterialProperties(db: Db, values: readonly { id: string; properties: Record<string, unknown> }[]): Promise<void> {
+  if (values.length === 0) return;
+  await sql`
+    update material m set properties = v.properties || m.properties
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id bigint, properties jsonb)
+    where m.id = v.id and not (m.properties ?& array(select jsonb_object_keys(v.properties)))`.execute(db);
+}
+
+/**
+ * Adds an alias to a material unless one with the same name and source is there, or the row's own
+ * name and source are these (a re-upload under the same name adds nothing).
+ */
+export async function appendMaterialAlias(db: Db, id: string, alias: MaterialAlias): Promise<void> {
+  const key = JSON.stringify([{ name: alias.name, source: alias.source }]);
+  await sql`
+    update material set aliases = aliases || ${JSON.stringify([alias])}::jsonb
+    where id = ${id}::bigint and not (aliases @> ${key}::jsonb)
+      and not (name is not distinct from ${alias.name}::text and source is not distinct from ${alias.source}::text)`.execute(db);
+}
+
+export async function setMaterialRetirement(
+  db: Db,
+  id: string,
+  values: { retired_at: Date | null; retired_by: string | null; retired_reason: string | null },
+): Promise<void> {
+  await db.updateTable('material').set(values).where('id', '=', id).execute();
+}
+
+export async function deleteMaterialRow(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('material').where('id', '=', id).execute();
 }

@@ -13,6 +13,10 @@ import * as createScreening from '../../migrations/2026_11_26_1200_create_screen
 import * as createApiToken from '../../migrations/2026_12_01_1200_create_api_token.js';
 import * as createChangeLog from '../../migrations/2026_12_02_1200_create_change_log.js';
 import * as changeLogFastReferences from '../../migrations/2026_12_02_1600_change_log_fast_references.js';
+import * as materialProvenance from '../../migrations/2026_12_07_1300_material_provenance.js';
+import * as materialProperties from '../../migrations/2026_12_07_1400_material_properties.js';
+import * as materialPlausibility from '../../migrations/2026_12_07_1500_material_plausibility.js';
+import * as materialRetirement from '../../migrations/2026_12_07_1600_material_retirement.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -27,6 +31,10 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_01_1200_create_api_token': createApiToken,
   '2026_12_02_1200_create_change_log': createChangeLog,
   '2026_12_02_1600_change_log_fast_references': changeLogFastReferences,
+  '2026_12_07_1300_material_provenance': materialProvenance,
+  '2026_12_07_1400_material_properties': materialProperties,
+  '2026_12_07_1500_material_plausibility': materialPlausibility,
+  '2026_12_07_1600_material_retirement': materialRetirement,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

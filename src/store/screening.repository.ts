@@ -818,11 +818,12 @@ export async function nearestReferences(
   cls: LabelClass,
   k: number,
   excludeId: string | null,
+  filter: CandidateFilter = {},
 ): Promise<NeighbourRow[]> {
   const dim = sql.lit(checkDim(model.dim));
   const { rows } = await sql<NeighbourRow>`
     select r.material_id::text as material_id, ${distanceSql(model.distance, sql`r.vec::vector(${dim})`, queryVectorSql(model, query))} as distance
-    from screening_reference r
+    from screening_reference r ${materialJoin(filter, 'r.material_id')}
     where r.model_id = ${model.modelId}::bigint and r.class = ${cls}
       ${excludeId === null ? sql`` : sql`and r.material_id <> ${excludeId}::bigint`}
     order by 2, 1 limit ${k}`.execute(db);
@@ -975,7 +976,7 @@ function toNearestMeansRow(r: Record<string, unknown>): NearestMeansRow {
  * - `exact`: a scan of the model's rows and a top-k sort (the distance is written so that the
  *   planner cannot use the HNSW index); any handle, no settings. For small stores, where the planner
  *   would scan anyway.
- * - otherwise the model's HNSW index (approximate: ef_search candidates). The label filter is
+ * - otherwise the model's HNSW index (approximate: ef_search candidates). The label and material filters are
  *   applied *after* the index scan, so it runs with `hnsw.iterative_scan = strict_order` (pgvector ≥
  *   0.8): the scan keeps going until k rows pass the filter (up to hnsw.max_scan_tuples), and returns
  *   them in order. Both settings are made by the statement itself (see below): one round trip, no
@@ -986,8 +987,17 @@ export async function nearestEmbeddings(
   model: ModelVectorSpec,
   query: VectorQuery,
   k: number,
-  opts: { excludeId: string | null; onlyUnlabelled: boolean; efSearch: number; withMaterials?: boolean; exact?: boolean },
+  opts: {
+    excludeId: string | null;
+    onlyUnlabelled: boolean;
+    efSearch: number;
+    withMaterials?: boolean;
+    exact?: boolean;
+    /** Conditions on the neighbours' material rows (applied like the label filter, after the index scan). */
+    filter?: CandidateFilter;
+  },
 ): Promise<NeighbourRow[]> {
+  const conditions = materialFilterConditions({ ...opts.filter, ...(opts.onlyUnlabelled ? { currentLabelClass: null } : {}) }, 'm');
   const dim = sql.lit(checkDim(model.dim));
   const indexed = distanceSql(model.distance, sql`e.vec::vector(${dim})`, queryVectorSql(model, query));
   // "+ 0" keeps the planner from matching the HNSW index expression.
@@ -1000,13 +1010,13 @@ export async function nearestEmbeddings(
   // a filter would need an iterative index scan, which costs more and finds fewer true neighbours.
   const scan = (settingsGate: RawBuilder<unknown>) => sql`
     select e.material_id::text as material_id, ${d} as distance
-    from embedding e ${opts.onlyUnlabelled ? sql`join material m on m.id = e.material_id and m.current_label_class is null` : sql``}
+    from embedding e ${conditions.length > 0 ? sql`join material m on m.id = e.material_id and ${sql.join(conditions, sql` and `)}` : sql``}
     where e.model_id = ${model.modelId}::bigint ${settingsGate}
     order by ${d} limit ${opts.excludeId === null ? k : k + 1}`;
   const knn = opts.exact
     ? scan(sql``)
     : sql`select k.material_id, k.distance from (select set_config('hnsw.ef_search', ${String(opts.efSearch)}, true) is not null
-          and set_config('hnsw.iterative_scan', ${opts.onlyUnlabelled ? 'strict_order' : 'off'}, true) is not null as ok) cfg
+          and set_config('hnsw.iterative_scan', ${conditions.length > 0 ? 'strict_order' : 'off'}, true) is not null as ok) cfg
         cross join lateral (${scan(sql`and cfg.ok`)}) k`;
   const { rows } = await (
     opts.withMaterials

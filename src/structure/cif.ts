@@ -5,7 +5,7 @@
  * Tokenizing lives in cif-tokenizer.ts; validation (occupancy sums, volume, limits) in validate.ts.
  */
 import { BadInputError, quoteInput, StructureParseError } from '../errors.js';
-import { elementFromLabel } from './elements.js';
+import { elementFromLabel, elementFromTypeSymbol } from './elements.js';
 import { latticeFromParameters, sameFracPositionPbc, wrapFrac, wrapVec3 } from './lattice.js';
 import { SITE_TOLERANCE_FRAC } from './merge-sites.js';
 import type { Site, Structure, Vec3 } from './structure.js';
@@ -177,21 +177,40 @@ function orbit(frac: Vec3, ops: readonly SymmetryOperation[]): Vec3[] {
 }
 
 /**
- * Reads the first data block that has fractional atom sites and expands it to P1.
+ * The data blocks of a CIF that hold a structure (fractional atom sites), each as its own CIF text
+ * (the lines from its `data_` line to the next block's), with its name. For importers that store
+ * every structure of a multi-block file.
+ */
+export function cifStructureBlocks(text: string): { name: string; text: string }[] {
+  const blocks = readCifBlocks(text);
+  const lines = text.split(/\r?\n/);
+  return blocks.flatMap((block, i) => {
+    if (!atomSiteTable(block)) return [];
+    const end = i + 1 < blocks.length ? blocks[i + 1]!.line - 1 : lines.length;
+    return [{ name: block.name, text: lines.slice(block.line - 1, end).join('\n') }];
+  });
+}
+
+/**
+ * Reads the data block that has fractional atom sites and expands it to P1. A file with several
+ * such blocks is refused (never read as its first block): one structure per input.
  * Co-located sites are NOT merged here (validate.ts does that for every format).
  */
 export function readCif(text: string, options: CifReadOptions = {}): Structure {
   const blocks = readCifBlocks(text);
   if (blocks.length === 0) throw new StructureParseError(FORMAT, 'no data_ block found');
-  let block: CifBlock | undefined;
-  let table: AtomSiteTable | undefined;
-  for (const b of blocks) {
-    table = atomSiteTable(b);
-    if (table) {
-      block = b;
-      break;
-    }
+  const withSites = blocks.filter((b) => atomSiteTable(b) !== undefined);
+  if (withSites.length > 1) {
+    const names = withSites.slice(0, 3).map((b) => quoteInput(`data_${b.name}`, 30)).join(', ');
+    throw new StructureParseError(
+      FORMAT,
+      `${withSites.length} data blocks hold structures (${names}${withSites.length > 3 ? ', …' : ''}): give one block per input ` +
+        '(`ionsieve import` stores each block as its own material)',
+      withSites[1]!.line,
+    );
   }
+  const block: CifBlock | undefined = withSites[0];
+  const table: AtomSiteTable | undefined = block ? atomSiteTable(block) : undefined;
   if (!block || !table) {
     const b = blocks[0]!;
     throw new StructureParseError(
@@ -239,8 +258,19 @@ export function readCif(text: string, options: CifReadOptions = {}): Structure {
     if (symbolSource === undefined || symbolSource === null) {
       throw new StructureParseError(FORMAT, 'atom site has neither type symbol nor label', xv.line);
     }
-    const element = elementFromLabel(symbolSource);
-    if (!element) throw new StructureParseError(FORMAT, `unknown element ${quoteInput(symbolSource)}`, types?.[i]?.line ?? xv.line);
+    // A type symbol must name its element (optionally with an oxidation state or a digit-led suffix);
+    // only a label, which is free text, is read leniently from its leading letters.
+    const typed = types?.[i]?.value;
+    const element = typed !== undefined && typed !== null ? elementFromTypeSymbol(typed) : elementFromLabel(symbolSource);
+    if (!element) {
+      throw new StructureParseError(
+        FORMAT,
+        typed !== undefined && typed !== null
+          ? `unknown element ${quoteInput(typed)} in _atom_site_type_symbol (an element, optionally with a charge such as O2- or a digit-led suffix such as Li1a)`
+          : `unknown element ${quoteInput(symbolSource)}`,
+        types?.[i]?.line ?? xv.line,
+      );
+    }
     const frac: Vec3 = [
       snapThirds(readNumber(xv, '_atom_site_fract_x')),
       snapThirds(readNumber(ys[i]!, '_atom_site_fract_y')),

@@ -94,6 +94,25 @@ export function elementFromLabel(label: string): string | undefined {
   return BY_SYMBOL.has(first) ? first : undefined;
 }
 
+/** What may follow the element in a CIF type symbol: an oxidation state ("+", "1+", "2-", "+3", "0.5+") or a label suffix starting with a digit ("2", "1a"). */
+const TYPE_SYMBOL_SUFFIX = /^(?:|\d+(?:\.\d+)?[+-]|[+-](?:\d+(?:\.\d+)?)?|\d[A-Za-z0-9_]*)$/;
+
+/**
+ * The element of a CIF `_atom_site_type_symbol`: an element symbol (any case), optionally followed
+ * by an oxidation state ("Li1+", "O2-") or a label-like suffix that starts with a digit ("O2",
+ * "Li1a"). Anything else is undefined — "Cx" (a typo for Cl) is not read as carbon, as a lenient
+ * label reader would. Two letters are tried first ("Co1" is cobalt).
+ */
+export function elementFromTypeSymbol(symbol: string): string | undefined {
+  const text = symbol.trim();
+  for (const length of [2, 1]) {
+    if (text.length < length || !/^[A-Za-z]+$/.test(text.slice(0, length))) continue;
+    const candidate = text.charAt(0).toUpperCase() + text.slice(1, length).toLowerCase();
+    if (BY_SYMBOL.has(candidate) && TYPE_SYMBOL_SUFFIX.test(text.slice(length))) return candidate;
+  }
+  return undefined;
+}
+
 /** Sort key used for formulas: electronegativity (NaN last), then symbol. */
 export function compareByElectronegativity(a: string, b: string): number {
   const xa = BY_SYMBOL.get(a)?.electronegativity ?? NaN;

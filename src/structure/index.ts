@@ -55,8 +55,10 @@ export { describeStructure, cartesianPositions, structureHash, cellAmounts, isOr
 export { parseComposition, compositionFacts, formulaString, reducedFormulaString, formatAmount } from './composition.js';
 export type { Amounts } from './composition.js';
 export { structureToCif } from './cif-writer.js';
+export { cifStructureBlocks } from './cif.js';
 export { structureToPoscar } from './poscar-writer.js';
-export { structureToJson } from './optimade-json.js';
+export { readOptimadeList, structureToJson } from './optimade-json.js';
+export type { OptimadeListEntry } from './optimade-json.js';
 export type { OptimadeStructureAttributes } from './optimade-json.js';
 export {
   latticeParameters,
@@ -85,5 +87,7 @@ export {
   operationsFromSpaceGroupNumber,
   operationsFromHmSymbol,
   applyOperation,
+  spaceGroupOf,
+  SPACE_GROUP_SYMPREC,
 } from './symmetry-ops.js';
-export type { SymmetryOperation } from './symmetry-ops.js';
+export type { SymmetryOperation, SpaceGroup } from './symmetry-ops.js';

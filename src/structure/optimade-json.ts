@@ -205,3 +205,38 @@ export function structureToJson(s: Structure): OptimadeStructureAttributes {
     structure_features: disordered ? ['disorder'] : [],
   };
 }
+
+/** One structure entry of an OPTIMADE list response, as its own JSON text, with what identifies it. */
+export interface OptimadeListEntry {
+  /** The entry's `id` at its provider (e.g. "mp-1234"); null when it has none. */
+  id: string | null;
+  /** `{id, type, attributes}` of the entry, for readStructureJson. */
+  text: string;
+  attributes: Record<string, unknown>;
+}
+
+/**
+ * The entries of an OPTIMADE list response (`{"data": [...], "meta": {"provider": …}}`), or null
+ * when the text is not one (then it is a single structure). The provider's prefix (e.g. "mp") comes
+ * from `meta.provider.prefix` when given. Throws StructureParseError for invalid JSON or an entry
+ * that is not a structures object.
+ */
+export function readOptimadeList(text: string): { entries: OptimadeListEntry[]; provider: string | null } | null {
+  let doc: Json;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return fail(`invalid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(doc) || !Array.isArray(doc.data)) return null;
+  const meta = isObject(doc.meta) && isObject(doc.meta.provider) ? doc.meta.provider : null;
+  const provider = meta && typeof meta.prefix === 'string' && meta.prefix.trim() !== '' ? meta.prefix.trim() : null;
+  if ((doc.data as Json[]).length === 0) fail('the OPTIMADE list response has no entries (data is empty)');
+  const entries = (doc.data as Json[]).map((entry, i) => {
+    if (!isObject(entry) || !isObject(entry.attributes)) fail(`data[${i}] is ${jsonKind(entry)}, not an entry with attributes`);
+    if (entry.type !== undefined && entry.type !== 'structures') fail(`data[${i}] has type ${quoteInput(String(entry.type))}, not "structures"`);
+    const id = typeof entry.id === 'string' || typeof entry.id === 'number' ? String(entry.id) : null;
+    return { id, text: JSON.stringify(entry), attributes: entry.attributes as Record<string, unknown> };
+  });
+  return { entries, provider };
+}

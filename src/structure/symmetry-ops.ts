@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as moyo from '@spglib/moyo-wasm';
 import { BadInputError, quoteInput } from '../errors.js';
-import type { Mat3, Vec3 } from './structure.js';
+import type { Mat3, Structure, Vec3 } from './structure.js';
 
 export interface SymmetryOperation {
   /** rotation[i][j]: coefficient of input coordinate j in output coordinate i. */
@@ -171,4 +171,47 @@ export function operationsFromHmSymbol(symbol: string): SymmetryOperation[] | un
     chosen = entries[0]!;
   }
   return fromMoyo(moyo.operations_from_number(chosen.number, { type: 'HallNumber', value: chosen.hallNumber }, false));
+}
+
+// ---- space group of a structure ---------------------------------------------------------------
+
+/** Distance tolerance of the space-group search, in Å (what Materials Project and the seeded pool's manifest use). */
+export const SPACE_GROUP_SYMPREC = 0.1;
+
+export interface SpaceGroup {
+  /** International number, 1..230. */
+  number: number;
+  /** Short Hermann–Mauguin symbol, e.g. "Fm-3m". */
+  symbol: string;
+}
+
+/**
+ * The space group of a structure, found by moyo (the Rust successor of spglib) with tolerance
+ * `symprec` Å. Sites with the same species and occupancies count as one kind, so a disordered site
+ * is its own kind (as spglib does for pymatgen's disordered structures). Null when moyo finds
+ * none (it throws on cells it cannot standardise).
+ */
+export function spaceGroupOf(structure: Structure, symprec = SPACE_GROUP_SYMPREC): SpaceGroup | null {
+  ensureMoyo();
+  const kinds = new Map<string, number>();
+  const numbers = structure.sites.map((site) => {
+    const key = [...site.species]
+      .sort((a, b) => (a.element < b.element ? -1 : a.element > b.element ? 1 : 0))
+      .map((sp) => `${sp.element}:${sp.occupancy.toFixed(4)}`)
+      .join(',');
+    let kind = kinds.get(key);
+    if (kind === undefined) kinds.set(key, (kind = kinds.size + 1));
+    return kind;
+  });
+  const cell = {
+    lattice: { basis: structure.lattice.flat() },
+    positions: structure.sites.map((site) => [...site.frac]),
+    numbers,
+  };
+  try {
+    const dataset = moyo.analyze_cell(JSON.stringify(cell), symprec, 'Standard');
+    return { number: dataset.number, symbol: moyo.space_group_type(dataset.number).hm_short.replace(/ /g, '') };
+  } catch {
+    return null;
+  }
 }

@@ -121,10 +121,11 @@ async function candidateIds(page: Page): Promise<string[]> {
 
 async function candidateTotal(): Promise<{ total: number; topIds: string[] }> {
   if (ranked) {
-    const data = await gql<{ screen: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { screen(first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
+    // The view shows plausible candidates (charge-balanced, with an anion) unless switched off.
+    const data = await gql<{ screen: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { screen(filter: { chargeBalanced: true, hasAnion: true }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
     return { total: data.screen.totalCount, topIds: data.screen.edges.map((e) => e.node.id) };
   }
-  const data = await gql<{ materials: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { materials(filter: { label: UNLABELLED }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
+  const data = await gql<{ materials: { totalCount: number; edges: { node: { id: string } }[] } }>(`query { materials(filter: { label: UNLABELLED, chargeBalanced: true, hasAnion: true }, first: ${PAGE_SIZE}) { totalCount edges { node { id } } } }`);
   return { total: data.materials.totalCount, topIds: data.materials.edges.map((e) => e.node.id) };
 }
 
@@ -170,10 +171,21 @@ test('the Candidates view lists the seeded candidates, in rank order when a mode
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => window.location.hash.includes('elements=S'), null);
   const withSulfur = ranked
-    ? (await gql<{ screen: { totalCount: number } }>('{ screen(filter: { elementsHasAll: ["S"] }, first: 1) { totalCount } }')).screen.totalCount
-    : (await gql<{ materials: { totalCount: number } }>('{ materials(filter: { elementsHasAll: ["S"], label: UNLABELLED }, first: 1) { totalCount } }')).materials.totalCount;
+    ? (await gql<{ screen: { totalCount: number } }>('{ screen(filter: { elementsHasAll: ["S"], chargeBalanced: true, hasAnion: true }, first: 1) { totalCount } }')).screen.totalCount
+    : (await gql<{ materials: { totalCount: number } }>('{ materials(filter: { elementsHasAll: ["S"], label: UNLABELLED, chargeBalanced: true, hasAnion: true }, first: 1) { totalCount } }')).materials.totalCount;
   assert.ok(withSulfur > 0 && withSulfur < expected.total);
   await page.getByText(new RegExp(`of ${withSulfur}$`)).waitFor({ timeout: UI_TIMEOUT_MS });
+
+  // The plausibility filter switched off: the implausible candidates are there too (still stored and scored).
+  await page.locator('input[name=elements]').fill('');
+  await page.locator('input[name=plausible]').click();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForFunction(() => window.location.hash.includes('plausible=0'), null);
+  const all = ranked
+    ? (await gql<{ screen: { totalCount: number } }>('{ screen(first: 1) { totalCount } }')).screen.totalCount
+    : (await gql<{ materials: { totalCount: number } }>('{ materials(filter: { label: UNLABELLED }, first: 1) { totalCount } }')).materials.totalCount;
+  assert.ok(all > expected.total, 'the seeded pool holds implausible candidates (Li3Al, LiC6, …)');
+  await page.getByText(new RegExp(`of ${all}$`)).waitFor({ timeout: UI_TIMEOUT_MS });
   assert.deepEqual(pageErrors(page), []);
   await page.close();
 });

@@ -32,5 +32,5 @@ test('the schema exposes the contract names', async () => {
     assert.ok(fieldsOf('Label').includes(field), `Label.${field}`);
   }
   assert.deepEqual(fieldsOf('PageInfo'), ['endCursor', 'hasNextPage', 'hasPreviousPage', 'startCursor']);
-  assert.deepEqual(fieldsOf('AddMaterialInput'), ['composition', 'name', 'source', 'structure']);
+  assert.deepEqual(fieldsOf('AddMaterialInput'), ['allowUnusualDensity', 'composition', 'name', 'source', 'structure']);
 });

@@ -94,4 +94,44 @@ describeDatabases('importFiles', (database) => {
     await assert.rejects(importFiles(db, [join(dir, 'nope')]), /ENOENT/);
     assert.ok(readFileSync(join(dir, 'README.txt'), 'utf8'));
   });
+
+  test('a multi-block CIF imports each block as its own material; an absurd density is reported unless allowed', async () => {
+    const { db } = database();
+    const licl = readFileSync(new URL('../fixtures/graphql/licl-rocksalt-p1.cif', import.meta.url), 'utf8');
+    const multi = mkdtempSync(join(tmpdir(), 'ionsieve-import-blocks-'));
+    try {
+      writeFileSync(
+        join(multi, 'two.cif'),
+        `${licl}\n${licl.replace('data_LiCl', 'data_LiCl_strained').replace(/5\.1295/g, '5.3')}`,
+      );
+      writeFileSync(join(multi, 'sparse.cif'), licl.replace(/5\.1295/g, '1000'));
+      const result = await importFiles(db, [multi], { source: 'blocks' });
+      assert.equal(result.ok, 2, JSON.stringify(result.failed));
+      assert.deepEqual(
+        result.failed.map((f) => [f.file.endsWith('sparse.cif'), /density .* is outside \[0\.1, 25\]/.test(f.error)]),
+        [[true, true]],
+      );
+      const stored = (await listMaterials(db, { formula: 'LiCl' }, { first: 10 })).items.filter((m) => m.source === 'blocks');
+      assert.deepEqual(stored.map((m) => m.name).sort(), ['two:LiCl', 'two:LiCl_strained']);
+      const allowed = await importFiles(db, [join(multi, 'sparse.cif')], { source: 'blocks', allowUnusualDensity: true });
+      assert.equal(allowed.ok, 1);
+
+      // A saved OPTIMADE page: one material per entry, with the entry id and provider.
+      const entry = JSON.parse(readFileSync(new URL('../fixtures/structures/licl.optimade.json', import.meta.url), 'utf8'));
+      const a = 5.25; // not the cells above: another structure
+      const attributes = {
+        ...entry.attributes,
+        lattice_vectors: [[a, 0, 0], [0, a, 0], [0, 0, a]],
+        cartesian_site_positions: entry.attributes.cartesian_site_positions.map((p: number[]) => p.map((x) => (x * a) / 5.13)),
+      };
+      const page = { data: [{ ...entry, id: 'mp-22905', attributes }], meta: { provider: { prefix: 'mp' } } };
+      writeFileSync(join(multi, 'page.json'), JSON.stringify(page));
+      const optimade = await importFiles(db, [join(multi, 'page.json')]);
+      assert.equal(optimade.ok, 1, JSON.stringify(optimade.failed));
+      const [fromPage] = (await listMaterials(db, {}, { first: 100 })).items.filter((m) => m.sourceId === 'mp-22905');
+      assert.equal(fromPage!.source, 'optimade:mp');
+    } finally {
+      rmSync(multi, { recursive: true, force: true });
+    }
+  });
 });

@@ -92,15 +92,22 @@ describeDatabases('labels service', (database) => {
     const [m] = await materials(1);
     const bad: [Parameters<typeof labelMaterial>[1], RegExp][] = [
       [{ materialId: m!, class: 'MEDIUM' as never }, /class/],
-      [{ materialId: m!, class: 'FAST', conductivitySPerCm: -1 }, /conductivitySPerCm/],
-      [{ materialId: m!, class: 'FAST', conductivitySPerCm: Number.POSITIVE_INFINITY }, /conductivitySPerCm/],
-      [{ materialId: m!, class: 'FAST', temperatureK: 0 }, /temperatureK/],
-      [{ materialId: m!, class: 'FAST', temperatureK: 2000.5 }, /temperatureK/],
+      // Messages name the API's fields, not the record's unit-suffixed ones.
+      [{ materialId: m!, class: 'FAST', conductivitySPerCm: -1 }, /^conductivity must be a finite number ≥ 0/],
+      [{ materialId: m!, class: 'FAST', conductivitySPerCm: Number.POSITIVE_INFINITY }, /^conductivity must/],
+      [{ materialId: m!, class: 'FAST', temperatureK: 0 }, /^temperature must be in \(0, 2000\] K/],
+      [{ materialId: m!, class: 'FAST', temperatureK: 2000.5 }, /^temperature must/],
+      // A class that contradicts the room-temperature conductivity, without a reason.
+      [{ materialId: m!, class: 'FAST', conductivitySPerCm: 1e-9 }, /class FAST contradicts conductivity 1e-9 S\/cm .*give a reason/],
+      [{ materialId: m!, class: 'POOR', conductivitySPerCm: 1e-2, temperatureK: 298 }, /class POOR contradicts conductivity 0\.01 S\/cm/],
     ];
     for (const [input, pattern] of bad) {
       await assert.rejects(labelMaterial(db, input), (e: unknown) => e instanceof BadInputError && pattern.test(e.message));
     }
     await labelMaterial(db, { materialId: m!, class: 'FAST', temperatureK: 2000, conductivitySPerCm: 0 });
+    // With a reason the curator may, and away from room temperature σ does not decide the class.
+    await labelMaterial(db, { materialId: m!, class: 'FAST', conductivitySPerCm: 1e-9, reason: 'σ of a pressed pellet; single crystal is fast' });
+    await labelMaterial(db, { materialId: m!, class: 'POOR', conductivitySPerCm: 1e-2, temperatureK: 600 });
     await assert.rejects(labelMaterial(db, { materialId: '987654', class: 'FAST' }), NotFoundError);
     await assert.rejects(retractLabel(db, '987654'), NotFoundError);
     await assert.rejects(listLabels(db, '987654', { first: 5 }), NotFoundError);
@@ -133,7 +140,7 @@ describeDatabases('labels service', (database) => {
     const [m, other, bare] = (await materials(3)) as [string, string, string];
     const written: LabelRecord[] = [];
     for (let i = 0; i < 7; i++) {
-      written.push(await labelMaterial(db, { materialId: m, class: i % 2 ? 'FAST' : 'POOR', conductivitySPerCm: i }));
+      written.push(await labelMaterial(db, { materialId: m, class: i % 2 ? 'FAST' : 'POOR', conductivitySPerCm: i % 2 ? i : i * 1e-6 }));
     }
     const otherLabel = await labelMaterial(db, { materialId: other, class: 'FAST' });
     await retractLabel(db, written[6]!.id);

@@ -2,9 +2,11 @@
  * Material queries and mutations, and the Material fields computed from the structure or loaded
  * through the per-request DataLoaders. Resolvers only map arguments to service calls.
  */
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Float, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { queueEmbeddingOfNewMaterials } from '../../services/embeddings.js';
-import { addMaterials, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
+import { addMaterials, getMaterial, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
+import { setMaterialProperties } from '../../services/properties.js';
+import { deleteMaterial, restoreMaterial, retireMaterial } from '../../services/retirement.js';
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
@@ -14,8 +16,8 @@ import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
 import { JSONScalar } from '../scalars.js';
 import { LatticeType, SiteType } from '../structure/structure.type.js';
-import { AddMaterialInput, MaterialFilterInput, toServiceAddMaterialInput, toServiceFilter } from './material.input.js';
-import { MaterialType } from './material.type.js';
+import { AddMaterialInput, MaterialFilterInput, PropertyInputType, toServiceAddMaterialInput, toServiceFilter } from './material.input.js';
+import { MaterialPropertyType, MaterialType, OxidationStateType } from './material.type.js';
 
 @ObjectType('MaterialConnection')
 export class MaterialConnection extends connectionType('Material', MaterialType) {}
@@ -23,6 +25,15 @@ export class MaterialConnection extends connectionType('Material', MaterialType)
 /** Retraction rows are bookkeeping: the API shows only labels (a retracted one has `retracted: true`). */
 export function withoutRetractionRows(labels: readonly LabelRecord[]): LabelRecord[] {
   return labels.filter((label) => label.class !== null);
+}
+
+/** -0.16666… → "-1/6", 2.6666… → "8/3", 1 → "1" (averages are totals over at most a few hundred atoms). */
+export function fractionText(x: number): string {
+  for (let q = 1; q <= 1000; q++) {
+    const p = Math.round(x * q);
+    if (Math.abs(p / q - x) < 1e-9) return q === 1 ? String(p) : `${p}/${q}`;
+  }
+  return String(x);
 }
 
 @Resolver(() => MaterialType)
@@ -51,7 +62,8 @@ export class MaterialResolver {
   @Mutation(() => [MaterialType], {
     description:
       'Adds materials in one transaction: all are stored or, on any bad input, none. A structure already ' +
-      'stored (same canonical hash) is returned as it is, not duplicated. Results are in input order.',
+      'stored (same canonical hash) is returned as it is (with duplicateOf), not duplicated. Results are in input order; ' +
+      'a JSON input holding an OPTIMADE list response ({"data": [...]}) gives one material per entry.',
   })
   async addMaterials(
     @Arg('inputs', () => [AddMaterialInput]) inputs: AddMaterialInput[],
@@ -71,6 +83,71 @@ export class MaterialResolver {
       await queueEmbeddingOfNewMaterials(ctx.db).catch((err: unknown) => ctx.logger.warn({ err }, 'could not queue embed_materials'));
     }
     return materials;
+  }
+
+  @Authorized<Role>('curator')
+  @Mutation(() => MaterialType, {
+    description: 'Sets numeric properties of a material (value null removes one); all or none. Needs role curator.',
+  })
+  async setMaterialProperties(
+    @Arg('materialId', () => ID) materialId: string,
+    @Arg('properties', () => [PropertyInputType]) properties: PropertyInputType[],
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<MaterialRecord> {
+    await setMaterialProperties(
+      ctx.db,
+      materialId,
+      properties.map((p) => ({ name: p.name, value: p.value ?? null, unit: p.unit ?? null, source: p.source ?? null })),
+      createdByOf(ctx.principal) ?? null,
+    );
+    return getMaterial(ctx.db, materialId);
+  }
+
+  @Authorized<Role>('curator')
+  @Mutation(() => MaterialType, {
+    description: 'Retires a material: it leaves every ranking but keeps its row, labels and embeddings; restoreMaterial undoes it. Needs role curator.',
+  })
+  retireMaterial(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    return retireMaterial(ctx.db, id, reason, createdByOf(ctx.principal) ?? null);
+  }
+
+  @Authorized<Role>('curator')
+  @Mutation(() => MaterialType, { description: 'Brings a retired material back into the rankings. Needs role curator.' })
+  restoreMaterial(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MaterialRecord> {
+    return restoreMaterial(ctx.db, id);
+  }
+
+  @Authorized<Role>('admin')
+  @Mutation(() => ID, {
+    description:
+      'Deletes a material that has never been labelled, with its embeddings (a labelled one is refused: retire it). ' +
+      'Models that ranked it are re-scored in the same transaction. Returns its id. Needs role admin.',
+  })
+  deleteMaterial(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+    return deleteMaterial(ctx.db, id);
+  }
+
+  @FieldResolver(() => [MaterialPropertyType], { description: 'Numeric properties, by name.' })
+  properties(@Root() material: MaterialRecord): MaterialPropertyType[] {
+    return Object.entries(material.properties)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, p]) => ({ name, value: p.value, unit: p.unit, source: p.source, setBy: p.setBy, setAt: new Date(p.setAt) }));
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'The value of one property, e.g. property(name: "band_gap_ev"); null when the material lacks it.' })
+  property(@Root() material: MaterialRecord, @Arg('name', () => String) name: string): number | null {
+    return Object.hasOwn(material.properties, name) ? material.properties[name]!.value : null;
+  }
+
+  @FieldResolver(() => [OxidationStateType], {
+    nullable: true,
+    description: 'Average oxidation state per element of the best charge-balancing assignment (why it balances); null when none balances.',
+  })
+  oxidationStates(@Root() material: MaterialRecord): OxidationStateType[] | null {
+    if (!material.oxidationStates) return null;
+    return Object.entries(material.oxidationStates)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([element, state]) => ({ element, state, fraction: fractionText(state) }));
   }
 
   @FieldResolver(() => LatticeType, { nullable: true, description: 'The unit cell; null without a structure.' })

@@ -1,7 +1,7 @@
 /** Inputs of the screening queries. */
 import { Field, ID, InputType, Int } from 'type-graphql';
 import type { ReferenceSpec, SimilarMaterialsInput as ServiceSimilarMaterialsInput } from '../../services/screening.js';
-import { LabelFilterValue } from '../material/material.input.js';
+import { LabelFilterValue, MaterialFilterInput, toServiceFilter } from '../material/material.input.js';
 import { StructureInput, toServiceStructure } from '../structure/structure.input.js';
 import { ReferenceModeValue } from './screening.type.js';
 
@@ -33,6 +33,12 @@ export class SimilarMaterialsInput {
 
   @Field(() => ID, { nullable: true, description: 'Defaults to the active model.' })
   modelId?: string | null;
+
+  @Field(() => MaterialFilterInput, {
+    nullable: true,
+    description: 'Only neighbours matching this filter (its `label` is refused: use `label` above).',
+  })
+  filter?: MaterialFilterInput | null;
 }
 
 export function toServiceReference(input: ReferenceInput | null | undefined): ReferenceSpec | null {
@@ -47,5 +53,6 @@ export function toServiceSimilarInput(input: SimilarMaterialsInput): ServiceSimi
     k: input.k,
     label: input.label ?? null,
     modelId: input.modelId ?? null,
+    filter: input.filter ? toServiceFilter(input.filter) : null,
   };
 }

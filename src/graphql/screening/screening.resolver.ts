@@ -148,7 +148,7 @@ export class ScreeningResolver {
     const { maxSites, maxTextBytes } = ctx.config;
     if (input.structure) notCacheable(ctx);
     const neighbours = await similarMaterials(ctx.db, toServiceSimilarInput(input), { maxSites, maxTextBytes }, {
-      onModel: (modelId) => dependsOn(ctx, ...similarityTags(modelId, Boolean(input.label))),
+      onModel: (modelId) => dependsOn(ctx, ...similarityTags(modelId, Boolean(input.label) || Boolean(input.filter))),
       reads: ctx.loaders.sharedReads,
     });
     return neighborTypes(neighbours);

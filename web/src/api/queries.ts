@@ -22,11 +22,15 @@ const LABEL_FIELDS = /* GraphQL */ `
 const MATERIAL_SUMMARY = /* GraphQL */ `
   id
   name
+  source
+  sourceId
+  sourceUrl
   formula
   reducedFormula
   elements
   nsites
   kind
+  chargeBalanced
   label { id class }
 `;
 
@@ -79,6 +83,8 @@ export const SCREEN = /* GraphQL */ `
     $elementsHasAll: [String!]
     $elementsHasOnly: [String!]
     $label: LabelFilter
+    $chargeBalanced: Boolean
+    $hasAnion: Boolean
     $minScore: Float
     $first: Int!
     $after: String
@@ -86,7 +92,7 @@ export const SCREEN = /* GraphQL */ `
   ) {
     screen(
       modelId: $modelId
-      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label }
+      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced, hasAnion: $hasAnion }
       minScore: $minScore
       first: $first
       after: $after
@@ -124,11 +130,13 @@ export const MATERIALS = /* GraphQL */ `
     $elementsHasAll: [String!]
     $elementsHasOnly: [String!]
     $label: LabelFilter
+    $chargeBalanced: Boolean
+    $hasAnion: Boolean
     $first: Int!
     $after: String
   ) {
     materials(
-      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label }
+      filter: { elementsHasAll: $elementsHasAll, elementsHasOnly: $elementsHasOnly, label: $label, chargeBalanced: $chargeBalanced, hasAnion: $hasAnion }
       first: $first
       after: $after
     ) {
@@ -171,6 +179,18 @@ export const MATERIAL = /* GraphQL */ `
       name
       source
       sourceId
+      sourceUrl
+      aliases { name source sourceId createdBy createdAt }
+      spaceGroupNumber
+      spaceGroupSymbol
+      chargeBalanced
+      hasAnion
+      hasReducibleTransitionMetal
+      oxidationStates { element state fraction }
+      properties { name value unit source }
+      retiredAt
+      retiredBy
+      retiredReason
       family
       kind
       formula

@@ -29,11 +29,15 @@ export interface Label {
 export interface MaterialSummary {
   id: string;
   name: string | null;
+  source: string | null;
+  sourceId: string | null;
+  sourceUrl: string | null;
   formula: string;
   reducedFormula: string;
   elements: string[];
   nsites: number | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
+  chargeBalanced: boolean | null;
   label: { id: string; class: LabelClass } | null;
 }
 
@@ -86,6 +90,18 @@ export interface MaterialDetail {
   name: string | null;
   source: string | null;
   sourceId: string | null;
+  sourceUrl: string | null;
+  aliases: { name: string | null; source: string | null; sourceId: string | null; createdBy: string | null; createdAt: string }[];
+  spaceGroupNumber: number | null;
+  spaceGroupSymbol: string | null;
+  chargeBalanced: boolean | null;
+  hasAnion: boolean | null;
+  hasReducibleTransitionMetal: boolean | null;
+  oxidationStates: { element: string; state: number; fraction: string }[] | null;
+  properties: { name: string; value: number; unit: string | null; source: string | null }[];
+  retiredAt: string | null;
+  retiredBy: string | null;
+  retiredReason: string | null;
   family: string | null;
   kind: 'STRUCTURE' | 'COMPOSITION';
   formula: string;

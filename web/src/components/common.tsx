@@ -83,6 +83,18 @@ export function MaterialLink({ id, formula, title }: { id: string; formula: stri
   );
 }
 
+/** A material's record id at its source, linked to the provider's page when there is one. */
+export function ProviderLink({ sourceId, sourceUrl }: { sourceId: string | null; sourceUrl: string | null }) {
+  if (!sourceId) return null;
+  return sourceUrl ? (
+    <a href={sourceUrl} target="_blank" rel="noopener noreferrer" className="source-link" data-testid="source-link">
+      {sourceId}
+    </a>
+  ) : (
+    <span className="source-id">{sourceId}</span>
+  );
+}
+
 /** Neighbours as compact chips: formula and distance in embedding space. */
 export function NeighborChips({ neighbors }: { neighbors: Neighbor[] }) {
   if (neighbors.length === 0) return <span className="muted">—</span>;

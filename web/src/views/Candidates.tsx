@@ -8,7 +8,7 @@ import { ApiError, asApiError, request } from '../api/client.js';
 import { has, useCapabilities, useQuery } from '../api/hooks.js';
 import { MATERIALS, SCREEN } from '../api/queries.js';
 import type { Connection, LabelFilter, MaterialSummary, ScreenEdge } from '../api/types.js';
-import { ClassBadge, ErrorBox, Loading, MaterialLink, MissingApi, NeighborChips, ScoreBar } from '../components/common.js';
+import { ClassBadge, ErrorBox, Loading, MaterialLink, MissingApi, NeighborChips, ScoreBar, ProviderLink } from '../components/common.js';
 import { downloadText, toCsv } from '../lib/csv.js';
 import { fixed } from '../lib/format.js';
 import { navigate, type Route } from '../router.js';
@@ -26,6 +26,8 @@ export interface CandidateFilter {
   only: boolean;
   minScore: number | null;
   label: LabelFilter | null;
+  /** Only chemically plausible materials (charge-balanced, with an anion); on unless the URL says `plausible=0`. */
+  plausible: boolean;
 }
 
 export function filterFromParams(params: URLSearchParams): CandidateFilter {
@@ -36,6 +38,7 @@ export function filterFromParams(params: URLSearchParams): CandidateFilter {
     only: params.get('only') === '1',
     minScore: minScore !== null && minScore !== '' && Number.isFinite(Number(minScore)) ? Number(minScore) : null,
     label: label === 'FAST' || label === 'POOR' || label === 'UNLABELLED' ? label : null,
+    plausible: params.get('plausible') !== '0',
   };
 }
 
@@ -52,6 +55,8 @@ function screenVariables(filter: CandidateFilter, first: number, after: string |
     elementsHasAll: filter.elements.length && !filter.only ? filter.elements : null,
     elementsHasOnly: filter.elements.length && filter.only ? filter.elements : null,
     label: filter.label,
+    chargeBalanced: filter.plausible ? true : null,
+    hasAnion: filter.plausible ? true : null,
     minScore: filter.minScore,
     first,
     after,
@@ -64,6 +69,8 @@ function materialsVariables(filter: CandidateFilter, first: number, after: strin
     elementsHasAll: filter.elements.length && !filter.only ? filter.elements : null,
     elementsHasOnly: filter.elements.length && filter.only ? filter.elements : null,
     label: filter.label ?? 'UNLABELLED',
+    chargeBalanced: filter.plausible ? true : null,
+    hasAnion: filter.plausible ? true : null,
     first,
     after,
   };
@@ -130,6 +137,7 @@ function FilterForm({ filter, pageSize, ranked }: { filter: CandidateFilter; pag
   const [only, setOnly] = useState(filter.only);
   const [minScore, setMinScore] = useState(filter.minScore === null ? '' : String(filter.minScore));
   const [label, setLabel] = useState(filter.label ?? '');
+  const [plausible, setPlausible] = useState(filter.plausible);
   const [size, setSize] = useState(pageSize);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
@@ -137,6 +145,7 @@ function FilterForm({ filter, pageSize, ranked }: { filter: CandidateFilter; pag
     setOnly(filter.only);
     setMinScore(filter.minScore === null ? '' : String(filter.minScore));
     setLabel(filter.label ?? '');
+    setPlausible(filter.plausible);
     setSize(pageSize);
   }, [filter, pageSize]);
 
@@ -147,7 +156,7 @@ function FilterForm({ filter, pageSize, ranked }: { filter: CandidateFilter; pag
     if (bad.length) return setProblem(`Not element symbols: ${bad.join(', ')}`);
     if (minScore !== '' && !Number.isFinite(Number(minScore))) return setProblem('Minimum score must be a number');
     setProblem(null);
-    navigate('candidates', { elements: symbols.join(','), only: only && symbols.length ? '1' : undefined, minScore: minScore || undefined, label: label || undefined, size: size !== 50 ? size : undefined });
+    navigate('candidates', { elements: symbols.join(','), only: only && symbols.length ? '1' : undefined, minScore: minScore || undefined, label: label || undefined, plausible: plausible ? undefined : '0', size: size !== 50 ? size : undefined });
   };
 
   return (
@@ -158,6 +167,9 @@ function FilterForm({ filter, pageSize, ranked }: { filter: CandidateFilter; pag
       </label>
       <label className="check">
         <input type="checkbox" checked={only} onChange={(e) => setOnly(e.target.checked)} /> only these elements
+      </label>
+      <label className="check" title="Only materials whose composition balances charge with ICSD oxidation states and holds an anion (H, N, P, As, O, S, Se, Te, halogens): leaves out intermetallics such as Li3Al and Li–C compounds such as LiC6">
+        <input type="checkbox" name="plausible" checked={plausible} onChange={(e) => setPlausible(e.target.checked)} /> plausible only
       </label>
       <label>
         Min score
@@ -185,7 +197,7 @@ function FilterForm({ filter, pageSize, ranked }: { filter: CandidateFilter; pag
       <button type="submit" className="primary">
         Apply
       </button>
-      {(filter.elements.length > 0 || filter.minScore !== null || filter.label) && (
+      {(filter.elements.length > 0 || filter.minScore !== null || filter.label || !filter.plausible) && (
         <button type="button" onClick={() => navigate('candidates')}>
           Clear
         </button>
@@ -221,7 +233,8 @@ function RankedTable({ edges }: { edges: ScreenEdge[] }) {
             <tr key={edge.node.id} data-material-id={edge.node.id}>
               <td className="num">{edge.rank}</td>
               <td>
-                <MaterialLink id={edge.node.id} formula={edge.node.formula} title={edge.node.name} />
+                <MaterialLink id={edge.node.id} formula={edge.node.formula} title={edge.node.name} />{' '}
+                <small className="muted"><ProviderLink sourceId={edge.node.sourceId} sourceUrl={edge.node.sourceUrl} /></small>
               </td>
               <td className="num" data-testid="score">
                 <ScoreBar score={edge.score} min={minScore} max={maxScore} />
@@ -268,7 +281,8 @@ function UnrankedTable({ edges, offset }: { edges: { node: MaterialSummary }[]; 
             <tr key={node.id} data-material-id={node.id}>
               <td className="num">{offset + i + 1}</td>
               <td>
-                <MaterialLink id={node.id} formula={node.formula} title={node.name} />
+                <MaterialLink id={node.id} formula={node.formula} title={node.name} />{' '}
+                <small className="muted"><ProviderLink sourceId={node.sourceId} sourceUrl={node.sourceUrl} /></small>
               </td>
               <td>
                 <ClassBadge value={node.label?.class} />
@@ -305,20 +319,20 @@ function ExportButton({ filter, ranked, total }: { filter: CandidateFilter; rank
         if (ranked) {
           const data: { screen: Connection<ScreenEdge> } = await request(SCREEN, screenVariables(filter, EXPORT_PAGE, after));
           for (const e of data.screen.edges)
-            rows.push([e.rank, e.node.id, e.node.formula, e.node.reducedFormula, e.score, e.predictedClass, e.meanDistanceToFast, e.meanDistanceToPoor, e.nearestFast.map((n) => `${n.material.formula}:${n.distance.toFixed(4)}`).join('; '), e.node.elements.join(' ')]);
+            rows.push([e.rank, e.node.id, e.node.formula, e.node.reducedFormula, e.score, e.predictedClass, e.meanDistanceToFast, e.meanDistanceToPoor, e.nearestFast.map((n) => `${n.material.formula}:${n.distance.toFixed(4)}`).join('; '), e.node.elements.join(' '), e.node.source ?? '', e.node.sourceId ?? '', e.node.sourceUrl ?? '', e.node.chargeBalanced ?? '']);
           after = data.screen.pageInfo.hasNextPage ? data.screen.pageInfo.endCursor : null;
         } else {
           const data: { materials: Connection<{ node: MaterialSummary }> } = await request(MATERIALS, materialsVariables(filter, EXPORT_PAGE, after));
-          for (const { node } of data.materials.edges) rows.push([rows.length + 1, node.id, node.formula, node.reducedFormula, node.label?.class ?? '', node.elements.join(' '), node.nsites ?? '', node.kind]);
+          for (const { node } of data.materials.edges) rows.push([rows.length + 1, node.id, node.formula, node.reducedFormula, node.label?.class ?? '', node.elements.join(' '), node.nsites ?? '', node.kind, node.source ?? '', node.sourceId ?? '', node.sourceUrl ?? '', node.chargeBalanced ?? '']);
           after = data.materials.pageInfo.hasNextPage ? data.materials.pageInfo.endCursor : null;
         }
         setProgress(rows.length);
         if (!after || rows.length >= EXPORT_MAX_ROWS) break;
       }
       const header = ranked
-        ? ['rank', 'id', 'formula', 'reduced_formula', 'score', 'predicted_class', 'mean_distance_fast', 'mean_distance_poor', `nearest_fast_k${NEAREST_K}`, 'elements']
-        : ['row', 'id', 'formula', 'reduced_formula', 'label', 'elements', 'nsites', 'kind'];
-      const parts = ['ionsieve', ranked ? 'candidates' : 'materials', filter.elements.join('-'), filter.minScore !== null ? `R${filter.minScore}` : '', filter.label ?? ''].filter(Boolean);
+        ? ['rank', 'id', 'formula', 'reduced_formula', 'score', 'predicted_class', 'mean_distance_fast', 'mean_distance_poor', `nearest_fast_k${NEAREST_K}`, 'elements', 'source', 'source_id', 'source_url', 'charge_balanced']
+        : ['row', 'id', 'formula', 'reduced_formula', 'label', 'elements', 'nsites', 'kind', 'source', 'source_id', 'source_url', 'charge_balanced'];
+      const parts = ['ionsieve', ranked ? 'candidates' : 'materials', filter.elements.join('-'), filter.minScore !== null ? `R${filter.minScore}` : '', filter.label ?? '', filter.plausible ? '' : 'all'].filter(Boolean);
       downloadText(`${parts.join('_')}.csv`, toCsv(header, rows));
     } catch (caught) {
       setError(asApiError(caught));

@@ -2,13 +2,13 @@
  * One material: its 3-D structure, facts, score under the active model, nearest known conductors,
  * label history (with retraction) and a form that adds a label through `labelMaterial`.
  */
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { ApiError, asApiError, request } from '../api/client.js';
 import { has, missing, useCapabilities, useQuery } from '../api/hooks.js';
 import { LABEL_MATERIAL, MATERIAL, MATERIAL_CIF, MATERIAL_SCREENING, RETRACT_LABEL } from '../api/queries.js';
 import type { Label, LabelClass, MaterialDetail, Neighbor, ScreeningResult } from '../api/types.js';
 import { ApiTokenField } from '../components/ApiTokenField.js';
-import { ClassBadge, DomainNote, ErrorBox, Formula, Loading, MissingApi, NeighborTable } from '../components/common.js';
+import { ClassBadge, DomainNote, ErrorBox, Formula, Loading, MissingApi, NeighborTable, ProviderLink } from '../components/common.js';
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
 import { downloadText } from '../lib/csv.js';
 import { conductivity, dateTime, fixed } from '../lib/format.js';
@@ -49,8 +49,19 @@ export function MaterialPage({ id }: { id: string }) {
           <Formula formula={m.formula} /> <span className="muted id">#{m.id}</span>
         </h1>
         <p>
-          <ClassBadge value={m.label?.class} /> {m.name && <span>{m.name}</span>} {m.family && <span className="muted">· {m.family}</span>} {m.source && <span className="muted">· {m.source}{m.sourceId ? ` ${m.sourceId}` : ''}</span>}
+          <ClassBadge value={m.label?.class} /> {m.name && <span>{m.name}</span>} {m.family && <span className="muted">· {m.family}</span>} {m.source && <span className="muted">· {m.source}</span>} {m.sourceId && <ProviderLink sourceId={m.sourceId} sourceUrl={m.sourceUrl} />}
+          {m.aliases.length > 0 && (
+            <span className="muted" data-testid="aliases">
+              {' '}· also known as {m.aliases.map((a) => [a.name, a.sourceId && `${a.source ?? ''} ${a.sourceId}`.trim()].filter(Boolean).join(' ')).join('; ')}
+            </span>
+          )}
         </p>
+        {m.retiredAt && (
+          <p className="muted" data-testid="retired">
+            Retired {dateTime(m.retiredAt)}
+            {m.retiredBy ? ` by ${m.retiredBy}` : ''}: {m.retiredReason} — left out of the rankings.
+          </p>
+        )}
       </header>
       <div className="columns">
         <div className="col-main">
@@ -135,6 +146,34 @@ function Facts({ material: m }: { material: MaterialDetail }) {
         <dd>{m.elements.join(' ')}</dd>
         <dt>Atoms / cell</dt>
         <dd>{fixed(m.natoms, 2)}</dd>
+        {m.spaceGroupNumber !== null && (
+          <>
+            <dt>Space group</dt>
+            <dd>
+              {m.spaceGroupSymbol} ({m.spaceGroupNumber})
+            </dd>
+          </>
+        )}
+        <dt>Charge balance</dt>
+        <dd data-testid="charge-balance">
+          {m.chargeBalanced === null
+            ? 'not assessed'
+            : m.chargeBalanced
+              ? `yes: ${(m.oxidationStates ?? []).map((s) => `${s.element} ${s.fraction}`).join(', ')}`
+              : 'no: no combination of common oxidation states balances'}
+        </dd>
+        <dt>Anion</dt>
+        <dd>{m.hasAnion ? 'yes' : 'none'}</dd>
+        <dt>Reducible TM</dt>
+        <dd>{m.hasReducibleTransitionMetal ? 'yes' : 'none'}</dd>
+        {m.properties.map((p) => (
+          <Fragment key={p.name}>
+            <dt title={p.source ?? undefined}>{p.name}</dt>
+            <dd>
+              {p.value} {p.unit ?? ''}
+            </dd>
+          </Fragment>
+        ))}
         {m.nsites !== null && (
           <>
             <dt>Sites</dt>
