@@ -667,7 +667,8 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
     const again = await findModelRowByNameAndCreator(tx, manifest.name, DEFAULT_MODEL_CREATOR);
     if (again) return { model: modelRowToRecord(again), installed: false };
     const becomesActive = (await findActiveModelRow(tx)) === undefined;
-    const h = manifest.hyperparameters;
+    // A manifest written before a field existed reads as the model it describes (resolveStoredHyperparameters).
+    const h = resolveStoredHyperparameters(manifest.hyperparameters);
     const row = await insertModelRow(tx, {
       name: manifest.name,
       status: 'READY',
