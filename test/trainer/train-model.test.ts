@@ -113,8 +113,11 @@ describeDatabases('trainer', (database) => {
       assert.equal(first.progress?.phase, 'DONE');
       assert.equal(first.progress?.epoch, 2);
       assert.ok(Number.isFinite(first.threshold), 'calibrated threshold');
-      assert.equal(first.metrics?.protocol, 'TRAIN');
-      assert.equal(first.metrics?.n, 8);
+      assert.deepEqual(first.metrics.map((m) => [m.protocol, m.heldOut, m.n]), [['TRAIN', false, 8]], 'only the fit to the training data');
+      assert.equal(first.heldOutMetrics, null);
+      assert.match(first.noHeldOutReason ?? '', /evaluation NONE/);
+      assert.equal(first.decision?.protocol, 'TRAIN');
+      assert.equal(first.decision?.threshold, first.threshold);
       assert.equal(first.embeddingDim, 4);
       assert.equal(first.backend, nativeKernels() ? 'wasm+openblas' : 'wasm'); // OpenBLAS ran the products when built
       assert.ok(first.startedAt && first.finishedAt && first.finishedAt >= first.startedAt);
