@@ -12,6 +12,7 @@ import { ClassBadge, ErrorBox, Formula, Loading, MissingApi, NeighborTable } fro
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
 import { downloadText } from '../lib/csv.js';
 import { conductivity, dateTime, fixed } from '../lib/format.js';
+import { ActiveDecision } from '../components/decision.js';
 
 const NEIGHBOURS_K = 8;
 /** Room temperature, the default temperature of a new label (K). */
@@ -84,6 +85,7 @@ export function MaterialPage({ id }: { id: string }) {
                 <dd>{fixed(result.meanDistanceToPoor, 4)}</dd>
               </dl>
             )}
+            {result && <ActiveDecision />}
             {screening.data && !result && !screening.error && <p className="muted">No score: this material has no embedding under the active model.</p>}
           </div>
           <Facts material={m} />
