@@ -5,7 +5,7 @@
  * installed model then shows the grouped-CV estimate first, its out-of-fold threshold and scores.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,46 +14,22 @@ import { sql } from 'kysely';
 import { BadInputError } from '../../src/errors.js';
 import { trainDefaultHyperparameters } from '../../src/model/index.js';
 import { DEFAULT_MODEL_DIR, installDefaultModel, type ModelMetrics } from '../../src/services/models.js';
-import { evaluate, type EvaluationMethod, type EvaluationReport } from '../../src/training/evaluate.js';
-import { loadObelixDataset } from '../../src/training/obelix-dataset.js';
+import type { EvaluationReport } from '../../src/training/evaluate.js';
 import { attachHeldOutFigures, readHeldOutFigures } from '../../trainer/train-default.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
+import { DEFAULT_EVALUATE_OPTIONS, standInReport, writeEvaluateOutput } from '../support/held-out.js';
 import { seedTinySet } from './support.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ionsieve-held-out-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** Scores that separate the classes imperfectly, the same for every id whatever the fold. */
-const noisyScore = (id: string, label: number) => label + 1.5 * (((Number.parseInt(id.replace(/\D/g, '') || '7', 36) * 7919) % 1000) / 1000 - 0.5);
-
-const standIn: EvaluationMethod = {
-  name: 'stand-in',
-  requiresStructure: false,
-  async run({ train, test }) {
-    return [
-      {
-        variant: 'k-NAGCN cross-entropy k=12 EUCLIDEAN',
-        attributes: { objective: 'CROSS_ENTROPY', neighbours: 12, distance: 'EUCLIDEAN' },
-        testScores: test.map((e) => noisyScore(e.id, e.label)),
-        calibrationScores: train.map((e) => noisyScore(e.id, e.label)),
-        defaultThreshold: 1,
-      },
-    ];
-  },
-};
-
 let report: EvaluationReport;
-const write = (name: string, options: Record<string, unknown>) => {
-  const file = join(work, name);
-  writeFileSync(file, JSON.stringify({ command: 'evaluate --methods gnn-ce --preset default --neighbours 12 --distances euclidean --seeds 0,1', options, report }));
-  return file;
-};
-const defaultOptions = { protocol: 'group-kfold', preset: 'default', members: 1, validation: 'crystals' };
+const write = (name: string, options: Record<string, unknown>) => writeEvaluateOutput(work, name, report, options);
+const defaultOptions = DEFAULT_EVALUATE_OPTIONS;
 
 before(async () => {
-  const entries = await loadObelixDataset(join(DATA_DIR, 'obelix'), { structureSource: 'NONE' });
-  report = await evaluate(entries, { protocol: 'GROUP_KFOLD', folds: 5, seeds: [0, 1], limit: 80, methods: [standIn] });
+  report = await standInReport(join(DATA_DIR, 'obelix'), { seeds: [0, 1], limit: 80 });
 });
 
 test('readHeldOutFigures: GROUP_KFOLD with folds, seeds and n, means over seeds, threshold chosen on the pooled out-of-fold scores', async () => {

@@ -264,6 +264,7 @@ const MODEL_SUMMARY = /* GraphQL */ `
   metrics { protocol heldOut label folds seeds rocAucSd source note accuracy sensitivity specificity balancedAccuracy rocAuc prAuc threshold n }
   heldOutMetrics { protocol label rocAuc rocAucSd }
   noHeldOutReason
+  threshold
   decision { ${DECISION_FIELDS} }
 `;
 

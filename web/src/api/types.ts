@@ -179,6 +179,7 @@ export interface ModelSummary {
   metrics: ModelMetrics | ModelMetrics[] | null;
   heldOutMetrics?: ModelMetrics | null;
   noHeldOutReason?: string | null;
+  threshold?: number | null;
   decision?: ModelDecision | null;
 }
 

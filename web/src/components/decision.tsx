@@ -10,8 +10,14 @@ import { fixed } from '../lib/format.js';
 
 const percent = (value: number | null | undefined) => (value == null || !Number.isFinite(value) ? '—' : `${Math.round(value * 100)} %`);
 
-export function DecisionSummary({ decision, noHeldOutReason }: { decision: ModelDecision | null | undefined; noHeldOutReason?: string | null }) {
-  if (!decision) return <p className="muted small" data-testid="decision-summary">No calibrated decision figures for this model.</p>;
+export function DecisionSummary({ decision, threshold, noHeldOutReason }: { decision: ModelDecision | null | undefined; threshold?: number | null; noHeldOutReason?: string | null }) {
+  if (!decision)
+    return (
+      <p className="small decision warn" data-testid="decision-summary">
+        Predicted FAST when R &gt; {fixed(threshold ?? 1, 3)}. No expected precision or recall is recorded for this model
+        {noHeldOutReason ? `; no held-out estimate: ${noHeldOutReason}` : ''}.
+      </p>
+    );
   return (
     <p className={`small decision ${decision.heldOut ? '' : 'warn'}`} data-testid="decision-summary">
       Predicted FAST when R &gt; {fixed(decision.threshold, 3)}: expect precision <strong data-testid="decision-precision">{percent(decision.precision)}</strong>, recall{' '}
@@ -26,10 +32,10 @@ export function DecisionSummary({ decision, noHeldOutReason }: { decision: Model
 
 /** The active model's decision, fetched here (Candidates, material pages). */
 export function ActiveDecision() {
-  const active = useQuery<{ activeModel: { id: string; noHeldOutReason: string | null; decision: ModelDecision | null } | null }>(ACTIVE_DECISION, {});
+  const active = useQuery<{ activeModel: { id: string; threshold: number | null; noHeldOutReason: string | null; decision: ModelDecision | null } | null }>(ACTIVE_DECISION, {});
   const model = active.data?.activeModel;
   if (!model) return null;
-  return <DecisionSummary decision={model.decision} noHeldOutReason={model.noHeldOutReason} />;
+  return <DecisionSummary decision={model.decision} threshold={model.threshold} noHeldOutReason={model.noHeldOutReason} />;
 }
 
 export function OperatingPointsTable({ points, chosen }: { points: OperatingPoint[]; chosen: number }) {

@@ -304,7 +304,7 @@ function ModelDetailPanel({ id, onChanged }: { id: string; onChanged(): void }) 
       <HeldOutNotice model={m} />
       <MetricsTable metrics={metricsList(m.metrics)} />
       <h3>Decision threshold</h3>
-      <DecisionSummary decision={m.decision} noHeldOutReason={m.noHeldOutReason} />
+      <DecisionSummary decision={m.decision} threshold={m.threshold} noHeldOutReason={m.noHeldOutReason} />
       {m.decision?.operatingPoints && m.decision.operatingPoints.length > 0 && (
         <details>
           <summary>Other thresholds ({m.decision.heldOut ? 'out-of-fold scores' : 'training scores'})</summary>
