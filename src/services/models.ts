@@ -75,6 +75,8 @@ export interface ModelProgress {
   /** EVALUATING: the fold being fitted (1-based) and how many; `epoch` is then that fold's. */
   fold?: number | null;
   folds?: number | null;
+  /** Seconds since the job started; every event carries it, so a keepalive is a new event. */
+  elapsedSeconds?: number | null;
 }
 
 export interface CurvePoint {

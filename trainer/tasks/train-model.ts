@@ -77,8 +77,10 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
       // Events are written in arrival order, one at a time; the task waits for the last before it goes on.
       let written: Promise<void> = Promise.resolve();
       let lastProgress: ModelProgress = { phase: 'TRAINING', epoch: 0, maxEpochs: h.maxEpochs, trainLoss: null, validationLoss: null, etaSeconds: null };
+      const jobStarted = Date.now();
       let lastSent = Date.now();
-      const write = (progress: ModelProgress, event?: ComputationEvent) => {
+      const write = (update: ModelProgress, event?: ComputationEvent) => {
+        const progress = { ...update, elapsedSeconds: Math.round((Date.now() - jobStarted) / 1000) };
         lastProgress = progress;
         lastSent = Date.now();
         written = written.then(async () => {

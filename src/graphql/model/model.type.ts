@@ -77,6 +77,9 @@ export class TrainingProgressType {
 
   @Field(() => Int, { nullable: true, description: 'EVALUATING: folds in all.' })
   folds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds since the job started. Progress is re-sent at least every 5 s while a job runs, so this advances even within a long epoch.' })
+  elapsedSeconds?: number | null;
 }
 
 @ObjectType('TrainingCurvePoint')
