@@ -4,7 +4,8 @@
  * trainer in one process) keeps its event loop, heap and, with the child's lower nice value, most
  * of the CPU while a job fits; inline on request. The database stays with the caller.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError, TrainingDivergedError, type TrainingDivergence } from '../src/errors.js';
@@ -60,6 +61,8 @@ function startInline(input: ComputationInput, opts: StartComputationOptions): Ru
   };
 }
 
+const NICE_BIN = '/usr/bin/nice';
+
 /** Node flags worth passing on (heap sizes); test-runner and loader flags are not. */
 function childExecArgv(): string[] {
   return process.execArgv.filter((a) => /^--max-(old|semi)-space-size=/.test(a));
@@ -68,11 +71,15 @@ function childExecArgv(): string[] {
 function startChild(input: ComputationInput, opts: StartComputationOptions): RunningComputation {
   const here = fileURLToPath(import.meta.url);
   const entry = new URL(`./computation-process${path.extname(here)}`, import.meta.url).href;
-  const child: ChildProcess = fork(fileURLToPath(new URL('./child-bootstrap.mjs', import.meta.url)), [entry], {
-    serialization: 'advanced',
-    execArgv: childExecArgv(),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const bootstrap = fileURLToPath(new URL('./child-bootstrap.mjs', import.meta.url));
+  const nice = opts.nice ?? 0;
+  // Started under nice(1) where there is one, so that every thread of the child (V8's and libuv's,
+  // which exist before any JavaScript runs, and OpenBLAS's) runs at the lower priority; the child
+  // also lowers its own main thread, which covers systems without nice(1).
+  const child: ChildProcess =
+    nice > 0 && existsSync(NICE_BIN)
+      ? spawn(NICE_BIN, ['-n', String(nice), process.execPath, ...childExecArgv(), bootstrap, entry], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : fork(bootstrap, [entry], { serialization: 'advanced', execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let exited = false;
   const pendingEmbeds = new Map<number, { resolve(b: EmbeddedBatch): void; reject(e: Error): void }>();
   let nextId = 1;
