@@ -15,6 +15,7 @@
  *
  *   npx tsx bench/training-serving.ts [--isolation process|inline] [--idle 30] [--train 180] [--clients 2] [--out FILE]
  *
+ * `--max-epochs N` caps the job's epochs (so a run reaches the evaluation folds and the commit).
  * `--keep` keeps the run folder (server log). `--isolation inline` fits in the server's own thread (IONSIEVE_TRAINER_ISOLATION=inline), as
  * every job did before the child process: the comparison. Prints a table and writes JSON.
  */
@@ -41,6 +42,8 @@ const ADD_AFTER_S = Number(flag('add-after', '20'));
 /** Requests per second in all (0: as fast as the clients go). */
 const RATE = Number(flag('rate', '10'));
 const OUT = flag('out', '');
+/** Caps the job's epochs (its fit and each fold's) so a run sees evaluation and the commit; default: the preset's. */
+const MAX_EPOCHS = flag('max-epochs', '');
 const KEEP = args.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'ionsieve-bench-training-'));
 const log = (message: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -146,7 +149,7 @@ try {
   until = performance.now() + IDLE_S * 1000;
   const idle = await reads(url, embeddedIds, () => performance.now() > until);
 
-  const queued = await gql(url, 'mutation { trainModel(input: { name: "bench default" }) { id } }', {}, token);
+  const queued = await gql(url, `mutation { trainModel(input: { name: "bench default"${MAX_EPOCHS ? `, maxEpochs: ${Number(MAX_EPOCHS)}` : ''} }) { id } }`, {}, token);
   const modelId: string = queued.data.trainModel.id;
   const jobStarted = performance.now();
   log(`training model ${modelId} (default configuration, evaluation GROUP_KFOLD): reads for at most ${TRAIN_S} s`);
