@@ -1,8 +1,10 @@
 /**
  * The `train_model` task: trains a QUEUED model on the labels as they were when training started,
- * reports each epoch (model.progress, training_curve, NOTIFY ionsieve_training), optionally
- * evaluates the configuration on held-out folds, embeds every structure material and publishes
- * it all in one transaction (services/models.ts completeTraining).
+ * reports each epoch (model.progress, training_curve, NOTIFY ionsieve_training), evaluates the
+ * configuration on held-out folds unless the job says NONE (each fold and epoch reported), embeds
+ * every structure material and publishes it all in one transaction (services/models.ts
+ * completeTraining). Fitting, evaluation and embedding run in a child process
+ * (computation-client.ts); this task keeps the database.
  *
  * Failure handling:
  * - fewer than 2 FAST or 2 POOR labelled structures, or a NaN/∞ loss (deterministic for a seed,
