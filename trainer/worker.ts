@@ -5,6 +5,8 @@
  * sweep that fails models whose training job can no longer run.
  * Used by `ionsieve trainer` (its own process) and by `ionsieve start` (in-process).
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { startWorker, type Listen, type RunningWorker, type Task } from '../src/jobs/worker.js';
 import { EMBED_MATERIALS_TASK, TRAIN_MODEL_TASK, failOrphanedTrainings } from '../src/services/models.js';
@@ -33,18 +35,21 @@ export function trainerTasks(train: TrainModelTaskOptions = {}): Record<string, 
 
 export function startTrainerWorker(opts: TrainerWorkerOptions): RunningWorker {
   const tasks = trainerTasks(opts.train);
-  const lane = (kind: string, suffix: string) =>
+  // One worker id for both lanes: it names this process's worker in job locks and logs (a lock is
+  // per job, so two loops under one id never contend for the same row).
+  const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const lane = (kind: string) =>
     startWorker({
       db: opts.db,
       logger: opts.logger,
       listen: opts.listen,
-      workerId: opts.workerId ? `${opts.workerId}${suffix}` : undefined,
+      workerId,
       leaseMs: opts.leaseMs,
       pollMs: opts.pollMs,
       tasks: { [kind]: tasks[kind]! },
     });
-  const training = lane(TRAIN_MODEL_TASK, '');
-  const embedding = lane(EMBED_MATERIALS_TASK, ':embed');
+  const training = lane(TRAIN_MODEL_TASK);
+  const embedding = lane(EMBED_MATERIALS_TASK);
   const worker = {
     workerId: training.workerId,
     done: Promise.all([training.done, embedding.done]).then(() => {}),
