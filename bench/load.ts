@@ -110,7 +110,7 @@ const SERVER_ROOT = args.includes('--server-root') ? text('server-root', ROOT) :
 const NODE_ENV = text('node-env', 'production');
 // Node flags the image runs with (docker/Dockerfile's NODE_OPTIONS), for the server and the trainer.
 const IMAGE_NODE_OPTIONS = imageNodeOptions();
-// Extra node flags for the server child, e.g. "--heap-prof --heap-prof-dir=/tmp/x".
+// Extra node flags for the server child, e.g. "--heap-prof --heap-prof-dir=.ionsieve/heap".
 const SERVER_NODE_ARGS = text('server-node-args', '').split(' ').filter(Boolean);
 const adminUrl = process.env.DATABASE_URL;
 if (!usePglite && !adminUrl) throw new Error('set DATABASE_URL (PostgreSQL) or pass --pglite');

@@ -8,7 +8,7 @@
  *   4. a full default training run on all 254 crystals (skipped with --quick)
  *   --profile: kernel times of one single-thread training step (tf.profile), the slowest first
  *   5. peak RSS
- * Reads /work/shared/data/obelix/structures_p1.jsonl (override with IONSIEVE_OBELIX_JSONL).
+ * Reads data/obelix/structures_p1.jsonl (override with IONSIEVE_OBELIX_JSONL).
  * Prints wall-clock rates and, because the dev machine is shared, also the process CPU time per step
  * (all threads) and the load average: on a busy machine wall-clock rates understate the code.
  */

@@ -9,8 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError, TrainingDivergedError, type TrainingDivergence } from '../src/errors.js';
-import type { Structure } from '../src/structure/structure.js';
-import { runComputation, type ComputationEvent, type ComputationInput, type ComputationResult, type EmbeddedBatch } from './computation.js';
+import { runComputation, type ComputationEvent, type ComputationInput, type ComputationResult, type EmbedItem, type EmbeddedBatch } from './computation.js';
 import type { SerialisedError } from './computation-process.js';
 
 export type TrainerIsolation = 'process' | 'inline';
@@ -18,8 +17,8 @@ export type TrainerIsolation = 'process' | 'inline';
 export interface RunningComputation {
   /** Resolves with the trained model's results; rejects on failure or abort. */
   result: Promise<ComputationResult>;
-  /** Embeds structures with the trained model (after `result`). */
-  embed(structures: readonly Structure[]): Promise<EmbeddedBatch>;
+  /** Embeds materials with the trained model (after `result`). */
+  embed(items: readonly EmbedItem[]): Promise<EmbeddedBatch>;
   /** Frees the model and ends the child (idempotent). */
   close(): Promise<void>;
 }
@@ -50,8 +49,8 @@ function startInline(input: ComputationInput, opts: StartComputationOptions): Ru
   let closed = false;
   return {
     result: running.then((c) => c.result),
-    async embed(structures) {
-      return (await running).embed(structures);
+    async embed(items) {
+      return (await running).embed(items);
     },
     async close() {
       if (closed) return;
@@ -130,13 +129,13 @@ function startChild(input: ComputationInput, opts: StartComputationOptions): Run
 
   return {
     result,
-    async embed(structures) {
+    async embed(items) {
       await result;
       if (exited) throw new Error('training process has exited');
       const id = nextId++;
       return new Promise<EmbeddedBatch>((resolve, reject) => {
         pendingEmbeds.set(id, { resolve, reject });
-        child.send({ type: 'embed', id, structures });
+        child.send({ type: 'embed', id, items });
       });
     },
     async close() {

@@ -1,18 +1,17 @@
 /**
  * Child-process entry of a training computation (computation.ts), started by
  * computation-client.ts through child-bootstrap.mjs. Messages (advanced serialization):
- *   in:  { type: 'start', input, nice } once; { type: 'embed', id, structures }; { type: 'stop' }
+ *   in:  { type: 'start', input, nice } once; { type: 'embed', id, items }; { type: 'stop' }
  *   out: { type: 'event', event }; { type: 'result', result }; { type: 'error', error };
  *        { type: 'embedded', id, vectors, errors } or { type: 'embed-error', id, error }
  * It exits when the parent disconnects (a serving process that died takes its trainings along).
  */
 import { lowerCpuPriority } from './priority.js';
-import { runComputation, type Computation, type ComputationInput } from './computation.js';
-import type { Structure } from '../src/structure/structure.js';
+import { runComputation, type Computation, type ComputationInput, type EmbedItem } from './computation.js';
 
 type Incoming =
   | { type: 'start'; input: ComputationInput; nice: number }
-  | { type: 'embed'; id: number; structures: Structure[] }
+  | { type: 'embed'; id: number; items: EmbedItem[] }
   | { type: 'stop' };
 
 export interface SerialisedError {
@@ -47,7 +46,7 @@ process.on('message', (message: Incoming) => {
   } else if (message.type === 'embed') {
     try {
       if (!computation) throw new Error('no trained model to embed with');
-      send({ type: 'embedded', id: message.id, ...computation.embed(message.structures) });
+      send({ type: 'embedded', id: message.id, ...computation.embed(message.items) });
     } catch (error) {
       send({ type: 'embed-error', id: message.id, error: serialiseError(error) });
     }

@@ -5,7 +5,8 @@
  * training never holds the serving process's event loop, heap or — with a lower nice value — its
  * CPU; or inline (tests that need it, IONSIEVE_TRAINER_ISOLATION=inline).
  */
-import { embedStructureBatch, type ModelArtifact } from '../src/model/index.js';
+import { embedStructureBatch, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
+import { embedFormulas } from '../src/services/embeddings.js';
 import type { CurvePoint, EvaluationProtocol, ModelEvaluation, ModelProgress, TrainingExample } from '../src/services/models.js';
 import type { Structure } from '../src/structure/structure.js';
 import type { FitOptions } from '../src/training/train.js';
@@ -46,10 +47,34 @@ export interface EmbeddedBatch {
   errors: (string | null)[];
 }
 
+/** A material to embed: its structure, or its formula alone (models that read compositions). */
+export interface EmbedItem {
+  structure: Structure | null;
+  formula: string;
+}
+
 export interface Computation {
   result: ComputationResult;
-  embed(structures: readonly Structure[]): EmbeddedBatch;
+  embed(items: readonly EmbedItem[]): EmbeddedBatch;
   dispose(): void;
+}
+
+/** Structures through their graphs, formula-only materials through the composition pathway. */
+function embedItems(model: KnagcnModel, items: readonly EmbedItem[]): EmbeddedBatch {
+  const vectors: (Float32Array | null)[] = items.map(() => null);
+  const errors: (string | null)[] = items.map(() => null);
+  const withStructure = items.flatMap((item, i) => (item.structure ? [i] : []));
+  const formulaOnly = items.flatMap((item, i) => (item.structure ? [] : [i]));
+  const batch = embedStructureBatch(model, withStructure.map((i) => items[i]!.structure!), { batchSize: 64 });
+  withStructure.forEach((i, j) => {
+    vectors[i] = batch.vectors[j] ?? null;
+    errors[i] = batch.errors[j] ?? null;
+  });
+  embedFormulas(model, formulaOnly.map((i) => items[i]!.formula)).forEach((vector, j) => {
+    vectors[formulaOnly[j]!] = vector;
+    if (!vector) errors[formulaOnly[j]!] = `formula ${items[formulaOnly[j]!]!.formula} cannot be embedded by this model`;
+  });
+  return { vectors, errors };
 }
 
 /** Fits the model folds take about this share of the full fit's time (4 of 5 folds' rows). */
@@ -61,7 +86,7 @@ export async function runComputation(input: ComputationInput, emit: (event: Comp
   let last: ModelProgress = { phase: 'TRAINING', epoch: 0, maxEpochs: h.maxEpochs, trainLoss: null, validationLoss: null, etaSeconds: null };
   let fitSeconds = 0;
   const run = await runTraining(
-    examples.map((e) => e.structure),
+    examples,
     examples.map((e) => e.label),
     h,
     {
@@ -127,7 +152,7 @@ export async function runComputation(input: ComputationInput, emit: (event: Comp
         evaluation: result,
         lastProgress: last,
       },
-      embed: (structures) => embedStructureBatch(run.model, structures, { batchSize: 64 }),
+      embed: (items) => embedItems(run.model, items),
       dispose: () => run.model.dispose(),
     };
   } catch (error) {

@@ -16,6 +16,7 @@
  */
 import { BadInputError } from '../src/errors.js';
 import { embedStructures, type Hyperparameters } from '../src/model/index.js';
+import { readsCompositions } from '../src/model/hyperparameters.js';
 import type { EvaluationProtocol, ModelDecision, ModelMetrics, OutOfFoldScore, TrainingExample } from '../src/services/models.js';
 import { pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/index.js';
 import { parseComposition } from '../src/structure/index.js';
@@ -23,7 +24,7 @@ import { evaluate, type EvaluationMethod } from '../src/training/evaluate.js';
 import type { LabelledEntry } from '../src/training/obelix-dataset.js';
 import { fit, type EpochProgress, type FitOptions } from '../src/training/train.js';
 import { decisionOn, toModelMetrics } from './calibrate.js';
-import { buildGraphs } from './training-run.js';
+import { trainingGraphs } from '../src/training/every-row.js';
 
 /** Rows of a LOO evaluation (each costs one fit). */
 export const LOO_MAX_ROWS = 30;
@@ -56,7 +57,7 @@ function toEntry(example: TrainingExample): LabelledEntry {
     conductivitySPerCm: null,
     family: example.family,
     cifFormula: null,
-    hasStructure: true,
+    hasStructure: example.structure !== null,
     structure: example.structure,
   };
 }
@@ -65,13 +66,13 @@ function toEntry(example: TrainingExample): LabelledEntry {
 function configurationMethod(h: Hyperparameters, opts: EvaluateConfigurationOptions, fold: () => { index: number; total: number }): EvaluationMethod {
   return {
     name: 'configuration',
-    requiresStructure: true,
+    requiresStructure: !readsCompositions(h),
     async run({ train, test }) {
       opts.signal?.throwIfAborted();
-      const trainGraphs = await buildGraphs(train.map((e) => e.structure!), h.k, opts.signal);
-      const testGraphs = await buildGraphs(test.map((e) => e.structure!), h.k, opts.signal);
+      const { graphs: trainGraphs, fitGraphs, fitLabels } = await trainingGraphs(train, train.map((e) => e.label), h, opts.signal);
+      const testGraphs = (await trainingGraphs(test, test.map((e) => e.label), { ...h, compositionViews: false }, opts.signal)).graphs;
       const { index, total } = fold();
-      const result = await fit(trainGraphs, train.map((e) => e.label), h, {
+      const result = await fit(fitGraphs, fitLabels, h, {
         signal: opts.signal,
         validation: opts.validation,
         onEpoch: (p) => opts.onEpoch?.(index, total, p),

@@ -9,13 +9,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BadInputError } from '../src/errors.js';
-import { HYPERPARAMETER_PRESETS, resolveHyperparameters, trainDefaultHyperparameters, type Hyperparameters } from '../src/model/index.js';
+import { HYPERPARAMETER_PRESETS, resolveHyperparameters, resolveStoredHyperparameters, trainDefaultHyperparameters, type Hyperparameters } from '../src/model/index.js';
 import { DEFAULT_MODEL_DIR, type DefaultModelManifest, type ModelDecision, type ModelMetrics } from '../src/services/models.js';
 import type { EvaluationReport } from '../src/training/evaluate.js';
 import { decisionOn, toModelMetrics } from './calibrate.js';
 import { OBELIX_DIR } from '../src/services/seed.js';
 import { loadObelixDataset } from '../src/training/obelix-dataset.js';
 import { runTraining } from './training-run.js';
+import { usableForTraining } from '../src/training/every-row.js';
 
 export const DEFAULT_MODEL_NAME = 'default';
 
@@ -31,6 +32,8 @@ export interface TrainDefaultOptions {
   command: string;
   /** An `ionsieve evaluate` JSON file of this very configuration: its grouped-CV figures become the model's held-out estimate. */
   heldOutFile?: string;
+  /** The variant of that file the product scores by (needed when several fit the model). */
+  heldOutVariant?: string;
 }
 
 /**
@@ -42,17 +45,17 @@ export const DEFAULT_CONFIGURATION_SOURCE =
 
 export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<DefaultModelManifest> {
   const obelixDir = join(opts.seedDir, OBELIX_DIR);
-  const entries = (await loadObelixDataset(obelixDir)).filter((e) => e.structure !== null);
   const h = resolveHyperparameters({ ...trainDefaultHyperparameters, ...opts.overrides });
+  const entries = (await loadObelixDataset(obelixDir)).filter((e) => usableForTraining(e, h));
   // Read (and checked against h) before the fit: a wrong file should fail in a second, not after it.
-  const heldOut = opts.heldOutFile ? await readHeldOutFigures(opts.heldOutFile, h) : null;
-  const dataHash = await hashTrainingData(obelixDir, entries.map((e) => e.id));
+  const heldOut = opts.heldOutFile ? await readHeldOutFigures(opts.heldOutFile, h, opts.heldOutVariant) : null;
+  const dataHash = await hashTrainingData(obelixDir, entries);
   const labels = entries.map((e) => e.label);
   opts.logger.info({ crystals: entries.length, fast: labels.filter((l) => l === 1).length, dataHash }, 'training the default model');
 
   const started = performance.now();
   const run = await runTraining(
-    entries.map((e) => e.structure!),
+    entries,
     labels,
     h,
     {
@@ -103,12 +106,13 @@ export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<Defa
 }
 
 /** sha256 over the manifest and the CIF of every training crystal (in id order). */
-async function hashTrainingData(obelixDir: string, ids: readonly string[]): Promise<string> {
+async function hashTrainingData(obelixDir: string, entries: readonly { id: string; structure: unknown }[]): Promise<string> {
   const hash = createHash('sha256');
   hash.update(await readFile(join(obelixDir, 'manifest.csv')));
-  for (const id of [...ids].sort()) {
+  for (const { id, structure } of [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     hash.update(`\n${id}\n`);
-    hash.update(await readFile(join(obelixDir, 'cifs', `${id}.cif`)));
+    // A formula-only row is in the manifest, hashed above.
+    if (structure !== null) hash.update(await readFile(join(obelixDir, 'cifs', `${id}.cif`)));
   }
   return `sha256:${hash.digest('hex')}`;
 }
@@ -131,6 +135,8 @@ interface EvaluateDocument {
     members?: number;
     validation?: string;
     structures?: string;
+    set?: Record<string, number | boolean | string>;
+    compositionViews?: boolean;
   };
   report?: EvaluationReport;
 }
@@ -143,7 +149,7 @@ interface EvaluateDocument {
  * decision threshold is chosen on all seeds' out-of-fold scores pooled; the per-material
  * out-of-fold scores are the first seed's.
  */
-export async function readHeldOutFigures(file: string, h: Hyperparameters): Promise<HeldOutFigures> {
+export async function readHeldOutFigures(file: string, h: Hyperparameters, variantName?: string): Promise<HeldOutFigures> {
   let doc: EvaluateDocument;
   try {
     doc = JSON.parse(await readFile(file, 'utf8')) as EvaluateDocument;
@@ -153,7 +159,9 @@ export async function readHeldOutFigures(file: string, h: Hyperparameters): Prom
   const { options, report } = doc;
   if (!options || !report?.variants) throw new BadInputError(`--held-out ${file}: not an \`ionsieve evaluate\` output (no options/report)`);
   if (report.protocol !== 'GROUP_KFOLD') throw new BadInputError(`--held-out ${file}: protocol ${report.protocol}; the shipped model's estimate must be GROUP_KFOLD`);
-  if ((options.members ?? 1) !== 1) throw new BadInputError(`--held-out ${file}: evaluated an ensemble of ${options.members}; the shipped model is one network`);
+  // every-row (one model over all rows) takes members as a hyperparameter; gnn-ce's members are an ensemble method.
+  const everyRow = report.variants.some((v) => v.method.startsWith('every-row'));
+  if (!everyRow && (options.members ?? 1) !== 1) throw new BadInputError(`--held-out ${file}: evaluated an ensemble of ${options.members}; the shipped model is one network`);
   if ((options.validation ?? 'crystals') !== 'crystals') throw new BadInputError(`--held-out ${file}: early stopping on ${options.validation}; train-default stops on 10 % held-out crystals`);
   const presetName = (options.preset ?? 'paper') as keyof typeof HYPERPARAMETER_PRESETS;
   const preset = HYPERPARAMETER_PRESETS[presetName];
@@ -164,6 +172,9 @@ export async function readHeldOutFigures(file: string, h: Hyperparameters): Prom
     ...(options.layers !== undefined ? { layers: options.layers } : {}),
     ...(options.ceWeight !== undefined ? { crossEntropyWeight: options.ceWeight } : {}),
     ...(options.compositionDescriptors !== undefined ? { compositionDescriptors: options.compositionDescriptors } : {}),
+    ...(everyRow && (options.members ?? 1) > 1 ? { members: options.members } : {}),
+    ...(everyRow && options.compositionViews === false ? { compositionViews: false } : {}),
+    ...(everyRow ? (options.set ?? {}) : {}),
     k: h.k,
     objective: h.objective,
     distance: h.distance,
@@ -175,12 +186,25 @@ export async function readHeldOutFigures(file: string, h: Hyperparameters): Prom
       `--held-out ${file}: evaluated another configuration than this model's: ${differences.map((key) => `${key} ${JSON.stringify(evaluated[key])} there, ${JSON.stringify(h[key])} here`).join('; ')}`,
     );
   }
-  const variant = report.variants.find(
-    (v) => v.attributes.objective === h.objective && v.attributes.neighbours === h.k && v.attributes.distance === h.distance && !/ensemble|P\(FAST\)/.test(v.variant),
-  );
-  if (!variant || variant.perSeed.length === 0) {
-    throw new BadInputError(`--held-out ${file}: no distance-ratio variant with objective ${h.objective}, k = ${h.k}, ${h.distance} (variants: ${report.variants.map((v) => v.variant).join(', ')})`);
+  const candidates = variantName
+    ? report.variants.filter((v) => v.variant === variantName)
+    : report.variants.filter(
+        (v) => v.attributes.objective === h.objective && v.attributes.neighbours === h.k && v.attributes.distance === h.distance && !/ensemble|P\(FAST\)/.test(v.variant),
+      );
+  const names = report.variants.map((v) => JSON.stringify(v.variant)).join(', ');
+  if (candidates.length === 0) {
+    throw new BadInputError(
+      variantName
+        ? `--held-out ${file}: no variant named ${JSON.stringify(variantName)} (variants: ${names})`
+        : `--held-out ${file}: no distance-ratio variant with objective ${h.objective}, k = ${h.k}, ${h.distance} (variants: ${names})`,
+    );
   }
+  // Several scores of one model (every-row reports several ratios): the caller names the product's.
+  if (candidates.length > 1) {
+    throw new BadInputError(`--held-out ${file}: ${candidates.length} variants fit this model; name the one the product scores by with --variant (candidates: ${candidates.map((v) => JSON.stringify(v.variant)).join(', ')})`);
+  }
+  const variant = candidates[0]!;
+  if (variant.perSeed.length === 0) throw new BadInputError(`--held-out ${file}: variant ${JSON.stringify(variant.variant)} has no results`);
   const mean = (key: string) => variant.summary[key]?.mean ?? null;
   const pooled = variant.perSeed.flatMap((s) => s.scores);
   const decision = decisionOn('GROUP_KFOLD', pooled.map((r) => r.score), pooled.map((r) => r.label));
@@ -213,10 +237,10 @@ export async function readHeldOutFigures(file: string, h: Hyperparameters): Prom
  * Gives an already trained default model (manifest.json in `outDir`) the held-out figures of an
  * evaluate file, without retraining: `ionsieve train-default --held-out FILE --attach-only`.
  */
-export async function attachHeldOutFigures(outDir: string, file: string): Promise<DefaultModelManifest> {
+export async function attachHeldOutFigures(outDir: string, file: string, variantName?: string): Promise<DefaultModelManifest> {
   const path = join(outDir, 'manifest.json');
   const manifest = JSON.parse(await readFile(path, 'utf8')) as DefaultModelManifest;
-  const heldOut = await readHeldOutFigures(file, resolveHyperparameters(manifest.hyperparameters));
+  const heldOut = await readHeldOutFigures(file, resolveStoredHyperparameters(manifest.hyperparameters), variantName);
   const fit = (Array.isArray(manifest.metrics) ? manifest.metrics : [manifest.metrics]).filter((m) => m.protocol === 'TRAIN');
   const { heldOutNote: _dropped, ...rest } = manifest;
   const updated: DefaultModelManifest = {

@@ -4,10 +4,10 @@
  * crystals → threshold and TRAIN metrics (calibrate.ts) → portable artifact.
  */
 import { TrainingDivergedError } from '../src/errors.js';
-import { buildCrystalGraph, type CrystalGraph } from '../src/graph/index.js';
+import type { CrystalGraph } from '../src/graph/index.js';
 import { embedStructures, saveArtifact, type Hyperparameters, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
 import type { CurvePoint } from '../src/services/models.js';
-import type { Structure } from '../src/structure/structure.js';
+import { trainingGraphs, type MaterialInput } from '../src/training/every-row.js';
 import { fit, type EpochProgress, type FitOptions, type FitResult } from '../src/training/train.js';
 import type { BinaryLabel } from '../src/training/metrics.js';
 import { calibrateOnTrainingSet, type Calibration } from './calibrate.js';
@@ -31,31 +31,19 @@ export interface TrainingRun {
   fitSeconds: number;
 }
 
-/** Graphs of many structures, yielding to the event loop now and then (heartbeats keep running). */
-export async function buildGraphs(structures: readonly Structure[], k: number, signal?: AbortSignal): Promise<CrystalGraph[]> {
-  const graphs: CrystalGraph[] = [];
-  let lastYield = performance.now();
-  for (const s of structures) {
-    graphs.push(buildCrystalGraph(s, { k }));
-    if (performance.now() - lastYield > 200) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      signal?.throwIfAborted();
-      lastYield = performance.now();
-    }
-  }
-  return graphs;
-}
-
-/** Trains and calibrates; the caller owns (and must dispose) `model`. */
+/**
+ * Trains and calibrates; the caller owns (and must dispose) `model`. `materials` are the labelled
+ * materials the model can learn from (every-row.ts `usableForTraining`).
+ */
 export async function runTraining(
-  structures: readonly Structure[],
+  materials: readonly MaterialInput[],
   labels: readonly BinaryLabel[],
   hyperparameters: Hyperparameters,
   opts: TrainingRunOptions = {},
 ): Promise<TrainingRun> {
-  const graphs = await buildGraphs(structures, hyperparameters.k, opts.signal);
+  const { graphs, fitGraphs, fitLabels } = await trainingGraphs(materials, labels, hyperparameters, opts.signal);
   const started = performance.now();
-  const result = await fit(graphs, labels, hyperparameters, {
+  const result = await fit(fitGraphs, fitLabels, hyperparameters, {
     signal: opts.signal,
     onEpoch: opts.onEpoch,
     validation: opts.validation,

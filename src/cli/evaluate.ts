@@ -3,7 +3,7 @@
  * labelled OBELiX files (no database needed) and write the results as JSON.
  *
  *   ionsieve evaluate --data-dir data/obelix --methods rf,knn --seeds 0,1,2
- *   ionsieve evaluate --methods gnn,gnn-ce --neighbours 4,8,12 --epochs 20 --out /tmp/eval.json
+ *   ionsieve evaluate --methods gnn,gnn-ce --neighbours 4,8,12 --epochs 20 --out eval.json
  *   ionsieve evaluate --protocol loo --limit 60 --methods gnn   # the paper's LOO, on a subset
  *
  * Wiring (src/cli/main.ts): `registerEvaluateCommand(program)`.
@@ -20,11 +20,11 @@ import {
   type EvaluationProtocol,
   type EvaluationReport,
 } from '../training/evaluate.js';
-import { compositionKnnMethod, compositionRandomForestMethod, gnnMethods } from '../training/evaluation-methods.js';
+import { compositionKnnMethod, compositionRandomForestMethod, everyRowMethod, gnnMethods } from '../training/evaluation-methods.js';
 import { loadObelixDataset, type StructureSource } from '../training/obelix-dataset.js';
 import { HYPERPARAMETER_PRESETS } from '../model/index.js';
 
-const METHOD_NAMES = ['rf', 'knn', 'gnn', 'gnn-ce', 'gnn-joint'] as const;
+const METHOD_NAMES = ['rf', 'knn', 'gnn', 'gnn-ce', 'gnn-joint', 'every-row'] as const;
 type MethodName = (typeof METHOD_NAMES)[number];
 
 interface EvaluateCommandOptions {
@@ -43,6 +43,9 @@ interface EvaluateCommandOptions {
   ceWeight?: number;
   compositionDescriptors?: boolean;
   members: number;
+  /** every-row: hyperparameter overrides as name=value (numbers, booleans, strings). */
+  set?: Record<string, number | boolean | string>;
+  compositionViews: boolean;
   validation: 'crystals' | 'pairs' | 'none';
   rfTrees: number;
   knnK: number;
@@ -69,6 +72,8 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--ce-weight <w>', 'weight of the cross-entropy term of gnn-joint (overrides the preset)', positiveNumber)
     .option('--composition-descriptors', 'join the composition descriptors to the pooled crystal vector (overrides the preset)')
     .option('--no-composition-descriptors', 'leave them out (overrides the preset)')
+    .option('--set <name=value...>', 'every-row: hyperparameter overrides, e.g. --set featureLength=64 marginAngstrom=0.5', parseSettings)
+    .option('--no-composition-views', 'every-row: do not train on composition-only copies of the structure rows')
     .option('--members <n>', 'gnn-ce: an ensemble of n fits per fold, scored on their concatenated embeddings', positiveInt, 1)
     .addOption(
       new Option('--validation <mode>', "GNN early stopping inside the training folds: 10 % of crystals, the paper's 10 % of pairs, or none")
@@ -86,7 +91,7 @@ export function registerEvaluateCommand(program: Command): Command {
 
 export async function runEvaluateCommand(options: EvaluateCommandOptions): Promise<EvaluationReport> {
   const gnn = options.methods.some((m) => m === 'gnn' || m === 'gnn-ce' || m === 'gnn-joint');
-  const structureSource: StructureSource = gnn
+  const structureSource: StructureSource = gnn || options.methods.includes('every-row')
     ? options.structures === 'p1-jsonl'
       ? 'P1_JSONL'
       : 'CIF'
@@ -95,6 +100,21 @@ export async function runEvaluateCommand(options: EvaluateCommandOptions): Promi
   const methods: EvaluationMethod[] = [];
   if (options.methods.includes('rf')) methods.push(compositionRandomForestMethod({ nTrees: options.rfTrees }));
   if (options.methods.includes('knn')) methods.push(compositionKnnMethod({ k: options.knnK }));
+  if (options.methods.includes('every-row')) {
+    methods.push(
+      everyRowMethod({
+        preset: options.preset ?? 'default',
+        maxEpochs: options.epochs,
+        overrides: {
+          ...(options.layers !== undefined ? { layers: options.layers } : {}),
+          ...(options.members > 1 ? { members: options.members } : {}),
+          ...(options.compositionViews ? {} : { compositionViews: false }),
+          ...(options.set ?? {}),
+        },
+        validation: options.validation === 'none' ? { mode: 'none' } : { mode: 'crystals', fraction: 0.1 },
+      }),
+    );
+  }
   if (gnn) {
     methods.push(
       ...gnnMethods({
@@ -212,6 +232,13 @@ function intList(text: string): number[] {
   const values = text.split(',').map((s) => Number(s.trim()));
   if (values.length === 0 || values.some((v) => !Number.isInteger(v))) throw new InvalidArgumentError('expected comma-separated integers');
   return values;
+}
+
+function parseSettings(text: string, previous: Record<string, number | boolean | string> = {}): Record<string, number | boolean | string> {
+  const [name, value] = text.split('=');
+  if (!name || value === undefined) throw new InvalidArgumentError(`expected name=value, got "${text}"`);
+  const parsed = value === 'true' ? true : value === 'false' ? false : Number.isFinite(Number(value)) ? Number(value) : value;
+  return { ...previous, [name]: parsed };
 }
 
 function methodList(text: string): MethodName[] {

@@ -15,10 +15,12 @@ import { ATOM_FEATURE_LENGTH, writeSiteFeatures } from '../features/atom-feature
 import { elementTableHash } from '../features/element-table.js';
 import { compositionFeatures, ELEMENT_TABLE_PROPERTIES } from '../features/composition-features.js';
 import { cellAmounts } from '../structure/facts.js';
+import type { Amounts } from '../structure/composition.js';
 import { kNearestNeighbours, wrappedFractional } from './neighbours.js';
+import { smoothNeighbourhoods } from './smooth-neighbours.js';
 
 /** Bump when the graph content for the same input changes (tie rule, features, geometry). */
-export const CRYSTAL_GRAPH_VERSION = 'knagcn-graph-v1';
+export const CRYSTAL_GRAPH_VERSION = 'knagcn-graph-v2';
 
 /** Neighbour counts the model supports (the paper's k ∈ {4, 8, 12}); other k work for the graph. */
 export type NeighbourCount = number;
@@ -26,6 +28,24 @@ export type NeighbourCount = number;
 export interface CrystalGraphOptions {
   /** Neighbours per atom. */
   k: NeighbourCount;
+  /**
+   * 'slots' (default; preset PAPER): exactly k neighbours in sorted-distance slots with the ordered
+   * cosine matrix (knagcn.md §1.3–1.4) — discontinuous where distances tie or cross the k-th place.
+   * 'smooth': every image closer than the k-th distance + `marginAngstrom`, with smooth weights
+   * (smooth-neighbours.ts) — invariant to site order and cell choice, continuous in the positions.
+   */
+  neighbourhood?: 'slots' | 'smooth';
+  /** Fall-off width beyond the k-th distance of the 'smooth' neighbourhood (Å). */
+  marginAngstrom?: number;
+}
+
+/** Edges of a 'smooth' graph (smooth-neighbours.ts), grouped by centre atom. */
+export interface SmoothEdges {
+  center: Int32Array;
+  neighbour: Int32Array;
+  distance: Float32Array;
+  /** Normalised weights: they sum to 1 over each centre's edges. */
+  weight: Float32Array;
 }
 
 export interface CrystalGraph {
@@ -44,6 +64,25 @@ export interface CrystalGraph {
    * values), read by models with `compositionDescriptors` (the same ones the composition baselines use).
    */
   readonly compositionDescriptors: Float32Array;
+  /** Present on 'smooth' graphs (then the slot arrays above are empty). */
+  readonly edges?: SmoothEdges;
+}
+
+/**
+ * A material known only by its composition: no atoms, only the composition descriptors. Models
+ * with a composition pathway embed it from those alone (one embedding space for every material).
+ */
+export function compositionOnlyGraph(amounts: Amounts, k: number): CrystalGraph {
+  const compositionDescriptors = Float32Array.from(compositionFeatures(amounts, ELEMENT_TABLE_PROPERTIES));
+  return {
+    numAtoms: 0,
+    k,
+    atomFeatures: new Float32Array(0),
+    neighbourIndex: new Int32Array(0),
+    neighbourDistance: new Float32Array(0),
+    neighbourCosine: new Float32Array(0),
+    compositionDescriptors,
+  };
 }
 
 /** Tie key of a site: occupancy-weighted atomic number (§1.3 key 2: heavier first). */
@@ -62,6 +101,20 @@ export function buildCrystalGraph(structure: Structure, options: CrystalGraphOpt
     if (site.species.length === 0) throw new BadInputError(`site ${i} has no species`);
     writeSiteFeatures(site.species, atomFeatures, i * ATOM_FEATURE_LENGTH);
   });
+  const compositionDescriptors = Float32Array.from(compositionFeatures(cellAmounts(structure), ELEMENT_TABLE_PROPERTIES));
+  if (options.neighbourhood === 'smooth') {
+    const nb = smoothNeighbourhoods(structure.lattice, wrappedFractional(structure), k, options.marginAngstrom ?? 0.5);
+    return {
+      numAtoms: n,
+      k,
+      atomFeatures,
+      neighbourIndex: new Int32Array(0),
+      neighbourDistance: new Float32Array(0),
+      neighbourCosine: new Float32Array(0),
+      compositionDescriptors,
+      edges: { center: nb.center, neighbour: nb.neighbour, distance: Float32Array.from(nb.distance), weight: Float32Array.from(nb.weight) },
+    };
+  }
   const weightedZ = siteWeightedZ(structure);
   const list = kNearestNeighbours(structure.lattice, wrappedFractional(structure), k, (j) => weightedZ[j]!);
 
@@ -82,7 +135,6 @@ export function buildCrystalGraph(structure: Structure, options: CrystalGraphOpt
       }
     }
   }
-  const compositionDescriptors = Float32Array.from(compositionFeatures(cellAmounts(structure), ELEMENT_TABLE_PROPERTIES));
   return { numAtoms: n, k, atomFeatures, neighbourIndex: list.index, neighbourDistance, neighbourCosine, compositionDescriptors };
 }
 
@@ -93,6 +145,6 @@ export function buildCrystalGraph(structure: Structure, options: CrystalGraphOpt
 export function crystalGraphCacheKey(structure: Structure, options: CrystalGraphOptions): string {
   const body = JSON.stringify({ lattice: structure.lattice, sites: structure.sites.map((s) => [s.species, s.frac]) });
   return createHash('sha256')
-    .update(`${CRYSTAL_GRAPH_VERSION}|${elementTableHash()}|k=${options.k}|${body}`)
+    .update(`${CRYSTAL_GRAPH_VERSION}|${elementTableHash()}|k=${options.k}|${options.neighbourhood ?? 'slots'}|${options.marginAngstrom ?? ''}|${body}`)
     .digest('hex');
 }

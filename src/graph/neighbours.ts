@@ -39,7 +39,7 @@ export interface NeighbourList {
 }
 
 /** Reciprocal rows b_a (without 2π) of a lattice whose rows are a_a: a_a · b_b = δ_ab. */
-function reciprocalRows(L: readonly (readonly number[])[]): number[][] {
+export function reciprocalRows(L: readonly (readonly number[])[]): number[][] {
   const [a, b, c] = L as number[][];
   const cross = (u: number[], v: number[]) => [
     u[1]! * v[2]! - u[2]! * v[1]!,
@@ -54,7 +54,7 @@ function reciprocalRows(L: readonly (readonly number[])[]): number[][] {
   return [bc.map((x) => x / det), ca.map((x) => x / det), ab.map((x) => x / det)];
 }
 
-interface ImageCloud {
+export interface ImageCloud {
   count: number;
   /** [count·3] Cartesian positions. */
   position: Float64Array;
@@ -68,7 +68,7 @@ interface ImageCloud {
  * Lattice planes u_a = const are 1/|b_a| apart, so a point within R of some point of the cell
  * (u ∈ [0,1)³) satisfies this on every axis: the cloud holds every candidate within R of any atom.
  */
-function enumerateImages(frac: Float64Array, L: number[][], recip: number[][], radius: number): ImageCloud {
+export function enumerateImages(frac: Float64Array, L: number[][], recip: number[][], radius: number): ImageCloud {
   const n = frac.length / 3;
   const margin = recip.map((b) => radius * Math.hypot(b[0]!, b[1]!, b[2]!));
   const lo = margin.map((m) => -Math.ceil(m) - 1);

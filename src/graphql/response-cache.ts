@@ -76,12 +76,17 @@ export const FIELD_RULES: Readonly<Record<string, readonly string[] | 'dynamic' 
   'ScreeningEdge.node': [],
   'ScreeningEdge.nearestFast': 'dynamic',
   'ScreeningResult.nearestFast': 'dynamic',
+  'ScreeningResult.outOfDomain': 'dynamic',
+  'ScreeningResult.nearestReferenceDistance': 'dynamic',
+  'ScreeningResult.domainRadius': 'dynamic',
   'Neighbor.material': [],
   'Material.screening': 'dynamic',
   'Query.similarMaterials': 'dynamic',
   'Material.similar': 'dynamic',
   // An uploaded structure is embedded on the fly: large keys, rare repeats.
   'Query.scoreStructure': 'never',
+  // Formulas are short, but a score depends on every reference: the resolver does not tag it.
+  'Query.scoreComposition': 'never',
   // Models
   'Query.models': ['model', 'job'],
   'Query.model': ['model', 'job'],

@@ -5,7 +5,7 @@
  */
 import { BadInputError } from '../errors.js';
 import { elementTableHash } from '../features/element-table.js';
-import { BACKBONE_VERSION, createModel, parameterLayout, type KnagcnModel } from './backbone.js';
+import { backboneVersion, createModel, parameterLayout, type KnagcnModel } from './backbone.js';
 import { resolveStoredHyperparameters, type Hyperparameters } from './hyperparameters.js';
 
 export const ARTIFACT_FORMAT = 'ionsieve-knagcn-artifact/1';
@@ -56,13 +56,13 @@ export function saveArtifact(model: KnagcnModel): ModelArtifact {
  */
 export function loadModel(artifact: ModelArtifact): KnagcnModel {
   if (!artifact || artifact.format !== ARTIFACT_FORMAT) throw new BadInputError(`not an ionsieve model artifact (format ${artifact?.format})`);
-  if (artifact.backboneVersion !== BACKBONE_VERSION) {
-    throw new BadInputError(`artifact backbone ${artifact.backboneVersion} does not match this build (${BACKBONE_VERSION})`);
+  const h = resolveStoredHyperparameters(artifact.hyperparameters);
+  if (artifact.backboneVersion !== backboneVersion(h)) {
+    throw new BadInputError(`artifact backbone ${artifact.backboneVersion} does not match this build (${backboneVersion(h)})`);
   }
   if (artifact.elementTableHash !== elementTableHash()) {
     throw new BadInputError('artifact was trained with another element table (hash mismatch)');
   }
-  const h = resolveStoredHyperparameters(artifact.hyperparameters);
   const layout = parameterLayout(h);
   const values = new Map(artifact.weights.map((w) => [w.name, fromBase64(w.data)]));
   for (const p of layout) {

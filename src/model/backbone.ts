@@ -25,7 +25,10 @@ import { gaussianCentres } from '../features/gaussian-basis.js';
 import { compositionFeatureNames, ELEMENT_TABLE_PROPERTIES } from '../features/composition-features.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { geometryWidth, type GraphBatch } from './batch.js';
-import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, gatherRows, linear, linearConstInput, meanPool, slotMix, slotMixTyped } from './ops.js';
+import { batchNormInfer, batchNormTrain, columnBlock, gatedSoftplus, gatherRows, linear, linearConstInput, meanPool, scatterRows, slotMix, slotMixTyped } from './ops.js';
+import { makeSmoothBatch, type SmoothBatch } from './smooth-batch.js';
+import { makeGraphBatch, type GraphBatchOptions } from './batch.js';
+import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { hashString, mulberry32 } from './random.js';
 
 /** Length of CrystalGraph.compositionDescriptors (15 element properties × 5 statistics + 6). */
@@ -33,6 +36,25 @@ export const COMPOSITION_DESCRIPTOR_LENGTH = compositionFeatureNames(ELEMENT_TAB
 
 /** Bump when the forward function or the parameter layout changes (artifacts check it). */
 export const BACKBONE_VERSION = 'knagcn-joint/3';
+/** The same for the 'knagcn-smooth' backbone. */
+export const SMOOTH_BACKBONE_VERSION = 'knagcn-smooth/1';
+
+/** The backbone version a model with these hyperparameters runs. */
+export function backboneVersion(h: Pick<Hyperparameters, 'backbone'>): string {
+  return h.backbone === 'knagcn-smooth' ? SMOOTH_BACKBONE_VERSION : BACKBONE_VERSION;
+}
+
+/** A batch of either backbone. */
+export type ModelBatch = GraphBatch | SmoothBatch;
+
+/** Assembles the batch tensors the model's backbone reads. */
+export function makeModelBatch(graphs: readonly CrystalGraph[], h: Hyperparameters, options: GraphBatchOptions = {}): ModelBatch {
+  return h.backbone === 'knagcn-smooth' ? makeSmoothBatch(graphs, h.gaussian, options) : makeGraphBatch(graphs, h.k, h.gaussian, options);
+}
+
+function isSmoothBatch(batch: ModelBatch): batch is SmoothBatch {
+  return 'edgeCenter' in batch;
+}
 
 export interface ModelInfo {
   /** Backend that trained the weights ('wasm', 'tensorflow', 'cpu'); undefined before training. */
@@ -53,7 +75,14 @@ export interface KnagcnModel {
 }
 
 /** Parameter shapes by name, in order; `glorot` = [fanIn, fanOut] for weights, else constant init. */
-export function parameterLayout(h: Hyperparameters): { name: string; shape: number[]; init: 'glorot' | 'zeros' | 'ones'; fan?: [number, number]; trainable: boolean }[] {
+export type ParameterSpec = { name: string; shape: number[]; init: 'glorot' | 'zeros' | 'ones'; fan?: [number, number]; trainable: boolean };
+
+export function parameterLayout(h: Hyperparameters): ParameterSpec[] {
+  if (h.backbone === 'knagcn-smooth') {
+    const out: ParameterSpec[] = [];
+    for (let m = 0; m < h.members; m++) out.push(...smoothLayout(h, memberPrefix(h, m)));
+    return out;
+  }
   const F = h.featureLength;
   const K = h.k;
   const S = K + 1;
@@ -80,6 +109,57 @@ export function parameterLayout(h: Hyperparameters): { name: string; shape: numb
     bn(`conv${l}/bnOut`, F);
   }
   const readIn = F + (h.compositionDescriptors ? COMPOSITION_DESCRIPTOR_LENGTH : 0);
+  if (h.compositionDescriptors) bn('composition/bn', COMPOSITION_DESCRIPTOR_LENGTH);
+  w('dense1/W', [readIn, h.denseLength], [readIn, h.denseLength]);
+  c('dense1/b', [h.denseLength], 'zeros');
+  w('dense2/W', [h.denseLength, h.embeddingDim], [h.denseLength, h.embeddingDim]);
+  c('dense2/b', [h.embeddingDim], 'zeros');
+  if (h.objective !== 'CONTRASTIVE') {
+    w('head/W', [h.embeddingDim, 2], [h.embeddingDim, 2]);
+    c('head/b', [2], 'zeros');
+  }
+  return out;
+}
+
+/** Parameter-name prefix of ensemble member m ('' for a single network). */
+function memberPrefix(h: Pick<Hyperparameters, 'members'>, m: number): string {
+  return h.members > 1 ? `m${m}/` : '';
+}
+
+/**
+ * 'knagcn-smooth' layer ℓ over the edges e = (i ← j) of the smooth neighbourhoods (weights ŵ_e,
+ * Σ_{e∋i} ŵ_e = 1). Every neighbour is treated alike (no slots, no order):
+ *   a_i = Σ_e ŵ_e · (Wn·h_j) ⊙ (Wf·GaussExp(d_e) + bf)     (a continuous-filter convolution, as SchNet)
+ *   u_i = BN(Wc·h_i + Wa·a_i);  m_i = σ(u_gate) ⊙ softplus(u_core);  h_i' = softplus(h_i + BN(m_i))
+ * The gate (CGCNN's) acts per atom, not per edge: the edge work is products and sums only, ≈ 20 edges
+ * per atom would otherwise make the transcendental functions the cost of training.
+ * Readout: c = mean_i h_i; r = [softplus(c)·s ‖ s ‖ BN(descriptors)] with s = 1 when the material
+ * has a structure (0: composition only, c absent); e1 = softplus(W1·r + b1); emb = W2·e1 + b2.
+ */
+function smoothLayout(h: Hyperparameters, p: string): ParameterSpec[] {
+  const F = h.featureLength;
+  const G = gaussianCentres(h.gaussian).length;
+  const out: ParameterSpec[] = [];
+  const w = (name: string, shape: number[], fan: [number, number]) => out.push({ name: p + name, shape, init: 'glorot', fan, trainable: true });
+  const c = (name: string, shape: number[], init: 'zeros' | 'ones', trainable = true) => out.push({ name: p + name, shape, init, trainable });
+  const bn = (name: string, width: number) => {
+    c(`${name}/gamma`, [width], 'ones');
+    c(`${name}/beta`, [width], 'zeros');
+    c(`${name}/movingMean`, [width], 'zeros', false);
+    c(`${name}/movingVariance`, [width], 'ones', false);
+  };
+  w('embed/W', [ATOM_FEATURE_LENGTH, F], [ATOM_FEATURE_LENGTH, F]);
+  c('embed/b', [F], 'zeros');
+  for (let l = 0; l < h.layers; l++) {
+    w(`conv${l}/Wf`, [G, F], [G, F]);
+    c(`conv${l}/bf`, [F], 'ones');
+    w(`conv${l}/Wn`, [F, F], [F, F]);
+    w(`conv${l}/Wc`, [F, 2 * F], [2 * F, 2 * F]);
+    w(`conv${l}/Wa`, [F, 2 * F], [2 * F, 2 * F]);
+    bn(`conv${l}/bn`, 2 * F);
+    bn(`conv${l}/bnOut`, F);
+  }
+  const readIn = F + 1 + (h.compositionDescriptors ? COMPOSITION_DESCRIPTOR_LENGTH : 0);
   if (h.compositionDescriptors) bn('composition/bn', COMPOSITION_DESCRIPTOR_LENGTH);
   w('dense1/W', [readIn, h.denseLength], [readIn, h.denseLength]);
   c('dense1/b', [h.denseLength], 'zeros');
@@ -123,7 +203,7 @@ export function createModel(h: Hyperparameters, values?: Map<string, Float32Arra
   }
   return {
     hyperparameters: h,
-    info: { elementTableHash: elementTableHash(), backboneVersion: BACKBONE_VERSION, ...info },
+    info: { elementTableHash: elementTableHash(), backboneVersion: backboneVersion(h), ...info },
     trainable,
     state,
     dispose() {
@@ -135,8 +215,12 @@ export function createModel(h: Hyperparameters, values?: Map<string, Float32Arra
 export interface ForwardResult {
   /** [B, E] */
   embedding: tf.Tensor2D;
-  /** [B, 2] when the model has a classification head. */
+  /** [B, 2] when the model has a classification head (an ensemble: the members' mean). */
   logits?: tf.Tensor2D;
+  /** An ensemble's logits per member (each member's loss is its own). */
+  memberLogits?: tf.Tensor2D[];
+  /** Training only (alignmentWeight > 0): mean squared distance between structures' embeddings and their formulas'. */
+  alignment?: tf.Scalar;
 }
 
 /** BatchNorm batch statistics collected in training mode (to update the moving averages). */
@@ -146,7 +230,9 @@ export type BatchStatistics = Map<string, { mean: tf.Tensor1D; variance: tf.Tens
  * Forward pass. `statistics` given → training mode (batch BN statistics recorded there);
  * omitted → inference mode with the moving statistics.
  */
-export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: BatchStatistics): ForwardResult {
+export function forward(model: KnagcnModel, batch: ModelBatch, statistics?: BatchStatistics): ForwardResult {
+  if (isSmoothBatch(batch)) return smoothForward(model, batch, statistics);
+  if (model.hyperparameters.backbone !== 'knagcn-joint') throw new Error('a slot batch needs the knagcn-joint backbone');
   const h = model.hyperparameters;
   const P = (name: string) => {
     const v = model.trainable.get(name) ?? model.state.get(name);
@@ -198,6 +284,93 @@ export function forward(model: KnagcnModel, batch: GraphBatch, statistics?: Batc
   if (!model.trainable.has('head/W')) return { embedding };
   const logits = linear(embedding, P('head/W') as tf.Tensor2D, P('head/b') as tf.Tensor1D);
   return { embedding, logits };
+}
+
+function smoothForward(model: KnagcnModel, batch: SmoothBatch, statistics?: BatchStatistics): ForwardResult {
+  const h = model.hyperparameters;
+  if (h.backbone !== 'knagcn-smooth') throw new Error('a smooth batch needs the knagcn-smooth backbone');
+  const embeddings: tf.Tensor2D[] = [];
+  const logits: tf.Tensor2D[] = [];
+  const alignments: tf.Scalar[] = [];
+  for (let m = 0; m < h.members; m++) {
+    const out = smoothMember(model, batch, memberPrefix(h, m), statistics);
+    embeddings.push(out.embedding);
+    if (out.logits) logits.push(out.logits);
+    if (out.alignment) alignments.push(out.alignment);
+  }
+  const alignment = alignments.length > 0 ? (tf.div(tf.addN(alignments), alignments.length) as tf.Scalar) : undefined;
+  if (h.members === 1) return { embedding: embeddings[0]!, ...(logits.length ? { logits: logits[0]! } : {}), alignment };
+  const embedding = tf.mul(tf.concat(embeddings, 1), 1 / Math.sqrt(h.members)) as tf.Tensor2D;
+  if (logits.length === 0) return { embedding, alignment };
+  return { embedding, logits: tf.div(tf.addN(logits), h.members) as tf.Tensor2D, memberLogits: logits, alignment };
+}
+
+/** Dropout masks in a fixed sequence per model (seeded by the model's seed): training stays deterministic. */
+const dropoutCalls = new WeakMap<KnagcnModel, number>();
+function nextDropoutSeed(model: KnagcnModel): number {
+  const n = (dropoutCalls.get(model) ?? 0) + 1;
+  dropoutCalls.set(model, n);
+  return (model.hyperparameters.seed * 1_000_003 + n) % 2_147_483_647;
+}
+
+function smoothMember(model: KnagcnModel, batch: SmoothBatch, prefix: string, statistics?: BatchStatistics): ForwardResult {
+  const h = model.hyperparameters;
+  const P = (name: string) => {
+    const v = model.trainable.get(prefix + name) ?? model.state.get(prefix + name);
+    if (!v) throw new Error(`missing parameter ${prefix + name}`);
+    return v;
+  };
+  const norm = (x: tf.Tensor2D, name: string, count: number): tf.Tensor2D => {
+    const gamma = P(`${name}/gamma`) as tf.Tensor1D;
+    const beta = P(`${name}/beta`) as tf.Tensor1D;
+    if (!statistics) {
+      return batchNormInfer(x, gamma, beta, P(`${name}/movingMean`) as tf.Tensor1D, P(`${name}/movingVariance`) as tf.Tensor1D);
+    }
+    const r = batchNormTrain(x, gamma, beta);
+    statistics.set(prefix + name, { mean: r.mean, variance: r.variance, count });
+    return r.y;
+  };
+  const F = h.featureLength;
+  const N = batch.numAtoms;
+  const E = batch.numEdges;
+  let structure: tf.Tensor2D;
+  if (N > 0 && E > 0) {
+    let H = linearConstInput(batch.x92, batch.x92T, P('embed/W') as tf.Tensor2D, P('embed/b') as tf.Tensor1D); // [N, F]
+    for (let l = 0; l < h.layers; l++) {
+      // ŵ_e·(Wf·GaussExp(d_e) + bf) in one product: the batch rows carry ŵ_e and a bias column.
+      const filterAndBias = tf.concat([P(`conv${l}/Wf`), tf.reshape(P(`conv${l}/bf`), [1, F])], 0) as tf.Tensor2D; // [G + 1, F]
+      const filter = linearConstInput(batch.edgeDistance, batch.edgeDistanceT, filterAndBias); // [E, F]
+      const neighbour = gatherRows(linear(H, P(`conv${l}/Wn`) as tf.Tensor2D), batch.edgeNeighbour); // [E, F]
+      const around = scatterRows(tf.mul(neighbour, filter) as tf.Tensor2D, batch.edgeCenter, N); // [N, F]: the weighted mean over i's edges
+      const u = tf.add(linear(H, P(`conv${l}/Wc`) as tf.Tensor2D), linear(around, P(`conv${l}/Wa`) as tf.Tensor2D)) as tf.Tensor2D; // [N, 2F]
+      const message = gatedSoftplus(norm(u, `conv${l}/bn`, N)); // [N, F]
+      H = tf.softplus(tf.add(H, norm(message, `conv${l}/bnOut`, N))) as tf.Tensor2D;
+    }
+    structure = tf.mul(tf.softplus(meanPool(H, batch.pool, batch.poolT)), batch.structureMask) as tf.Tensor2D; // [B, F]
+  } else {
+    structure = tf.zeros([batch.numCrystals, F]);
+  }
+  let descriptors: tf.Tensor2D | undefined;
+  if (h.compositionDescriptors) {
+    descriptors = norm(batch.composition, 'composition/bn', batch.numCrystals);
+    if (statistics && h.descriptorDropout > 0) descriptors = tf.dropout(descriptors, h.descriptorDropout, undefined, nextDropoutSeed(model)) as tf.Tensor2D;
+  }
+  const readout = (pooled: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D => {
+    const readIn = tf.concat(descriptors ? [pooled, mask, descriptors] : [pooled, mask], 1) as tf.Tensor2D;
+    const e1 = tf.softplus(linear(readIn, P('dense1/W') as tf.Tensor2D, P('dense1/b') as tf.Tensor1D)) as tf.Tensor2D;
+    return linear(e1, P('dense2/W') as tf.Tensor2D, P('dense2/b') as tf.Tensor1D);
+  };
+  const embedding = readout(structure, batch.structureMask);
+  // Alignment (training only): a structure's embedding is pulled towards the embedding of its formula
+  // alone, so that the two kinds of material share one space without a modality offset.
+  let alignment: tf.Scalar | undefined;
+  if (statistics && h.alignmentWeight > 0 && descriptors && batch.numAtoms > 0) {
+    const formulaOnly = readout(tf.zeros([batch.numCrystals, F]), tf.zeros([batch.numCrystals, 1]));
+    const squared = tf.sum(tf.square(tf.sub(embedding, formulaOnly)), 1, true); // [B, 1]
+    alignment = tf.div(tf.sum(tf.mul(squared, batch.structureMask)), tf.maximum(tf.sum(batch.structureMask), 1)) as tf.Scalar;
+  }
+  if (!model.trainable.has(`${prefix}head/W`)) return { embedding, alignment };
+  return { embedding, alignment, logits: linear(embedding, P('head/W') as tf.Tensor2D, P('head/b') as tf.Tensor1D) };
 }
 
 /**

@@ -22,6 +22,12 @@ function scalesOfDescriptors(): Float32Array {
   return descriptorScales;
 }
 
+/** A graph's composition descriptors divided by their fixed scales (compositionFeatureScales). */
+export function scaledCompositionRow(g: CrystalGraph): Float32Array {
+  const scales = scalesOfDescriptors();
+  return Float32Array.from(g.compositionDescriptors, (v, j) => v / scales[j]!);
+}
+
 export interface GraphBatch {
   numCrystals: number;
   numAtoms: number;

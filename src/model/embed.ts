@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../errors.js';
 import { buildCrystalGraph, type CrystalGraph } from '../graph/crystal-graph.js';
 import type { Structure } from '../structure/structure.js';
-import { forward, type KnagcnModel } from './backbone.js';
-import { makeGraphBatch } from './batch.js';
+import { forward, makeModelBatch, type KnagcnModel } from './backbone.js';
+import { graphOptions } from './hyperparameters.js';
 
 export interface EmbedOptions {
   /** Crystals per forward pass (default 64). */
@@ -42,7 +42,7 @@ function runInference(
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadInputError(`batchSize must be a positive integer, got ${batchSize}`);
   const out: Float32Array[] = new Array(graphs.length);
   for (const chunk of chunkGraphs(graphs, batchSize, maxAtoms)) {
-    const batch = makeGraphBatch(chunk.map((i) => graphs[i]!), model.hyperparameters.k, model.hyperparameters.gaussian, { training: false });
+    const batch = makeModelBatch(chunk.map((i) => graphs[i]!), model.hyperparameters, { training: false });
     try {
       const result = tf.tidy(() => pick(forward(model, batch)));
       const values = result.dataSync() as Float32Array;
@@ -65,7 +65,7 @@ export function embedStructures(model: KnagcnModel, graphs: readonly CrystalGrap
 
 /** P(FAST) per graph from the classification head (CROSS_ENTROPY / JOINT models only). */
 export function classifyStructures(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array {
-  if (!model.trainable.has('head/W')) throw new BadInputError('this model has no classification head (objective CONTRASTIVE)');
+  if (model.hyperparameters.objective === 'CONTRASTIVE') throw new BadInputError('this model has no classification head (objective CONTRASTIVE)');
   const rows = runInference(model, graphs, options, (r) => tf.softmax(r.logits!) as tf.Tensor2D);
   return Float32Array.from(rows, (p) => p[1]!);
 }
@@ -86,7 +86,7 @@ export function embedStructureBatch(model: KnagcnModel, structures: readonly Str
   const position: number[] = [];
   const errors: (string | null)[] = structures.map((structure, i) => {
     try {
-      graphs.push(buildCrystalGraph(structure, { k: model.hyperparameters.k }));
+      graphs.push(buildCrystalGraph(structure, graphOptions(model.hyperparameters)));
       position.push(i);
       return null;
     } catch (error) {

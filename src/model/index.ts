@@ -3,17 +3,21 @@ export { initBackend, type BackendInfo, type BackendPreference } from './backend
 export {
   paperHyperparameters,
   trainDefaultHyperparameters,
+  slotHyperparameters,
+  readsCompositions,
   HYPERPARAMETER_PRESETS,
   type PresetName,
   resolveHyperparameters,
   resolveStoredHyperparameters,
+  embeddingWidth,
+  graphOptions,
   type Hyperparameters,
   type DistanceMetric,
   type TrainingObjective,
   type BackboneName,
   type PairSchedule,
 } from './hyperparameters.js';
-export { createModel, forward, BACKBONE_VERSION, type KnagcnModel, type ModelInfo } from './backbone.js';
+export { createModel, forward, makeModelBatch, BACKBONE_VERSION, SMOOTH_BACKBONE_VERSION, backboneVersion, type KnagcnModel, type ModelInfo, type ModelBatch } from './backbone.js';
 export { makeGraphBatch, type GraphBatch } from './batch.js';
 export { embedStructures, embedStructureBatch, classifyStructures, type EmbedOptions, type StructureEmbeddings } from './embed.js';
 export { saveArtifact, loadModel, ARTIFACT_FORMAT, type ModelArtifact } from './artifact.js';

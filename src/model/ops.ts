@@ -280,3 +280,17 @@ export function meanPool(h: tf.Tensor2D, pool: tf.Tensor2D, poolT: tf.Tensor2D |
   }));
   return f(h) as tf.Tensor2D;
 }
+
+/**
+ * out[index[e]] += x[e] for every row e (x [E, F] → [rows, F]); the gradient gathers dy's rows back.
+ * With rows of x pre-multiplied by normalised weights this is the weighted mean over each atom's edges.
+ */
+export function scatterRows(x: tf.Tensor2D, index: tf.Tensor1D, rows: number): tf.Tensor2D {
+  if (!hasIonsieveKernels()) return tf.unsortedSegmentSum(x, index, rows) as tf.Tensor2D;
+  const f = customGrad((xi: tf.Tensor) => ({
+    value: tf.engine().runKernel(SLOT_SCATTER, { dz: xi, index }, { slots: 1, rows }) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor) => [tf.engine().runKernel(SLOT_GATHER, { h: dy, index }, { slots: 1 }) as tf.Tensor2D],
+  }));
+  return f(x) as tf.Tensor2D;
+}
+

@@ -7,10 +7,12 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
 import { embedStructureBatch, embedStructures, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
+import { embeddingWidth, graphOptions, readsCompositions } from '../model/hyperparameters.js';
+import { graphOfMaterial } from '../training/every-row.js';
 import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { Db } from '../store/database.js';
-import { findEmbeddingRows, insertEmbeddingRows, listStructureMaterials } from '../store/embedding.repository.js';
+import { findEmbeddingRows, insertEmbeddingRows, listEmbeddableMaterials } from '../store/embedding.repository.js';
 import { findActiveModelRow, findModelWeights, queuedJobExists } from '../store/model.repository.js';
 import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
@@ -61,7 +63,7 @@ export function getServingModel(db: Db, modelId: string): Promise<ServingModel> 
     return {
       id: String(row.id),
       model,
-      embeddingDim: row.embedding_dim ?? model.hyperparameters.embeddingDim,
+      embeddingDim: row.embedding_dim ?? embeddingWidth(model.hyperparameters),
       distance: row.distance,
       threshold: row.threshold,
     };
@@ -87,8 +89,25 @@ export async function clearServingModels(): Promise<void> {
 // Embedding structures
 
 /** One embedding [E] per structure, in order (graphs built with the model's k). */
+/** Embeddings of formulas through a model's composition pathway (null where a formula cannot be read). */
+export function embedFormulas(model: KnagcnModel, formulas: readonly string[]): (Float32Array | null)[] {
+  const graphs: CrystalGraph[] = [];
+  const position: number[] = [];
+  formulas.forEach((formula, i) => {
+    try {
+      graphs.push(graphOfMaterial({ structure: null, formula }, model.hyperparameters));
+      position.push(i);
+    } catch {
+      // An unreadable formula was refused on input; a stored one that fails is skipped like a bad graph.
+    }
+  });
+  const out: (Float32Array | null)[] = formulas.map(() => null);
+  if (graphs.length > 0) embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE }).forEach((v, r) => (out[position[r]!] = v));
+  return out;
+}
+
 export function embedStructuresWithModel(model: KnagcnModel, structures: readonly Structure[]): Float32Array[] {
-  const graphs: CrystalGraph[] = structures.map((s) => buildCrystalGraph(s, { k: model.hyperparameters.k }));
+  const graphs: CrystalGraph[] = structures.map((s) => buildCrystalGraph(s, graphOptions(model.hyperparameters)));
   return embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE });
 }
 
@@ -136,11 +155,12 @@ async function embedPages(
   const twoThreads = opts.threads !== 1 && (await initBackend('auto')).name === 'wasm' && availableParallelism() >= 2;
   let embedder: Promise<ParallelEmbedder | null> | undefined;
   const choice = new ThreadChoice();
+  const compositions = readsCompositions(model.hyperparameters);
   let afterId: string | null = null;
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
-      const page = await listStructureMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor });
+      const page = await listEmbeddableMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor, compositions });
       if (page.length === 0) break;
       if (afterId === null && twoThreads && page.length === EMBED_BATCH_SIZE) {
         embedder = ParallelEmbedder.start(model).catch((error: unknown) => {
@@ -149,7 +169,8 @@ async function embedPages(
         });
       }
       afterId = page[page.length - 1]!.id;
-      const todo = page.filter((m) => !opts.known?.has(m.id));
+      const formulaOnly = page.filter((m) => m.structure === null && !opts.known?.has(m.id));
+      const todo = page.filter((m) => m.structure !== null && !opts.known?.has(m.id));
       const structures = todo.map((m) => m.structure as Structure);
       const parallel = choice.next() === 2 && embedder ? await embedder : null;
       const started = performance.now();
@@ -159,6 +180,11 @@ async function embedPages(
       if (structures.length >= MIN_TIMED_PAGE) choice.record(parallel ? 2 : 1, structures.length, (performance.now() - started) / 1000);
       pages[parallel ? 'twoThreads' : 'oneThread']++;
       const vectors = new Map(page.flatMap((m) => (opts.known?.has(m.id) ? [[m.id, opts.known.get(m.id)!] as const] : [])));
+      // Formula-only materials go through the composition pathway: no graph search, cheap on this thread.
+      embedFormulas(model, formulaOnly.map((m) => m.formula)).forEach((vector, i) => {
+        if (vector) vectors.set(formulaOnly[i]!.id, vector);
+        else skipped.push(formulaOnly[i]!.id);
+      });
       todo.forEach((m, i) => {
         const vector = result.vectors[i];
         if (vector) vectors.set(m.id, vector);
@@ -199,29 +225,32 @@ export async function embedAllStructureMaterials(
 }
 
 /**
- * Embeddings of every STRUCTURE material through `embed` (a model that lives elsewhere: the
- * trainer's child process), one database page at a time, so the database work between pages stays
- * short. Structures whose graph cannot be built are skipped and logged. The caller writes them.
+ * Embeddings of every material the model can read (structures; formula-only ones too when it reads
+ * compositions) through `embed` (a model that lives elsewhere: the trainer's child process), one
+ * database page at a time, so the database work between pages stays short. Materials that cannot
+ * be embedded are skipped and logged. The caller writes them.
  */
-export async function embedAllStructureMaterialsWith(
+export async function embedAllMaterialsWith(
   db: Db,
-  embed: (structures: Structure[]) => Promise<{ vectors: (Float32Array | null)[]; errors: (string | null)[] }>,
+  hyperparameters: Parameters<typeof readsCompositions>[0],
+  embed: (items: { structure: Structure | null; formula: string }[]) => Promise<{ vectors: (Float32Array | null)[]; errors: (string | null)[] }>,
   opts: Pick<EmbedPagesOptions, 'signal' | 'logger' | 'known'> = {},
 ): Promise<MaterialEmbedding[]> {
   const embedded: MaterialEmbedding[] = [];
+  const compositions = readsCompositions(hyperparameters);
   let afterId: string | null = null;
   for (;;) {
     opts.signal?.throwIfAborted();
-    const page = await listStructureMaterials(db, { afterId, limit: EMBED_BATCH_SIZE });
+    const page = await listEmbeddableMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, compositions });
     if (page.length === 0) break;
     afterId = page[page.length - 1]!.id;
     const todo = page.filter((m) => !opts.known?.has(m.id));
-    const result = todo.length > 0 ? await embed(todo.map((m) => m.structure as Structure)) : { vectors: [], errors: [] };
+    const result = todo.length > 0 ? await embed(todo.map((m) => ({ structure: (m.structure as Structure | null) ?? null, formula: m.formula }))) : { vectors: [], errors: [] };
     const vectors = new Map<string, Float32Array>();
     todo.forEach((m, i) => {
       const vector = result.vectors[i];
       if (vector) vectors.set(m.id, vector);
-      else opts.logger?.warn({ materialId: m.id, err: result.errors[i] }, 'material skipped: no crystal graph');
+      else opts.logger?.warn({ materialId: m.id, err: result.errors[i] }, 'material skipped: cannot be embedded');
     });
     for (const m of page) {
       const vector = opts.known?.get(m.id) ?? vectors.get(m.id);

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { BadInputError, InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../errors.js';
 import { enqueueJob, cancelJob } from '../jobs/queue.js';
 import {
+  embeddingWidth,
   paperHyperparameters,
+  slotHyperparameters,
   resolveHyperparameters,
   resolveStoredHyperparameters,
   trainDefaultHyperparameters,
@@ -48,6 +50,7 @@ import type { EmbeddingDistance, ModelStatus } from '../store/model.table.js';
 import { createModelVectorIndex, toVectorLiteral } from '../store/vector.js';
 import { findCurrentLabelRows } from '../store/label.repository.js';
 import type { Structure } from '../structure/structure.js';
+import { usableForTraining } from '../training/every-row.js';
 
 export type { ModelStatus, EmbeddingDistance };
 
@@ -58,7 +61,7 @@ export const EMBED_MATERIALS_TASK = 'embed_materials';
 export const TRAINING_CHANNEL = 'ionsieve_training';
 
 export type EvaluationProtocol = 'NONE' | 'LOO' | 'GROUP_KFOLD';
-export type HyperparameterPreset = 'PAPER' | 'DEFAULT';
+export type HyperparameterPreset = 'PAPER' | 'SLOTS' | 'DEFAULT';
 export type TrainingPhase = 'QUEUED' | 'TRAINING' | 'EVALUATING' | 'EMBEDDING' | 'DONE';
 
 export interface ModelProgress {
@@ -233,6 +236,7 @@ export interface TrainModelInput {
   learningRate?: number | null;
   batchSize?: number | null;
   compositionDescriptors?: boolean | null;
+  members?: number | null;
   evaluation?: EvaluationProtocol | null;
 }
 
@@ -337,6 +341,7 @@ function intInRange(field: string, value: unknown, min: number, max: number): nu
 
 const PRESETS: Record<HyperparameterPreset, Readonly<Hyperparameters>> = {
   PAPER: paperHyperparameters,
+  SLOTS: slotHyperparameters,
   DEFAULT: trainDefaultHyperparameters,
 };
 
@@ -348,7 +353,7 @@ const PRESETS: Record<HyperparameterPreset, Readonly<Hyperparameters>> = {
 export function trainingHyperparameters(input: TrainModelInput): { hyperparameters: Hyperparameters; evaluation: EvaluationProtocol } {
   const presetName = input.preset ?? 'DEFAULT';
   const preset = PRESETS[presetName];
-  if (!preset) throw new BadInputError(`unknown preset ${String(presetName)} (known: PAPER, DEFAULT)`, { field: 'preset' });
+  if (!preset) throw new BadInputError(`unknown preset ${String(presetName)} (known: PAPER, SLOTS, DEFAULT)`, { field: 'preset' });
   const h: Partial<Hyperparameters> = {};
   const given = <K extends keyof TrainModelInput>(key: K): TrainModelInput[K] | undefined => (input[key] === null ? undefined : input[key]);
   if (given('k') !== undefined) h.k = intInRange('k', input.k, 1, 32);
@@ -359,6 +364,7 @@ export function trainingHyperparameters(input: TrainModelInput): { hyperparamete
   if (given('maxEpochs') !== undefined) h.maxEpochs = intInRange('maxEpochs', input.maxEpochs, 1, 500);
   if (given('patience') !== undefined) h.patience = intInRange('patience', input.patience, 1, 100);
   if (given('batchSize') !== undefined) h.batchSize = intInRange('batchSize', input.batchSize, 2, 256);
+  if (given('members') !== undefined) h.members = intInRange('members', input.members, 1, 8);
   if (given('seed') !== undefined) h.seed = intInRange('seed', input.seed, -2147483648, 2147483647);
   if (given('margin') !== undefined) {
     if (typeof input.margin !== 'number' || !Number.isFinite(input.margin) || input.margin <= 0 || input.margin > 100) {
@@ -378,6 +384,8 @@ export function trainingHyperparameters(input: TrainModelInput): { hyperparamete
       throw new BadInputError(`compositionDescriptors must be a boolean, got ${String(input.compositionDescriptors)}`, { field: 'compositionDescriptors' });
     }
     h.compositionDescriptors = input.compositionDescriptors;
+    // Composition-only training copies need the descriptors.
+    if (!input.compositionDescriptors) h.compositionViews = false;
   }
   if (given('distance') !== undefined) {
     if (input.distance !== 'EUCLIDEAN' && input.distance !== 'COSINE') {
@@ -421,7 +429,7 @@ export async function requestTraining(db: Db, input: TrainModelInput, actor?: st
       status: 'QUEUED',
       hyperparameters: JSON.stringify(hyperparameters),
       distance: hyperparameters.distance,
-      embedding_dim: hyperparameters.embeddingDim,
+      embedding_dim: embeddingWidth(hyperparameters),
       progress: JSON.stringify(initialProgress(hyperparameters.maxEpochs)),
       training_curve: '[]',
       created_by: actor ?? null,
@@ -513,7 +521,8 @@ export interface TrainingExample {
   family: string | null;
   /** 1 = FAST, 0 = POOR. */
   label: 0 | 1;
-  structure: Structure;
+  /** Null for a material known by its formula (models that read compositions learn from it). */
+  structure: Structure | null;
 }
 
 export interface TrainingStart {
@@ -529,7 +538,7 @@ function toExamples(rows: readonly TrainingRow[]): TrainingExample[] {
     formula: r.formula,
     family: r.family,
     label: r.class === 'FAST' ? 1 : 0,
-    structure: r.structure as Structure,
+    structure: (r.structure as Structure | null) ?? null,
   }));
 }
 
@@ -547,12 +556,12 @@ export async function beginTraining(db: Db, modelId: string): Promise<TrainingSt
     if (row.status !== 'QUEUED' && row.status !== 'TRAINING') return null;
     const snapshot = row.label_snapshot as string[] | null;
     const rows = snapshot ? await findTrainingRowsByLabelIds(tx, snapshot) : await findCurrentTrainingRows(tx);
-    const examples = toExamples(rows);
+    const h = resolveStoredHyperparameters(row.hyperparameters as Partial<Hyperparameters>);
+    const examples = toExamples(rows).filter((e) => usableForTraining(e, h));
     const counts: LabelCounts = {
       fast: examples.filter((e) => e.label === 1).length,
       poor: examples.filter((e) => e.label === 0).length,
     };
-    const h = resolveStoredHyperparameters(row.hyperparameters as Partial<Hyperparameters>);
     const updated = await updateModelRow(tx, modelId, {
       status: 'TRAINING',
       started_at: row.started_at ?? new Date(),
@@ -636,7 +645,7 @@ export async function completeTraining(db: Db, done: CompletedTraining): Promise
       is_active: becomesActive,
       weights: JSON.stringify(done.artifact),
       backend: done.backend,
-      embedding_dim: done.artifact.hyperparameters.embeddingDim,
+      embedding_dim: embeddingWidth(done.artifact.hyperparameters),
       distance: done.artifact.hyperparameters.distance,
       threshold: done.threshold,
       metrics: JSON.stringify(done.evaluation),
@@ -797,14 +806,15 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
     const again = await findModelRowByNameAndCreator(tx, manifest.name, DEFAULT_MODEL_CREATOR);
     if (again) return { model: modelRowToRecord(again), installed: false };
     const becomesActive = (await findActiveModelRow(tx)) === undefined;
-    const h = manifest.hyperparameters;
+    // A manifest written before a hyperparameter existed lacks it (e.g. members): fill in what reproduces it.
+    const h = resolveStoredHyperparameters(manifest.hyperparameters);
     const row = await insertModelRow(tx, {
       name: manifest.name,
       status: 'READY',
       is_active: becomesActive,
       hyperparameters: JSON.stringify(h),
       backend: manifest.backend,
-      embedding_dim: h.embeddingDim,
+      embedding_dim: embeddingWidth(h),
       distance: h.distance,
       threshold: manifest.threshold,
       metrics: JSON.stringify(evaluation),

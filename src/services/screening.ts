@@ -105,8 +105,9 @@ import {
 import { fastReferenceTags, markAnswersUnchanged, screeningTags, similarityTags } from '../store/change-feed.js';
 import { DIRECT_READS, type SharedReads } from '../store/shared-reads.js';
 import { toVectorLiteral } from '../store/vector.js';
-import { parseStructure, type StructureFormat } from '../structure/index.js';
-import { embedStructuresWithModel, getServingModel } from './embeddings.js';
+import { parseComposition, parseStructure, type StructureFormat } from '../structure/index.js';
+import { embedFormulas, embedStructuresWithModel, getServingModel } from './embeddings.js';
+import { readsCompositions } from '../model/hyperparameters.js';
 import {
   getMaterial,
   labelMaterial,
@@ -1254,7 +1255,32 @@ export async function scoreStructure(
 ): Promise<ScreeningResult> {
   const reference = resolveReference(input.reference);
   const { model } = await openScreening(db, input.modelId);
-  const vector = await embedStructureText(db, model, input.structure, limits);
+  return scoreVector(db, model, await embedStructureText(db, model, input.structure, limits), reference);
+}
+
+/**
+ * R of a material known only by its formula, embedded through the model's composition pathway
+ * (models that read compositions), against the model's current references; nothing is stored.
+ */
+export async function scoreComposition(
+  db: Db,
+  input: { formula: string; modelId?: string | null; reference?: ReferenceSpec | null },
+): Promise<ScreeningResult> {
+  const reference = resolveReference(input.reference);
+  if (typeof input.formula !== 'string' || input.formula.trim() === '') throw new BadInputError('formula must be a non-empty chemical formula', { field: 'formula' });
+  parseComposition(input.formula); // BadInputError naming the problem before any model work
+  const { model } = await openScreening(db, input.modelId);
+  const serving = await getServingModel(db, model.id);
+  if (!readsCompositions(serving.model.hyperparameters)) {
+    throw new BadInputError(`model ${model.id} embeds structures only (no composition pathway); score a structure, or use a model trained with one`, { modelId: model.id });
+  }
+  const [vector] = embedFormulas(serving.model, [input.formula]);
+  if (!vector || vector.length !== model.dim) throw new Error(`model ${model.id} produced an embedding of ${vector?.length} components, expected ${model.dim}`);
+  return scoreVector(db, model, toVectorLiteral(vector), reference);
+}
+
+/** R of an embedding (a pgvector literal) against the model's current references. */
+async function scoreVector(db: Db, model: ScreeningModel, vector: string, reference: Required<ReferenceSpec>): Promise<ScreeningResult> {
   const spec = vectorSpec(model);
   let meanFast: number;
   let meanPoor: number;

@@ -53,24 +53,24 @@ export function findEmbeddingRows(db: Db, modelId: string, materialIds: readonly
     .execute();
 }
 
-export interface StructureMaterialRow {
+export interface EmbeddableMaterialRow {
   id: string;
+  /** Null for a COMPOSITION material (listed with `compositions`). */
   structure: unknown;
+  formula: string;
 }
 
 /**
- * A keyset page (by id) of STRUCTURE materials; with `missingFor`, only those without an
+ * A keyset page (by id) of STRUCTURE materials (and COMPOSITION materials with `compositions`:
+ * models with a composition pathway embed those too); with `missingFor`, only those without an
  * embedding for that model.
  */
-export async function listStructureMaterials(
+export async function listEmbeddableMaterials(
   db: Db,
-  opts: { afterId: string | null; limit: number; missingFor?: string },
-): Promise<StructureMaterialRow[]> {
-  let query = db
-    .selectFrom('material as m')
-    .select(['m.id', 'm.structure'])
-    .where('m.kind', '=', 'STRUCTURE')
-    .where('m.structure', 'is not', null);
+  opts: { afterId: string | null; limit: number; missingFor?: string; compositions?: boolean },
+): Promise<EmbeddableMaterialRow[]> {
+  let query = db.selectFrom('material as m').select(['m.id', 'm.structure', 'm.formula']);
+  if (!opts.compositions) query = query.where('m.kind', '=', 'STRUCTURE').where('m.structure', 'is not', null);
   if (opts.afterId !== null) query = query.where('m.id', '>', opts.afterId);
   if (opts.missingFor !== undefined) {
     const modelId = opts.missingFor;
@@ -83,7 +83,7 @@ export async function listStructureMaterials(
     );
   }
   const rows = await query.orderBy('m.id', 'asc').limit(opts.limit).execute();
-  return rows.map((r) => ({ id: String(r.id), structure: r.structure }));
+  return rows.map((r) => ({ id: String(r.id), structure: r.structure, formula: r.formula }));
 }
 
 export async function countStructureMaterials(db: Db): Promise<number> {

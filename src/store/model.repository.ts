@@ -190,14 +190,14 @@ const toTrainingRow = (r: TrainingRowSql): TrainingRow => ({
 });
 
 /**
- * Every STRUCTURE material with a current label, with that label's id (the newest label row of
+ * Every material with a current label (structures and formula-only materials), with that label's id (the newest label row of
  * the material that is not a retraction and not retracted), ordered by material id.
  */
 export async function findCurrentTrainingRows(db: Db): Promise<TrainingRow[]> {
   const { rows } = await sql<TrainingRowSql>`
     select distinct on (l.material_id) l.id as label_id, l.material_id, l.class, m.structure, m.formula, m.family
     from label l join material m on m.id = l.material_id
-    where m.kind = 'STRUCTURE' and m.structure is not null and l.class is not null
+    where l.class is not null
       and not exists (select 1 from label r where r.retracts_label_id = l.id)
     order by l.material_id, l.id desc`.execute(db);
   return rows.map(toTrainingRow);
@@ -209,7 +209,7 @@ export async function findTrainingRowsByLabelIds(db: Db, labelIds: readonly stri
   const { rows } = await sql<TrainingRowSql>`
     select l.id as label_id, l.material_id, l.class, m.structure, m.formula, m.family
     from label l join material m on m.id = l.material_id
-    where l.id = any(${sql.val([...labelIds])}::bigint[]) and l.class is not null and m.structure is not null
+    where l.id = any(${sql.val([...labelIds])}::bigint[]) and l.class is not null
     order by l.material_id, l.id`.execute(db);
   return rows.map(toTrainingRow);
 }

@@ -9,8 +9,8 @@ import { compositionFeatures, ELEMENT_TABLE_PROPERTIES, type ElementPropertySour
 import { trainKnn } from '../baselines/knn.js';
 import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';
-import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
-import { classifyStructures, embedStructures, HYPERPARAMETER_PRESETS, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
+import { buildCrystalGraph, compositionOnlyGraph, type CrystalGraph } from '../graph/index.js';
+import { classifyStructures, embedStructures, graphOptions, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
 import { pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
 import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
@@ -349,6 +349,166 @@ function crystalGraphCache(): (entry: LabelledEntry, k: number) => CrystalGraph 
     if (!byK) cache.set(entry, (byK = new Map()));
     let graph = byK.get(k);
     if (!graph) byK.set(k, (graph = buildCrystalGraph(entry.structure, { k })));
+    return graph;
+  };
+}
+
+export interface EveryRowMethodOptions {
+  /** Hyperparameter preset (default "default"). */
+  preset?: string;
+  maxEpochs?: number;
+  overrides?: Partial<Hyperparameters>;
+  validation?: ValidationSpec;
+}
+
+/**
+ * One model over every labelled row: structures through the graph network, composition-only rows
+ * (and, with `compositionViews`, a composition-only copy of each structure row) through the
+ * composition pathway, in one embedding space. Every test row is scored by the distance ratio
+ * against every training row as a reference (structure rows by their structure, the others by
+ * their composition) — the same rule screening applies. P(FAST) of the head is reported beside it.
+ */
+export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationMethod {
+  const presetName = options.preset ?? 'default';
+  const preset = Object.hasOwn(HYPERPARAMETER_PRESETS, presetName) ? HYPERPARAMETER_PRESETS[presetName as PresetName] : undefined;
+  if (!preset) throw new BadInputError(`unknown hyperparameter preset "${presetName}" (known: ${Object.keys(HYPERPARAMETER_PRESETS).join(', ')})`);
+  const base = resolveHyperparameters({ ...preset, ...(options.maxEpochs !== undefined ? { maxEpochs: options.maxEpochs } : {}), ...options.overrides });
+  if (base.backbone !== 'knagcn-smooth' || !base.compositionDescriptors) throw new BadInputError('every-row evaluation needs the knagcn-smooth backbone with composition descriptors');
+  const views = base.compositionViews;
+  const structureGraph = graphCacheFor(base);
+  const compositionGraph = new WeakMap<LabelledEntry, CrystalGraph>();
+  const graphOf = (e: LabelledEntry, asComposition = false): CrystalGraph => {
+    if (e.structure !== null && !asComposition) return structureGraph(e);
+    let g = compositionGraph.get(e);
+    if (!g) compositionGraph.set(e, (g = compositionOnlyGraph(e.amounts, base.k)));
+    return g;
+  };
+  const label = `every-row ${base.members > 1 ? `ensemble of ${base.members} ` : ''}k=${base.k}`;
+  return {
+    name: `every-row-k${base.k}-m${base.members}`,
+    requiresStructure: false,
+    async run({ train, test, seed, onStep }) {
+      const graphs = train.map((e) => graphOf(e));
+      const labels: number[] = train.map((e) => e.label);
+      if (views) {
+        for (const e of train) {
+          if (e.structure === null) continue;
+          graphs.push(graphOf(e, true));
+          labels.push(e.label);
+        }
+      }
+      const started = performance.now();
+      const result = await fit(graphs, labels, { ...base, seed }, {
+        validation: options.validation,
+        onEpoch: (p) => onStep?.(p.epoch, p.maxEpochs, `${label} loss ${p.trainLoss.toFixed(3)}/${p.validationLoss.toFixed(3)}`),
+      });
+      try {
+        const diagnostics = {
+          bestEpoch: result.bestEpoch,
+          epochsRun: result.curve.length,
+          backend: result.backend,
+          fitSeconds: Math.round((performance.now() - started) / 100) / 10,
+        };
+        const trainGraphs = train.map((e) => graphOf(e));
+        const testGraphs = test.map((e) => graphOf(e));
+        const trainEmbeddings = embedStructures(result.model, trainGraphs);
+        const testEmbeddings = embedStructures(result.model, testGraphs);
+        const all = [...trainEmbeddings, ...testEmbeddings];
+        const trainIdx = [...trainEmbeddings.keys()];
+        const testIdx = testEmbeddings.map((_, j) => trainEmbeddings.length + j);
+        const fast = trainIdx.filter((i) => train[i]!.label === 1);
+        const poor = trainIdx.filter((i) => train[i]!.label === 0);
+        const matrix = pairwiseDistances(all, base.distance);
+        const heldOut = new Set(result.heldOutCrystals);
+        // The same rows embedded from their formulas alone: a formula-only query scored against
+        // references in its own modality (and every row as a formula, for comparison).
+        const trainFormulas = embedStructures(result.model, train.map((e) => graphOf(e, true)));
+        const testFormulas = embedStructures(result.model, test.map((e) => graphOf(e, true)));
+        const formulaAll = [...trainFormulas, ...testFormulas];
+        const formulaMatrix = pairwiseDistances(formulaAll, base.distance);
+        const formulaScores = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, testIdx, fast, poor).map((r) => r.score);
+        const formulaCalibration = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
+        const structureFast = fast.filter((i) => train[i]!.structure !== null);
+        const structurePoor = poor.filter((i) => train[i]!.structure !== null);
+        const nativeScores = scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor).map((r) => r.score);
+        const nativeCalibration = scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
+        const nearest = (m: Float64Array, n: number, rows: number[], k: number, excludeSelf: boolean) =>
+          rows.map((q) => {
+            const mean = (refs: number[]) => {
+              const d = refs.filter((r) => !excludeSelf || r !== q).map((r) => m[q * n + r]!).sort((a, b) => a - b).slice(0, k);
+              return d.reduce((s, x) => s + x, 0) / d.length;
+            };
+            return mean(poor) / Math.max(mean(fast), 1e-12);
+          });
+        return [
+          {
+            variant: `${label} ratio ${base.distance}`,
+            attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+            testScores: nativeScores,
+            calibrationScores: nativeCalibration,
+            defaultThreshold: DEFAULT_THRESHOLD,
+            diagnostics,
+          },
+          {
+            variant: `${label} ratio NEAREST(10) ${base.distance}`,
+            attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+            testScores: nearest(matrix, all.length, testIdx, 10, false),
+            calibrationScores: nearest(matrix, all.length, trainIdx, 10, true),
+            defaultThreshold: DEFAULT_THRESHOLD,
+            diagnostics,
+          },
+          {
+            variant: `${label} ratio, formula-only queries vs formula references ${base.distance}`,
+            attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+            testScores: test.map((e, j) => (e.structure ? nativeScores[j]! : formulaScores[j]!)),
+            calibrationScores: train.map((e, i) => (e.structure ? nativeCalibration[i]! : formulaCalibration[i]!)),
+            defaultThreshold: DEFAULT_THRESHOLD,
+            diagnostics,
+          },
+          {
+            // Each kind against its own kind of reference: structures vs structure rows, formulas vs every row's formula.
+            variant: `${label} ratio, each kind vs its own references ${base.distance}`,
+            attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+            testScores: test.map((e, j) =>
+              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [testIdx[j]!], structureFast, structurePoor)[0]!.score : formulaScores[j]!,
+            ),
+            calibrationScores: train.map((e, i) =>
+              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [i], structureFast, structurePoor, { excludeSelf: true })[0]!.score : formulaCalibration[i]!,
+            ),
+            defaultThreshold: DEFAULT_THRESHOLD,
+            diagnostics,
+          },
+          {
+            variant: `${label} ratio, every row as a formula ${base.distance}`,
+            attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+            testScores: formulaScores,
+            calibrationScores: formulaCalibration,
+            defaultThreshold: DEFAULT_THRESHOLD,
+            diagnostics,
+          },
+          {
+            variant: `${label} P(FAST)`,
+            attributes: { neighbours: base.k, objective: base.objective },
+            testScores: Array.from(classifyStructures(result.model, testGraphs)),
+            calibrationScores: Array.from(classifyStructures(result.model, trainGraphs), (p, i) => (heldOut.has(i) ? p : Number.NaN)),
+            defaultThreshold: 0.5,
+            diagnostics,
+          },
+        ];
+      } finally {
+        result.model.dispose();
+      }
+    },
+  };
+}
+
+/** Structure graphs as the model with `h` builds them, once per entry. */
+function graphCacheFor(h: Hyperparameters): (entry: LabelledEntry) => CrystalGraph {
+  const cache = new WeakMap<LabelledEntry, CrystalGraph>();
+  return (entry) => {
+    if (entry.structure === null) throw new BadInputError(`entry ${entry.id} has no structure`);
+    let graph = cache.get(entry);
+    if (!graph) cache.set(entry, (graph = buildCrystalGraph(entry.structure, graphOptions(h))));
     return graph;
   };
 }

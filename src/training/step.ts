@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
-import { forward, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
-import { makeGraphBatch } from '../model/batch.js';
+import { forward, makeModelBatch, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
+import { embeddingWidth } from '../model/hyperparameters.js';
 import { contrastivePairLoss, crossEntropyLoss } from './loss.js';
 
 export interface ShardTask {
@@ -54,7 +54,7 @@ export function shardGradients(
   const O = task.own.length;
   const T = task.other.length;
   const B = O + T;
-  const batch = makeGraphBatch(task.own.map((i) => graphs[i]!), h.k, h.gaussian);
+  const batch = makeModelBatch(task.own.map((i) => graphs[i]!), h);
   const statistics: BatchStatistics = new Map();
   const names = [...model.trainable.keys()];
   let crossLoss = 0;
@@ -66,7 +66,7 @@ export function shardGradients(
       if (T > 0) {
         const mine = out.embedding.dataSync() as Float32Array;
         const theirs = exchange!(mine);
-        embedding = tf.concat([out.embedding, tf.tensor2d(theirs, [T, h.embeddingDim])], 0) as tf.Tensor2D;
+        embedding = tf.concat([out.embedding, tf.tensor2d(theirs, [T, embeddingWidth(h)])], 0) as tf.Tensor2D;
       }
       let loss: tf.Scalar = tf.scalar(0);
       if (h.objective !== 'CROSS_ENTROPY' && task.pairNormaliser > 0) {
@@ -77,7 +77,13 @@ export function shardGradients(
         }
       }
       if (h.objective !== 'CONTRASTIVE') {
-        const ce = crossEntropyLoss(out.logits!, task.labels.slice(0, O), task.crystalNormaliser);
+        // An ensemble's members each learn from their own logits (the mean of their losses).
+        const ownLabels = task.labels.slice(0, O);
+        const ce = out.memberLogits
+          ? (tf.div(tf.addN(out.memberLogits.map((l) => crossEntropyLoss(l, ownLabels, task.crystalNormaliser))), out.memberLogits.length) as tf.Scalar)
+          : crossEntropyLoss(out.logits!, ownLabels, task.crystalNormaliser);
+        // Its share of the step: this shard's crystals over the step's.
+        if (out.alignment) loss = tf.add(loss, tf.mul(out.alignment, (h.alignmentWeight * O) / task.crystalNormaliser)) as tf.Scalar;
         loss = tf.add(loss, h.objective === 'JOINT' ? tf.mul(ce, h.crossEntropyWeight) : ce) as tf.Scalar;
       }
       return loss;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ATOM_FEATURE_LENGTH,
   ATOM_FEATURE_SEGMENTS,
@@ -13,7 +14,8 @@ import {
 } from '../../src/features/index.js';
 import { BadInputError } from '../../src/errors.js';
 
-const ORACLE = '/work/shared/design/cgcnn_atom_init_decoded.csv';
+// CGCNN's atom_init.json decoded to one bin per property (MIT, © Tian Xie; see test/fixtures/cgcnn/SOURCE.md).
+const ORACLE = join(import.meta.dirname, '../fixtures/cgcnn/atom_init_decoded.csv');
 
 /**
  * (element, segment) pairs where our pymatgen-2022 + Pyykkö-2009 table bins differently from

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { createModel, embedStructureBatch, initBackend, resolveHyperparameters, saveArtifact } from '../../src/model/index.js';
 import { EMBED_BATCH_SIZE, embedAllStructureMaterials, embedMissingMaterials } from '../../src/services/embeddings.js';
-import { findEmbeddingRows, listStructureMaterials } from '../../src/store/embedding.repository.js';
+import { findEmbeddingRows, listEmbeddableMaterials } from '../../src/store/embedding.repository.js';
 import { parseVectorLiteral } from '../../src/store/vector.js';
 import type { Structure } from '../../src/structure/structure.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
@@ -41,7 +41,7 @@ describeDatabases('embedding many materials', (database) => {
       assert.deepEqual(result.pages, twoThreads ? { oneThread: 1, twoThreads: 1 } : { oneThread: 2, twoThreads: 0 });
 
       // The stored vectors equal this thread's embeddings of the same structures.
-      const rows = await listStructureMaterials(db, { afterId: null, limit: count });
+      const rows = await listEmbeddableMaterials(db, { afterId: null, limit: count });
       const reference = embedStructureBatch(model, rows.map((r) => r.structure as Structure));
       const stored = new Map((await findEmbeddingRows(db, modelId, materials.map((m) => m.id))).map((r) => [String(r.material_id), parseVectorLiteral(r.vec)]));
       assert.equal(stored.size, count);

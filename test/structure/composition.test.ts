@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseComposition, parseStructure, describeStructure } from '../../src/structure/index.js';
-import { assertBadInput } from './support.js';
+import { OBELIX_DIR, assertBadInput } from './support.js';
 
 test('parseComposition: the product examples', () => {
   const llzo = parseComposition('Li6.4La3Zr1.4Ta0.6O12');
@@ -48,7 +48,7 @@ test('bad compositions are BadInputError naming the problem', () => {
 });
 
 test('reduced formulas of all ordered OBELiX CIFs equal the manifest (pymatgen) column', () => {
-  const rows = readFileSync('/work/shared/data/obelix/manifest.csv', 'utf8').trim().split('\n');
+  const rows = readFileSync(join(OBELIX_DIR, 'manifest.csv'), 'utf8').trim().split('\n');
   const header = rows[0]!.split(',');
   const col = (name: string) => header.indexOf(name);
   let ordered = 0;
@@ -57,7 +57,7 @@ test('reduced formulas of all ordered OBELiX CIFs equal the manifest (pymatgen) 
     // No quoted commas occur before the columns used here (id … cif_formula_reduced).
     const c = line.split(',');
     if (c[col('has_structure')] !== 'True') continue;
-    const s = parseStructure('CIF', readFileSync(join('/work/shared/data/obelix', c[col('cif_path')]!), 'utf8'));
+    const s = parseStructure('CIF', readFileSync(join(OBELIX_DIR, c[col('cif_path')]!), 'utf8'));
     const facts = describeStructure(s);
     assert.equal(String(facts.nsites), c[col('n_sites')], `${c[0]} n_sites`);
     assert.ok(Math.abs(facts.natoms - Number(c[col('n_atoms_occ_weighted')])) < 1e-3, `${c[0]} natoms`);

@@ -13,7 +13,7 @@ import {
   type Structure,
   type Vec3,
 } from '../../src/structure/index.js';
-import { OBELIX_CIFS, fixture } from './support.js';
+import { OBELIX_CIFS, OBELIX_DIR, fixture } from './support.js';
 
 const hashOf = (s: Structure) => describeStructure(s).hash;
 
@@ -115,7 +115,7 @@ test('CIF → hash is stable across repeated parses and the reference JSONL agre
   // structures_p1.jsonl re-prints coordinates with 6 decimals (noise ≤ 5e-7), which can flip a
   // rounding step of 2^-13 for a coordinate that sits within 5e-7 of a boundary. Such a flip is
   // the known limit of a rounding hash, so this asserts it stays rare (≤ 5% of records).
-  const lines = readFileSync('/work/shared/data/obelix/structures_p1.jsonl', 'utf8').split('\n').filter(Boolean);
+  const lines = readFileSync(join(OBELIX_DIR, 'structures_p1.jsonl'), 'utf8').split('\n').filter(Boolean);
   let same = 0;
   let total = 0;
   for (const line of lines) {

@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   parseStructure,
   describeStructure,
   structureToJson,
   latticeParameters,
 } from '../../src/structure/index.js';
-import { fixture, siteMismatches } from './support.js';
+import { OBELIX_DIR, fixture, siteMismatches } from './support.js';
 
-const P1_JSONL = '/work/shared/data/obelix/structures_p1.jsonl';
+const P1_JSONL = join(OBELIX_DIR, 'structures_p1.jsonl');
 
 test('OPTIMADE entry {attributes: …} gives rock-salt LiCl equal to the POSCAR', () => {
   const s = parseStructure('JSON', fixture('licl.optimade.json'));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseStructure, latticeParameters, type Structure, type Mat3, type Vec3 } from '../../src/structure/index.js';
 import { minImageDistance } from './support.js';
 
-const DATA = '/work/shared/data';
+const DATA = join(import.meta.dirname, '../../data');
 const POSITION_TOLERANCE_A = 1e-3;
 const LATTICE_TOLERANCE_A = 1e-3;
 const ANGLE_TOLERANCE_DEG = 1e-3;

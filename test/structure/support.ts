@@ -6,7 +6,8 @@ import { BadInputError } from '../../src/errors.js';
 import { fracToCart, type Mat3, type Site, type Structure, type Vec3 } from '../../src/structure/index.js';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures/structures');
-export const OBELIX_CIFS = '/work/shared/data/obelix/cifs';
+export const OBELIX_DIR = join(import.meta.dirname, '../../data/obelix');
+export const OBELIX_CIFS = join(OBELIX_DIR, 'cifs');
 
 export function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');

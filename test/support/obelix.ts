@@ -1,11 +1,13 @@
 /**
- * Test/benchmark access to the shared OBELiX training structures
- * (/work/shared/data/obelix/structures_p1.jsonl, CC BY 4.0; `sites[].species` is {element: occupancy}).
+ * Test/benchmark access to the OBELiX training structures shipped in the repository
+ * (data/obelix/structures_p1.jsonl, CC BY 4.0, see data/obelix/SOURCE.md; `sites[].species` is {element: occupancy}).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Mat3, Structure, Vec3 } from '../../src/structure/structure.js';
 
-export const OBELIX_JSONL = process.env.IONSIEVE_OBELIX_JSONL ?? '/work/shared/data/obelix/structures_p1.jsonl';
+export const OBELIX_JSONL =
+  process.env.IONSIEVE_OBELIX_JSONL ?? join(import.meta.dirname, '../../data/obelix/structures_p1.jsonl');
 
 export interface LabelledStructure {
   id: string;

@@ -38,8 +38,8 @@ before(async () => {
 test('train-default writes a self-describing manifest beside the artifact', () => {
   const onDisk = JSON.parse(readFileSync(join(work, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')) as DefaultModelManifest;
   assert.deepEqual(onDisk, manifest);
-  assert.deepEqual(manifest.labelCounts, { fast: 93, poor: 161 }, 'the 254 OBELiX training structures');
-  assert.equal(manifest.trainingIds.length, 254);
+  assert.deepEqual(manifest.labelCounts, { fast: 218, poor: 260 }, 'every labelled OBELiX row: 254 structures and 224 formulas');
+  assert.equal(manifest.trainingIds.length, 478);
   assert.match(manifest.dataHash, /^sha256:[0-9a-f]{64}$/);
   assert.equal(manifest.epochs, 1);
   assert.equal(manifest.hyperparameters.embeddingDim, 4);
@@ -53,7 +53,7 @@ test('train-default writes a self-describing manifest beside the artifact', () =
 });
 
 describeDatabases('installDefaultModel', (database) => {
-  test('installs READY and active with every structure embedded and its index; a second install is a no-op', async () => {
+  test('installs READY and active with every material embedded (formulas through the composition pathway) and its index; a second install is a no-op', async () => {
     const { db } = database();
     await resetDatabase(db);
     const set = await seedTinySet(db, { fast: 2, poor: 2, unlabelled: 2 });
@@ -65,8 +65,9 @@ describeDatabases('installDefaultModel', (database) => {
     assert.equal(first.model.createdBy, 'seed');
     assert.equal(first.model.threshold, manifest.threshold);
     assert.deepEqual(first.model.labelCounts, manifest.labelCounts);
-    assert.equal(first.embeddings, set.structures.length);
-    assert.equal(await countModelEmbeddings(db, first.model.id), set.structures.length);
+    // seedTinySet adds one material known only by its formula: the default embeds it too.
+    assert.equal(first.embeddings, set.structures.length + 1);
+    assert.equal(await countModelEmbeddings(db, first.model.id), set.structures.length + 1);
     assert.ok(await indexExists(db, modelVectorIndexName(first.model.id)));
     assert.equal((await getActiveModel(db))?.id, first.model.id);
     const { rows } = await sql<{ n: string }>`select count(*) as n from job where kind = 'embed_materials'`.execute(db);
@@ -88,6 +89,7 @@ describeDatabases('installDefaultModel', (database) => {
     assert.ok(model);
     const view = await readScreeningView(db, model.id);
     assert.ok(view, 'a screening snapshot exists before anyone screened');
-    assert.deepEqual([view.state.n_fast, view.state.n_poor, view.state.n_candidates], [2, 2, 2]);
+    // Candidates: the two unlabelled structures and the unlabelled formula-only material.
+    assert.deepEqual([view.state.n_fast, view.state.n_poor, view.state.n_candidates], [2, 2, 3]);
   });
 });

@@ -18,7 +18,7 @@
 import { BadInputError, TrainingDivergedError } from '../../src/errors.js';
 import type { Task } from '../../src/jobs/worker.js';
 import { isRetryable } from '../../src/jobs/worker.js';
-import { embedAllStructureMaterialsWith } from '../../src/services/embeddings.js';
+import { embedAllMaterialsWith } from '../../src/services/embeddings.js';
 import {
   beginTraining,
   completeTraining,
@@ -113,7 +113,7 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
       // The training crystals were embedded for the calibration: reuse those vectors.
       const known = new Map(examples.map((e, i) => [e.materialId, run.trainEmbeddings[i]!]));
       const running = computation;
-      const embeddings = await embedAllStructureMaterialsWith(db, (structures) => running.embed(structures), { signal, logger, known });
+      const embeddings = await embedAllMaterialsWith(db, h, (items) => running.embed(items), { signal, logger, known });
       clearInterval(keepalive);
       await written;
       signal.throwIfAborted();

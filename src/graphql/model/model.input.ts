@@ -26,13 +26,21 @@ registerEnumType(TrainingObjectiveValue, { name: 'TrainingObjective' });
 
 export enum HyperparameterPresetValue {
   PAPER = 'PAPER',
+  SLOTS = 'SLOTS',
   DEFAULT = 'DEFAULT',
 }
 registerEnumType(HyperparameterPresetValue, {
   name: 'HyperparameterPreset',
   valuesConfig: {
     PAPER: { description: "The contrastive paper's settings (k 12, 3 conv layers, feature 96, Euclidean, patience 15, ≤ 50 epochs)." },
-    DEFAULT: { description: 'The default training configuration.' },
+    SLOTS: {
+      description:
+        'The paper’s slot-ordered backbone with cross-entropy and the composition descriptors (the default until 2026-12); its embedding jumps under noise and site order.',
+    },
+    DEFAULT: {
+      description:
+        'The default: the invariant smooth-neighbourhood backbone with a composition pathway, trained on every labelled material, an ensemble of members.',
+    },
   },
 });
 
@@ -88,6 +96,12 @@ export class TrainModelInput {
     description: "Join the composition's 81 Magpie-like descriptors to the pooled crystal vector before the dense layers (default: the preset's).",
   })
   compositionDescriptors?: boolean | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Networks trained side by side from different initial weights, their embeddings joined (1..8; the DEFAULT preset’s backbone only). More members: rankings that depend less on the seed, at proportional cost.',
+  })
+  members?: number | null;
 
   @Field(() => EvaluationProtocolValue, { nullable: true, description: 'Default GROUP_KFOLD (NONE skips the held-out evaluation).' })
   evaluation?: EvaluationProtocolValue | null;

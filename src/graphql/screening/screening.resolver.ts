@@ -6,8 +6,11 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../../errors.js';
 import type { MaterialRecord } from '../../services/materials.js';
+import { checkDomain, type DomainCheck } from '../../services/applicability-domain.js';
+import { getModel } from '../../services/models.js';
 import {
   nearestFastOfVector,
+  scoreComposition,
   scoreStructure,
   screen,
   similarMaterials,
@@ -166,6 +169,20 @@ export class ScreeningResolver {
     );
     return resultType(result);
   }
+
+  @Query(() => ScreeningResultType, {
+    description:
+      'R of a material known only by its formula (e.g. "Li6PS5Cl", "Li6.4La3Zr1.4Ta0.6O12"), embedded through the model’s composition ' +
+      'pathway, against the model’s current references. Stores nothing. BAD_USER_INPUT for an unreadable formula or a model without one.',
+  })
+  async scoreComposition(
+    @Arg('formula', () => String) formula: string,
+    @Arg('modelId', () => ID, { nullable: true }) modelId: string | null,
+    @Arg('reference', () => ReferenceInput, { nullable: true }) reference: ReferenceInput | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ScreeningResultType> {
+    return resultType(await scoreComposition(ctx.db, { formula, modelId, reference: toServiceReference(reference) }));
+  }
 }
 
 @Resolver(() => ScreeningEdgeType)
@@ -189,8 +206,49 @@ export class ScreeningEdgeResolver {
   }
 }
 
+/** One domain check per result object, shared by its three fields. */
+const domainChecks = new WeakMap<object, Promise<DomainCheck>>();
+
+function domainOf(result: ReturnType<typeof resultType>, ctx: GraphQLContext): Promise<DomainCheck> {
+  let check = domainChecks.get(result);
+  if (!check) {
+    check = (async () => {
+      const model = await getModel(ctx.db, result.modelId);
+      if (!model?.embeddingDim) throw new NotFoundError('model', result.modelId);
+      dependsOn(ctx, ...screeningTags(result.modelId));
+      const query = result.materialId !== null ? { materialId: result.materialId } : { vec: result.vector! };
+      return checkDomain(ctx.db, { id: model.id, dim: model.embeddingDim, distance: model.distance }, query);
+    })();
+    domainChecks.set(result, check);
+  }
+  return check;
+}
+
 @Resolver(() => ScreeningResultType)
 export class ScreeningResultResolver {
+  @FieldResolver(() => Boolean, {
+    description:
+      'True when the nearest labelled reference is farther than the model’s domain radius (`domainRadius`): the query lies outside ' +
+      'the data the model learned from, and its score extrapolates.',
+  })
+  async outOfDomain(@Root() result: ReturnType<typeof resultType>, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return (await domainOf(result, ctx)).outOfDomain;
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'Distance to the nearest labelled reference (itself excluded); null without references.' })
+  async nearestReferenceDistance(@Root() result: ReturnType<typeof resultType>, @Ctx() ctx: GraphQLContext): Promise<number | null> {
+    return (await domainOf(result, ctx)).nearestReferenceDistance;
+  }
+
+  @FieldResolver(() => Float, {
+    nullable: true,
+    description:
+      'The 95th percentile, over the model’s labelled references, of each one’s distance to its nearest other reference; null with fewer than two.',
+  })
+  async domainRadius(@Root() result: ReturnType<typeof resultType>, @Ctx() ctx: GraphQLContext): Promise<number | null> {
+    return (await domainOf(result, ctx)).domainRadius;
+  }
+
   @FieldResolver(() => [NeighborType], { description: 'The k nearest FAST references (labelled materials), exact.' })
   async nearestFast(
     @Root() result: ReturnType<typeof resultType>,

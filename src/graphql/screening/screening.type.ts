@@ -68,6 +68,8 @@ export class ScreeningResultType {
 
   @Field(() => ReferenceModeValue)
   referenceMode!: ReferenceModeValue;
+
+  // outOfDomain, nearestReferenceDistance and domainRadius are resolved in screening.resolver.ts.
 }
 
 @ObjectType('ScreeningEdge', { description: 'One ranked candidate.' })

@@ -198,18 +198,23 @@ export const MATERIAL_CIF = /* GraphQL */ `
   }
 `;
 
+const SCORE_FIELDS = /* GraphQL */ `
+  score
+  predictedClass
+  meanDistanceToFast
+  meanDistanceToPoor
+  outOfDomain
+  nearestReferenceDistance
+  domainRadius
+  nearestFast(k: $k) { ${NEIGHBOR_FIELDS} }
+`;
+
 /** A material's score and neighbours (issue 4, `Material.screening` and `Material.similar`). */
 export const MATERIAL_SCREENING = /* GraphQL */ `
   query MaterialScreening($id: ID!, $k: Int!) {
     material(id: $id) {
       id
-      screening {
-        score
-        predictedClass
-        meanDistanceToFast
-        meanDistanceToPoor
-        nearestFast(k: $k) { ${NEIGHBOR_FIELDS} }
-      }
+      screening { ${SCORE_FIELDS} }
       similar(k: $k) { ${NEIGHBOR_FIELDS} }
     }
   }
@@ -233,17 +238,19 @@ export const ADD_MATERIALS = /* GraphQL */ `
   }
 `;
 
+
 /** A structure not in the store: its score and its nearest known FAST conductors (issue 4). */
 export const SCORE_STRUCTURE = /* GraphQL */ `
   query ScoreStructure($structure: StructureInput!, $k: Int!) {
-    scoreStructure(structure: $structure) {
-      score
-      predictedClass
-      meanDistanceToFast
-      meanDistanceToPoor
-      nearestFast(k: $k) { ${NEIGHBOR_FIELDS} }
-    }
+    scoreStructure(structure: $structure) { ${SCORE_FIELDS} }
     similarMaterials(input: { structure: $structure, k: $k }) { ${NEIGHBOR_FIELDS} }
+  }
+`;
+
+/** A formula alone, through the model's composition pathway (issue 14). */
+export const SCORE_COMPOSITION = /* GraphQL */ `
+  query ScoreComposition($formula: String!, $k: Int!) {
+    scoreComposition(formula: $formula) { ${SCORE_FIELDS} }
   }
 `;
 

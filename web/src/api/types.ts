@@ -59,6 +59,9 @@ export interface ScreeningResult {
   predictedClass: LabelClass;
   meanDistanceToFast: number;
   meanDistanceToPoor: number;
+  outOfDomain: boolean;
+  nearestReferenceDistance: number | null;
+  domainRadius: number | null;
   nearestFast: Neighbor[];
 }
 

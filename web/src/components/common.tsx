@@ -1,7 +1,7 @@
 /** Small shared pieces: errors in words, loading states, formulas, label badges, neighbour lists. */
 import type { ReactNode } from 'react';
 import type { ApiError } from '../api/client.js';
-import type { LabelClass, Neighbor } from '../api/types.js';
+import type { LabelClass, Neighbor, ScreeningResult } from '../api/types.js';
 import { ApiTokenField } from './ApiTokenField.js';
 import { conductivity, fixed, formulaParts } from '../lib/format.js';
 import { href } from '../router.js';
@@ -149,5 +149,16 @@ export function ScoreBar({ score, min, max }: { score: number; min: number; max:
         <span style={{ width: `${width}%` }} />
       </span>
     </span>
+  );
+}
+
+/** Says when the query lies outside the labelled data (its nearest reference beyond the model's domain radius). */
+export function DomainNote({ result }: { result: Pick<ScreeningResult, 'outOfDomain' | 'nearestReferenceDistance' | 'domainRadius'> }) {
+  if (!result.outOfDomain) return null;
+  return (
+    <p className="notice" role="note" data-testid="out-of-domain">
+      Outside the labelled data: the nearest labelled material is at distance {fixed(result.nearestReferenceDistance ?? Number.NaN, 3)}, beyond the
+      model’s domain radius {fixed(result.domainRadius ?? Number.NaN, 3)}. Treat this score as an extrapolation.
+    </p>
   );
 }

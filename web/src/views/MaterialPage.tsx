@@ -8,7 +8,7 @@ import { has, missing, useCapabilities, useQuery } from '../api/hooks.js';
 import { LABEL_MATERIAL, MATERIAL, MATERIAL_CIF, MATERIAL_SCREENING, RETRACT_LABEL } from '../api/queries.js';
 import type { Label, LabelClass, MaterialDetail, Neighbor, ScreeningResult } from '../api/types.js';
 import { ApiTokenField } from '../components/ApiTokenField.js';
-import { ClassBadge, ErrorBox, Formula, Loading, MissingApi, NeighborTable } from '../components/common.js';
+import { ClassBadge, DomainNote, ErrorBox, Formula, Loading, MissingApi, NeighborTable } from '../components/common.js';
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
 import { downloadText } from '../lib/csv.js';
 import { conductivity, dateTime, fixed } from '../lib/format.js';
@@ -85,6 +85,7 @@ export function MaterialPage({ id }: { id: string }) {
                 <dd>{fixed(result.meanDistanceToPoor, 4)}</dd>
               </dl>
             )}
+            {result && <DomainNote result={result} />}
             {result && <ActiveDecision />}
             {screening.data && !result && !screening.error && <p className="muted">No score: this material has no embedding under the active model.</p>}
           </div>

@@ -5,9 +5,9 @@
 import { useState, type DragEvent, type FormEvent } from 'react';
 import { ApiError, asApiError, request } from '../api/client.js';
 import { missing, useCapabilities } from '../api/hooks.js';
-import { ADD_MATERIALS, SCORE_STRUCTURE } from '../api/queries.js';
+import { ADD_MATERIALS, SCORE_COMPOSITION, SCORE_STRUCTURE } from '../api/queries.js';
 import type { Neighbor, ScreeningResult } from '../api/types.js';
-import { ClassBadge, ErrorBox, Loading, MaterialLink, MissingApi, NeighborTable } from '../components/common.js';
+import { ClassBadge, DomainNote, ErrorBox, Loading, MaterialLink, MissingApi, NeighborTable } from '../components/common.js';
 import { fixed } from '../lib/format.js';
 
 type Format = 'CIF' | 'POSCAR' | 'JSON';
@@ -38,6 +38,26 @@ export function TryStructureView() {
   const [stored, setStored] = useState<{ id: string; formula: string } | null>(null);
   const [dragging, setDragging] = useState(false);
   const lacking = missing(caps, 'Query.scoreStructure', 'Query.similarMaterials');
+  const [formula, setFormula] = useState('');
+  const [formulaResult, setFormulaResult] = useState<ScreeningResult | null>(null);
+  const [formulaError, setFormulaError] = useState<ApiError | null>(null);
+  const lackingFormula = missing(caps, 'Query.scoreComposition');
+
+  const scoreFormula = async (event: FormEvent) => {
+    event.preventDefault();
+    setFormulaError(null);
+    setFormulaResult(null);
+    if (!formula.trim()) {
+      setFormulaError(new ApiError([{ message: 'Type a formula first, e.g. Li6PS5Cl', code: 'CLIENT_VALIDATION' }]));
+      return;
+    }
+    try {
+      const data = await request<{ scoreComposition: ScreeningResult }>(SCORE_COMPOSITION, { formula: formula.trim(), k: NEIGHBOURS_K });
+      setFormulaResult(data.scoreComposition);
+    } catch (caught) {
+      setFormulaError(asApiError(caught));
+    }
+  };
   const effectiveFormat: Format = format === 'auto' ? guessFormat(text, fileName) : format;
 
   const loadFile = async (file: File) => {
@@ -172,6 +192,7 @@ export function TryStructureView() {
               <dt>⟨d⟩ to poor</dt>
               <dd>{fixed(result.scoreStructure.meanDistanceToPoor, 4)}</dd>
             </dl>
+            <DomainNote result={result.scoreStructure} />
             <h3>Nearest known fast conductors</h3>
             <NeighborTable neighbors={result.scoreStructure.nearestFast} />
           </div>
@@ -181,6 +202,33 @@ export function TryStructureView() {
           </div>
         </div>
       )}
+      <h2>Only a formula?</h2>
+      <p className="muted">Materials known only by their composition are scored through the model’s composition pathway, in the same embedding space.</p>
+      <form className="row wrap" onSubmit={scoreFormula} aria-label="Formula to score">
+        <input value={formula} onChange={(e) => setFormula(e.target.value)} placeholder="e.g. Li6PS5Cl" aria-label="Formula" data-testid="formula-input" />
+        <button type="submit" disabled={lackingFormula.length > 0}>
+          Score the formula
+        </button>
+      </form>
+      {formulaError && <ErrorBox error={formulaError} title="The formula was not accepted" />}
+      {formulaResult && (
+        <div className="panel" data-testid="formula-result">
+          <dl className="facts">
+            <dt>Score R</dt>
+            <dd className="big" data-testid="formula-score">
+              {fixed(formulaResult.score, 3)}
+            </dd>
+            <dt>Predicted</dt>
+            <dd>
+              <ClassBadge value={formulaResult.predictedClass} predicted />
+            </dd>
+          </dl>
+          <DomainNote result={formulaResult} />
+          <h3>Nearest known fast conductors</h3>
+          <NeighborTable neighbors={formulaResult.nearestFast} />
+        </div>
+      )}
     </section>
   );
 }
+
