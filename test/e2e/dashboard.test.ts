@@ -20,7 +20,8 @@ import { startServer } from '../../src/server.js';
 import { seed } from '../../src/services/seed.js';
 import { activateModel, DEFAULT_MODEL_DIR, installDefaultModel } from '../../src/services/models.js';
 import { attachHeldOutFigures } from '../../trainer/train-default.js';
-import { standInReport, writeEvaluateOutput } from '../support/held-out.js';
+import { resolveStoredHyperparameters } from '../../src/model/index.js';
+import { evaluateOptionsFor, standIn, standInReport, writeEvaluateOutput } from '../support/held-out.js';
 import { createApiToken } from '../../src/services/tokens.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
@@ -58,7 +59,12 @@ after(() => rmSync(heldOutDir, { recursive: true, force: true }));
 const heldOutModelId = opened
   ? await (async () => {
       cpSync(join(DATA_DIR, DEFAULT_MODEL_DIR), join(heldOutDir, DEFAULT_MODEL_DIR), { recursive: true });
-      const evaluation = writeEvaluateOutput(heldOutDir, 'evaluate.json', await standInReport(join(DATA_DIR, 'obelix')));
+      // The evaluate file names the shipped model's own configuration (whichever preset it was trained with).
+      const shipped = resolveStoredHyperparameters(JSON.parse(readFileSync(join(DATA_DIR, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')).hyperparameters);
+      const options = evaluateOptionsFor(shipped);
+      assert.ok(options, 'the shipped model was trained with a preset');
+      const report = await standInReport(join(DATA_DIR, 'obelix'), { method: standIn(shipped) });
+      const evaluation = writeEvaluateOutput(heldOutDir, 'evaluate.json', report, options);
       await attachHeldOutFigures(join(heldOutDir, DEFAULT_MODEL_DIR), evaluation);
       const manifestPath = join(heldOutDir, DEFAULT_MODEL_DIR, 'manifest.json');
       writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), name: 'e2e stand-in figures (not a real evaluation)' }));
