@@ -52,6 +52,11 @@ export interface Config {
    * default's in-process worker shares the API's process and keeps its priority.
    */
   readonly trainerNice: number;
+  /**
+   * Where a training job fits and evaluates: 'process' (a child process at `trainerNice`, so the
+   * serving process keeps its event loop) or 'inline' (the worker's own thread).
+   */
+  readonly trainerIsolation: 'process' | 'inline';
 }
 
 export interface Limits {
@@ -126,6 +131,7 @@ const envSchema = z.object({
   IONSIEVE_RESPONSE_CACHE_MB: positiveInt(64),
   IONSIEVE_RESPONSE_CACHE_CONSISTENCY: z.preprocess(emptyToUndefined, z.enum(['strict', 'notify']).default('strict')),
   IONSIEVE_TRAINER_NICE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(19).default(10)),
+  IONSIEVE_TRAINER_ISOLATION: z.preprocess(emptyToUndefined, z.enum(['process', 'inline']).default('process')),
 });
 
 /**
@@ -169,5 +175,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       consistency: e.IONSIEVE_RESPONSE_CACHE_CONSISTENCY,
     }),
     trainerNice: e.IONSIEVE_TRAINER_NICE,
+    trainerIsolation: e.IONSIEVE_TRAINER_ISOLATION,
   });
 }

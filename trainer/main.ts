@@ -23,6 +23,7 @@ export interface RunTrainerOptions extends Omit<TrainerWorkerOptions, 'db' | 'lo
 /** Runs the worker until a termination signal; resolves once it has stopped. */
 export async function runTrainerUntilSignal(opts: RunTrainerOptions): Promise<void> {
   const priority = lowerCpuPriority(opts.nice ?? 0);
+  // The training child inherits this process's nice value; the embedding lane keeps this one's.
   const worker = startTrainerWorker(opts);
   opts.logger.info({ workerId: worker.workerId, priority }, 'trainer running');
   const stop = (signal: NodeJS.Signals) => {

@@ -1,8 +1,12 @@
 /**
- * The trainer's worker: the job-queue loop (src/jobs/worker.ts) with the trainer's tasks, woken by
- * NOTIFY, plus a periodic sweep that fails models whose training job can no longer run.
+ * The trainer's worker: two job-queue loops (src/jobs/worker.ts) woken by NOTIFY — one lane for
+ * train_model, one for embed_materials, so materials added while a model trains are embedded
+ * under the active model at once instead of waiting behind the training job — plus a periodic
+ * sweep that fails models whose training job can no longer run.
  * Used by `ionsieve trainer` (its own process) and by `ionsieve start` (in-process).
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { startWorker, type Listen, type RunningWorker, type Task } from '../src/jobs/worker.js';
 import { EMBED_MATERIALS_TASK, TRAIN_MODEL_TASK, failOrphanedTrainings } from '../src/services/models.js';
@@ -30,15 +34,29 @@ export function trainerTasks(train: TrainModelTaskOptions = {}): Record<string, 
 }
 
 export function startTrainerWorker(opts: TrainerWorkerOptions): RunningWorker {
-  const worker = startWorker({
-    db: opts.db,
-    logger: opts.logger,
-    listen: opts.listen,
-    workerId: opts.workerId,
-    leaseMs: opts.leaseMs,
-    pollMs: opts.pollMs,
-    tasks: trainerTasks(opts.train),
-  });
+  const tasks = trainerTasks(opts.train);
+  // One worker id for both lanes: it names this process's worker in job locks and logs (a lock is
+  // per job, so two loops under one id never contend for the same row).
+  const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const lane = (kind: string) =>
+    startWorker({
+      db: opts.db,
+      logger: opts.logger,
+      listen: opts.listen,
+      workerId,
+      leaseMs: opts.leaseMs,
+      pollMs: opts.pollMs,
+      tasks: { [kind]: tasks[kind]! },
+    });
+  const training = lane(TRAIN_MODEL_TASK);
+  const embedding = lane(EMBED_MATERIALS_TASK);
+  const worker = {
+    workerId: training.workerId,
+    done: Promise.all([training.done, embedding.done]).then(() => {}),
+    stop: async () => {
+      await Promise.all([training.stop(), embedding.stop()]);
+    },
+  };
   const sweep = () =>
     failOrphanedTrainings(opts.db).then(
       (ids) => {

@@ -32,7 +32,13 @@ async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}
   const server = await startServer({ db: ctx.db, config: ctx.config, logger: ctx.logger, listen: ctx.listen });
   // One in-process training worker (embedded default); `--no-worker` leaves jobs to `ionsieve trainer`.
   const worker = opts.worker
-    ? (await import('../../trainer/worker.js')).startTrainerWorker({ db: ctx.db, logger: ctx.logger, listen: ctx.listen })
+    ? (await import('../../trainer/worker.js')).startTrainerWorker({
+        db: ctx.db,
+        logger: ctx.logger,
+        listen: ctx.listen,
+        // Fitting runs in a child process at a lower priority: this process keeps serving (and the database).
+        train: { isolation: ctx.config.trainerIsolation, nice: ctx.config.trainerNice },
+      })
     : undefined;
   ctx.logger.info({ url: server.url, dialect: ctx.dialect }, 'ionsieve listening');
   const exitNow = (reason: string, extra: Record<string, unknown>, code: number) => {

@@ -5,7 +5,7 @@
  * `start` call it) so screening works on first start.
  */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/database.js';
 
@@ -19,17 +19,30 @@ export function registerTrainDefaultCommand(program: Command): Command {
     .option('--seed-dir <dir>', 'folder holding obelix/ (default: $IONSIEVE_SEED_DIR or data)')
     .option('--out <dir>', 'output folder (default: <seed-dir>/models/default)')
     .option('--max-epochs <n>', 'cap the epochs (quick checks; the shipped model uses the default)')
-    .action(async (opts: { seedDir?: string; out?: string; maxEpochs?: string }) => {
-      const [{ loadConfig }, { createLogger }, { resolveSeedDir }, { trainDefaultModel }] = await Promise.all([
+    .option('--held-out <file>', "an `ionsieve evaluate` JSON of this configuration: its grouped-CV figures become the model's held-out estimate and its out-of-fold scores choose the threshold")
+    .option('--variant <name>', 'with --held-out: the variant of the evaluate file the product scores by (when several fit the model)')
+    .option('--attach-only', 'with --held-out: give the already trained model in --out its figures, without training')
+    .action(async (opts: { seedDir?: string; out?: string; maxEpochs?: string; heldOut?: string; variant?: string; attachOnly?: boolean }) => {
+      const [{ loadConfig }, { createLogger }, { resolveSeedDir }, { trainDefaultModel, attachHeldOutFigures }] = await Promise.all([
         import('../config.js'),
         import('../logger.js'),
         import('./seed.js'),
         import('../../trainer/train-default.js'),
       ]);
       const config = loadConfig();
+      const seedDir = resolveSeedDir(opts.seedDir ?? config.seedDir);
+      if (opts.attachOnly) {
+        if (!opts.heldOut) throw new InvalidArgumentError('--attach-only needs --held-out FILE');
+        const manifest = await attachHeldOutFigures(opts.out ?? join(seedDir, SHIPPED_MODEL_DIR), opts.heldOut, opts.variant);
+        const first = Array.isArray(manifest.metrics) ? manifest.metrics[0] : manifest.metrics;
+        process.stdout.write(`${first?.label}: ROC-AUC ${first?.rocAuc?.toFixed(3)}; threshold ${manifest.threshold.toFixed(3)}\n`);
+        return;
+      }
       const maxEpochs = opts.maxEpochs !== undefined ? Number(opts.maxEpochs) : undefined;
       await trainDefaultModel({
-        seedDir: resolveSeedDir(opts.seedDir ?? config.seedDir),
+        heldOutFile: opts.heldOut,
+        heldOutVariant: opts.variant,
+        seedDir,
         outDir: opts.out,
         overrides: maxEpochs !== undefined ? { maxEpochs } : undefined,
         logger: createLogger(config),

@@ -29,6 +29,7 @@ export function registerTrainerCommand(program: Command): Command {
         leaseMs,
         pollMs,
         nice: ctx.config.trainerNice,
+        train: { isolation: ctx.config.trainerIsolation },
       });
     } finally {
       await ctx.close();

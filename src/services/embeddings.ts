@@ -224,6 +224,42 @@ export async function embedAllStructureMaterials(
   }
 }
 
+/**
+ * Embeddings of every material the model can read (structures; formula-only ones too when it reads
+ * compositions) through `embed` (a model that lives elsewhere: the trainer's child process), one
+ * database page at a time, so the database work between pages stays short. Materials that cannot
+ * be embedded are skipped and logged. The caller writes them.
+ */
+export async function embedAllMaterialsWith(
+  db: Db,
+  hyperparameters: Parameters<typeof readsCompositions>[0],
+  embed: (items: { structure: Structure | null; formula: string }[]) => Promise<{ vectors: (Float32Array | null)[]; errors: (string | null)[] }>,
+  opts: Pick<EmbedPagesOptions, 'signal' | 'logger' | 'known'> = {},
+): Promise<MaterialEmbedding[]> {
+  const embedded: MaterialEmbedding[] = [];
+  const compositions = readsCompositions(hyperparameters);
+  let afterId: string | null = null;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const page = await listEmbeddableMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, compositions });
+    if (page.length === 0) break;
+    afterId = page[page.length - 1]!.id;
+    const todo = page.filter((m) => !opts.known?.has(m.id));
+    const result = todo.length > 0 ? await embed(todo.map((m) => ({ structure: (m.structure as Structure | null) ?? null, formula: m.formula }))) : { vectors: [], errors: [] };
+    const vectors = new Map<string, Float32Array>();
+    todo.forEach((m, i) => {
+      const vector = result.vectors[i];
+      if (vector) vectors.set(m.id, vector);
+      else opts.logger?.warn({ materialId: m.id, err: result.errors[i] }, 'material skipped: cannot be embedded');
+    });
+    for (const m of page) {
+      const vector = opts.known?.get(m.id) ?? vectors.get(m.id);
+      if (vector) embedded.push({ materialId: m.id, vector });
+    }
+  }
+  return embedded;
+}
+
 export interface EmbedMissingResult {
   modelId: string;
   embedded: number;

@@ -75,6 +75,11 @@ export interface ModelProgress {
   validationLoss: number | null;
   /** Upper bound (assumes every epoch up to maxEpochs runs; early stopping ends sooner). Null when unknown. */
   etaSeconds: number | null;
+  /** EVALUATING: the fold being fitted (1-based) and how many; `epoch` is then that fold's. */
+  fold?: number | null;
+  folds?: number | null;
+  /** Seconds since the job started; every event carries it, so a keepalive is a new event. */
+  elapsedSeconds?: number | null;
 }
 
 export interface CurvePoint {
@@ -83,20 +88,85 @@ export interface CurvePoint {
   validationLoss: number | null;
 }
 
+export type MetricsProtocol = 'TRAIN' | 'LOO' | 'GROUP_KFOLD';
+
+/**
+ * Classification figures of the score R under one protocol. Held-out protocols (GROUP_KFOLD, LOO)
+ * estimate how the configuration does on materials it did not train on; TRAIN figures are the fit
+ * to the training data (leave-self-out scores of the training crystals) and are never an estimate
+ * of the model's accuracy.
+ */
 export interface ModelMetrics {
-  /** TRAIN: leave-self-out scores of the training crystals themselves (optimistic, not held out). */
-  protocol: 'TRAIN' | 'LOO' | 'GROUP_KFOLD';
+  protocol: MetricsProtocol;
+  /** False for TRAIN. */
+  heldOut: boolean;
   accuracy: number | null;
   sensitivity: number | null;
   specificity: number | null;
   balancedAccuracy: number | null;
   rocAuc: number | null;
+  /** Sample sd of the ROC-AUC over seeds (null with one seed). */
+  rocAucSd?: number | null;
   prAuc: number | null;
   /** The threshold at which accuracy/sensitivity/specificity were taken (FAST when R > threshold). */
   threshold: number | null;
-  /** Rows scored. */
+  /** Rows scored (per seed). */
   n: number;
+  /** Folds of GROUP_KFOLD (LOO: rows); null for TRAIN. */
+  folds?: number | null;
+  /** Seeds of the cross-validation (each its own fold assignment and model randomness). */
+  seeds?: number[] | null;
+  /** Where the figures come from: the trainModel job, or the command that measured them. */
+  source?: string | null;
   note?: string;
+  /** One line naming the protocol, e.g. "held out: grouped 5-fold × 1 seed, n = 254". */
+  label: string;
+}
+
+/** Precision/recall of one threshold on R (src/scoring/operating-points.ts). */
+export interface OperatingPointRecord {
+  threshold: number;
+  precision: number | null;
+  recall: number;
+  falsePositiveRate: number;
+  predictedFastRate: number;
+}
+
+/**
+ * The model's decision threshold on R and what to expect at it. With a held-out evaluation the
+ * threshold is chosen (max balanced accuracy) on the out-of-fold scores and the figures are
+ * measured on them; without one, on the training crystals' leave-self-out scores (`heldOut` false).
+ */
+export interface ModelDecision {
+  threshold: number;
+  protocol: MetricsProtocol;
+  heldOut: boolean;
+  precision: number | null;
+  recall: number;
+  falsePositiveRate: number;
+  balancedAccuracy: number;
+  /** Scores the threshold was chosen on. */
+  n: number;
+  /** Other thresholds, ascending. */
+  operatingPoints: OperatingPointRecord[];
+  label: string;
+}
+
+/** A training material's score from the fold model that did not train on it. */
+export interface OutOfFoldScore {
+  materialId: string;
+  label: 'FAST' | 'POOR';
+  score: number;
+  fold: number;
+}
+
+/** What the `metrics` column holds: every estimate (held out first), the decision, the out-of-fold scores. */
+export interface ModelEvaluation {
+  metrics: ModelMetrics[];
+  decision: ModelDecision | null;
+  outOfFold: OutOfFoldScore[];
+  /** Why there is no held-out estimate (evaluation NONE, no usable fold, a shipped model not yet evaluated). */
+  noHeldOutReason?: string | null;
 }
 
 export interface LabelCounts {
@@ -116,7 +186,14 @@ export interface ModelRecord {
   threshold: number | null;
   progress: ModelProgress | null;
   trainingCurve: CurvePoint[];
-  metrics: ModelMetrics | null;
+  /** Held-out estimates first, then the fit to the training data; empty when never evaluated. */
+  metrics: ModelMetrics[];
+  /** The first held-out estimate, or null: the model has no held-out estimate. */
+  heldOutMetrics: ModelMetrics | null;
+  decision: ModelDecision | null;
+  outOfFoldScores: OutOfFoldScore[];
+  /** Null when there is a held-out estimate; otherwise why there is none. */
+  noHeldOutReason: string | null;
   labelCounts: LabelCounts | null;
   error: string | null;
   createdBy: string | null;
@@ -190,7 +267,7 @@ export function modelRowToRecord(row: ModelSummaryRow): ModelRecord {
       trainLoss: nullIfNotFinite(p.trainLoss),
       validationLoss: nullIfNotFinite(p.validationLoss),
     })),
-    metrics: (row.metrics as ModelMetrics | null) ?? null,
+    ...evaluationFields(readEvaluation(row.metrics)),
     labelCounts: counts ? { fast: Number(counts.fast ?? 0), poor: Number(counts.poor ?? 0) } : null,
     error: row.error,
     createdBy: row.created_by,
@@ -198,6 +275,50 @@ export function modelRowToRecord(row: ModelSummaryRow): ModelRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   };
+}
+
+/** One line naming a protocol's figures, as every view shows it. */
+export function metricsLabel(m: Pick<ModelMetrics, 'protocol' | 'folds' | 'seeds' | 'n'>): string {
+  const seeds = m.seeds?.length ?? 1;
+  const times = `${seeds} seed${seeds === 1 ? '' : 's'}`;
+  if (m.protocol === 'GROUP_KFOLD') return `held out: grouped ${m.folds ?? '?'}-fold × ${times}, n = ${m.n}`;
+  if (m.protocol === 'LOO') return `held out: leave-one-out × ${times}, n = ${m.n}`;
+  return `fit to the training data (not held out), n = ${m.n}`;
+}
+
+function normaliseMetrics(raw: Record<string, unknown>): ModelMetrics {
+  const m = raw as unknown as ModelMetrics;
+  const protocol = m.protocol ?? 'TRAIN';
+  const out: ModelMetrics = { ...m, protocol, heldOut: protocol !== 'TRAIN', folds: m.folds ?? null, seeds: m.seeds ?? null, source: m.source ?? null, label: '' };
+  out.label = metricsLabel(out);
+  return out;
+}
+
+/** Held-out estimates before the fit to the training data (stable otherwise). */
+export function orderMetrics(metrics: readonly ModelMetrics[]): ModelMetrics[] {
+  return [...metrics].sort((a, b) => Number(b.heldOut) - Number(a.heldOut));
+}
+
+/** The metrics column: a ModelEvaluation, or (rows before it) one ModelMetrics object. */
+export function readEvaluation(value: unknown): ModelEvaluation {
+  if (!value || typeof value !== 'object') return { metrics: [], decision: null, outOfFold: [], noHeldOutReason: null };
+  const v = value as Partial<ModelEvaluation> & Record<string, unknown>;
+  if (!Array.isArray(v.metrics)) return { metrics: [normaliseMetrics(v)], decision: null, outOfFold: [], noHeldOutReason: null };
+  const decision = v.decision ? { ...v.decision, label: decisionLabel(v.decision) } : null;
+  const metrics = orderMetrics(v.metrics.map((m) => normaliseMetrics(m as unknown as Record<string, unknown>)));
+  return { metrics, decision, outOfFold: v.outOfFold ?? [], noHeldOutReason: v.noHeldOutReason ?? null };
+}
+
+export function decisionLabel(d: Pick<ModelDecision, 'protocol' | 'n'>): string {
+  return d.protocol === 'TRAIN'
+    ? `chosen and measured on the training crystals' own scores (fit, not held out), n = ${d.n}`
+    : `chosen and measured on out-of-fold scores (${d.protocol === 'LOO' ? 'leave-one-out' : 'grouped k-fold'}), n = ${d.n}`;
+}
+
+function evaluationFields(e: ModelEvaluation): Pick<ModelRecord, 'metrics' | 'heldOutMetrics' | 'decision' | 'outOfFoldScores' | 'noHeldOutReason'> {
+  const heldOut = e.metrics.find((m) => m.heldOut) ?? null;
+  const reason = heldOut ? null : (e.noHeldOutReason ?? (e.metrics.length > 0 ? 'trained without a held-out evaluation (evaluation NONE)' : 'not evaluated'));
+  return { metrics: e.metrics, heldOutMetrics: heldOut, decision: e.decision, outOfFoldScores: e.outOfFold, noHeldOutReason: reason };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,7 +399,8 @@ export function trainingHyperparameters(input: TrainModelInput): { hyperparamete
     }
     h.objective = input.objective!;
   }
-  const evaluation = input.evaluation ?? 'NONE';
+  // Held out unless asked not to: a model's first figure must not be its fit to its own training data.
+  const evaluation = input.evaluation ?? 'GROUP_KFOLD';
   if (!['NONE', 'LOO', 'GROUP_KFOLD'].includes(evaluation)) {
     throw new BadInputError(`evaluation must be NONE, LOO or GROUP_KFOLD, got ${String(evaluation)}`, { field: 'evaluation' });
   }
@@ -494,7 +616,7 @@ export interface CompletedTraining {
   backend: string;
   curve: CurvePoint[];
   threshold: number | null;
-  metrics: ModelMetrics | null;
+  evaluation: ModelEvaluation;
   embeddings: readonly MaterialEmbedding[];
   /** The final progress shown (last epoch's numbers). */
   progress: ModelProgress;
@@ -526,7 +648,7 @@ export async function completeTraining(db: Db, done: CompletedTraining): Promise
       embedding_dim: embeddingWidth(done.artifact.hyperparameters),
       distance: done.artifact.hyperparameters.distance,
       threshold: done.threshold,
-      metrics: done.metrics ? JSON.stringify(done.metrics) : null,
+      metrics: JSON.stringify(done.evaluation),
       training_curve: JSON.stringify(done.curve.map((p) => ({ epoch: p.epoch, trainLoss: nullIfNotFinite(p.trainLoss), validationLoss: nullIfNotFinite(p.validationLoss) }))),
       progress: JSON.stringify({ ...done.progress, phase: 'DONE', etaSeconds: 0 } satisfies ModelProgress),
       error: null,
@@ -624,7 +746,13 @@ export interface DefaultModelManifest {
   wallSeconds: number;
   command: string;
   threshold: number;
-  metrics: ModelMetrics;
+  /** Held-out estimates first (from `train-default --held-out`), then the fit to the training data. */
+  metrics: ModelMetrics[] | ModelMetrics;
+  /** Present without a held-out estimate: why there is none. */
+  heldOutNote?: string;
+  decision?: ModelDecision | null;
+  /** Out-of-fold scores of the training crystals, by OBELiX id (one seed of the held-out run). */
+  outOfFold?: { sourceId: string; label: 'FAST' | 'POOR'; score: number; fold: number }[];
   trainingCurve: CurvePoint[];
   createdAt: string;
   artifactBytes?: number;
@@ -659,7 +787,18 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
   const embeddings = await embedAllStructureMaterials(db, artifact);
 
   // The seeded labels of the training crystals stand in for the snapshot the trainer records.
-  const materialIds = [...(await findMaterialIdsBySourceIds(db, manifest.trainingIds)).values()];
+  const bySourceId = await findMaterialIdsBySourceIds(db, manifest.trainingIds);
+  const materialIds = [...bySourceId.values()];
+  const stored = readEvaluation({ metrics: Array.isArray(manifest.metrics) ? manifest.metrics : [manifest.metrics] });
+  const evaluation: ModelEvaluation = {
+    metrics: stored.metrics,
+    decision: manifest.decision ?? null,
+    noHeldOutReason: manifest.heldOutNote ?? null,
+    outOfFold: (manifest.outOfFold ?? []).flatMap((o) => {
+      const materialId = bySourceId.get(o.sourceId);
+      return materialId ? [{ materialId: String(materialId), label: o.label, score: o.score, fold: o.fold }] : [];
+    }),
+  };
   const labelIds = (await findCurrentLabelRows(db, materialIds)).map((l) => String(l.id));
 
   const record = await inTransaction(db, async (tx) => {
@@ -667,7 +806,7 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
     const again = await findModelRowByNameAndCreator(tx, manifest.name, DEFAULT_MODEL_CREATOR);
     if (again) return { model: modelRowToRecord(again), installed: false };
     const becomesActive = (await findActiveModelRow(tx)) === undefined;
-    // A manifest written before a field existed reads as the model it describes (resolveStoredHyperparameters).
+    // A manifest written before a hyperparameter existed lacks it (e.g. members): fill in what reproduces it.
     const h = resolveStoredHyperparameters(manifest.hyperparameters);
     const row = await insertModelRow(tx, {
       name: manifest.name,
@@ -678,7 +817,7 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
       embedding_dim: embeddingWidth(h),
       distance: h.distance,
       threshold: manifest.threshold,
-      metrics: JSON.stringify(manifest.metrics),
+      metrics: JSON.stringify(evaluation),
       training_curve: JSON.stringify(manifest.trainingCurve),
       label_counts: JSON.stringify(manifest.labelCounts),
       label_snapshot: JSON.stringify(labelIds),

@@ -30,8 +30,11 @@ test('config defaults, overrides and validation', () => {
     trustProxy: false,
     responseCache: { maxEntries: 20_000, maxBytes: 64 * 1024 * 1024, consistency: 'strict' },
     trainerNice: 10,
+    trainerIsolation: 'process',
   });
   assert.equal(loadConfig({ IONSIEVE_TRAINER_NICE: '0' }).trainerNice, 0);
+  assert.equal(loadConfig({ IONSIEVE_TRAINER_ISOLATION: 'inline' }).trainerIsolation, 'inline');
+  assert.throws(() => loadConfig({ IONSIEVE_TRAINER_ISOLATION: 'thread' }), /IONSIEVE_TRAINER_ISOLATION/);
   assert.throws(() => loadConfig({ IONSIEVE_TRAINER_NICE: '20' }), /IONSIEVE_TRAINER_NICE/);
   assert.ok(Object.isFrozen(defaults));
   assert.deepEqual(

@@ -33,15 +33,22 @@ export interface Locator {
   setInputFiles(files: string | { name: string; mimeType: string; buffer: Buffer }): Promise<void>;
   selectOption(value: string): Promise<string[]>;
   boundingBox(): Promise<{ x: number; y: number; width: number; height: number } | null>;
-  locator(selector: string): Locator;
+  locator(selector: string, options?: LocatorOptions): Locator;
+  filter(options: LocatorOptions): Locator;
+  evaluateAll<R>(fn: (elements: Element[]) => R): Promise<R>;
   getByRole(role: string, options?: { name?: string | RegExp; exact?: boolean }): Locator;
   getByText(text: string | RegExp, options?: { exact?: boolean }): Locator;
+}
+
+export interface LocatorOptions {
+  hasText?: string | RegExp;
+  hasNotText?: string | RegExp;
 }
 
 export interface Page {
   goto(url: string): Promise<unknown>;
   url(): string;
-  locator(selector: string): Locator;
+  locator(selector: string, options?: LocatorOptions): Locator;
   getByRole(role: string, options?: { name?: string | RegExp; exact?: boolean }): Locator;
   getByText(text: string | RegExp, options?: { exact?: boolean }): Locator;
   waitForFunction<T>(fn: (arg: T) => unknown, arg: T, options?: { timeout?: number }): Promise<unknown>;

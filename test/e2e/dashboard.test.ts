@@ -7,7 +7,8 @@
  * that need them are skipped with the missing field named, and run as soon as the schema has it.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,10 @@ import { loadConfig } from '../../src/config.js';
 import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
 import { startServer } from '../../src/server.js';
 import { seed } from '../../src/services/seed.js';
-import { installDefaultModel } from '../../src/services/models.js';
+import { activateModel, DEFAULT_MODEL_DIR, installDefaultModel } from '../../src/services/models.js';
+import { attachHeldOutFigures } from '../../trainer/train-default.js';
+import { resolveStoredHyperparameters } from '../../src/model/index.js';
+import { evaluateOptionsFor, standIn, standInReport, writeEvaluateOutput } from '../support/held-out.js';
 import { createApiToken } from '../../src/services/tokens.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
@@ -44,6 +48,29 @@ if (opened) {
   const installed = await installDefaultModel(opened.db, DATA_DIR);
   assert.ok(installed, 'the shipped default model (data/models/default) is present and loads');
 }
+
+/**
+ * A second, inactive model with a held-out estimate: the shipped artifact given the grouped-CV
+ * figures of an evaluate output (a stand-in method's, test/support/held-out.ts) by
+ * `train-default --held-out --attach-only`, installed under another name.
+ */
+const heldOutDir = mkdtempSync(join(tmpdir(), 'ionsieve-e2e-held-out-'));
+after(() => rmSync(heldOutDir, { recursive: true, force: true }));
+const heldOutModelId = opened
+  ? await (async () => {
+      cpSync(join(DATA_DIR, DEFAULT_MODEL_DIR), join(heldOutDir, DEFAULT_MODEL_DIR), { recursive: true });
+      // The evaluate file names the shipped model's own configuration (whichever preset it was trained with).
+      const shipped = resolveStoredHyperparameters(JSON.parse(readFileSync(join(DATA_DIR, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')).hyperparameters);
+      const options = evaluateOptionsFor(shipped);
+      assert.ok(options, 'the shipped model was trained with a preset');
+      const report = await standInReport(join(DATA_DIR, 'obelix'), { method: standIn(shipped) });
+      const evaluation = writeEvaluateOutput(heldOutDir, 'evaluate.json', report, options);
+      await attachHeldOutFigures(join(heldOutDir, DEFAULT_MODEL_DIR), evaluation);
+      const manifestPath = join(heldOutDir, DEFAULT_MODEL_DIR, 'manifest.json');
+      writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), name: 'e2e stand-in figures (not a real evaluation)' }));
+      return (await installDefaultModel(opened.db, heldOutDir))!.model.id;
+    })()
+  : null;
 /** Writes need a token (README "Access control"); the tests enter it in the dashboard's token field. */
 const CURATOR_NAME = 'e2e curator';
 const curatorToken = opened ? (await createApiToken(opened.db, { name: CURATOR_NAME, role: 'curator' }, 'e2e')).secret : '';
@@ -354,7 +381,48 @@ test('Models: registry, metrics and training curve of the active model', { skip:
   await page.locator('[data-testid=training-curve] polyline').first().waitFor({ timeout: UI_TIMEOUT_MS });
   const models = await gql<{ models: { id: string }[] }>('{ models { id } }');
   assert.equal(await page.locator('[data-testid=models-table] tbody tr').count(), models.models.length);
+
+  // The shipped model has no held-out estimate: the list and the page say so; its training-set figures
+  // are labelled as the fit to the training data, never as its accuracy.
+  const shippedRow = page.locator('[data-testid=models-table] tbody tr', { hasText: 'default' }).filter({ hasNotText: 'e2e stand-in' });
+  assert.equal((await shippedRow.locator('[data-testid=model-estimate]').innerText()).trim(), 'no held-out estimate');
+  assert.match(await page.locator('[data-testid=held-out-notice]').innerText(), /^No held-out estimate\. .*maxEpochs 50/);
+  assert.equal(await page.locator('[data-testid=metrics-held-out]').count(), 0);
+  assert.match(await page.locator('[data-testid=metrics-fit]').innerText(), /fit to the training data \(not held out\), n = 254 — not the model's accuracy/);
+  assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /^Predicted FAST when R > 1\.160\. No expected precision or recall is recorded for this model; no held-out estimate: /);
+  // The curve's axis names the model's objective (the default trains with cross-entropy).
+  assert.ok(await page.locator('[data-testid=training-curve]').getByText('cross-entropy loss').count(), 'y axis: cross-entropy loss');
+  // Hyperparameter values wrap at spaces, not one character per line: each value row is one or two lines high.
+  const rows = await page.locator('[data-testid=hyperparameters] .hp-row').evaluateAll((elements) =>
+    elements.map((row) => {
+      const dd = row.querySelector('dd')!;
+      return { key: row.querySelector('dt')!.textContent, height: dd.getBoundingClientRect().height, line: Number.parseFloat(getComputedStyle(dd).lineHeight) || 20, width: dd.getBoundingClientRect().width };
+    }),
+  );
+  assert.ok(rows.length >= 10, JSON.stringify(rows));
+  for (const row of rows.filter((r) => r.key !== 'gaussian')) assert.ok(row.height <= 2.2 * row.line, `hyperparameter ${row.key} wraps: ${JSON.stringify(row)}`);
+  assert.ok(rows.every((r) => r.width >= 60), JSON.stringify(rows));
   await shoot(page, 'models', true);
+
+  // A model with a held-out estimate: first in the list cell and on its page, with its protocol, and its
+  // decision threshold's expected precision, recall and false-positive rate from out-of-fold scores.
+  const api = (
+    await gql(`{ model(id: "${heldOutModelId}") { heldOutMetrics { rocAuc label } metrics { protocol } decision { threshold precision recall falsePositiveRate heldOut operatingPoints { threshold } } } }`)
+  ).model;
+  assert.equal(api.heldOutMetrics.label, 'held out: grouped 5-fold × 1 seed, n = 478');
+  const demoRow = page.locator('[data-testid=models-table] tbody tr', { hasText: 'e2e stand-in' });
+  assert.equal(await demoRow.locator('[data-testid=model-estimate]').innerText(), `${api.heldOutMetrics.rocAuc.toFixed(3)}\n${api.heldOutMetrics.label}`);
+  await page.goto(`${server!.url}/#/models/${heldOutModelId}`);
+  await page.locator('[data-testid=metrics-held-out]').waitFor({ timeout: UI_TIMEOUT_MS });
+  assert.equal(await page.locator('[data-testid=metrics-table] tbody tr').first().getAttribute('data-testid'), 'metrics-held-out', 'the held-out estimate comes first');
+  assert.match(await page.locator('[data-testid=held-out-notice]').innerText(), /^held out: grouped 5-fold × 1 seed, n = 478/);
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  assert.equal(await page.locator('[data-testid=decision-precision]').innerText(), pct(api.decision.precision));
+  assert.equal(await page.locator('[data-testid=decision-recall]').innerText(), pct(api.decision.recall));
+  assert.equal(await page.locator('[data-testid=decision-fpr]').innerText(), pct(api.decision.falsePositiveRate));
+  assert.match(await page.locator('[data-testid=decision-summary]').innerText(), new RegExp(`R > ${api.decision.threshold.toFixed(3)}: .*measured on out-of-fold scores`));
+  await page.locator('details', { hasText: 'Other thresholds' }).locator('summary').click();
+  assert.equal(await page.locator('[data-testid=operating-points] tbody tr').count(), api.decision.operatingPoints.length);
   assert.deepEqual(pageErrors(page), []);
   await page.close();
 });
@@ -370,6 +438,31 @@ test('at phone width the pages fit the screen (wide tables scroll inside their b
   await page.locator('[data-testid=material-facts]').waitFor({ timeout: UI_TIMEOUT_MS });
   assert.ok((await overflow()) <= 0, 'the material page scrolls sideways');
   await shoot(page, 'material-phone');
+  assert.deepEqual(pageErrors(page), []);
+  await page.close();
+});
+
+test('calibrated figures where predicted classes appear, and out-of-fold scores in the Plots, under a model with a held-out estimate', { skip: skipUnless(['Query.screen', 'Model.decision', 'Model.outOfFoldScores'], true) }, async () => {
+  // Last: it changes the active model.
+  const before = await openPage('');
+  await candidateIds(before);
+  assert.match(await before.locator('[data-testid=decision-summary]').innerText(), /no held-out estimate/, 'the shipped model says its figures are the fit');
+  await before.close();
+
+  await activateModel(opened!.db, heldOutModelId!);
+  const { activeModel } = await gql('{ activeModel { id decision { threshold precision recall falsePositiveRate } outOfFoldScores { score } } }');
+  assert.equal(activeModel.id, heldOutModelId);
+  assert.equal(activeModel.outOfFoldScores.length, 254, 'every OBELiX structure row has an out-of-fold score');
+  const page = await openPage('');
+  await candidateIds(page);
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  assert.equal(await page.locator('[data-testid=decision-precision]').innerText(), pct(activeModel.decision.precision));
+  assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /measured on out-of-fold scores/);
+  await page.goto(`${server!.url}/#/plots`);
+  await page.locator('[data-testid=score-histogram] svg path').first().waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('[data-testid=known-scores-note]').innerText(), /^Known materials: out-of-fold scores/);
+  assert.ok(await page.getByText('known fast (out-of-fold)').count());
+  assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /measured on out-of-fold scores/);
   assert.deepEqual(pageErrors(page), []);
   await page.close();
 });

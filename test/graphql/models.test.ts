@@ -20,7 +20,11 @@ const MODEL_FIELDS = /* GraphQL */ `
   id name status isActive hyperparameters backend embeddingDim distance threshold createdBy error
   progress { phase epoch maxEpochs trainLoss validationLoss etaSeconds }
   trainingCurve { epoch trainLoss validationLoss }
-  metrics { protocol accuracy sensitivity specificity rocAuc prAuc threshold n }
+  metrics { protocol heldOut label folds seeds accuracy sensitivity specificity rocAuc prAuc threshold n }
+  heldOutMetrics { protocol folds seeds n rocAuc label }
+  noHeldOutReason
+  decision { threshold protocol heldOut label precision recall falsePositiveRate balancedAccuracy n operatingPoints { threshold precision recall falsePositiveRate predictedFastRate } }
+  outOfFoldScores { materialId label score fold }
   labelCounts { fast poor }
   createdAt startedAt finishedAt
 `;
@@ -146,7 +150,10 @@ describeDatabases('GraphQL models', (database) => {
 
       const read = dataOf(await execute(gql, `{ activeModel { ${MODEL_FIELDS} } }`, undefined, { db })).activeModel;
       assert.equal(read.id, queued.id);
-      assert.equal(read.metrics.protocol, 'TRAIN');
+      assert.deepEqual(read.metrics.map((m: { protocol: string; heldOut: boolean }) => [m.protocol, m.heldOut]), [['TRAIN', false]]);
+      assert.match(read.metrics[0].label, /^fit to the training data \(not held out\), n = 6$/);
+      assert.equal(read.heldOutMetrics, null, 'trained with evaluation NONE: no held-out estimate, and it says so');
+      assert.match(read.noHeldOutReason, /evaluation NONE/);
       assert.deepEqual(read.labelCounts, { fast: 3, poor: 3 });
       assert.equal(read.progress.phase, 'DONE');
 
@@ -160,6 +167,73 @@ describeDatabases('GraphQL models', (database) => {
       );
       const { rows: queuedJobs } = await sql<{ payload: { modelId: string } }>`select payload from job where kind = 'embed_materials' and status = 'QUEUED'`.execute(db);
       assert.deepEqual(queuedJobs.map((j) => j.payload.modelId), [queued.id]);
+    });
+
+    test('trainModel evaluates by grouped K-fold by default: a progress event for every fold, the held-out estimate first, the threshold and its precision/recall from out-of-fold scores', async () => {
+      const { db, listen } = database();
+      await resetDatabase(db);
+      // Ten distinct compositions (grouped folds keep a composition on one side), five of each class.
+      const fastSets = [['Li', 'Li', 'S'], ['Li', 'Li', 'Se'], ['Li', 'Li', 'Te'], ['Li', 'Na', 'S'], ['Li', 'K', 'S']];
+      const poorSets = [['Li', 'O', 'La'], ['Li', 'O', 'Y'], ['Li', 'O', 'Sc'], ['Li', 'F', 'La'], ['Li', 'F', 'Y']];
+      const gql = await testServer();
+      const admin = { db, principal: tokenPrincipal('admin') };
+      const add = async (sets: string[][], cls: string) => {
+        for (const [i, elements] of sets.entries()) {
+          const [m] = dataOf(await execute(gql, `mutation($inputs: [AddMaterialInput!]!) { addMaterials(inputs: $inputs) { id } }`, {
+            inputs: [{ structure: { format: 'JSON', text: cubicStructureJson(3.1 + 0.1 * i, elements) } }],
+          }, admin)).addMaterials;
+          dataOf(await execute(gql, `mutation($input: LabelMaterialInput!) { labelMaterial(input: $input) { id } }`, { input: { materialId: m.id, class: cls } }, admin));
+        }
+      };
+      await add(fastSets, 'FAST');
+      await add(poorSets, 'POOR');
+      const { evaluation: _none, ...withoutEvaluation } = tinyHyperparameters;
+      const queued = dataOf(await execute(gql, TRAIN, { input: { name: 'held out', ...withoutEvaluation } }, admin)).trainModel;
+
+      const client = createClient({ url: server.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      const payloads: any[] = [];
+      try {
+        const stream = client.iterate({
+          query: `subscription($id: ID!) { trainingProgress(modelId: $id) { status progress { phase epoch maxEpochs fold folds etaSeconds } } }`,
+          variables: { id: queued.id },
+        });
+        const first = await stream.next();
+        payloads.push(first.value.data.trainingProgress);
+        worker = startTrainerWorker({ db, logger: silentLogger, listen, pollMs: 100 });
+        for await (const result of stream) {
+          assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+          payloads.push(result.data!.trainingProgress);
+        }
+      } finally {
+        await client.dispose();
+        await worker?.stop();
+      }
+      const evaluating = payloads.filter((p) => p.progress?.phase === 'EVALUATING');
+      assert.ok(evaluating.every((p) => p.progress.folds === 5), JSON.stringify(evaluating));
+      for (let fold = 1; fold <= 5; fold++) {
+        assert.ok(evaluating.some((p) => p.progress.fold === fold && p.progress.epoch > 0), `epoch events of fold ${fold}: ${JSON.stringify(payloads)}`);
+      }
+      assert.ok(evaluating.filter((p) => p.progress.epoch > 0).every((p) => Number.isInteger(p.progress.etaSeconds)), 'fold epochs carry an ETA');
+      assert.equal(payloads.at(-1).status, 'READY');
+
+      const read = dataOf(await execute(gql, `{ model(id: "${queued.id}") { ${MODEL_FIELDS} } }`, undefined, { db })).model;
+      assert.deepEqual(read.metrics.map((m: { protocol: string; heldOut: boolean }) => [m.protocol, m.heldOut]), [['GROUP_KFOLD', true], ['TRAIN', false]], 'held out first');
+      assert.deepEqual(read.heldOutMetrics, { protocol: 'GROUP_KFOLD', folds: 5, seeds: [7], n: 10, rocAuc: read.metrics[0].rocAuc, label: 'held out: grouped 5-fold × 1 seed, n = 10' });
+      assert.equal(read.noHeldOutReason, null);
+      assert.equal(read.decision.protocol, 'GROUP_KFOLD');
+      assert.equal(read.decision.heldOut, true);
+      assert.equal(read.decision.threshold, read.threshold, 'the model decides at the threshold chosen on out-of-fold scores');
+      assert.equal(read.outOfFoldScores.length, 10, 'every training material scored by a fold model that did not train on it');
+      // Precision, recall and false-positive rate are those of the threshold on the out-of-fold scores.
+      const oof = read.outOfFoldScores as { label: string; score: number }[];
+      const predictedFast = oof.filter((o) => o.score > read.threshold);
+      const tp = predictedFast.filter((o) => o.label === 'FAST').length;
+      assert.equal(read.decision.recall, tp / 5);
+      assert.equal(read.decision.falsePositiveRate, (predictedFast.length - tp) / 5);
+      assert.equal(read.decision.precision, predictedFast.length ? tp / predictedFast.length : null);
+      assert.ok(read.decision.operatingPoints.length >= 3);
+      const thresholds = read.decision.operatingPoints.map((p: { threshold: number }) => p.threshold);
+      assert.deepEqual(thresholds, [...thresholds].sort((a: number, b: number) => a - b));
     });
 
     test('trainingProgress of an unknown model is a NOT_FOUND error', async () => {

@@ -43,7 +43,10 @@ test('train-default writes a self-describing manifest beside the artifact', () =
   assert.match(manifest.dataHash, /^sha256:[0-9a-f]{64}$/);
   assert.equal(manifest.epochs, 1);
   assert.equal(manifest.hyperparameters.embeddingDim, 4);
-  assert.equal(manifest.metrics.protocol, 'TRAIN');
+  // Without --held-out: only the fit to the training data, and the manifest says there is no held-out estimate.
+  assert.ok(Array.isArray(manifest.metrics));
+  assert.deepEqual(manifest.metrics.map((m) => [m.protocol, m.heldOut]), [['TRAIN', false]]);
+  assert.match(manifest.heldOutNote ?? '', /no held-out estimate/);
   assert.ok(Number.isFinite(manifest.threshold));
   assert.equal(manifest.artifactBytes, statSync(join(work, DEFAULT_MODEL_DIR, 'artifact.json')).size - 1);
   assert.match(manifest.configurationSource, /\S/);

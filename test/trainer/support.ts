@@ -18,6 +18,8 @@ export const TINY_TRAINING: TrainModelInput = {
   maxEpochs: 2,
   batchSize: 8,
   seed: 7,
+  // Most trainer tests are about the life cycle; the held-out evaluation has tests of its own.
+  evaluation: 'NONE',
 };
 
 export const LIMITS = { maxSites: 100, maxTextBytes: 100_000, maxBatchSize: 100 };

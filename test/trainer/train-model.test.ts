@@ -113,8 +113,11 @@ describeDatabases('trainer', (database) => {
       assert.equal(first.progress?.phase, 'DONE');
       assert.equal(first.progress?.epoch, 2);
       assert.ok(Number.isFinite(first.threshold), 'calibrated threshold');
-      assert.equal(first.metrics?.protocol, 'TRAIN');
-      assert.equal(first.metrics?.n, 8);
+      assert.deepEqual(first.metrics.map((m) => [m.protocol, m.heldOut, m.n]), [['TRAIN', false, 8]], 'only the fit to the training data');
+      assert.equal(first.heldOutMetrics, null);
+      assert.match(first.noHeldOutReason ?? '', /evaluation NONE/);
+      assert.equal(first.decision?.protocol, 'TRAIN');
+      assert.equal(first.decision?.threshold, first.threshold);
       assert.equal(first.embeddingDim, 4);
       assert.equal(first.backend, nativeKernels() ? 'wasm+openblas' : 'wasm'); // OpenBLAS ran the products when built
       assert.ok(first.startedAt && first.finishedAt && first.finishedAt >= first.startedAt);
@@ -348,6 +351,45 @@ describeDatabases('trainer faults', (database) => {
       const uploaded = await similarMaterials(db, { structure: { format: 'JSON', text: cubicStructureJson(3.33, ['Li', 'Li', 'S']) }, k: 2, label: 'FAST' }, LIMITS);
       assert.equal(uploaded.length, 2);
       assert.ok(uploaded.every((n) => set.fast.some((m) => m.id === n.materialId)));
+    });
+
+    // Last in this suite: its READY second model leaves a vector index that resetDatabase does not drop.
+    test('a material added while a model trains is embedded and ranked under the active model before the training ends', async () => {
+      const { db } = database();
+      await resetDatabase(db);
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      await seedTinySet(db, { fast: 3, poor: 3, unlabelled: 1 });
+      // Training jobs wait after each epoch while the gate is closed: the second model stays TRAINING
+      // until the new material is ranked, however fast the tiny fit.
+      let gate: Promise<void> = Promise.resolve();
+      let open = () => {};
+      startWorker({
+        train: {
+          afterEpochRecorded: (_epoch, signal) =>
+            Promise.race([gate, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]),
+        },
+      });
+      try {
+        const serving = await requestTraining(db, { ...TINY_TRAINING, name: 'serving' });
+        assert.equal((await waitForModelStatus(db, serving.id, ['READY', 'FAILED'])).isActive, true);
+        gate = new Promise<void>((resolve) => (open = resolve));
+        const second = await requestTraining(db, { ...TINY_TRAINING, name: 'training meanwhile', maxEpochs: 4 });
+        await waitFor('the second model to train', async () => ((await getModel(db, second.id))?.progress?.epoch ?? 0) >= 1);
+
+        const [added] = await addStructures(db, 1, 'FAST');
+        assert.equal(await queueEmbeddingOfNewMaterials(db), true, 'addMaterials queues an embedding job');
+        const ranked = await waitFor('the new material to be ranked', async () => {
+          const page = await screen(db, { first: 50 });
+          return page.items.find((c) => c.materialId === added!.id) ?? null;
+        });
+        assert.equal((await screen(db, { first: 1 })).modelId, serving.id, 'ranked by the active model');
+        assert.ok(Number.isFinite(ranked.score));
+        assert.equal((await getModel(db, second.id))?.status, 'TRAINING', 'while the other model was still training');
+        open();
+        assert.equal((await waitForModelStatus(db, second.id, ['READY', 'FAILED'])).status, 'READY');
+      } finally {
+        open();
+      }
     });
   });
 });

@@ -11,9 +11,9 @@ export enum EvaluationProtocolValue {
 registerEnumType(EvaluationProtocolValue, {
   name: 'EvaluationProtocol',
   valuesConfig: {
-    NONE: { description: 'No held-out evaluation; metrics are on the training set (protocol TRAIN).' },
+    NONE: { description: 'No held-out evaluation: the model has only its fit to the training data (protocol TRAIN) and says it has no held-out estimate.' },
     LOO: { description: 'Leave-one-out on a stratified subset of at most 30 rows (one fit per row).' },
-    GROUP_KFOLD: { description: 'Grouped 5-fold cross-validation (5 extra fits).' },
+    GROUP_KFOLD: { description: 'Grouped 5-fold cross-validation (5 extra fits): the held-out estimate, the threshold chosen on out-of-fold scores. The default.' },
   },
 });
 
@@ -103,7 +103,7 @@ export class TrainModelInput {
   })
   members?: number | null;
 
-  @Field(() => EvaluationProtocolValue, { nullable: true, description: 'Default NONE.' })
+  @Field(() => EvaluationProtocolValue, { nullable: true, description: 'Default GROUP_KFOLD (NONE skips the held-out evaluation).' })
   evaluation?: EvaluationProtocolValue | null;
 }
 

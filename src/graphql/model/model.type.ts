@@ -46,9 +46,9 @@ export enum MetricsProtocolValue {
 registerEnumType(MetricsProtocolValue, {
   name: 'MetricsProtocol',
   valuesConfig: {
-    TRAIN: { description: 'Leave-self-out scores of the training crystals themselves: optimistic, not a held-out estimate.' },
-    LOO: { description: "Leave-one-out (the paper's protocol), possibly on a stratified subset (see `note`)." },
-    GROUP_KFOLD: { description: 'Grouped 5-fold: no reduced formula (and as far as possible no family) on both sides.' },
+    TRAIN: { description: 'Fit to the training data: leave-self-out scores of the training crystals themselves. Optimistic; never an estimate of accuracy.' },
+    LOO: { description: "Held out: leave-one-out (the paper's protocol), possibly on a stratified subset (see `note`)." },
+    GROUP_KFOLD: { description: 'Held out: grouped K-fold (`folds`): no reduced formula (and as far as possible no family) on both sides.' },
   },
 });
 
@@ -69,8 +69,17 @@ export class TrainingProgressType {
   @Field(() => Float, { nullable: true, description: 'Null without a validation set.' })
   validationLoss!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Upper bound in seconds (early stopping ends sooner); null when unknown.' })
+  @Field(() => Int, { nullable: true, description: 'Upper bound in seconds for the whole job (early stopping ends sooner); null when unknown.' })
   etaSeconds!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'EVALUATING: the held-out fold being fitted (1-based; 0 before the first); `epoch` is then that fold\'s.' })
+  fold?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'EVALUATING: folds in all.' })
+  folds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds since the job started. Progress is re-sent at least every 5 s while a job runs, so this advances even within a long epoch.' })
+  elapsedSeconds?: number | null;
 }
 
 @ObjectType('TrainingCurvePoint')
@@ -85,10 +94,32 @@ export class TrainingCurvePointType {
   validationLoss!: number | null;
 }
 
-@ObjectType('ModelMetrics', { description: 'Classification metrics of the score R at `threshold` (FAST when R > threshold).' })
+@ObjectType('ModelMetrics', {
+  description:
+    'Classification metrics of the score R under one protocol; accuracy, sensitivity and specificity at `threshold` ' +
+    '(FAST when R > threshold). Only `heldOut` figures estimate accuracy on new materials.',
+})
 export class ModelMetricsType {
   @Field(() => MetricsProtocolValue)
   protocol!: MetricsProtocolValue;
+
+  @Field(() => Boolean, { description: 'True for a held-out estimate (GROUP_KFOLD, LOO); false for the fit to the training data (TRAIN).' })
+  heldOut!: boolean;
+
+  @Field(() => String, { description: 'The protocol in words, e.g. "held out: grouped 5-fold × 1 seed, n = 254" or "fit to the training data (not held out), n = 8".' })
+  label!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Folds of GROUP_KFOLD (rows of LOO); null for TRAIN.' })
+  folds?: number | null;
+
+  @Field(() => [Int], { nullable: true, description: 'Seeds of the cross-validation (each with its own folds); figures are means over them.' })
+  seeds?: number[] | null;
+
+  @Field(() => Float, { nullable: true, description: 'Sample sd of the ROC-AUC over seeds (null with one seed).' })
+  rocAucSd?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Where the figures come from (the training job, or the command that measured them).' })
+  source?: string | null;
 
   @Field(() => Float, { nullable: true })
   accuracy!: number | null;
@@ -116,6 +147,77 @@ export class ModelMetricsType {
 
   @Field(() => String, { nullable: true })
   note?: string | null;
+}
+
+@ObjectType('OperatingPoint', { description: 'What "FAST when R > threshold" gives on scored materials with known labels.' })
+export class OperatingPointType {
+  @Field(() => Float)
+  threshold!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Share of predicted FAST that are FAST; null when none is predicted FAST.' })
+  precision!: number | null;
+
+  @Field(() => Float, { description: 'Share of FAST predicted FAST (sensitivity).' })
+  recall!: number;
+
+  @Field(() => Float, { description: 'Share of POOR predicted FAST.' })
+  falsePositiveRate!: number;
+
+  @Field(() => Float, { description: 'Share of all scored materials predicted FAST.' })
+  predictedFastRate!: number;
+}
+
+@ObjectType('ModelDecision', {
+  description:
+    "The model's decision threshold on R (predictedClass is FAST above it) and what to expect at it. Chosen (max balanced " +
+    'accuracy) and measured on out-of-fold scores when the model has a held-out evaluation; otherwise on the training ' +
+    "crystals' own scores (`heldOut` false: optimistic).",
+})
+export class ModelDecisionType {
+  @Field(() => Float)
+  threshold!: number;
+
+  @Field(() => MetricsProtocolValue, { description: 'The scores it was chosen and measured on.' })
+  protocol!: MetricsProtocolValue;
+
+  @Field(() => Boolean)
+  heldOut!: boolean;
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Expected precision of FAST predictions.' })
+  precision!: number | null;
+
+  @Field(() => Float, { description: 'Expected recall of FAST.' })
+  recall!: number;
+
+  @Field(() => Float, { description: 'Expected share of POOR materials predicted FAST.' })
+  falsePositiveRate!: number;
+
+  @Field(() => Float)
+  balancedAccuracy!: number;
+
+  @Field(() => Int, { description: 'Scores it was measured on.' })
+  n!: number;
+
+  @Field(() => [OperatingPointType], { description: 'Other thresholds (quantiles of the scores, the chosen one and the paper\'s 1), ascending.' })
+  operatingPoints!: OperatingPointType[];
+}
+
+@ObjectType('OutOfFoldScore', { description: 'A training material scored by the fold model that did not train on it.' })
+export class OutOfFoldScoreType {
+  @Field(() => ID)
+  materialId!: string;
+
+  @Field(() => String, { description: 'FAST or POOR: its label when the model trained.' })
+  label!: string;
+
+  @Field(() => Float)
+  score!: number;
+
+  @Field(() => Int)
+  fold!: number;
 }
 
 @ObjectType('LabelCounts')
@@ -153,8 +255,24 @@ export class ModelType {
   @Field(() => [TrainingCurvePointType], { description: 'One point per finished epoch.' })
   trainingCurve!: TrainingCurvePointType[];
 
-  @Field(() => ModelMetricsType, { nullable: true })
-  metrics!: ModelMetricsType | null;
+  @Field(() => [ModelMetricsType], {
+    description:
+      'Every estimate, held-out first (GROUP_KFOLD or LOO), then the fit to the training data (TRAIN, `heldOut` false). ' +
+      'Empty when never evaluated; without a held-out entry the model has no held-out estimate (see `noHeldOutReason`).',
+  })
+  metrics!: ModelMetricsType[];
+
+  @Field(() => ModelMetricsType, { nullable: true, description: 'The held-out estimate, or null: this model has none.' })
+  heldOutMetrics!: ModelMetricsType | null;
+
+  @Field(() => String, { nullable: true, description: 'Why there is no held-out estimate; null when there is one.' })
+  noHeldOutReason!: string | null;
+
+  @Field(() => ModelDecisionType, { nullable: true, description: 'The decision threshold and its expected precision, recall and false-positive rate.' })
+  decision!: ModelDecisionType | null;
+
+  @Field(() => [OutOfFoldScoreType], { description: 'Out-of-fold scores of the training materials (empty without a held-out evaluation).' })
+  outOfFoldScores!: OutOfFoldScoreType[];
 
   @Field(() => LabelCountsType, { nullable: true, description: 'Labelled structures it trained on (fixed when training started).' })
   labelCounts!: LabelCountsType | null;

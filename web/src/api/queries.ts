@@ -274,6 +274,8 @@ export const SCORE_COMPOSITION = /* GraphQL */ `
   }
 `;
 
+const DECISION_FIELDS = 'threshold protocol heldOut label precision recall falsePositiveRate balancedAccuracy n';
+
 const MODEL_SUMMARY = /* GraphQL */ `
   id
   name
@@ -285,8 +287,12 @@ const MODEL_SUMMARY = /* GraphQL */ `
   finishedAt
   error
   labelCounts { fast poor }
-  progress { epoch maxEpochs trainLoss validationLoss etaSeconds }
-  metrics { protocol accuracy sensitivity specificity rocAuc prAuc threshold }
+  progress { phase fold folds epoch maxEpochs trainLoss validationLoss etaSeconds }
+  metrics { protocol heldOut label folds seeds rocAucSd source note accuracy sensitivity specificity balancedAccuracy rocAuc prAuc threshold n }
+  heldOutMetrics { protocol label rocAuc rocAucSd }
+  noHeldOutReason
+  threshold
+  decision { ${DECISION_FIELDS} }
 `;
 
 export const MODELS = /* GraphQL */ `
@@ -301,6 +307,20 @@ export const ACTIVE_MODEL = /* GraphQL */ `
   }
 `;
 
+/** The active model's decision threshold and what to expect at it (shown where predicted classes appear). */
+export const ACTIVE_DECISION = /* GraphQL */ `
+  query ActiveDecision {
+    activeModel { id threshold noHeldOutReason decision { ${DECISION_FIELDS} } }
+  }
+`;
+
+/** The active model's out-of-fold scores of its training materials (Plots). */
+export const ACTIVE_OUT_OF_FOLD = /* GraphQL */ `
+  query ActiveOutOfFold {
+    activeModel { id threshold decision { threshold protocol } outOfFoldScores { materialId label score } }
+  }
+`;
+
 /** One model in full. `hyperparameters` is selected as given by `hyperparametersSelection` (a JSON scalar or an object). */
 export function modelDocument(hyperparametersSelection: string): string {
   return /* GraphQL */ `
@@ -309,6 +329,7 @@ export function modelDocument(hyperparametersSelection: string): string {
         ${MODEL_SUMMARY}
         hyperparameters ${hyperparametersSelection}
         trainingCurve { epoch trainLoss validationLoss }
+        decision { ${DECISION_FIELDS} operatingPoints { threshold precision recall falsePositiveRate predictedFastRate } }
       }
     }
   `;

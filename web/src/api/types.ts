@@ -125,6 +125,17 @@ export type ModelStatus = 'QUEUED' | 'TRAINING' | 'READY' | 'FAILED' | 'CANCELLE
 
 export interface ModelMetrics {
   protocol: string | null;
+  /** False (or absent, with protocol TRAIN) for the fit to the training data. */
+  heldOut?: boolean | null;
+  /** The protocol in words ("held out: grouped 5-fold × 1 seed, n = 254"). */
+  label?: string | null;
+  folds?: number | null;
+  seeds?: number[] | null;
+  rocAucSd?: number | null;
+  source?: string | null;
+  note?: string | null;
+  balancedAccuracy?: number | null;
+  n?: number | null;
   accuracy: number | null;
   sensitivity: number | null;
   specificity: number | null;
@@ -133,7 +144,31 @@ export interface ModelMetrics {
   threshold: number | null;
 }
 
+export interface OperatingPoint {
+  threshold: number;
+  precision: number | null;
+  recall: number;
+  falsePositiveRate: number;
+  predictedFastRate: number;
+}
+
+export interface ModelDecision {
+  threshold: number;
+  protocol: string;
+  heldOut: boolean;
+  label: string;
+  precision: number | null;
+  recall: number;
+  falsePositiveRate: number;
+  balancedAccuracy: number;
+  n: number;
+  operatingPoints?: OperatingPoint[];
+}
+
 export interface ModelProgress {
+  phase?: string | null;
+  fold?: number | null;
+  folds?: number | null;
   epoch: number | null;
   maxEpochs: number | null;
   trainLoss: number | null;
@@ -161,6 +196,10 @@ export interface ModelSummary {
   progress: ModelProgress | null;
   /** One object or a list (one entry per evaluation protocol): the contract does not say which. */
   metrics: ModelMetrics | ModelMetrics[] | null;
+  heldOutMetrics?: ModelMetrics | null;
+  noHeldOutReason?: string | null;
+  threshold?: number | null;
+  decision?: ModelDecision | null;
 }
 
 export interface ModelDetail extends ModelSummary {

@@ -12,6 +12,7 @@ import { ClassBadge, ErrorBox, Loading, MaterialLink, MissingApi, NeighborChips,
 import { downloadText, toCsv } from '../lib/csv.js';
 import { fixed } from '../lib/format.js';
 import { navigate, type Route } from '../router.js';
+import { ActiveDecision } from '../components/decision.js';
 
 const PAGE_SIZES = [25, 50, 100, 200];
 /** Nearest known FAST conductors shown per row. */
@@ -103,6 +104,7 @@ export function CandidatesView({ route }: { route: Route }) {
           {fallback ? 'Materials (not ranked)' : 'Unlabelled materials ranked by R = mean distance to known poor ÷ mean distance to known fast conductors; higher is more conductor-like.'}
         </p>
       </header>
+      {!fallback && <ActiveDecision />}
       <FilterForm filter={filter} pageSize={pageSize} ranked={!fallback} />
       {!canScreen && <MissingApi fields={['Query.screen']}>Showing stored materials without scores.</MissingApi>}
       {canScreen && screen.error && (

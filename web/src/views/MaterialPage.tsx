@@ -12,6 +12,7 @@ import { ClassBadge, DomainNote, ErrorBox, Formula, Loading, MissingApi, Neighbo
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
 import { downloadText } from '../lib/csv.js';
 import { conductivity, dateTime, fixed } from '../lib/format.js';
+import { ActiveDecision } from '../components/decision.js';
 
 const NEIGHBOURS_K = 8;
 /** Room temperature, the default temperature of a new label (K). */
@@ -96,6 +97,7 @@ export function MaterialPage({ id }: { id: string }) {
               </dl>
             )}
             {result && <DomainNote result={result} />}
+            {result && <ActiveDecision />}
             {screening.data && !result && !screening.error && <p className="muted">No score: this material has no embedding under the active model.</p>}
           </div>
           <Facts material={m} />

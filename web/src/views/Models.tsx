@@ -12,6 +12,7 @@ import type { CurvePoint, ModelDetail, ModelMetrics, ModelStatus, ModelSummary }
 import { LineChart, SERIES_COLORS } from '../components/charts.js';
 import { ApiTokenField } from '../components/ApiTokenField.js';
 import { ErrorBox, Loading, MissingApi } from '../components/common.js';
+import { DecisionSummary, OperatingPointsTable } from '../components/decision.js';
 import { dateTime, duration, fixed } from '../lib/format.js';
 import { href, navigate } from '../router.js';
 
@@ -19,9 +20,30 @@ const RUNNING: ModelStatus[] = ['QUEUED', 'TRAINING'];
 const POLL_MS = 3000;
 const FALLBACK_PROGRESS_SELECTION = '{ epoch maxEpochs trainLoss validationLoss etaSeconds }';
 
+/** Held-out estimates first, then the fit to the training data (older servers send one object). */
 export function metricsList(metrics: ModelSummary['metrics']): ModelMetrics[] {
   if (!metrics) return [];
-  return Array.isArray(metrics) ? metrics : [metrics];
+  const list = Array.isArray(metrics) ? metrics : [metrics];
+  return [...list].sort((a, b) => Number(isHeldOut(b)) - Number(isHeldOut(a)));
+}
+
+export function isHeldOut(m: ModelMetrics): boolean {
+  return m.heldOut ?? (m.protocol != null && m.protocol !== 'TRAIN');
+}
+
+/** The protocol in words, as the server names it (or from the protocol alone). */
+export function protocolLabel(m: ModelMetrics): string {
+  if (m.label) return m.label;
+  return isHeldOut(m) ? `held out: ${m.protocol}` : 'fit to the training data (not held out)';
+}
+
+/** The loss the curve shows: the model's objective. */
+export function lossName(hyperparameters: unknown): string {
+  const objective = hyperparameters && typeof hyperparameters === 'object' ? (hyperparameters as Record<string, unknown>).objective : undefined;
+  if (objective === 'CROSS_ENTROPY') return 'cross-entropy loss';
+  if (objective === 'JOINT') return 'contrastive + cross-entropy loss';
+  if (objective === 'CONTRASTIVE') return 'contrastive loss';
+  return 'loss';
 }
 
 export function ModelsView({ selectedId }: { selectedId: string | null }) {
@@ -67,7 +89,7 @@ export function ModelsView({ selectedId }: { selectedId: string | null }) {
                 <th className="hide-sm">Backend</th>
                 <th className="num hide-sm">Labels F / P</th>
                 <th className="num">Epoch</th>
-                <th className="num">ROC-AUC</th>
+                <th className="num">Held-out ROC-AUC</th>
                 <th className="hide-sm">Created</th>
               </tr>
             </thead>
@@ -83,7 +105,9 @@ export function ModelsView({ selectedId }: { selectedId: string | null }) {
                   <td className="hide-sm">{m.backend ?? '—'}</td>
                   <td className="num hide-sm">{m.labelCounts ? `${m.labelCounts.fast} / ${m.labelCounts.poor}` : '—'}</td>
                   <td className="num">{m.progress?.epoch != null ? `${m.progress.epoch}${m.progress.maxEpochs ? ` / ${m.progress.maxEpochs}` : ''}` : '—'}</td>
-                  <td className="num">{fixed(metricsList(m.metrics)[0]?.rocAuc, 3)}</td>
+                  <td className="num" data-testid="model-estimate">
+                    <HeldOutCell model={m} />
+                  </td>
                   <td className="hide-sm small">{dateTime(m.createdAt)}</td>
                 </tr>
               ))}
@@ -101,6 +125,23 @@ export function ModelsView({ selectedId }: { selectedId: string | null }) {
       {selected && <ModelDetailPanel key={selected} id={selected} onChanged={models.reload} />}
       <TrainForm onQueued={(id) => { models.reload(); navigate(`models/${id}`); }} disabled={!has(caps, 'Mutation.trainModel')} />
     </section>
+  );
+}
+
+/** The held-out ROC-AUC with its protocol; never a training-set figure. */
+function HeldOutCell({ model }: { model: ModelSummary }) {
+  const heldOut = model.heldOutMetrics ?? metricsList(model.metrics).find(isHeldOut) ?? null;
+  if (!heldOut) {
+    if (model.status !== 'READY') return <span className="muted">—</span>;
+    return <span className="muted small" title={model.noHeldOutReason ?? undefined}>no held-out estimate</span>;
+  }
+  return (
+    <span>
+      {fixed(heldOut.rocAuc, 3)}
+      {heldOut.rocAucSd != null && <span className="muted"> ± {fixed(heldOut.rocAucSd, 3)}</span>}
+      <br />
+      <span className="muted small">{protocolLabel(heldOut)}</span>
+    </span>
   );
 }
 
@@ -222,6 +263,7 @@ function ModelDetailPanel({ id, onChanged }: { id: string; onChanged(): void }) 
         <div className="progress-line" data-testid="training-progress">
           <progress max={progress.maxEpochs ?? 1} value={progress.epoch ?? 0} />
           <span>
+            {progress.phase === 'EVALUATING' ? `held-out fold ${progress.fold ?? 0} / ${progress.folds ?? '?'} · ` : progress.phase && progress.phase !== 'TRAINING' ? `${progress.phase.toLowerCase()} · ` : ''}
             epoch {progress.epoch ?? 0}
             {progress.maxEpochs ? ` / ${progress.maxEpochs}` : ''} · train loss {fixed(progress.trainLoss, 4)} · validation loss {fixed(progress.validationLoss, 4)} · about {duration(progress.etaSeconds)} left
           </span>
@@ -233,7 +275,7 @@ function ModelDetailPanel({ id, onChanged }: { id: string; onChanged(): void }) 
           <h3>Training curve</h3>
           <LineChart
             xLabel="epoch"
-            yLabel="contrastive loss"
+            yLabel={lossName(m.hyperparameters)}
             series={[
               { name: 'training', color: SERIES_COLORS.train, points: curve.filter((p) => p.trainLoss != null).map((p) => ({ x: p.epoch, y: p.trainLoss! })) },
               { name: 'validation', color: SERIES_COLORS.validation, points: curve.filter((p) => p.validationLoss != null).map((p) => ({ x: p.epoch, y: p.validationLoss! })) },
@@ -258,21 +300,49 @@ function ModelDetailPanel({ id, onChanged }: { id: string; onChanged(): void }) 
           <Hyperparameters value={m.hyperparameters} />
         </div>
       </div>
-      <h3>Metrics</h3>
+      <h3>Held-out estimate</h3>
+      <HeldOutNotice model={m} />
       <MetricsTable metrics={metricsList(m.metrics)} />
+      <h3>Decision threshold</h3>
+      <DecisionSummary decision={m.decision} threshold={m.threshold} noHeldOutReason={m.noHeldOutReason} />
+      {m.decision?.operatingPoints && m.decision.operatingPoints.length > 0 && (
+        <details>
+          <summary>Other thresholds ({m.decision.heldOut ? 'out-of-fold scores' : 'training scores'})</summary>
+          <OperatingPointsTable points={m.decision.operatingPoints} chosen={m.decision.threshold} />
+        </details>
+      )}
     </div>
   );
 }
 
+function HeldOutNotice({ model }: { model: ModelDetail }) {
+  const heldOut = metricsList(model.metrics).find(isHeldOut);
+  if (heldOut)
+    return (
+      <p className="small" data-testid="held-out-notice">
+        <strong>{protocolLabel(heldOut)}</strong>
+        {heldOut.source ? <span className="muted"> · {heldOut.source}</span> : null}
+      </p>
+    );
+  return (
+    <div className="notice" data-testid="held-out-notice">
+      <strong>No held-out estimate.</strong> {model.noHeldOutReason ?? ''} The figures below are the fit to the training data, not the model&apos;s accuracy on new materials.
+    </div>
+  );
+}
+
+/** A two-column list (name, value) whose values wrap at spaces, never one character per line. */
 function Hyperparameters({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <p className="muted">—</p>;
   const entries = typeof value === 'object' ? Object.entries(value as Record<string, unknown>).filter(([key]) => key !== '__typename') : [['value', value]];
+  const show = (v: unknown) =>
+    v !== null && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${String(x)}`).join(', ') : String(v);
   return (
-    <dl className="facts compact">
+    <dl className="facts hyperparameters" data-testid="hyperparameters">
       {entries.map(([key, v]) => (
-        <div key={String(key)} className="fact-pair">
+        <div key={String(key)} className="hp-row">
           <dt>{String(key)}</dt>
-          <dd className="mono">{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+          <dd className="mono">{show(v)}</dd>
         </div>
       ))}
     </dl>
@@ -280,13 +350,14 @@ function Hyperparameters({ value }: { value: unknown }) {
 }
 
 function MetricsTable({ metrics }: { metrics: ModelMetrics[] }) {
-  if (metrics.length === 0) return <p className="muted">Not evaluated (train with evaluation LOO or GROUP_KFOLD).</p>;
+  if (metrics.length === 0) return <p className="muted">Not evaluated.</p>;
   return (
     <div className="table-wrap">
       <table className="grid" data-testid="metrics-table">
         <thead>
           <tr>
             <th>Protocol</th>
+            <th>What it is</th>
             <th className="num">Accuracy</th>
             <th className="num">Sensitivity</th>
             <th className="num">Specificity</th>
@@ -297,12 +368,16 @@ function MetricsTable({ metrics }: { metrics: ModelMetrics[] }) {
         </thead>
         <tbody>
           {metrics.map((row, i) => (
-            <tr key={`${row.protocol}-${i}`}>
+            <tr key={`${row.protocol}-${i}`} className={isHeldOut(row) ? undefined : 'fit-row'} data-testid={isHeldOut(row) ? 'metrics-held-out' : 'metrics-fit'}>
               <td>{row.protocol ?? '—'}</td>
+              <td className="small">{isHeldOut(row) ? protocolLabel(row) : `${protocolLabel(row)} — not the model's accuracy`}</td>
               <td className="num">{fixed(row.accuracy, 3)}</td>
               <td className="num">{fixed(row.sensitivity, 3)}</td>
               <td className="num">{fixed(row.specificity, 3)}</td>
-              <td className="num">{fixed(row.rocAuc, 3)}</td>
+              <td className="num">
+                {fixed(row.rocAuc, 3)}
+                {row.rocAucSd != null ? ` ± ${fixed(row.rocAucSd, 3)}` : ''}
+              </td>
               <td className="num">{fixed(row.prAuc, 3)}</td>
               <td className="num">{fixed(row.threshold, 3)}</td>
             </tr>
@@ -317,7 +392,7 @@ function TrainForm({ onQueued, disabled }: { onQueued(id: string): void; disable
   const [name, setName] = useState('');
   const [k, setK] = useState(12);
   const [distance, setDistance] = useState<(typeof DISTANCES)[number]>('EUCLIDEAN');
-  const [evaluation, setEvaluation] = useState<(typeof EVALUATIONS)[number]>('NONE');
+  const [evaluation, setEvaluation] = useState<(typeof EVALUATIONS)[number]>('GROUP_KFOLD');
   const [maxEpochs, setMaxEpochs] = useState('50');
   const [patience, setPatience] = useState('15');
   const [seed, setSeed] = useState('1');

@@ -6,8 +6,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, asApiError, request } from '../api/client.js';
 import { missing, useCapabilities } from '../api/hooks.js';
-import { ACTIVE_MODEL, EMBEDDINGS, LABELLED_SCORES, SCREEN_SCORES } from '../api/queries.js';
+import { ACTIVE_MODEL, ACTIVE_OUT_OF_FOLD, EMBEDDINGS, LABELLED_SCORES, SCREEN_SCORES } from '../api/queries.js';
 import type { Connection, LabelClass, ModelMetrics } from '../api/types.js';
+import { ActiveDecision } from '../components/decision.js';
 import { Histogram, ScatterMap, SERIES_COLORS, type ScatterPoint } from '../components/charts.js';
 import { ErrorBox, Loading, MissingApi } from '../components/common.js';
 import { pca2 } from '../lib/pca.js';
@@ -48,6 +49,7 @@ export function PlotsView() {
       <div className="panel">
         <h2>Score distribution</h2>
         {!loaded ? <Loading /> : scoreLacking.length ? <MissingApi fields={scoreLacking} /> : <ScoreHistogram />}
+        {loaded && <ActiveDecision />}
       </div>
       <div className="panel">
         <h2>Embedding space (PCA)</h2>
@@ -68,16 +70,36 @@ interface ScoreEdge {
 }
 
 function ScoreHistogram() {
-  const [state, setState] = useState<{ fast: number[]; poor: number[]; candidates: number[]; candidateTotal: number; threshold: number | null } | null>(null);
+  const [state, setState] = useState<{ fast: number[]; poor: number[]; candidates: number[]; candidateTotal: number; threshold: number | null; outOfFold: boolean } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [progress, setProgress] = useState('');
   useEffect(() => {
     let cancelled = false;
     (async () => {
       try {
-        const active = await request<{ activeModel: { id: string; metrics: ModelMetrics | ModelMetrics[] | null } | null }>(ACTIVE_MODEL).catch(() => null);
-        const metrics = active?.activeModel?.metrics;
-        const threshold = (Array.isArray(metrics) ? metrics.find((m) => m.threshold != null)?.threshold : metrics?.threshold) ?? 1;
+        // Known materials are shown by their out-of-fold scores (each from a fold model that did not
+        // train on it) when the model has them: their in-sample scores look perfectly separated.
+        const oof = await request<{ activeModel: { id: string; threshold: number | null; outOfFoldScores: { label: string; score: number }[] } | null }>(ACTIVE_OUT_OF_FOLD).catch(() => null);
+        const scores = oof?.activeModel?.outOfFoldScores ?? [];
+        let threshold = oof?.activeModel?.threshold ?? null;
+        if (threshold == null) {
+          const active = await request<{ activeModel: { id: string; metrics: ModelMetrics | ModelMetrics[] | null } | null }>(ACTIVE_MODEL).catch(() => null);
+          const metrics = active?.activeModel?.metrics;
+          threshold = (Array.isArray(metrics) ? metrics.find((m) => m.threshold != null)?.threshold : metrics?.threshold) ?? 1;
+        }
+        if (scores.length > 0) {
+          const candidates = await fetchAll<{ screen: Connection<{ score: number }> }, { score: number }>(SCREEN_SCORES, {}, (d) => d.screen, CANDIDATE_LIMIT, (done, total) => setProgress(`candidates: ${done} / ${total}`));
+          if (!cancelled)
+            setState({
+              fast: scores.filter((s) => s.label === 'FAST').map((s) => s.score),
+              poor: scores.filter((s) => s.label === 'POOR').map((s) => s.score),
+              candidates: candidates.edges.map((e) => e.score),
+              candidateTotal: candidates.total,
+              threshold,
+              outOfFold: true,
+            });
+          return;
+        }
         const labelled = async (label: LabelClass) => {
           const { edges } = await fetchAll<{ materials: Connection<ScoreEdge> }, ScoreEdge>(LABELLED_SCORES, { label }, (d) => d.materials, Infinity, (done, total) => setProgress(`known ${label}: ${done} / ${total}`));
           return edges.map((e) => e.node.screening?.score).filter((s): s is number => typeof s === 'number');
@@ -85,7 +107,7 @@ function ScoreHistogram() {
         const fast = await labelled('FAST');
         const poor = await labelled('POOR');
         const candidates = await fetchAll<{ screen: Connection<{ score: number }> }, { score: number }>(SCREEN_SCORES, {}, (d) => d.screen, CANDIDATE_LIMIT, (done, total) => setProgress(`candidates: ${done} / ${total}`));
-        if (!cancelled) setState({ fast, poor, candidates: candidates.edges.map((e) => e.score), candidateTotal: candidates.total, threshold });
+        if (!cancelled) setState({ fast, poor, candidates: candidates.edges.map((e) => e.score), candidateTotal: candidates.total, threshold, outOfFold: false });
       } catch (caught) {
         if (!cancelled) setError(asApiError(caught));
       }
@@ -102,8 +124,8 @@ function ScoreHistogram() {
         xLabel="score R (mean distance to poor ÷ mean distance to fast)"
         threshold={state.threshold}
         series={[
-          { name: 'known fast', color: SERIES_COLORS.FAST, values: state.fast },
-          { name: 'known poor', color: SERIES_COLORS.POOR, values: state.poor },
+          { name: state.outOfFold ? 'known fast (out-of-fold)' : 'known fast (in-sample)', color: SERIES_COLORS.FAST, values: state.fast },
+          { name: state.outOfFold ? 'known poor (out-of-fold)' : 'known poor (in-sample)', color: SERIES_COLORS.POOR, values: state.poor },
           { name: 'candidates', color: SERIES_COLORS.candidate, values: state.candidates },
         ]}
       />
@@ -112,7 +134,15 @@ function ScoreHistogram() {
           Candidates: the top {state.candidates.length.toLocaleString()} of {state.candidateTotal.toLocaleString()} by score.
         </p>
       )}
-      <p className="muted small">Known materials are scored by the API (Material.screening); each curve is normalised to unit area.</p>
+      {state.outOfFold ? (
+        <p className="muted small" data-testid="known-scores-note">
+          Known materials: out-of-fold scores (each scored by the fold model of the held-out evaluation that did not train on it). Each curve is normalised to unit area.
+        </p>
+      ) : (
+        <p className="small notice" data-testid="known-scores-note">
+          Known materials: in-sample scores (Material.screening) — this model has no out-of-fold scores, and it trained on these materials, so their classes look better separated than new materials&apos; will. Each curve is normalised to unit area.
+        </p>
+      )}
     </div>
   );
 }
