@@ -92,9 +92,12 @@ export function shardGradients(
     value.dispose();
     const byName = new Map<string, tf.Tensor>();
     const variableNames = [...model.trainable.values()].map((v) => v.name);
+    const variables = [...model.trainable.values()];
     names.forEach((name, i) => {
-      const g = grads[variableNames[i]!];
-      if (g) byName.set(name, g);
+      // A step whose crystals have no atoms (formulas only) gives the graph layers no gradient. Every
+      // variable still gets one (zeros): TF.js optimizers keep their moments by position in the
+      // gradient map, so a missing entry would hand one variable another's moments.
+      byName.set(name, grads[variableNames[i]!] ?? tf.zerosLike(variables[i]!));
     });
     return { grads: byName, loss, crossLoss, atoms: batch.numAtoms, statistics };
   } catch (error) {

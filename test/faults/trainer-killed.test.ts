@@ -145,13 +145,13 @@ describe('trainer workers killed or paused mid-job (processes, PostgreSQL)', { s
     const epochs = done.model.trainingCurve.map((p) => p.epoch);
     assert.deepEqual(epochs, Array.from({ length: epochs.length }, (_, i) => i + 1));
     assert.deepEqual(done.model.labelCounts, { fast: 5, poor: 5 });
-    const embedded = await findEmbeddingRows(opened.db, ids.modelId, set.structures.map((m) => m.id));
-    assert.equal(embedded.length, set.structures.length);
+    const embedded = await findEmbeddingRows(opened.db, ids.modelId, set.embeddable.map((m) => m.id));
+    assert.equal(embedded.length, set.embeddable.length);
   }
 
   test('SIGKILL mid-epoch: worker B takes the job after the lease, finishes it once; nothing partial is ever visible', async (t) => {
     const ids = await queueTraining('killed mid-job');
-    const watch = watchModel(opened.db, ids.modelId, set.structures.length);
+    const watch = watchModel(opened.db, ids.modelId, set.embeddable.length);
     try {
       const a = await startTrainer('trainer A', created.url, TRAINER);
       const training = await midFit(ids.modelId, ids.jobId, a.workerId);
@@ -187,7 +187,7 @@ describe('trainer workers killed or paused mid-job (processes, PostgreSQL)', { s
 
   test('paused past its lease (SIGSTOP), B takes over, A resumes (SIGCONT): A writes nothing, B commits once', async (t) => {
     const ids = await queueTraining('paused mid-job');
-    const watch = watchModel(opened.db, ids.modelId, set.structures.length);
+    const watch = watchModel(opened.db, ids.modelId, set.embeddable.length);
     try {
       const a = await startTrainer('trainer A', created.url, TRAINER);
       await midFit(ids.modelId, ids.jobId, a.workerId);

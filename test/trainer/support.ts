@@ -15,6 +15,8 @@ export const TINY_TRAINING: TrainModelInput = {
   featureLength: 8,
   denseLength: 8,
   embeddingDim: 4,
+  // One network: the tests are about the job's life cycle, not the ensemble.
+  members: 1,
   maxEpochs: 2,
   batchSize: 8,
   seed: 7,
@@ -42,6 +44,13 @@ export interface TinySet {
   unlabelled: MaterialRecord[];
   /** Every structure material. */
   structures: MaterialRecord[];
+  /** The unlabelled material known only by its formula. */
+  formula: MaterialRecord;
+  /**
+   * Every material the DEFAULT preset embeds: the structures and the formula (its composition
+   * pathway reads formulas; a structure-only preset embeds `structures`).
+   */
+  embeddable: MaterialRecord[];
 }
 
 /** `fast` FAST and `poor` POOR labelled structures, `unlabelled` unlabelled ones and one composition. */
@@ -51,8 +60,9 @@ export async function seedTinySet(db: Db, counts: { fast: number; poor: number; 
   const unlabelled = await addStructures(db, counts.unlabelled, 'FAST');
   for (const m of fast) await labelMaterial(db, { materialId: m.id, class: 'FAST' });
   for (const m of poor) await labelMaterial(db, { materialId: m.id, class: 'POOR' });
-  await addMaterials(db, [{ composition: 'Li7La3Zr2O12' }], LIMITS);
-  return { fast, poor, unlabelled, structures: [...fast, ...poor, ...unlabelled] };
+  const [formula] = await addMaterials(db, [{ composition: 'Li7La3Zr2O12' }], LIMITS);
+  const structures = [...fast, ...poor, ...unlabelled];
+  return { fast, poor, unlabelled, structures, formula: formula!, embeddable: [...structures, formula!] };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

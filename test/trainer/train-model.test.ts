@@ -77,7 +77,7 @@ describeDatabases('trainer', (database) => {
       set = await seedTinySet(database().db, { fast: 4, poor: 4, unlabelled: 2 });
     });
 
-    test('trainModel → a worker trains it: READY, active, curve and threshold, every structure embedded in one commit, HNSW index', async () => {
+    test('trainModel → a worker trains it: READY, active, curve and threshold, every material embedded in one commit, HNSW index', async () => {
       const { db } = database();
       const queued = await requestTraining(db, TINY_TRAINING, 'tester');
       assert.equal(queued.status, 'QUEUED');
@@ -103,7 +103,7 @@ describeDatabases('trainer', (database) => {
       assert.equal(first.status, 'READY', first.error ?? '');
 
       for (const s of seen) {
-        assert.ok(s.embeddings === 0 || (s.status === 'READY' && s.embeddings === set.structures.length), JSON.stringify(s));
+        assert.ok(s.embeddings === 0 || (s.status === 'READY' && s.embeddings === set.embeddable.length), JSON.stringify(s));
       }
       assert.ok(seen.some((s) => s.status === 'TRAINING'), 'the model was seen TRAINING');
       assert.equal(first.isActive, true, 'the first model becomes active');
@@ -122,10 +122,10 @@ describeDatabases('trainer', (database) => {
       assert.equal(first.backend, nativeKernels() ? 'wasm+openblas' : 'wasm'); // OpenBLAS ran the products when built
       assert.ok(first.startedAt && first.finishedAt && first.finishedAt >= first.startedAt);
 
-      // Every structure material (labelled or not), not the composition; each vector has E components.
-      const rows = await findEmbeddingRows(db, first.id, set.structures.map((m) => m.id));
-      assert.equal(rows.length, set.structures.length);
-      assert.equal(await countModelEmbeddings(db, first.id), set.structures.length);
+      // Every material (labelled or not): the structures, and the formula through the composition pathway; each vector has E components.
+      const rows = await findEmbeddingRows(db, first.id, set.embeddable.map((m) => m.id));
+      assert.equal(rows.length, set.embeddable.length);
+      assert.equal(await countModelEmbeddings(db, first.id), set.embeddable.length);
       for (const r of rows) assert.equal(parseVectorLiteral(r.vec).length, 4);
       assert.ok(await indexExists(db, modelVectorIndexName(first.id)), 'HNSW index of the model');
 
@@ -152,7 +152,7 @@ describeDatabases('trainer', (database) => {
       assert.equal(parseVectorLiteral(rows[0]!.vec).length, 4);
       assert.equal((await listModels(db)).length, 1, 'no new model');
       // The old vectors are untouched and the count is complete again.
-      assert.equal(await countModelEmbeddings(db, first.id), set.structures.length + 1);
+      assert.equal(await countModelEmbeddings(db, first.id), set.embeddable.length + 1);
     });
 
     test('cancelTraining: a queued model and its job; a model mid-training (its worker aborts); not a READY one', async () => {
@@ -280,7 +280,7 @@ describeDatabases('trainer faults', (database) => {
       });
       assert.equal(job.attempts, 2);
       // Every structure material present at commit time, the late one included.
-      assert.equal(await countModelEmbeddings(db, queued.id), set.structures.length + 1);
+      assert.equal(await countModelEmbeddings(db, queued.id), set.embeddable.length + 1);
     });
 
     test('a worker that no longer holds the job (paused past its lease) writes no progress and no failure', async () => {
@@ -344,7 +344,7 @@ describeDatabases('trainer faults', (database) => {
       assert.equal((await getActiveModel(db))?.id, serving.id);
       const page = await screen(db, { first: 10 });
       assert.equal(page.modelId, serving.id);
-      assert.deepEqual(page.items.map((c) => c.materialId).sort(), set.unlabelled.map((m) => m.id).sort());
+      assert.deepEqual(page.items.map((c) => c.materialId).sort(), [...set.unlabelled, set.formula].map((m) => m.id).sort());
       assert.ok(page.items.every((c) => Number.isFinite(c.meanDistanceToFast) && Number.isFinite(c.meanDistanceToPoor)));
       const byId = await similarMaterials(db, { materialId: set.fast[0]!.id, k: 3 }, LIMITS);
       assert.equal(byId.length, 3);
