@@ -386,10 +386,17 @@ test('Models: registry, metrics and training curve of the active model', { skip:
   // are labelled as the fit to the training data, never as its accuracy.
   const shippedRow = page.locator('[data-testid=models-table] tbody tr', { hasText: 'default' }).filter({ hasNotText: 'e2e stand-in' });
   assert.equal((await shippedRow.locator('[data-testid=model-estimate]').innerText()).trim(), 'no held-out estimate');
-  assert.match(await page.locator('[data-testid=held-out-notice]').innerText(), /^No held-out estimate\. .*maxEpochs 50/);
+  // What the shipped manifest says (its note, its training rows, its threshold).
+  const shipped = JSON.parse(readFileSync(join(DATA_DIR, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')) as { heldOutNote: string; trainingIds: string[]; threshold: number };
+  const notice = await page.locator('[data-testid=held-out-notice]').innerText();
+  assert.ok(notice.startsWith('No held-out estimate. ') && notice.includes(shipped.heldOutNote), notice);
   assert.equal(await page.locator('[data-testid=metrics-held-out]').count(), 0);
-  assert.match(await page.locator('[data-testid=metrics-fit]').innerText(), /fit to the training data \(not held out\), n = 254 — not the model's accuracy/);
-  assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /^Predicted FAST when R > 1\.160\. No expected precision or recall is recorded for this model; no held-out estimate: /);
+  assert.match(
+    await page.locator('[data-testid=metrics-fit]').innerText(),
+    new RegExp(`fit to the training data \\(not held out\\), n = ${shipped.trainingIds.length} — not the model's accuracy`),
+  );
+  const summary = await page.locator('[data-testid=decision-summary]').innerText();
+  assert.ok(summary.startsWith(`Predicted FAST when R > ${shipped.threshold.toFixed(3)}. No expected precision or recall is recorded for this model; no held-out estimate: `), summary);
   // The curve's axis names the model's objective (the default trains with cross-entropy).
   assert.ok(await page.locator('[data-testid=training-curve]').getByText('cross-entropy loss').count(), 'y axis: cross-entropy loss');
   // Hyperparameter values wrap at spaces, not one character per line: each value row is one or two lines high.
@@ -452,7 +459,8 @@ test('calibrated figures where predicted classes appear, and out-of-fold scores 
   await activateModel(opened!.db, heldOutModelId!);
   const { activeModel } = await gql('{ activeModel { id decision { threshold precision recall falsePositiveRate } outOfFoldScores { score } } }');
   assert.equal(activeModel.id, heldOutModelId);
-  assert.equal(activeModel.outOfFoldScores.length, 254, 'every OBELiX structure row has an out-of-fold score');
+  const trainingRows = (JSON.parse(readFileSync(join(DATA_DIR, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')) as { trainingIds: string[] }).trainingIds.length;
+  assert.equal(activeModel.outOfFoldScores.length, trainingRows, 'every OBELiX training row has an out-of-fold score');
   const page = await openPage('');
   await candidateIds(page);
   const pct = (x: number) => `${Math.round(x * 100)} %`;
