@@ -2,7 +2,7 @@
  * Two `ionsieve start` replicas started at once on an empty PostgreSQL database (a deployment
  * rolling out N replicas of the docker-compose `api` service): the migrations and the seed run
  * once — every material and label exactly once, one shipped model with one embedding per
- * structure — and both replicas serve the same data.
+ * material — and both replicas serve the same data.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,7 +92,8 @@ describe('two `ionsieve start` replicas at once on an empty database (processes,
     assert.equal(models.length, 1, 'the shipped model installed once');
     assert.equal(models[0]!.status, 'READY');
     assert.equal(models[0]!.is_active, true);
-    assert.equal(Number(models[0]!.embeddings), counts.structures + counts.candidates);
+    // The default embeds every material: structures, and the formula-only rows through its composition pathway.
+    assert.equal(Number(models[0]!.embeddings), counts.structures + counts.compositions + counts.candidates);
 
     // One replica seeded; the other found the database seeded.
     const seeded = replicas.filter((r) => r.logs.some((l) => l.msg === 'seed done'));
