@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { BadInputError } from '../../src/errors.js';
-import { trainDefaultHyperparameters } from '../../src/model/index.js';
+import { resolveStoredHyperparameters, trainDefaultHyperparameters } from '../../src/model/index.js';
 import { DEFAULT_MODEL_DIR, installDefaultModel, type ModelMetrics } from '../../src/services/models.js';
 import type { EvaluationReport } from '../../src/training/evaluate.js';
 import { attachHeldOutFigures, readHeldOutFigures } from '../../trainer/train-default.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
-import { DEFAULT_EVALUATE_OPTIONS, standInReport, writeEvaluateOutput } from '../support/held-out.js';
+import { DEFAULT_EVALUATE_OPTIONS, evaluateOptionsFor, standInReport, writeEvaluateOutput } from '../support/held-out.js';
 import { seedTinySet } from './support.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
@@ -84,10 +84,11 @@ describeDatabases('a shipped model with held-out figures', (database) => {
     await resetDatabase(db);
     const set = await seedTinySet(db, { fast: 2, poor: 2, unlabelled: 1 });
     // The shipped artifact and manifest, given the figures without retraining (the evaluate file
-    // names the shipped model's configuration: preset SLOTS, the default until 2026-12-07).
+    // names the shipped model's configuration).
     const dir = join(work, 'seed');
     cpSync(join(DATA_DIR, DEFAULT_MODEL_DIR), join(dir, DEFAULT_MODEL_DIR), { recursive: true });
-    const manifest = await attachHeldOutFigures(join(dir, DEFAULT_MODEL_DIR), write('attach.json', { ...defaultOptions, preset: 'slots' }));
+    const shipped = resolveStoredHyperparameters(JSON.parse(readFileSync(join(DATA_DIR, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')).hyperparameters);
+    const manifest = await attachHeldOutFigures(join(dir, DEFAULT_MODEL_DIR), write('attach.json', evaluateOptionsFor(shipped)!));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')), manifest);
     assert.equal(manifest.heldOutNote, undefined);
     // Two of the tiny materials stand for OBELiX rows of the out-of-fold scores.
