@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
 import { startServer } from '../../src/server.js';
 import { seed } from '../../src/services/seed.js';
+import { screen } from '../../src/services/screening.js';
 import { activateModel, DEFAULT_MODEL_DIR, installDefaultModel } from '../../src/services/models.js';
 import { attachHeldOutFigures } from '../../trainer/train-default.js';
 import { resolveStoredHyperparameters } from '../../src/model/index.js';
@@ -47,6 +48,9 @@ if (opened) {
   // What `ionsieve start` does on a fresh database: the shipped model, READY and active, with embeddings.
   const installed = await installDefaultModel(opened.db, DATA_DIR);
   assert.ok(installed, 'the shipped default model (data/models/default) is present and loads');
+  // Every seeded material is embedded (formula-only ones through the composition pathway): none is left out of screening.
+  assert.equal(installed.embeddings, 757, '254 structures + 224 formulas + 279 candidates');
+  assert.equal(await (await screen(opened.db, { first: 1 })).leftOut(), 0);
 }
 
 /**
