@@ -16,7 +16,7 @@ import type { Structure } from '../structure/structure.js';
 /** Distances are compared after rounding to this step (Å): absorbs CIF rounding noise in ties. */
 export const TIE_QUANTUM_ANGSTROM = 1e-3;
 /** Upper bound on the search radius; beyond it the structure is considered degenerate. */
-const MAX_SEARCH_RADIUS_ANGSTROM = 1000;
+export const MAX_SEARCH_RADIUS_ANGSTROM = 1000;
 /**
  * Upper bound on (lattice translations scanned × sites) in one search. A 2,000-site cell needs
  * ~2.5e5 and a one-atom 3 Å cube ~700; a very skewed cell ([1, 0, 0], [1e6, 1, 0], …) or a lattice
@@ -107,6 +107,25 @@ export function enumerateImages(frac: Float64Array, L: number[][], recip: number
   return { count: site.length, position: Float64Array.from(position), site: Int32Array.from(site), shift: Int32Array.from(shift) };
 }
 
+/** knagcn.md §1.2 step 3: 1.5 × the radius of a sphere holding k atoms at the cell's density, + 1 Å. */
+export function initialSearchRadius(L: number[][], numAtoms: number, k: number): number {
+  const [a, b, c] = L as [number[], number[], number[]];
+  const volume = Math.abs(
+    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) - a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) + a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!),
+  );
+  return 1.5 * Math.cbrt((3 * k * volume) / (4 * Math.PI * numAtoms)) + 1;
+}
+
+/** Cartesian positions [N·3] of fractional coordinates (rows of L are the lattice vectors). */
+export function cartesianPositions(frac: Float64Array, L: number[][]): Float64Array {
+  const n = frac.length / 3;
+  const cart = new Float64Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) cart[3 * i + c] = frac[3 * i]! * L[0]![c]! + frac[3 * i + 1]! * L[1]![c]! + frac[3 * i + 2]! * L[2]![c]!;
+  }
+  return cart;
+}
+
 /**
  * Sort key 2 of §1.3 for a site: occupancy-weighted atomic number (heavier first). Any fixed
  * function of the species works; it only has to be frame-independent.
@@ -128,19 +147,9 @@ export function kNearestNeighbours(
   if (numAtoms < 1) throw new BadInputError('structure has no sites');
   const L = lattice.map((row) => [...row]);
   const recip = reciprocalRows(L);
-  const [a, b, c] = L as [number[], number[], number[]];
-  const volume = Math.abs(
-    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) - a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) + a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!),
-  );
   // §1.2 step 3: a sphere holding ~3.4·k atoms at the average density, plus 1 Å.
-  let radius = 1.5 * Math.cbrt((3 * k * volume) / (4 * Math.PI * numAtoms)) + 1;
-
-  const cart = new Float64Array(numAtoms * 3);
-  for (let i = 0; i < numAtoms; i++) {
-    for (let c = 0; c < 3; c++) {
-      cart[3 * i + c] = frac[3 * i]! * L[0]![c]! + frac[3 * i + 1]! * L[1]![c]! + frac[3 * i + 2]! * L[2]![c]!;
-    }
-  }
+  let radius = initialSearchRadius(L, numAtoms, k);
+  const cart = cartesianPositions(frac, L);
 
   for (;;) {
     const result = trySearch(cart, frac, L, recip, radius, k, siteKey);

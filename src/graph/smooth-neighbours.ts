@@ -14,10 +14,7 @@
  * weighted mean, so a crystal and its supercell give every atom the same message.
  */
 import { BadInputError } from '../errors.js';
-import { enumerateImages, reciprocalRows } from './neighbours.js';
-
-/** Upper bound on the search radius; beyond it the structure is considered degenerate. */
-const MAX_SEARCH_RADIUS_ANGSTROM = 1000;
+import { cartesianPositions, enumerateImages, initialSearchRadius, MAX_SEARCH_RADIUS_ANGSTROM, reciprocalRows } from './neighbours.js';
 
 export interface SmoothNeighbourhoods {
   numAtoms: number;
@@ -48,15 +45,8 @@ export function smoothNeighbourhoods(lattice: readonly (readonly number[])[], fr
   if (numAtoms < 1) throw new BadInputError('structure has no sites');
   const L = lattice.map((row) => [...row]);
   const recip = reciprocalRows(L);
-  const [a, b, c] = L as [number[], number[], number[]];
-  const volume = Math.abs(
-    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) - a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) + a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!),
-  );
-  const cart = new Float64Array(numAtoms * 3);
-  for (let i = 0; i < numAtoms; i++) {
-    for (let x = 0; x < 3; x++) cart[3 * i + x] = frac[3 * i]! * L[0]![x]! + frac[3 * i + 1]! * L[1]![x]! + frac[3 * i + 2]! * L[2]![x]!;
-  }
-  let radius = 1.5 * Math.cbrt((3 * k * volume) / (4 * Math.PI * numAtoms)) + 1 + marginAngstrom;
+  const cart = cartesianPositions(frac, L);
+  let radius = initialSearchRadius(L, numAtoms, k) + marginAngstrom;
   for (;;) {
     const result = trySearch(cart, frac, L, recip, radius, k, marginAngstrom);
     if (result) return result;
