@@ -77,6 +77,20 @@ export interface KnagcnModel {
 /** Parameter shapes by name, in order; `glorot` = [fanIn, fanOut] for weights, else constant init. */
 export type ParameterSpec = { name: string; shape: number[]; init: 'glorot' | 'zeros' | 'ones'; fan?: [number, number]; trainable: boolean };
 
+/** Helpers that append parameters named `prefix + name`: Glorot weights, constants, BatchNorm's four. */
+function layoutBuilder(prefix: string) {
+  const out: ParameterSpec[] = [];
+  const w = (name: string, shape: number[], fan: [number, number]) => out.push({ name: prefix + name, shape, init: 'glorot', fan, trainable: true });
+  const c = (name: string, shape: number[], init: 'zeros' | 'ones', trainable = true) => out.push({ name: prefix + name, shape, init, trainable });
+  const bn = (name: string, width: number) => {
+    c(`${name}/gamma`, [width], 'ones');
+    c(`${name}/beta`, [width], 'zeros');
+    c(`${name}/movingMean`, [width], 'zeros', false);
+    c(`${name}/movingVariance`, [width], 'ones', false);
+  };
+  return { out, w, c, bn };
+}
+
 export function parameterLayout(h: Hyperparameters): ParameterSpec[] {
   if (h.backbone === 'knagcn-smooth') {
     const out: ParameterSpec[] = [];
@@ -89,15 +103,7 @@ export function parameterLayout(h: Hyperparameters): ParameterSpec[] {
   const Dg = geometryWidth(K, h.gaussian);
   // Glorot over the literal §3.2 matrix W [F + K·(F + G + K), 2F]: every block gets the same limit.
   const jointFan: [number, number] = [F + K * F + K * (gaussianCentres(h.gaussian).length + K), 2 * F];
-  const out: ReturnType<typeof parameterLayout> = [];
-  const w = (name: string, shape: number[], fan: [number, number]) => out.push({ name, shape, init: 'glorot', fan, trainable: true });
-  const c = (name: string, shape: number[], init: 'zeros' | 'ones', trainable = true) => out.push({ name, shape, init, trainable });
-  const bn = (name: string, width: number) => {
-    c(`${name}/gamma`, [width], 'ones');
-    c(`${name}/beta`, [width], 'zeros');
-    c(`${name}/movingMean`, [width], 'zeros', false);
-    c(`${name}/movingVariance`, [width], 'ones', false);
-  };
+  const { out, w, c, bn } = layoutBuilder('');
   w('embed/W', [ATOM_FEATURE_LENGTH, F], [ATOM_FEATURE_LENGTH, F]);
   c('embed/b', [F], 'zeros');
   // Geometry weights of all layers side by side, [Dg, layers·2F]: the geometry input is the same for
@@ -139,15 +145,7 @@ function memberPrefix(h: Pick<Hyperparameters, 'members'>, m: number): string {
 function smoothLayout(h: Hyperparameters, p: string): ParameterSpec[] {
   const F = h.featureLength;
   const G = gaussianCentres(h.gaussian).length;
-  const out: ParameterSpec[] = [];
-  const w = (name: string, shape: number[], fan: [number, number]) => out.push({ name: p + name, shape, init: 'glorot', fan, trainable: true });
-  const c = (name: string, shape: number[], init: 'zeros' | 'ones', trainable = true) => out.push({ name: p + name, shape, init, trainable });
-  const bn = (name: string, width: number) => {
-    c(`${name}/gamma`, [width], 'ones');
-    c(`${name}/beta`, [width], 'zeros');
-    c(`${name}/movingMean`, [width], 'zeros', false);
-    c(`${name}/movingVariance`, [width], 'ones', false);
-  };
+  const { out, w, c, bn } = layoutBuilder(p);
   w('embed/W', [ATOM_FEATURE_LENGTH, F], [ATOM_FEATURE_LENGTH, F]);
   c('embed/b', [F], 'zeros');
   for (let l = 0; l < h.layers; l++) {
