@@ -9,7 +9,7 @@ import { compositionFeatures, ELEMENT_TABLE_PROPERTIES, type ElementPropertySour
 import { trainKnn } from '../baselines/knn.js';
 import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';
-import { buildCrystalGraph, compositionOnlyGraph, type CrystalGraph } from '../graph/index.js';
+import { buildCrystalGraph, compositionOnlyGraph, type CrystalGraph, type CrystalGraphOptions } from '../graph/index.js';
 import { classifyStructures, embedStructures, graphOptions, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
 import { pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
@@ -143,8 +143,8 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
   const methods: EvaluationMethod[] = [];
 
   const trainAndEmbed = async (objective: TrainingObjective, k: number, { train, test, seed, onStep }: MethodRunInput) => {
-    const trainGraphs = train.map((e) => graphsFor(e, k));
-    const testGraphs = test.map((e) => graphsFor(e, k));
+    const trainGraphs = train.map((e) => graphsFor(e, { k }));
+    const testGraphs = test.map((e) => graphsFor(e, { k }));
     const fitStarted = performance.now();
     const result = await fit(
       trainGraphs,
@@ -340,15 +340,16 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
   return methods;
 }
 
-/** Graphs depend only on the structure and k: build each once per evaluation. */
-function crystalGraphCache(): (entry: LabelledEntry, k: number) => CrystalGraph {
-  const cache = new WeakMap<LabelledEntry, Map<number, CrystalGraph>>();
-  return (entry, k) => {
+/** Graphs depend only on the structure and the graph options: build each once per evaluation. */
+function crystalGraphCache(): (entry: LabelledEntry, options: CrystalGraphOptions) => CrystalGraph {
+  const cache = new WeakMap<LabelledEntry, Map<string, CrystalGraph>>();
+  return (entry, options) => {
     if (entry.structure === null) throw new BadInputError(`entry ${entry.id} has no structure`);
-    let byK = cache.get(entry);
-    if (!byK) cache.set(entry, (byK = new Map()));
-    let graph = byK.get(k);
-    if (!graph) byK.set(k, (graph = buildCrystalGraph(entry.structure, { k })));
+    let byOptions = cache.get(entry);
+    if (!byOptions) cache.set(entry, (byOptions = new Map()));
+    const key = JSON.stringify(options);
+    let graph = byOptions.get(key);
+    if (!graph) byOptions.set(key, (graph = buildCrystalGraph(entry.structure, options)));
     return graph;
   };
 }
@@ -375,7 +376,8 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
   const base = resolveHyperparameters({ ...preset, ...(options.maxEpochs !== undefined ? { maxEpochs: options.maxEpochs } : {}), ...options.overrides });
   if (base.backbone !== 'knagcn-smooth' || !base.compositionDescriptors) throw new BadInputError('every-row evaluation needs the knagcn-smooth backbone with composition descriptors');
   const views = base.compositionViews;
-  const structureGraph = graphCacheFor(base);
+  const graphsFor = crystalGraphCache();
+  const structureGraph = (e: LabelledEntry) => graphsFor(e, graphOptions(base));
   const compositionGraph = new WeakMap<LabelledEntry, CrystalGraph>();
   const graphOf = (e: LabelledEntry, asComposition = false): CrystalGraph => {
     if (e.structure !== null && !asComposition) return structureGraph(e);
@@ -499,16 +501,5 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         result.model.dispose();
       }
     },
-  };
-}
-
-/** Structure graphs as the model with `h` builds them, once per entry. */
-function graphCacheFor(h: Hyperparameters): (entry: LabelledEntry) => CrystalGraph {
-  const cache = new WeakMap<LabelledEntry, CrystalGraph>();
-  return (entry) => {
-    if (entry.structure === null) throw new BadInputError(`entry ${entry.id} has no structure`);
-    let graph = cache.get(entry);
-    if (!graph) cache.set(entry, (graph = buildCrystalGraph(entry.structure, graphOptions(h))));
-    return graph;
   };
 }
