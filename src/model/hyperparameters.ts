@@ -89,6 +89,12 @@ export interface Hyperparameters {
    * Keeps formula-only materials and structures in one space without an offset between the kinds.
    */
   alignmentWeight: number;
+  /**
+   * knagcn-smooth with composition descriptors: epochs over the composition-only rows alone before
+   * the joint training (0 = none). Cheap (no atoms), and the composition pathway needs far more
+   * epochs than the graph network can be given.
+   */
+  compositionEpochs: number;
   seed: number;
 }
 
@@ -117,6 +123,7 @@ export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
   compositionViews: false,
   descriptorDropout: 0,
   alignmentWeight: 0,
+  compositionEpochs: 0,
   seed: 42,
 });
 
@@ -163,7 +170,7 @@ export type PresetName = keyof typeof HYPERPARAMETER_PRESETS;
  * predates that field, so it takes the value that reproduces the old model, not today's default.
  */
 export function resolveStoredHyperparameters(stored: Partial<Hyperparameters>): Hyperparameters {
-  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, ...stored });
+  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, compositionEpochs: 0, ...stored });
 }
 
 /**
@@ -216,6 +223,8 @@ export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): 
   if (!['CONTRASTIVE', 'CROSS_ENTROPY', 'JOINT'].includes(h.objective)) throw new BadInputError(`unknown objective ${h.objective}`);
   if (h.schedule !== 'shuffled-batches' && h.schedule !== 'block-pairs') throw new BadInputError(`unknown schedule ${h.schedule}`);
   if (!(h.descriptorDropout >= 0 && h.descriptorDropout < 1)) throw new BadInputError(`hyperparameter descriptorDropout must be in [0, 1), got ${h.descriptorDropout}`);
+  if (!(Number.isInteger(h.compositionEpochs) && h.compositionEpochs >= 0 && h.compositionEpochs <= 100_000)) throw new BadInputError(`hyperparameter compositionEpochs must be an integer in 0..100000, got ${h.compositionEpochs}`);
+  if (h.compositionEpochs > 0 && !readsCompositions(h)) throw new BadInputError('hyperparameter compositionEpochs needs the knagcn-smooth backbone with compositionDescriptors');
   if (!(h.alignmentWeight >= 0 && Number.isFinite(h.alignmentWeight))) throw new BadInputError(`hyperparameter alignmentWeight must be ≥ 0, got ${h.alignmentWeight}`);
   if (typeof h.compositionViews !== 'boolean') throw new BadInputError(`hyperparameter compositionViews must be a boolean, got ${h.compositionViews}`);
   if (h.compositionViews && !readsCompositions(h)) throw new BadInputError('hyperparameter compositionViews needs the knagcn-smooth backbone with compositionDescriptors');

@@ -242,11 +242,12 @@ export async function fit(
   try {
     if (threads === 2) parallel = await ParallelTrainer.start(model, graphs);
     const embedAll = () => (parallel ? parallel.embed(model, allCrystals) : embedYielding(model, graphs, 64));
-    for (let epoch = 1; epoch <= h.maxEpochs; epoch++) {
+    /** One pass over `steps`: returns the epoch's mean training loss. */
+    const runEpoch = async (steps: Step[], epoch: number, phase: string): Promise<number> => {
       let lossSum = 0;
       let weightSum = 0;
       let stepNumber = 0;
-      for (const step of epochSteps(plan, h.schedule, h.batchSize, random)) {
+      for (const step of steps) {
         stepNumber++;
         options.signal?.throwIfAborted();
         if (h.objective === 'CONTRASTIVE' && step.pairCount === 0) continue;
@@ -255,7 +256,7 @@ export async function fit(
         try {
           if (!Number.isFinite(outcome.loss)) {
             throw new TrainingDivergedError(
-              `training diverged: loss is ${outcome.loss} at epoch ${epoch}, step ${stepNumber} (try a lower learningRate)`,
+              `training diverged: loss is ${outcome.loss} at ${phase} epoch ${epoch}, step ${stepNumber} (try a lower learningRate)`,
               { epoch, step: stepNumber, value: outcome.loss },
             );
           }
@@ -273,7 +274,22 @@ export async function fit(
         // Yield to the event loop between steps so progress callbacks, aborts and timers run.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      const trainLoss = weightSum > 0 ? lossSum / weightSum : NaN;
+      return weightSum > 0 ? lossSum / weightSum : NaN;
+    };
+
+    // Warm-up of the composition pathway on the composition-only rows alone: they cost no graph
+    // work, and the pathway needs far more epochs than the graph network can be given
+    // (docs/RESULTS.md, "Composition warm-up").
+    const compositionPlan: PairPlan = { ...plan, trainCrystals: plan.trainCrystals.filter((i) => graphs[i]!.numAtoms === 0) };
+    if (h.compositionEpochs > 0 && compositionPlan.trainCrystals.length >= 2) {
+      for (let epoch = 1; epoch <= h.compositionEpochs; epoch++) {
+        await runEpoch(epochSteps(compositionPlan, h.schedule, h.batchSize, random), epoch, 'composition warm-up');
+        assertFiniteWeights(model, epoch);
+      }
+    }
+
+    for (let epoch = 1; epoch <= h.maxEpochs; epoch++) {
+      const trainLoss = await runEpoch(epochSteps(plan, h.schedule, h.batchSize, random), epoch, 'training');
       assertFiniteWeights(model, epoch);
       const validationLossValue = await validationLoss(model, graphs, labels, plan, embedAll);
       if (!Number.isFinite(validationLossValue) && plan.validationCrystals.length > 0) {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeKernels } from '../../src/model/native.js';
-import { buildCrystalGraph, type CrystalGraph } from '../../src/graph/index.js';
+import { buildCrystalGraph, compositionOnlyGraph, type CrystalGraph } from '../../src/graph/index.js';
+import { parseComposition } from '../../src/structure/composition.js';
 import { createModel, embedStructures, forward, initBackend, makeGraphBatch, resolveHyperparameters } from '../../src/model/index.js';
 import { contrastivePairLoss, pairLossHost } from '../../src/training/loss.js';
 import { epochSteps, planPairs, PAIR_TRAIN, PAIR_UNUSED, PAIR_VALIDATION } from '../../src/training/batching.js';
@@ -167,4 +168,31 @@ test('bad input, NaN loss and abort are reported clearly', async () => {
   const controller = new AbortController();
   controller.abort(new Error('stopped by test'));
   await assert.rejects(fit(graphs, labels, small, { signal: controller.signal }), /stopped by test/);
+});
+
+test('the composition warm-up trains the composition pathway on the formula-only rows first', async () => {
+  // 24 formulas of each class (formula-only graphs: no atoms) and 4 small structures of each.
+  const rows = loadObelix();
+  const formulaRows = [...rows.filter((r) => r.label === 1).slice(0, 24), ...rows.filter((r) => r.label === 0).slice(0, 24)];
+  const pick = (label: 0 | 1) => rows.filter((r) => r.label === label).sort((a, b) => a.structure.sites.length - b.structure.sites.length).slice(0, 4);
+  const structures = [...pick(1), ...pick(0)];
+  const smooth = { k: 8, neighbourhood: 'smooth', marginAngstrom: 0.5 } as const;
+  const graphs = [
+    ...formulaRows.map((r) => compositionOnlyGraph(parseComposition(r.formula).amounts, 8)),
+    ...structures.map((r) => buildCrystalGraph(r.structure, smooth)),
+  ];
+  const labels = [...formulaRows.map((r) => r.label), ...structures.map((r) => r.label)];
+  const h = { ...small, backbone: 'knagcn-smooth', objective: 'CROSS_ENTROPY', compositionDescriptors: true, maxEpochs: 1, batchSize: 16 } as const;
+  const options = { validation: { mode: 'none' }, backend: 'wasm' } as const;
+  const cold = await fit(graphs, labels, { ...h, compositionEpochs: 0 }, options);
+  const warm = await fit(graphs, labels, { ...h, compositionEpochs: 40 }, options);
+  try {
+    // The joint epoch starts from a composition pathway that already separates the classes.
+    assert.ok(warm.curve[0]!.trainLoss < cold.curve[0]!.trainLoss - 0.05, `warm ${warm.curve[0]!.trainLoss} vs cold ${cold.curve[0]!.trainLoss}`);
+    assert.equal(warm.curve.length, 1, 'warm-up epochs are not joint epochs');
+  } finally {
+    cold.model.dispose();
+    warm.model.dispose();
+  }
+  await assert.rejects(fit(graphs, labels, { ...small, compositionEpochs: 5 }, options), /compositionEpochs needs the knagcn-smooth backbone/);
 });
