@@ -46,6 +46,7 @@ interface EvaluateCommandOptions {
   /** every-row: hyperparameter overrides as name=value (numbers, booleans, strings). */
   set?: Record<string, number | boolean | string>;
   compositionViews: boolean;
+  formulasOnly?: boolean;
   validation: 'crystals' | 'pairs' | 'none';
   rfTrees: number;
   knnK: number;
@@ -74,6 +75,7 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--no-composition-descriptors', 'leave them out (overrides the preset)')
     .option('--set <name=value...>', 'every-row: hyperparameter overrides, e.g. --set featureLength=64 marginAngstrom=0.5', parseSettings)
     .option('--no-composition-views', 'every-row: do not train on composition-only copies of the structure rows')
+    .option('--formulas-only', 'every-row: train and score every row by its formula alone (the composition pathway on its own)')
     .option('--members <n>', 'gnn-ce: an ensemble of n fits per fold, scored on their concatenated embeddings', positiveInt, 1)
     .addOption(
       new Option('--validation <mode>', "GNN early stopping inside the training folds: 10 % of crystals, the paper's 10 % of pairs, or none")
@@ -112,6 +114,7 @@ export async function runEvaluateCommand(options: EvaluateCommandOptions): Promi
           ...(options.set ?? {}),
         },
         validation: options.validation === 'none' ? { mode: 'none' } : { mode: 'crystals', fraction: 0.1 },
+        formulasOnly: options.formulasOnly ?? false,
       }),
     );
   }

@@ -360,6 +360,8 @@ export interface EveryRowMethodOptions {
   maxEpochs?: number;
   overrides?: Partial<Hyperparameters>;
   validation?: ValidationSpec;
+  /** Train and score every row by its formula alone: the composition pathway on its own. */
+  formulasOnly?: boolean;
 }
 
 /**
@@ -375,19 +377,20 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
   if (!preset) throw new BadInputError(`unknown hyperparameter preset "${presetName}" (known: ${Object.keys(HYPERPARAMETER_PRESETS).join(', ')})`);
   const base = resolveHyperparameters({ ...preset, ...(options.maxEpochs !== undefined ? { maxEpochs: options.maxEpochs } : {}), ...options.overrides });
   if (base.backbone !== 'knagcn-smooth' || !base.compositionDescriptors) throw new BadInputError('every-row evaluation needs the knagcn-smooth backbone with composition descriptors');
-  const views = base.compositionViews;
+  const formulasOnly = options.formulasOnly ?? false;
+  const views = base.compositionViews && !formulasOnly;
   const graphsFor = crystalGraphCache();
   const structureGraph = (e: LabelledEntry) => graphsFor(e, graphOptions(base));
   const compositionGraph = new WeakMap<LabelledEntry, CrystalGraph>();
   const graphOf = (e: LabelledEntry, asComposition = false): CrystalGraph => {
-    if (e.structure !== null && !asComposition) return structureGraph(e);
+    if (e.structure !== null && !asComposition && !formulasOnly) return structureGraph(e);
     let g = compositionGraph.get(e);
     if (!g) compositionGraph.set(e, (g = compositionOnlyGraph(e.amounts, base.k)));
     return g;
   };
-  const label = `every-row ${base.members > 1 ? `ensemble of ${base.members} ` : ''}k=${base.k}`;
+  const label = `every-row ${formulasOnly ? 'formulas only ' : ''}${base.members > 1 ? `ensemble of ${base.members} ` : ''}k=${base.k}`;
   return {
-    name: `every-row-k${base.k}-m${base.members}`,
+    name: `every-row${formulasOnly ? '-formulas' : ''}-k${base.k}-m${base.members}`,
     requiresStructure: false,
     async run({ train, test, seed, onStep }) {
       const graphs = train.map((e) => graphOf(e));

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, formatResultsTable, type EvaluationMethod } from '../../src/training/evaluate.js';
-import { compositionKnnMethod, compositionRandomForestMethod, gnnMethods } from '../../src/training/evaluation-methods.js';
+import { compositionKnnMethod, compositionRandomForestMethod, everyRowMethod, gnnMethods } from '../../src/training/evaluation-methods.js';
 import { loadObelixDataset, type LabelledEntry } from '../../src/training/obelix-dataset.js';
 import { BadInputError } from '../../src/errors.js';
 
@@ -211,6 +211,32 @@ test('the cross-entropy ensemble fits one model per member and scores their conc
     // The second member (seed + 1000) changes the scores: the ensemble is not its first member.
     assert.ok(seed!.scores.some((s) => Math.abs(s.score - singleScores.get(s.id)!) > 1e-9));
     assert.throws(() => gnnMethods({ contrastive: false, crossEntropy: true, members: 0, neighbours: [4], distances: ['EUCLIDEAN'] }), BadInputError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('every-row evaluation scores every row, structure or formula; --formulas-only scores each by its formula', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ionsieve-eval-'));
+  try {
+    await writeMiniDataset(dir);
+    const entries = await loadObelixDataset(dir);
+    const overrides = { k: 4, layers: 1, featureLength: 8, denseLength: 8, embeddingDim: 4, batchSize: 8, maxEpochs: 1, members: 1, compositionEpochs: 3 };
+    const both = everyRowMethod({ overrides, validation: { mode: 'none' } });
+    const formulas = everyRowMethod({ overrides, validation: { mode: 'none' }, formulasOnly: true });
+    const report = await evaluate(entries, { folds: 2, seeds: [0], methods: [both, formulas] });
+    const allIds = entries.map((e) => e.id).sort();
+    const byName = new Map(report.variants.map((v) => [v.variant, v]));
+    for (const variant of report.variants) {
+      const [seed] = variant.perSeed;
+      assert.deepEqual(seed!.scores.map((s) => s.id).sort(), allIds, variant.variant);
+      assert.ok(seed!.scores.every((s) => Number.isFinite(s.score)), variant.variant);
+    }
+    const scoresOf = (name: string) => byName.get(name)!.perSeed[0]!.scores.map((s) => s.score);
+    // Formulas only: the native ratio is the ratio of every row as a formula.
+    assert.deepEqual(scoresOf('every-row formulas only k=4 ratio EUCLIDEAN'), scoresOf('every-row formulas only k=4 ratio, every row as a formula EUCLIDEAN'));
+    // With structures, the structure rows' native scores come from their graphs, not their formulas.
+    assert.notDeepEqual(scoresOf('every-row k=4 ratio EUCLIDEAN'), scoresOf('every-row k=4 ratio, every row as a formula EUCLIDEAN'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
