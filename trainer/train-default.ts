@@ -41,7 +41,7 @@ export interface TrainDefaultOptions {
  * say so in every manifest.
  */
 export const DEFAULT_CONFIGURATION_SOURCE =
-  'trainDefaultHyperparameters (src/model/hyperparameters.ts, preset DEFAULT: the invariant knagcn-smooth backbone with the composition pathway, trained on every labelled row with alignment 1, descriptor dropout 0.2, an ensemble of 3); docs/RESULTS.md, "Every row, invariant backbone"';
+  'trainDefaultHyperparameters (src/model/hyperparameters.ts, preset DEFAULT: the invariant knagcn-smooth backbone with the composition pathway, trained on every labelled row after a 200-epoch composition warm-up, alignment 1, an ensemble of 3); docs/RESULTS.md, "Composition warm-up"';
 
 export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<DefaultModelManifest> {
   const obelixDir = join(opts.seedDir, OBELIX_DIR);
