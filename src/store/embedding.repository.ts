@@ -59,22 +59,18 @@ export async function discardStagedEmbeddings(db: Db, modelId: string): Promise<
   await db.deleteFrom('embedding_stage').where('model_id', '=', modelId).execute();
 }
 
-export async function countStagedEmbeddings(db: Db, modelId: string): Promise<number> {
-  const row = await db
-    .selectFrom('embedding_stage')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('model_id', '=', modelId)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+/** Rows staged for a model (embedding_stage). */
+export function countStagedEmbeddings(db: Db, modelId: string): Promise<number> {
+  return countModelEmbeddings(db, modelId, 'embedding_stage');
 }
 
 export async function deleteModelEmbeddings(db: Db, modelId: string): Promise<void> {
   await db.deleteFrom('embedding').where('model_id', '=', modelId).execute();
 }
 
-export async function countModelEmbeddings(db: Db, modelId: string): Promise<number> {
+export async function countModelEmbeddings(db: Db, modelId: string, table: 'embedding' | 'embedding_stage' = 'embedding'): Promise<number> {
   const row = await db
-    .selectFrom('embedding')
+    .selectFrom(table)
     .select((eb) => eb.fn.countAll<string>().as('count'))
     .where('model_id', '=', modelId)
     .executeTakeFirstOrThrow();
