@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createPGlite, createPGliteDialect, createPostgresDialect } from './dialect.js';
 import type { ApiTokenTable } from './api-token.table.js';
-import type { EmbeddingTable } from './embedding.table.js';
+import type { EmbeddingStageTable, EmbeddingTable } from './embedding.table.js';
 import type { JobTable } from './job.table.js';
 import { createPGliteListen, createPostgresListener, type Listen } from './listen.js';
 import type { LabelTable } from './label.table.js';
@@ -18,6 +18,7 @@ export interface Database {
   label: LabelTable;
   model: ModelTable;
   embedding: EmbeddingTable;
+  embedding_stage: EmbeddingStageTable;
   job: JobTable;
   api_token: ApiTokenTable;
 }

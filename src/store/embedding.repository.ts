@@ -30,13 +30,47 @@ export async function insertEmbeddingRows(db: Db, rows: readonly NewEmbeddingRow
   return written;
 }
 
+/** Stages a new model's embeddings (embedding_stage; one statement). Returns the rows written. */
+export async function insertStagedEmbeddingRows(db: Db, rows: readonly NewEmbeddingRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result = await db
+    .insertInto('embedding_stage')
+    .values(rows.map((r) => ({ model_id: r.model_id, material_id: r.material_id, vec: sql`${r.vec}::vector` as unknown as string })))
+    .onConflict((oc) => oc.columns(['model_id', 'material_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+/**
+ * Moves a model's staged embeddings into `embedding` (typed rows: no literal is parsed again) and
+ * empties its stage. Call inside the transaction that publishes the model. Returns the rows moved.
+ */
+export async function publishStagedEmbeddings(db: Db, modelId: string): Promise<number> {
+  const { rows } = await sql<{ moved: string }>`
+    with moved as (delete from embedding_stage where model_id = ${modelId} returning model_id, material_id, vec),
+      inserted as (insert into embedding (model_id, material_id, vec) select model_id, material_id, vec from moved
+        on conflict (model_id, material_id) do nothing returning 1)
+    select count(*)::text as moved from inserted`.execute(db);
+  return Number(rows[0]?.moved ?? 0);
+}
+
+/** Drops whatever is staged for a model (an earlier attempt's, a cancelled or failed model's). */
+export async function discardStagedEmbeddings(db: Db, modelId: string): Promise<void> {
+  await db.deleteFrom('embedding_stage').where('model_id', '=', modelId).execute();
+}
+
+/** Rows staged for a model (embedding_stage). */
+export function countStagedEmbeddings(db: Db, modelId: string): Promise<number> {
+  return countModelEmbeddings(db, modelId, 'embedding_stage');
+}
+
 export async function deleteModelEmbeddings(db: Db, modelId: string): Promise<void> {
   await db.deleteFrom('embedding').where('model_id', '=', modelId).execute();
 }
 
-export async function countModelEmbeddings(db: Db, modelId: string): Promise<number> {
+export async function countModelEmbeddings(db: Db, modelId: string, table: 'embedding' | 'embedding_stage' = 'embedding'): Promise<number> {
   const row = await db
-    .selectFrom('embedding')
+    .selectFrom(table)
     .select((eb) => eb.fn.countAll<string>().as('count'))
     .where('model_id', '=', modelId)
     .executeTakeFirstOrThrow();

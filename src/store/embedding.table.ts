@@ -12,3 +12,6 @@ export interface EmbeddingTable {
 
 export type EmbeddingRow = Selectable<EmbeddingTable>;
 export type NewEmbeddingRow = Insertable<EmbeddingTable>;
+
+/** A new model's embedding before the model is published (migrations/2026_12_07_1700_create_embedding_stage.ts). */
+export type EmbeddingStageTable = EmbeddingTable;

@@ -75,6 +75,27 @@ const heldOutModelId = opened
       return (await installDefaultModel(opened.db, heldOutDir))!.model.id;
     })()
   : null;
+/**
+ * A third, inactive model without a held-out estimate: the shipped artifact with only its fit to the
+ * training data, as `train-default` without `--held-out` writes it (a note saying why, no decision
+ * measured on out-of-fold scores).
+ */
+const NO_HELD_OUT_NOTE = 'e2e: trained without held-out folds (train-default without --held-out)';
+const noHeldOutModelId = opened
+  ? await (async () => {
+      const dir = join(heldOutDir, 'no-held-out');
+      cpSync(join(DATA_DIR, DEFAULT_MODEL_DIR), join(dir, DEFAULT_MODEL_DIR), { recursive: true });
+      const manifestPath = join(dir, DEFAULT_MODEL_DIR, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { metrics: { protocol: string; threshold: number }[]; decision?: unknown; outOfFold?: unknown };
+      const fit = manifest.metrics.filter((m) => m.protocol === 'TRAIN');
+      assert.equal(fit.length, 1, 'the shipped manifest keeps its fit to the training data');
+      delete manifest.decision;
+      delete manifest.outOfFold;
+      // Its threshold is then the one calibrated on the training scores, not the out-of-fold one.
+      writeFileSync(manifestPath, JSON.stringify({ ...manifest, metrics: fit, threshold: fit[0]!.threshold, heldOutNote: NO_HELD_OUT_NOTE, name: 'e2e no held-out estimate' }));
+      return (await installDefaultModel(opened.db, dir))!.model.id;
+    })()
+  : null;
 /** Writes need a token (README "Access control"); the tests enter it in the dashboard's token field. */
 const CURATOR_NAME = 'e2e curator';
 const curatorToken = opened ? (await createApiToken(opened.db, { name: CURATOR_NAME, role: 'curator' }, 'e2e')).secret : '';
@@ -445,6 +466,29 @@ test('Models: registry, metrics and training curve of the active model', { skip:
   assert.match(await page.locator('[data-testid=decision-summary]').innerText(), new RegExp(`R > ${api.decision.threshold.toFixed(3)}: .*measured on out-of-fold scores`));
   await page.locator('details', { hasText: 'Other thresholds' }).locator('summary').click();
   assert.equal(await page.locator('[data-testid=operating-points] tbody tr').count(), api.decision.operatingPoints.length);
+
+  // A model without a held-out estimate says so: in the list, on its page (with why), and its figures
+  // are only the fit to the training data, labelled as such; no expected precision or recall is claimed.
+  const plain = (await gql(`{ model(id: "${noHeldOutModelId}") { heldOutMetrics { label } noHeldOutReason metrics { protocol heldOut label } decision { threshold } threshold } }`)).model;
+  assert.equal(plain.heldOutMetrics, null);
+  assert.equal(plain.noHeldOutReason, NO_HELD_OUT_NOTE);
+  assert.deepEqual(plain.metrics.map((m: { protocol: string; heldOut: boolean }) => [m.protocol, m.heldOut]), [['TRAIN', false]]);
+  const plainRow = page.locator('[data-testid=models-table] tbody tr', { hasText: 'e2e no held-out estimate' });
+  assert.equal((await plainRow.locator('[data-testid=model-estimate]').innerText()).trim(), 'no held-out estimate');
+  await page.goto(`${server!.url}/#/models/${noHeldOutModelId}`);
+  await page.locator('[data-testid=held-out-notice]').getByText('No held-out estimate.').waitFor({ timeout: UI_TIMEOUT_MS });
+  const notice = await page.locator('[data-testid=held-out-notice]').innerText();
+  assert.ok(notice.includes(NO_HELD_OUT_NOTE) && notice.includes("not the model's accuracy on new materials"), notice);
+  assert.equal(await page.locator('[data-testid=metrics-held-out]').count(), 0);
+  assert.equal(await page.locator('[data-testid=metrics-table] tbody tr').count(), 1);
+  assert.match(await page.locator('[data-testid=metrics-fit]').innerText(), /fit to the training data \(not held out\)/);
+  const plainDecision = await page.locator('[data-testid=decision-summary]').innerText();
+  assert.ok(
+    plainDecision.startsWith(`Predicted FAST when R > ${plain.threshold.toFixed(3)}. No expected precision or recall is recorded for this model; no held-out estimate: ${NO_HELD_OUT_NOTE}`),
+    plainDecision,
+  );
+  assert.equal(await page.locator('[data-testid=decision-precision]').count(), 0);
+  await shoot(page, 'models-no-held-out', true);
   assert.deepEqual(pageErrors(page), []);
   await page.close();
 });
@@ -482,6 +526,14 @@ test('calibrated figures where predicted classes appear, and out-of-fold scores 
   const pct = (x: number) => `${Math.round(x * 100)} %`;
   assert.equal(await page.locator('[data-testid=decision-precision]').innerText(), pct(activeModel.decision.precision));
   assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /measured on out-of-fold scores/);
+  // A material page (where its predicted class appears) gives the same expected precision, recall and false-positive rate.
+  const candidate = (await candidateIds(page))[0]!;
+  await page.goto(`${server!.url}/#/material/${candidate}`);
+  await page.locator('[data-testid=material-page] [data-testid=decision-summary]').waitFor({ timeout: UI_TIMEOUT_MS });
+  assert.equal(await page.locator('[data-testid=decision-precision]').innerText(), pct(activeModel.decision.precision));
+  assert.equal(await page.locator('[data-testid=decision-recall]').innerText(), pct(activeModel.decision.recall));
+  assert.equal(await page.locator('[data-testid=decision-fpr]').innerText(), pct(activeModel.decision.falsePositiveRate));
+  assert.match(await page.locator('[data-testid=decision-summary]').innerText(), new RegExp(`^Predicted FAST when R > ${activeModel.decision.threshold.toFixed(3)}: .*measured on out-of-fold scores`));
   await page.goto(`${server!.url}/#/plots`);
   await page.locator('[data-testid=score-histogram] svg path').first().waitFor({ timeout: 60_000 });
   assert.match(await page.locator('[data-testid=known-scores-note]').innerText(), /^Known materials: out-of-fold scores/);

@@ -27,7 +27,7 @@ import {
   TRAIN_MODEL_TASK,
   type ModelRecord,
 } from '../../src/services/models.js';
-import { countModelEmbeddings, findEmbeddingRows, indexExists } from '../../src/store/embedding.repository.js';
+import { countModelEmbeddings, countStagedEmbeddings, findEmbeddingRows, indexExists, insertStagedEmbeddingRows } from '../../src/store/embedding.repository.js';
 import { modelVectorIndexName, parseVectorLiteral } from '../../src/store/vector.js';
 import type { Db } from '../../src/store/database.js';
 import { startTrainerWorker } from '../../trainer/worker.js';
@@ -126,6 +126,7 @@ describeDatabases('trainer', (database) => {
       const rows = await findEmbeddingRows(db, first.id, set.embeddable.map((m) => m.id));
       assert.equal(rows.length, set.embeddable.length);
       assert.equal(await countModelEmbeddings(db, first.id), set.embeddable.length);
+      assert.equal(await countStagedEmbeddings(db, first.id), 0, 'the staged embeddings moved into place at the commit');
       for (const r of rows) assert.equal(parseVectorLiteral(r.vec).length, 4);
       assert.ok(await indexExists(db, modelVectorIndexName(first.id)), 'HNSW index of the model');
 
@@ -159,7 +160,11 @@ describeDatabases('trainer', (database) => {
       const { db } = database();
       await stopWorkers();
       const queued = await requestTraining(db, { ...TINY_TRAINING, name: 'to cancel' });
+      // What a worker staged before the cancel is dropped with it.
+      await insertStagedEmbeddingRows(db, [{ model_id: queued.id, material_id: set.embeddable[0]!.id, vec: '[1,2,3,4]' }]);
+      assert.equal(await countStagedEmbeddings(db, queued.id), 1);
       const cancelled = await cancelTraining(db, queued.id);
+      assert.equal(await countStagedEmbeddings(db, queued.id), 0);
       assert.equal(cancelled.status, 'CANCELLED');
       assert.equal((await jobOfModel(db, queued.id)).status, 'CANCELLED');
       await assert.rejects(cancelTraining(db, queued.id), InvalidJobStateError);
@@ -181,6 +186,7 @@ describeDatabases('trainer', (database) => {
       assert.equal(afterCancel?.status, 'CANCELLED');
       assert.ok((afterCancel?.trainingCurve.length ?? 0) < 400, 'stopped early');
       assert.equal(await countModelEmbeddings(db, long.id), 0);
+      assert.equal(await countStagedEmbeddings(db, long.id), 0);
       assert.equal(second.isActive, false, 'a later model does not replace the active one by itself');
     });
 

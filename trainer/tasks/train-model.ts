@@ -2,8 +2,8 @@
  * The `train_model` task: trains a QUEUED model on the labels as they were when training started,
  * reports each epoch (model.progress, training_curve, NOTIFY ionsieve_training), evaluates the
  * configuration on held-out folds unless the job says NONE (each fold and epoch reported), embeds
- * every structure material and publishes it all in one transaction (services/models.ts
- * completeTraining). Fitting, evaluation and embedding run in a child process
+ * every structure material and publishes it (services/models.ts completeTraining: the embeddings
+ * staged in short batches, then one short transaction makes the whole model visible at once). Fitting, evaluation and embedding run in a child process
  * (computation-client.ts); this task keeps the database.
  *
  * Failure handling:
