@@ -30,6 +30,7 @@ export function registerTrainerCommand(program: Command): Command {
         pollMs,
         nice: ctx.config.trainerNice,
         train: { isolation: ctx.config.trainerIsolation },
+        optimade: { allowedHosts: ctx.config.optimadeHosts, maxSites: ctx.config.maxSites, maxTextBytes: ctx.config.maxTextBytes },
       });
     } finally {
       await ctx.close();

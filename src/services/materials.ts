@@ -512,16 +512,28 @@ export function optimadeListOf(text: string, limits: { maxTextBytes: number }) {
  * Materials Project), `optimade:<provider prefix>` as source unless the caller gave one, and its
  * numeric provider-specific attributes (`_mp_band_gap`, …) as properties.
  */
-export function optimadeProvenance(entry: OptimadeListEntry, provider: string | null, given: MaterialProvenance): MaterialProvenance {
+export function optimadeProvenance(
+  entry: OptimadeListEntry,
+  provider: string | null,
+  given: MaterialProvenance,
+  /** Units of the provider's properties by name, from its `/v1/info/structures` (an import reads them). */
+  units: Readonly<Record<string, string>> = {},
+): MaterialProvenance {
   const attributes = entry.attributes;
   const formula = typeof attributes.chemical_formula_reduced === 'string' ? attributes.chemical_formula_reduced : null;
   const inputs = Object.entries(attributes)
     .filter(([name, value]) => /^_[a-z0-9]+_[a-z0-9_]+$/.test(name) && typeof value === 'number' && Number.isFinite(value))
-    .map(([name, value]) => ({ name, value: value as number, source: `OPTIMADE ${provider ?? 'provider'} entry ${entry.id ?? '?'}` }));
+    .map(([name, value]) => ({
+      name,
+      value: value as number,
+      unit: Object.hasOwn(units, name) ? units[name] : null,
+      source: `OPTIMADE ${provider ?? 'provider'} entry ${entry.id ?? '?'}`,
+    }));
   return {
     name: given.name ?? formula ?? entry.id,
     source: given.source ?? (provider ? `optimade:${provider}` : 'optimade'),
     sourceId: entry.id,
+    sourceUrl: given.sourceUrl,
     createdBy: given.createdBy,
     properties: propertiesOf(inputs, given.createdBy ?? null),
   };
