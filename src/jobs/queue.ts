@@ -74,8 +74,20 @@ export async function enqueueJob<P>(
   db: Db,
   kind: string,
   payload: P,
-  opts: { maxAttempts?: number } = {},
+  opts: {
+    maxAttempts?: number;
+    /** Insert it already claimed (first attempt running) by this worker, which runs it itself: no worker is woken. */
+    claimedBy?: { workerId: string; leaseMs: number };
+  } = {},
 ): Promise<JobRecord<P>> {
+  if (opts.claimedBy) {
+    const { rows } = await sql<JobRow>`
+      insert into job (kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, heartbeat_at)
+      values (${kind}, ${JSON.stringify(payload)}::jsonb, 'RUNNING', 1, ${opts.maxAttempts ?? 3}, now(), ${opts.claimedBy.workerId},
+        now() + ${opts.claimedBy.leaseMs} * interval '1 millisecond', now())
+      returning *`.execute(db);
+    return jobRowToJob<P>(rows[0]!);
+  }
   const { rows } = await sql<JobRow>`
     insert into job (kind, payload, status, attempts, max_attempts, run_at)
     values (${kind}, ${JSON.stringify(payload)}::jsonb, 'QUEUED', 0, ${opts.maxAttempts ?? 3}, now())

@@ -136,10 +136,15 @@ export function firstPageUrl(payload: ImportOptimadePayload): string {
 export async function startOptimadeImport(
   db: Db,
   input: ImportOptimadeInput,
-  opts: { allowedHosts: readonly string[]; actor: string | null },
+  opts: {
+    allowedHosts: readonly string[];
+    actor: string | null;
+    /** The caller runs the job itself (the CLI): it is created already claimed by this worker. */
+    runHere?: { workerId: string; leaseMs: number };
+  },
 ): Promise<JobRecord<ImportOptimadePayload>> {
   const payload = checkImportOptimadeInput(input, opts.allowedHosts, opts.actor);
-  return enqueueJob(db, IMPORT_OPTIMADE_TASK, payload, { maxAttempts: IMPORT_MAX_ATTEMPTS });
+  return enqueueJob(db, IMPORT_OPTIMADE_TASK, payload, { maxAttempts: IMPORT_MAX_ATTEMPTS, claimedBy: opts.runHere });
 }
 
 /** Takes a given import job to run it here (`ionsieve import --optimade --resume ID`). */
