@@ -310,10 +310,8 @@ async function pageRows(
   base: URL,
 ): Promise<{ rows: NewMaterialRow[]; duplicates: number }> {
   const source = `optimade:${progress.provider}`;
-  const skip = (index: number, id: string | null, reason: string) => {
-    progress.skipped++;
-    if (progress.skippedEntries.length < MAX_REPORTED_SKIPS) progress.skippedEntries.push({ id, page: pageNumber, index, reason });
-  };
+  const skipped: SkippedEntry[] = [];
+  const skip = (index: number, id: string | null, reason: string) => skipped.push({ id, page: pageNumber, index, reason });
   const read: { index: number; entry: OptimadeListEntry; raw: Record<string, unknown> }[] = [];
   entries.forEach((raw, index) => {
     try {
@@ -344,5 +342,8 @@ async function pageRows(
       skip(index, entry.id, errorMessage(error));
     }
   }
+  progress.skipped += skipped.length;
+  skipped.sort((a, b) => a.index - b.index);
+  progress.skippedEntries.push(...skipped.slice(0, Math.max(0, MAX_REPORTED_SKIPS - progress.skippedEntries.length)));
   return { rows, duplicates };
 }
