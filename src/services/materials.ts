@@ -43,6 +43,7 @@ import {
 import type { LabelClass, MaterialAlias, MaterialProperty, MaterialRow, NewMaterialRow } from '../store/material.table.js';
 import { providerUrl } from './provenance.js';
 import { derivedColumns } from './derived.js';
+import { parseOptimadeFilter } from './optimade-filter.js';
 import { checkPropertyRanges, propertiesOf, type PropertyRange } from './properties.js';
 
 export type { LabelClass, MaterialAlias, MaterialProperty };
@@ -141,6 +142,8 @@ export interface MaterialFilter {
   hasReducibleTransitionMetal?: boolean;
   /** true: only retired materials; false: none (rankings always leave them out). */
   retired?: boolean;
+  /** An OPTIMADE filter string (services/optimade-filter.ts), combined with the other conditions by AND. */
+  optimade?: string;
 }
 
 /** `after` is an opaque cursor from a previous page. */
@@ -660,6 +663,10 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     hasAnion: flag(filter.hasAnion, `${fieldPrefix}hasAnion`),
     hasReducibleTransitionMetal: flag(filter.hasReducibleTransitionMetal, `${fieldPrefix}hasReducibleTransitionMetal`),
     retired: flag(filter.retired, `${fieldPrefix}retired`),
+    expression:
+      filter.optimade === undefined || filter.optimade === null || String(filter.optimade).trim() === ''
+        ? undefined
+        : parseOptimadeFilter(filter.optimade, `${fieldPrefix}optimade`),
   };
 }
 
