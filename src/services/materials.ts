@@ -111,6 +111,14 @@ export interface LabelRecord {
   retractsLabelId: string | null;
   /** True when a later row retracts this one. */
   retracted: boolean;
+  /** Who retracted it, when and why; null while it stands. */
+  retraction: LabelRetraction | null;
+}
+
+export interface LabelRetraction {
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: Date;
 }
 
 export interface AddMaterialInput {
@@ -429,6 +437,9 @@ export function labelRowToRecord(row: LabelRowWithRetracted): LabelRecord {
     createdAt: row.created_at,
     retractsLabelId: row.retracts_label_id === null ? null : String(row.retracts_label_id),
     retracted: Boolean(row.retracted),
+    retraction: row.retraction
+      ? { reason: row.retraction.reason, createdBy: row.retraction.created_by, createdAt: new Date(row.retraction.created_at) }
+      : null,
   };
 }
 
@@ -795,11 +806,11 @@ export async function retractLabel(db: Db, labelId: string, actor?: string, reas
     const [current] = await findLabelRowsByIds(tx, [id]);
     if (current!.class === null) throw new BadInputError(`label ${id} is a retraction and cannot be retracted`);
     if (current!.retracted) throw new ConflictError(`label ${id} is already retracted`, { labelId: id });
-    await insertLabelRows(tx, [
+    const [retraction] = await insertLabelRows(tx, [
       { material_id: String(current!.material_id), class: null, retracts_label_id: id, reason: why, created_by: createdBy },
     ]);
     await refreshCurrentLabelClass(tx, [String(current!.material_id)]);
-    return labelRowToRecord({ ...current!, retracted: true });
+    return labelRowToRecord({ ...current!, retracted: true, retraction: retraction! });
   });
 }
 
