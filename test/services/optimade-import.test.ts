@@ -172,6 +172,13 @@ describeDatabases('OPTIMADE import from a loopback provider', (database) => {
     assert.equal(await materialCount(db), 0);
   });
 
+  test('a filter that matches nothing: one empty page, done', async () => {
+    server = await startOptimadeServer({ entries: [] });
+    const { run } = await importFrom(server, { filter: 'elements HAS "Og"' });
+    const result = await run;
+    assert.deepEqual({ pages: result.pages, received: result.received, imported: result.imported, dataReturned: result.dataReturned, phase: result.phase }, { pages: 1, received: 0, imported: 0, dataReturned: 0, phase: 'DONE' });
+  });
+
   test('a 4xx answer is not retried: the provider\'s error detail is reported', async () => {
     server = await startOptimadeServer({
       entries: [],
