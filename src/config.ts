@@ -57,6 +57,44 @@ export interface Config {
    * serving process keeps its event loop) or 'inline' (the worker's own thread).
    */
   readonly trainerIsolation: 'process' | 'inline';
+  /**
+   * Hosts an OPTIMADE import may send requests to, `host` (the scheme's default port) or
+   * `host:port`, lower-case; checked for the base URL, every followed `links.next` and every
+   * redirect (src/services/optimade-hosts.ts). Default: DEFAULT_OPTIMADE_HOSTS.
+   */
+  readonly optimadeHosts: readonly string[];
+}
+
+/**
+ * Public OPTIMADE providers of crystal structures an import may reach unless
+ * IONSIEVE_OPTIMADE_HOSTS says otherwise: Materials Project, Alexandria (PBE, PBEsol), OQMD, the
+ * Open Materials Database, odbx and its GNoME mirror, the Crystallography Open Database, NOMAD and
+ * JARVIS-DFT. No internal address is on it; an empty variable (`IONSIEVE_OPTIMADE_HOSTS=`) keeps
+ * this list, `none` allows no host.
+ */
+export const DEFAULT_OPTIMADE_HOSTS: readonly string[] = Object.freeze([
+  'optimade.materialsproject.org',
+  'alexandria.icams.rub.de',
+  'oqmd.org',
+  'optimade.openmaterialsdb.se',
+  'optimade.odbx.science',
+  'optimade-gnome.odbx.science',
+  'www.crystallography.net',
+  'nomad-lab.eu',
+  'jarvis.nist.gov',
+]);
+
+/** `host` or `host:port` (a name, an IPv4 address or a bracketed IPv6 address), lower-cased. */
+const OPTIMADE_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+function optimadeHostList(value: string | undefined): readonly string[] | string {
+  if (value === undefined || value.trim() === '') return DEFAULT_OPTIMADE_HOSTS;
+  if (value.trim().toLowerCase() === 'none') return Object.freeze([]);
+  const hosts = value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  const portOf = (h: string) => (h.startsWith('[') ? h.split(']:')[1] : h.split(':')[1]);
+  const bad = hosts.find((h) => !OPTIMADE_HOST.test(h) || Number(portOf(h) ?? 0) > 65535);
+  if (bad !== undefined) return `IONSIEVE_OPTIMADE_HOSTS: ${JSON.stringify(bad)} is not host or host:port`;
+  return Object.freeze([...new Set(hosts)]);
 }
 
 export interface Limits {
@@ -132,6 +170,7 @@ const envSchema = z.object({
   IONSIEVE_RESPONSE_CACHE_CONSISTENCY: z.preprocess(emptyToUndefined, z.enum(['strict', 'notify']).default('strict')),
   IONSIEVE_TRAINER_NICE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(19).default(10)),
   IONSIEVE_TRAINER_ISOLATION: z.preprocess(emptyToUndefined, z.enum(['process', 'inline']).default('process')),
+  IONSIEVE_OPTIMADE_HOSTS: z.string().optional(),
 });
 
 /**
@@ -145,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const optimadeHosts = optimadeHostList(e.IONSIEVE_OPTIMADE_HOSTS);
+  if (typeof optimadeHosts === 'string') throw new Error(`invalid configuration: ${optimadeHosts}`);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     sessionDatabaseUrl: e.DATABASE_URL ? (e.IONSIEVE_SESSION_DATABASE_URL ?? e.DATABASE_URL) : undefined,
@@ -176,5 +217,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     trainerNice: e.IONSIEVE_TRAINER_NICE,
     trainerIsolation: e.IONSIEVE_TRAINER_ISOLATION,
+    optimadeHosts,
   });
 }

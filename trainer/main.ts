@@ -51,7 +51,13 @@ export async function main(): Promise<void> {
   const logger = createLogger(config, 'ionsieve-trainer');
   const opened = await openDatabase(databaseOptionsOf(config, logger));
   try {
-    await runTrainerUntilSignal({ db: opened.db, logger, listen: opened.listen, nice: config.trainerNice });
+    await runTrainerUntilSignal({
+      db: opened.db,
+      logger,
+      listen: opened.listen,
+      nice: config.trainerNice,
+      optimade: { allowedHosts: config.optimadeHosts, maxSites: config.maxSites, maxTextBytes: config.maxTextBytes },
+    });
   } finally {
     await opened.close();
   }

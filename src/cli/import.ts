@@ -4,17 +4,19 @@
  * printed to stdout as JSON. Exit code 2 when some files failed (the others are imported).
  */
 import type { Command } from 'commander';
+import { BadInputError } from '../errors.js';
 import type { ImportProgress } from '../services/ingest.js';
 import { withCliContext, type DatabaseCommandOptions } from './context.js';
 import { positiveInt } from './arguments.js';
 import { withDatabaseOptions } from './database-options.js';
+import type { OptimadeCliOptions } from './import-optimade.js';
 
 /** Seconds between progress log lines when stderr is not a terminal. */
 const LOG_INTERVAL_MS = 2000;
 /** Failures listed one by one in the log; the rest are counted. */
 const MAX_LOGGED_FAILURES = 50;
 
-interface ImportCommandOptions extends DatabaseCommandOptions {
+interface ImportCommandOptions extends DatabaseCommandOptions, OptimadeCliOptions {
   batchSize: number;
   source?: string;
   actor?: string;
@@ -27,14 +29,32 @@ export function registerImportCommand(program: Command): Command {
   return withDatabaseOptions(
     program
       .command('import')
-      .description('import structure files (.cif, .vasp, POSCAR, CONTCAR, .json, .jsonl) and folders, recursively')
-      .argument('<paths...>', 'files or folders')
+      .description(
+        'import structure files (.cif, .vasp, POSCAR, CONTCAR, .json, .jsonl) and folders, recursively; ' +
+          'or, with --optimade BASE_URL, the structures of an OPTIMADE provider (host on IONSIEVE_OPTIMADE_HOSTS)',
+      )
+      .argument('[paths...]', 'files or folders')
+      .option('--optimade <baseUrl>', 'import from this OPTIMADE provider (pages of BASE_URL/v1/structures) instead of files')
+      .option('--filter <filter>', 'OPTIMADE filter for --optimade, e.g. \'elements HAS "Li" AND nelements<=4\'')
+      .option('--max-entries <n>', 'stop an OPTIMADE import after this many entries', positiveInt)
+      .option('--page-limit <n>', 'entries per OPTIMADE page (page_limit; default 100, at most 1000)', positiveInt)
+      .option('--resume <jobId>', 'continue an interrupted OPTIMADE import at its stored cursor')
       .option('--batch-size <n>', 'structures per transaction', positiveInt, 500)
       .option('--source <text>', 'source recorded on each material (a JSON record may name its own)')
       .option('--actor <name>', 'recorded as created_by')
       .option('--allow-unusual-density', 'store structures whose density is outside [0.1, 25] g/cm³ (reported as failed otherwise)')
       .option('--no-progress', 'no progress bar, log lines only'),
   ).action(async (paths: string[], opts: ImportCommandOptions) => {
+    if (opts.optimade !== undefined || opts.resume !== undefined) {
+      if (paths.length > 0) throw new BadInputError('--optimade and --resume import from a provider: give no paths');
+      const { runOptimadeImportCommand } = await import('./import-optimade.js');
+      await withCliContext(opts, (ctx) => runOptimadeImportCommand(ctx, opts));
+      return;
+    }
+    if (opts.filter !== undefined || opts.maxEntries !== undefined || opts.pageLimit !== undefined) {
+      throw new BadInputError('--filter, --max-entries and --page-limit go with --optimade');
+    }
+    if (paths.length === 0) throw new BadInputError('give files or folders to import, or --optimade BASE_URL');
     await withCliContext(opts, async ({ db, logger, config }) => {
       const [{ importFiles, scanStructureFiles }, { migrateToLatest }, { default: cliProgress }] = await Promise.all([
         import('../services/ingest.js'),

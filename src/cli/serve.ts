@@ -38,6 +38,7 @@ async function serveUntilSignal(ctx: CliContext, opts: { worker?: boolean } = {}
         listen: ctx.listen,
         // Fitting runs in a child process at a lower priority: this process keeps serving (and the database).
         train: { isolation: ctx.config.trainerIsolation, nice: ctx.config.trainerNice },
+        optimade: { allowedHosts: ctx.config.optimadeHosts, maxSites: ctx.config.maxSites, maxTextBytes: ctx.config.maxTextBytes },
       })
     : undefined;
   ctx.logger.info({ url: server.url, dialect: ctx.dialect }, 'ionsieve listening');

@@ -13,7 +13,7 @@ export function registerTrainerCommand(program: Command): Command {
   return withDatabaseOptions(
     program
       .command('trainer')
-      .description('run a training worker: takes train_model and embed_materials jobs from the database queue')
+      .description('run a worker: takes train_model, embed_materials and import_optimade jobs from the database queue')
       .option('--lease-seconds <n>', 'job lease; a job whose worker stops heartbeating is retried after it (default 30)')
       .option('--poll-seconds <n>', 'poll interval when no NOTIFY arrives (default 2)'),
   ).action(async (opts: TrainerCommandOptions) => {
@@ -30,6 +30,7 @@ export function registerTrainerCommand(program: Command): Command {
         pollMs,
         nice: ctx.config.trainerNice,
         train: { isolation: ctx.config.trainerIsolation },
+        optimade: { allowedHosts: ctx.config.optimadeHosts, maxSites: ctx.config.maxSites, maxTextBytes: ctx.config.maxTextBytes },
       });
     } finally {
       await ctx.close();

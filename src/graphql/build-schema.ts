@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { authChecker } from './auth.js';
+import { JobResolver } from './job/job.resolver.js';
 import { LabelResolver } from './label/label.resolver.js';
 import { MaterialEmbeddingResolver } from './material/material-embedding.resolver.js';
 import { MaterialResolver } from './material/material.resolver.js';
@@ -17,7 +18,7 @@ import { SCREENING_RESOLVERS } from './screening/screening.resolver.js';
 import { TokenResolver } from './token/token.resolver.js';
 
 /** Every resolver class of the API, in one place. */
-export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, MaterialEmbeddingResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS, TokenResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [MaterialResolver, MaterialEmbeddingResolver, LabelResolver, ModelResolver, ...SCREENING_RESOLVERS, TokenResolver, JobResolver];
 
 export interface BuildIonsieveSchemaOptions {
   /** Resolver classes; defaults to `RESOLVERS`. */

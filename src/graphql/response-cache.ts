@@ -97,6 +97,9 @@ export const FIELD_RULES: Readonly<Record<string, readonly string[] | 'dynamic' 
   // Answers depend on the caller.
   'Query.apiTokens': 'never',
   'Query.viewer': 'never',
+  // Jobs (admins only; progress changes every page).
+  'Query.job': 'never',
+  'Job.optimadeImport': [],
 };
 
 /** Collects what one operation read while it executes. */

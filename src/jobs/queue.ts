@@ -25,6 +25,8 @@ export interface JobRecord<P = unknown> {
   lockedUntil: Date | null;
   lastError: string | null;
   result: unknown;
+  /** What the running task last recorded (counts, a resumable cursor); null before it records any. */
+  progress: unknown;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -43,6 +45,7 @@ interface JobRow {
   locked_until: Date | string | null;
   last_error: string | null;
   result: unknown;
+  progress: unknown;
   created_at: Date | string;
   finished_at: Date | string | null;
 }
@@ -61,6 +64,7 @@ function jobRowToJob<P>(row: JobRow): JobRecord<P> {
     lockedUntil: toDate(row.locked_until),
     lastError: row.last_error,
     result: row.result,
+    progress: row.progress ?? null,
     createdAt: toDate(row.created_at)!,
     finishedAt: toDate(row.finished_at),
   };
@@ -70,8 +74,20 @@ export async function enqueueJob<P>(
   db: Db,
   kind: string,
   payload: P,
-  opts: { maxAttempts?: number } = {},
+  opts: {
+    maxAttempts?: number;
+    /** Insert it already claimed (first attempt running) by this worker, which runs it itself: no worker is woken. */
+    claimedBy?: { workerId: string; leaseMs: number };
+  } = {},
 ): Promise<JobRecord<P>> {
+  if (opts.claimedBy) {
+    const { rows } = await sql<JobRow>`
+      insert into job (kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, heartbeat_at)
+      values (${kind}, ${JSON.stringify(payload)}::jsonb, 'RUNNING', 1, ${opts.maxAttempts ?? 3}, now(), ${opts.claimedBy.workerId},
+        now() + ${opts.claimedBy.leaseMs} * interval '1 millisecond', now())
+      returning *`.execute(db);
+    return jobRowToJob<P>(rows[0]!);
+  }
   const { rows } = await sql<JobRow>`
     insert into job (kind, payload, status, attempts, max_attempts, run_at)
     values (${kind}, ${JSON.stringify(payload)}::jsonb, 'QUEUED', 0, ${opts.maxAttempts ?? 3}, now())
@@ -123,6 +139,41 @@ export async function claimJob<P = unknown>(
     from next where job.id = next.id
     returning job.*`.execute(db);
   return rows[0] ? jobRowToJob<P>(rows[0]) : null;
+}
+
+/**
+ * Takes one given job (kind `kind`) when it may run: queued, failed, or running with an expired
+ * lease (its worker died). For a command that runs or resumes a job itself (`ionsieve import
+ * --optimade --resume`); a failed job gets one more attempt. Null when it is running elsewhere,
+ * done, cancelled, or not of that kind.
+ */
+export async function claimJobById<P = unknown>(
+  db: Db,
+  jobId: string,
+  kind: string,
+  workerId: string,
+  leaseMs: number,
+): Promise<JobRecord<P> | null> {
+  const { rows } = await sql<JobRow>`
+    update job set status = 'RUNNING', attempts = job.attempts + 1,
+      max_attempts = greatest(job.max_attempts, job.attempts + 1), locked_by = ${workerId},
+      locked_until = now() + ${leaseMs} * interval '1 millisecond', heartbeat_at = now(), finished_at = null
+    where id = ${jobId} and kind = ${kind}
+      and (status in ('QUEUED', 'FAILED') or (status = 'RUNNING' and locked_until < now()))
+    returning *`.execute(db);
+  return rows[0] ? jobRowToJob<P>(rows[0]) : null;
+}
+
+/**
+ * Records the running task's progress, only while the job is still ours. Inside the caller's
+ * transaction it commits with the work it describes (a false return should roll that back).
+ */
+export async function updateJobProgress(db: Db, jobId: string, workerId: string, progress: unknown): Promise<boolean> {
+  const { rows } = await sql<{ id: string }>`
+    update job set progress = ${JSON.stringify(progress)}::jsonb
+    where id = ${jobId} and locked_by = ${workerId} and status = 'RUNNING'
+    returning id`.execute(db);
+  return rows.length === 1;
 }
 
 /** Extends the lease. False when the job is no longer ours (lease lost) or was cancelled. */

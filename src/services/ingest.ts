@@ -9,11 +9,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseCsv } from '../csv.js';
 import { cifStructureBlocks, type StructureFormat } from '../structure/index.js';
 import { inTransaction, type Db } from '../store/database.js';
-import type { NewMaterialRow } from '../store/material.table.js';
+import type { MaterialProperty, NewMaterialRow } from '../store/material.table.js';
+import { checkPropertyName, propertiesOf } from './properties.js';
 import { insertOrFindMaterials, optimadeListOf, optimadeProvenance, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
 
 export interface ImportOptions {
@@ -113,6 +115,58 @@ export async function scanStructureFiles(paths: readonly string[]): Promise<{ fi
   return { files, bytes };
 }
 
+/** The file name of a property table beside (or above) structure files. */
+export const PROPERTY_TABLE = 'properties.csv';
+
+/** A property table's rows by key (a file name or its stem), with the table's path for messages. */
+interface PropertyTable {
+  path: string;
+  rows: Map<string, { line: number; properties: Record<string, MaterialProperty> }>;
+  used: Set<string>;
+}
+
+/**
+ * Reads a `properties.csv`: a key column `file` (a structure file's name, or its name without the
+ * extension) or `id` (the name without extension, as the shipped pool's table has it), and one
+ * column per property, headed by its name, optionally with a unit in brackets (`_my_gap [eV]`);
+ * `property_source` or `source` gives a row's source (else the table's path). Empty cells give no
+ * property. Throws with the line for a bad header or value.
+ */
+export async function readPropertyTable(path: string, actor: string | null): Promise<PropertyTable> {
+  const text = await readFile(path, 'utf8');
+  const rows = parseCsv(text);
+  const header = Object.keys(rows[0] ?? {});
+  const key = header.includes('file') ? 'file' : header.includes('id') ? 'id' : null;
+  if (key === null) throw new Error(`${path}: needs a "file" (or "id") column naming the structure files`);
+  const columns = header
+    .filter((h) => h !== key && h !== 'property_source' && h !== 'source' && h !== 'source_id')
+    .map((h) => {
+      const match = /^\s*([^[\]]+?)\s*(?:\[([^\]]+)\])?\s*$/.exec(h);
+      const name = checkPropertyName(match?.[1], `${path}: column ${JSON.stringify(h)}`);
+      return { header: h, name, unit: match?.[2]?.trim() ?? null };
+    });
+  const table: PropertyTable = { path, rows: new Map(), used: new Set() };
+  rows.forEach((row, i) => {
+    const line = i + 2;
+    const id = (row[key] ?? '').trim();
+    if (id === '') return;
+    const source = (row.property_source ?? row.source ?? '').trim() || `${basename(path)} line ${line}`;
+    const inputs = columns.flatMap((c) => {
+      const cell = (row[c.header] ?? '').trim();
+      if (cell === '') return [];
+      const value = Number(cell);
+      if (!Number.isFinite(value)) throw new Error(`${path} line ${line}: ${c.header} is ${JSON.stringify(cell.slice(0, 40))}, not a number`);
+      return [{ name: c.name, value, unit: c.unit, source }];
+    });
+    try {
+      table.rows.set(id, { line, properties: propertiesOf(inputs, actor, `${path} line ${line}`) });
+    } catch (error) {
+      throw new Error(errorMessage(error));
+    }
+  });
+  return table;
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -156,6 +210,34 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
   let inFlight: Promise<void> = Promise.resolve();
 
   const report = () => opts.onProgress?.({ ...progress, failed: failed.length });
+  // Property tables (properties.csv) of the folders imported: a file takes the row of the nearest
+  // table in its folder or a folder above it, up to the folder given.
+  const tables = new Map<string, PropertyTable>();
+  const roots: string[] = [];
+  for (const path of paths) {
+    if (!(await stat(path)).isDirectory()) continue;
+    roots.push(resolve(path));
+    for await (const csv of walkPropertyTables(path)) {
+      try {
+        tables.set(resolve(dirname(csv)), await readPropertyTable(csv, opts.actor ?? null));
+      } catch (error) {
+        failed.push({ file: csv, error: errorMessage(error) });
+      }
+    }
+  }
+  const propertiesFor = (file: string): Record<string, MaterialProperty> | undefined => {
+    const name = basename(file);
+    const stem = basename(file, extname(file));
+    for (let dir = resolve(dirname(file)); ; dir = dirname(dir)) {
+      const table = tables.get(dir);
+      const key = table && (table.rows.has(name) ? name : table.rows.has(stem) ? stem : undefined);
+      if (table && key !== undefined) {
+        table.used.add(key);
+        return table.rows.get(key)!.properties;
+      }
+      if (roots.includes(dir) || dirname(dir) === dir) return undefined;
+    }
+  };
   const flush = async () => {
     const rows = batch;
     batch = [];
@@ -218,10 +300,11 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
       report();
       continue;
     }
-    const provenance =
-      kind.format === 'JSON'
-        ? jsonRecordProvenance(text, stem, opts)
-        : { name: stem, source: opts.source ?? null, createdBy: opts.actor ?? null };
+    const tableProperties = tables.size > 0 ? propertiesFor(file) : undefined;
+    const provenance: MaterialProvenance = {
+      ...(kind.format === 'JSON' ? jsonRecordProvenance(text, stem, opts) : { name: stem, source: opts.source ?? null, createdBy: opts.actor ?? null }),
+      ...(tableProperties ? { properties: tableProperties } : {}),
+    };
     // A CIF with several structures: each data block is its own material (never only the first).
     let blocks: { name: string; text: string }[] = [];
     if (kind.format === 'CIF') {
@@ -261,6 +344,20 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
   }
   await flush();
   await inFlight;
+  // A row that names no imported file is most likely a typo: say so.
+  for (const table of tables.values()) {
+    for (const [key, row] of table.rows) {
+      if (!table.used.has(key)) failed.push({ file: `${table.path}:${row.line}`, error: `no structure file named ${JSON.stringify(key)} in its folder` });
+    }
+  }
   report();
   return { files: progress.files, ok: progress.ok, failed, duplicates: progress.duplicates };
+}
+
+async function* walkPropertyTables(dir: string): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walkPropertyTables(path);
+    else if (entry.isFile() && entry.name === PROPERTY_TABLE) yield path;
+  }
 }

@@ -43,6 +43,7 @@ import {
 import type { LabelClass, MaterialAlias, MaterialProperty, MaterialRow, NewMaterialRow } from '../store/material.table.js';
 import { providerUrl } from './provenance.js';
 import { derivedColumns } from './derived.js';
+import { parseOptimadeFilter } from './optimade-filter.js';
 import { checkPropertyRanges, propertiesOf, type PropertyRange } from './properties.js';
 
 export type { LabelClass, MaterialAlias, MaterialProperty };
@@ -110,6 +111,14 @@ export interface LabelRecord {
   retractsLabelId: string | null;
   /** True when a later row retracts this one. */
   retracted: boolean;
+  /** Who retracted it, when and why; null while it stands. */
+  retraction: LabelRetraction | null;
+}
+
+export interface LabelRetraction {
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: Date;
 }
 
 export interface AddMaterialInput {
@@ -141,6 +150,8 @@ export interface MaterialFilter {
   hasReducibleTransitionMetal?: boolean;
   /** true: only retired materials; false: none (rankings always leave them out). */
   retired?: boolean;
+  /** An OPTIMADE filter string (services/optimade-filter.ts), combined with the other conditions by AND. */
+  optimade?: string;
 }
 
 /** `after` is an opaque cursor from a previous page. */
@@ -426,6 +437,9 @@ export function labelRowToRecord(row: LabelRowWithRetracted): LabelRecord {
     createdAt: row.created_at,
     retractsLabelId: row.retracts_label_id === null ? null : String(row.retracts_label_id),
     retracted: Boolean(row.retracted),
+    retraction: row.retraction
+      ? { reason: row.retraction.reason, createdBy: row.retraction.created_by, createdAt: new Date(row.retraction.created_at) }
+      : null,
   };
 }
 
@@ -512,16 +526,28 @@ export function optimadeListOf(text: string, limits: { maxTextBytes: number }) {
  * Materials Project), `optimade:<provider prefix>` as source unless the caller gave one, and its
  * numeric provider-specific attributes (`_mp_band_gap`, …) as properties.
  */
-export function optimadeProvenance(entry: OptimadeListEntry, provider: string | null, given: MaterialProvenance): MaterialProvenance {
+export function optimadeProvenance(
+  entry: OptimadeListEntry,
+  provider: string | null,
+  given: MaterialProvenance,
+  /** Units of the provider's properties by name, from its `/v1/info/structures` (an import reads them). */
+  units: Readonly<Record<string, string>> = {},
+): MaterialProvenance {
   const attributes = entry.attributes;
   const formula = typeof attributes.chemical_formula_reduced === 'string' ? attributes.chemical_formula_reduced : null;
   const inputs = Object.entries(attributes)
     .filter(([name, value]) => /^_[a-z0-9]+_[a-z0-9_]+$/.test(name) && typeof value === 'number' && Number.isFinite(value))
-    .map(([name, value]) => ({ name, value: value as number, source: `OPTIMADE ${provider ?? 'provider'} entry ${entry.id ?? '?'}` }));
+    .map(([name, value]) => ({
+      name,
+      value: value as number,
+      unit: Object.hasOwn(units, name) ? units[name] : null,
+      source: `OPTIMADE ${provider ?? 'provider'} entry ${entry.id ?? '?'}`,
+    }));
   return {
     name: given.name ?? formula ?? entry.id,
     source: given.source ?? (provider ? `optimade:${provider}` : 'optimade'),
     sourceId: entry.id,
+    sourceUrl: given.sourceUrl,
     createdBy: given.createdBy,
     properties: propertiesOf(inputs, given.createdBy ?? null),
   };
@@ -648,6 +674,10 @@ export function toRowFilter(filter: MaterialFilter, fieldPrefix = ''): MaterialR
     hasAnion: flag(filter.hasAnion, `${fieldPrefix}hasAnion`),
     hasReducibleTransitionMetal: flag(filter.hasReducibleTransitionMetal, `${fieldPrefix}hasReducibleTransitionMetal`),
     retired: flag(filter.retired, `${fieldPrefix}retired`),
+    expression:
+      filter.optimade === undefined || filter.optimade === null || String(filter.optimade).trim() === ''
+        ? undefined
+        : parseOptimadeFilter(filter.optimade, `${fieldPrefix}optimade`),
   };
 }
 
@@ -776,11 +806,11 @@ export async function retractLabel(db: Db, labelId: string, actor?: string, reas
     const [current] = await findLabelRowsByIds(tx, [id]);
     if (current!.class === null) throw new BadInputError(`label ${id} is a retraction and cannot be retracted`);
     if (current!.retracted) throw new ConflictError(`label ${id} is already retracted`, { labelId: id });
-    await insertLabelRows(tx, [
+    const [retraction] = await insertLabelRows(tx, [
       { material_id: String(current!.material_id), class: null, retracts_label_id: id, reason: why, created_by: createdBy },
     ]);
     await refreshCurrentLabelClass(tx, [String(current!.material_id)]);
-    return labelRowToRecord({ ...current!, retracted: true });
+    return labelRowToRecord({ ...current!, retracted: true, retraction: retraction! });
   });
 }
 

@@ -18,6 +18,8 @@ export interface JobTable {
   heartbeat_at: Timestamp | null;
   last_error: string | null;
   result: Json<unknown> | null;
+  /** Written by the running task (counts, a resumable cursor); migration 2026_12_07_1800. */
+  progress: Json<unknown> | null;
   created_at: Timestamp;
   finished_at: Timestamp | null;
 }

@@ -7,7 +7,14 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import type { Database, Db } from './database.js';
 import type { LabelRow, NewLabelRow } from './label.table.js';
 
-export type LabelRowWithRetracted = LabelRow & { retracted: boolean };
+/** Who retracted a label, when and why (from its retraction row). */
+export interface RetractionRow {
+  reason: string | null;
+  created_by: string | null;
+  created_at: string | Date;
+}
+
+export type LabelRowWithRetracted = LabelRow & { retracted: boolean; retraction?: RetractionRow | null };
 
 function retractedFlag(eb: ExpressionBuilder<Database, 'label'>) {
   return eb
@@ -16,8 +23,14 @@ function retractedFlag(eb: ExpressionBuilder<Database, 'label'>) {
     .as('retracted');
 }
 
+/** The retraction row of a label as JSON (one at most: a second retraction is refused), or null. */
+function retractionOf() {
+  return sql<RetractionRow | null>`(select jsonb_build_object('reason', r.reason, 'created_by', r.created_by, 'created_at', r.created_at)
+    from label r where r.retracts_label_id = label.id order by r.id limit 1)`.as('retraction');
+}
+
 function labelsWithRetracted(db: Db) {
-  return db.selectFrom('label').selectAll('label').select(retractedFlag);
+  return db.selectFrom('label').selectAll('label').select(retractedFlag).select(retractionOf());
 }
 
 export function insertLabelRows(db: Db, rows: readonly NewLabelRow[]): Promise<LabelRow[]> {

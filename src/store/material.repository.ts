@@ -5,6 +5,40 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
 import type { LabelClass, MaterialAlias, MaterialKind, MaterialRow, NewMaterialRow } from './material.table.js';
 
+/**
+ * A boolean filter over columns, from an OPTIMADE filter string (services/optimade-filter.ts).
+ * Each leaf is false (never null) where its column or property is missing, so NOT keeps it.
+ */
+export type FilterExpression =
+  | { op: 'and' | 'or'; args: FilterExpression[] }
+  | { op: 'not'; arg: FilterExpression }
+  | { op: 'elements'; mode: 'all' | 'any' | 'only'; elements: string[] }
+  | { op: 'compare'; column: 'nelements' | 'nsites'; cmp: '<' | '<=' | '>' | '>=' | '=' | '!='; value: number }
+  | { op: 'property'; name: string; cmp: '<' | '<=' | '>' | '>=' | '=' | '!='; value: number }
+  | { op: 'formula'; column: 'reduced_formula' | 'formula'; formula: string };
+
+const COMPARISONS = { '<': '<', '<=': '<=', '>': '>', '>=': '>=', '=': '=', '!=': '<>' } as const;
+
+function expressionCondition(e: FilterExpression, col: (name: string) => RawBuilder<unknown>): RawBuilder<boolean> {
+  switch (e.op) {
+    case 'and':
+    case 'or':
+      return sql<boolean>`(${sql.join(e.args.map((a) => expressionCondition(a, col)), sql.raw(e.op === 'and' ? ' and ' : ' or '))})`;
+    case 'not':
+      return sql<boolean>`(not ${expressionCondition(e.arg, col)})`;
+    case 'elements': {
+      const op = e.mode === 'all' ? '@>' : e.mode === 'any' ? '&&' : '<@';
+      return sql<boolean>`(${col('elements')} ${sql.raw(op)} ${sql.val(e.elements)}::text[])`;
+    }
+    case 'compare':
+      return sql<boolean>`coalesce(${col(e.column)} ${sql.raw(COMPARISONS[e.cmp])} ${e.value}, false)`;
+    case 'property':
+      return sql<boolean>`coalesce((${col('properties')} -> ${e.name} ->> 'value')::float8 ${sql.raw(COMPARISONS[e.cmp])} ${e.value}, false)`;
+    case 'formula':
+      return sql<boolean>`coalesce(${col(e.column)} = ${e.formula}, false)`;
+  }
+}
+
 /** A material filter in column terms (services translate user input into this). */
 export interface MaterialRowFilter {
   /** elements @> these (contains all). */
@@ -29,6 +63,8 @@ export interface MaterialRowFilter {
   hasReducibleTransitionMetal?: boolean;
   /** true: only retired materials; false: none. */
   retired?: boolean;
+  /** An OPTIMADE filter string, parsed (services/optimade-filter.ts). */
+  expression?: FilterExpression;
 }
 
 /**
@@ -66,6 +102,7 @@ export function materialFilterConditions(filter: MaterialRowFilter, alias?: stri
   flag('has_reducible_tm', filter.hasReducibleTransitionMetal);
   if (filter.retired === true) conditions.push(sql<boolean>`${col('retired_at')} is not null`);
   else if (filter.retired === false) conditions.push(sql<boolean>`${col('retired_at')} is null`);
+  if (filter.expression) conditions.push(expressionCondition(filter.expression, col));
   return conditions;
 }
 

@@ -18,6 +18,7 @@ import * as materialProperties from '../../migrations/2026_12_07_1400_material_p
 import * as materialPlausibility from '../../migrations/2026_12_07_1500_material_plausibility.js';
 import * as materialRetirement from '../../migrations/2026_12_07_1600_material_retirement.js';
 import * as createEmbeddingStage from '../../migrations/2026_12_07_1700_create_embedding_stage.js';
+import * as jobProgress from '../../migrations/2026_12_07_1800_job_progress.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -37,6 +38,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_07_1500_material_plausibility': materialPlausibility,
   '2026_12_07_1600_material_retirement': materialRetirement,
   '2026_12_07_1700_create_embedding_stage': createEmbeddingStage,
+  '2026_12_07_1800_job_progress': jobProgress,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

@@ -57,7 +57,7 @@ export type { Amounts } from './composition.js';
 export { structureToCif } from './cif-writer.js';
 export { cifStructureBlocks } from './cif.js';
 export { structureToPoscar } from './poscar-writer.js';
-export { readOptimadeList, structureToJson } from './optimade-json.js';
+export { optimadeProviderPrefix, readOptimadeEntry, readOptimadeList, structureToJson } from './optimade-json.js';
 export type { OptimadeListEntry } from './optimade-json.js';
 export type { OptimadeStructureAttributes } from './optimade-json.js';
 export {

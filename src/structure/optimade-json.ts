@@ -229,14 +229,26 @@ export function readOptimadeList(text: string): { entries: OptimadeListEntry[]; 
     return fail(`invalid JSON: ${(err as Error).message}`);
   }
   if (!isObject(doc) || !Array.isArray(doc.data)) return null;
-  const meta = isObject(doc.meta) && isObject(doc.meta.provider) ? doc.meta.provider : null;
-  const provider = meta && typeof meta.prefix === 'string' && meta.prefix.trim() !== '' ? meta.prefix.trim() : null;
+  const provider = optimadeProviderPrefix(doc);
   if ((doc.data as Json[]).length === 0) fail('the OPTIMADE list response has no entries (data is empty)');
-  const entries = (doc.data as Json[]).map((entry, i) => {
-    if (!isObject(entry) || !isObject(entry.attributes)) fail(`data[${i}] is ${jsonKind(entry)}, not an entry with attributes`);
-    if (entry.type !== undefined && entry.type !== 'structures') fail(`data[${i}] has type ${quoteInput(String(entry.type))}, not "structures"`);
-    const id = typeof entry.id === 'string' || typeof entry.id === 'number' ? String(entry.id) : null;
-    return { id, text: JSON.stringify(entry), attributes: entry.attributes as Record<string, unknown> };
-  });
+  const entries = (doc.data as Json[]).map((entry, i) => readOptimadeEntry(entry, `data[${i}]`));
   return { entries, provider };
+}
+
+/**
+ * One element of an OPTIMADE response's `data` (`where` names it in messages, e.g. "data[3]").
+ * Throws StructureParseError when it is not a structures entry with attributes; its structure is
+ * read later, from `text`.
+ */
+export function readOptimadeEntry(entry: Json, where: string): OptimadeListEntry {
+  if (!isObject(entry) || !isObject(entry.attributes)) fail(`${where} is ${jsonKind(entry)}, not an entry with attributes`);
+  if (entry.type !== undefined && entry.type !== 'structures') fail(`${where} has type ${quoteInput(String(entry.type))}, not "structures"`);
+  const id = typeof entry.id === 'string' || typeof entry.id === 'number' ? String(entry.id) : null;
+  return { id, text: JSON.stringify(entry), attributes: entry.attributes as Record<string, unknown> };
+}
+
+/** The provider prefix of an OPTIMADE response (`meta.provider.prefix`, e.g. "mp"), or null. */
+export function optimadeProviderPrefix(doc: Json): string | null {
+  const meta = isObject(doc) && isObject(doc.meta) && isObject(doc.meta.provider) ? doc.meta.provider : null;
+  return meta && typeof meta.prefix === 'string' && meta.prefix.trim() !== '' ? meta.prefix.trim() : null;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config.js';
+import { DEFAULT_OPTIMADE_HOSTS, loadConfig } from '../../src/config.js';
 
 test('config defaults, overrides and validation', () => {
   const defaults = loadConfig({});
@@ -31,6 +31,7 @@ test('config defaults, overrides and validation', () => {
     responseCache: { maxEntries: 20_000, maxBytes: 64 * 1024 * 1024, consistency: 'strict' },
     trainerNice: 10,
     trainerIsolation: 'process',
+    optimadeHosts: DEFAULT_OPTIMADE_HOSTS,
   });
   assert.equal(loadConfig({ IONSIEVE_TRAINER_NICE: '0' }).trainerNice, 0);
   assert.equal(loadConfig({ IONSIEVE_TRAINER_ISOLATION: 'inline' }).trainerIsolation, 'inline');

@@ -91,6 +91,17 @@ describeDatabases('GraphQL labels', (database) => {
     ]);
     const byId = dataOf(await execute(server, `query($id: ID!) { label(id: $id) { id retracted } }`, { id: poor.id }, { db }));
     assert.deepEqual(byId.label, { id: poor.id, retracted: true });
+    // Who retracted it, when and why — in the mutation's answer, by id and in the history.
+    const RETRACTION = `query($id: ID!, $m: ID!) { label(id: $id) { retraction { reason createdBy createdAt } }
+      material(id: $m) { labels { id retraction { reason createdBy } } } }`;
+    const audit = dataOf(await execute(server, RETRACTION, { id: poor.id, m: materialId }, { db }));
+    assert.equal(audit.label.retraction.reason, 'wrong sample');
+    assert.equal(audit.label.retraction.createdBy, 'test');
+    assert.ok(Math.abs(Date.parse(audit.label.retraction.createdAt) - Date.now()) < 600_000, audit.label.retraction.createdAt);
+    assert.deepEqual(audit.material.labels, [
+      { id: poor.id, retraction: { reason: 'wrong sample', createdBy: 'test' } },
+      { id: fast.id, retraction: null },
+    ]);
 
     // Retracting twice is a conflict; retracting the last label leaves the material unlabelled.
     const twice = onlyError(await execute(server, RETRACT, { id: poor.id }, { db }));

@@ -134,4 +134,48 @@ describeDatabases('importFiles', (database) => {
       rmSync(multi, { recursive: true, force: true });
     }
   });
+
+  test('a properties.csv beside (or above) the CIFs gives them properties; a row naming no file, or a bad table, is reported', async () => {
+    const { db } = database();
+    const folder = mkdtempSync(join(tmpdir(), 'ionsieve-import-properties-'));
+    try {
+      // folder/properties.csv; folder/cifs/{a,b}.cif (the shipped pool's layout); folder/other/bad/properties.csv
+      mkdirSync(join(folder, 'cifs'));
+      // Not the CIFs the tests above imported (those would be duplicates, and keep their properties).
+      const [first, second] = readdirSync(CIF_DIR).sort().slice(10, 12);
+      copyFileSync(join(CIF_DIR, first!), join(folder, 'cifs', 'a.cif'));
+      copyFileSync(join(CIF_DIR, second!), join(folder, 'cifs', 'b.cif'));
+      writeFileSync(
+        join(folder, 'properties.csv'),
+        'file,band_gap_ev,_my_gap [meV],property_source\na,3.5,120,doi:10.1/x\nb.cif,,-2.5e1,\nghost,1,,\n',
+      );
+      mkdirSync(join(folder, 'other', 'bad'), { recursive: true });
+      writeFileSync(join(folder, 'other', 'bad', 'properties.csv'), 'file,band_gap_ev\nx,wide\n');
+      const result = await importFiles(db, [folder], { actor: 'curator-1' });
+      assert.equal(result.ok, 2, JSON.stringify(result.failed));
+      assert.deepEqual(
+        result.failed.map((f) => [f.file.slice(folder.length + 1), f.error]),
+        [
+          [join('other', 'bad', 'properties.csv'), `${join(folder, 'other', 'bad', 'properties.csv')} line 2: band_gap_ev is "wide", not a number`],
+          ['properties.csv:4', 'no structure file named "ghost" in its folder'],
+        ],
+      );
+      const stored = (await listMaterials(db, {}, { first: 100 })).items;
+      const a = stored.find((m) => m.name === 'a')!;
+      const b = stored.find((m) => m.name === 'b')!;
+      assert.deepEqual(
+        Object.entries(a.properties).map(([name, p]) => [name, p.value, p.unit, p.source, p.setBy]).sort(),
+        [
+          ['_my_gap', 120, 'meV', 'doi:10.1/x', 'curator-1'],
+          ['band_gap_ev', 3.5, 'eV', 'doi:10.1/x', 'curator-1'],
+        ],
+      );
+      assert.deepEqual(
+        Object.entries(b.properties).map(([name, p]) => [name, p.value, p.unit, p.source]),
+        [['_my_gap', -25, 'meV', 'properties.csv line 3']],
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });

@@ -21,6 +21,18 @@ registerEnumType(LabelClassValue, {
   },
 });
 
+@ObjectType('LabelRetraction', { description: 'Who retracted a label, when and why.' })
+export class LabelRetractionType {
+  @Field(() => String, { nullable: true, description: 'The reason given to retractLabel.' })
+  reason!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The API token (name) that retracted it.' })
+  createdBy!: string | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}
+
 @ObjectType('Label', { description: 'An experimental conductivity label on a material.' })
 export class LabelType {
   @Field(() => ID)
@@ -49,4 +61,7 @@ export class LabelType {
 
   @Field(() => Boolean, { description: 'True when the label was retracted; it then no longer counts as the current label.' })
   retracted!: boolean;
+
+  @Field(() => LabelRetractionType, { nullable: true, description: 'Who retracted it, when and why; null while it stands.' })
+  retraction!: LabelRetractionType | null;
 }

@@ -95,6 +95,15 @@ export class MaterialFilterInput {
 
   @Field(() => Boolean, { nullable: true, description: 'true: only retired materials; false: none. `screen` always leaves retired ones out.' })
   retired?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'An OPTIMADE filter (AND with the other fields): elements HAS / HAS ALL / HAS ANY / HAS ONLY "Li","S"; nelements and nsites ' +
+      'comparisons; chemical_formula_reduced / chemical_formula_descriptive = "…"; numeric properties (_mp_band_gap > 1); AND, OR, NOT, ' +
+      'parentheses. E.g. `elements HAS "S" AND NOT elements HAS ANY "Fe","Co"`.',
+  })
+  optimade?: string | null;
 }
 
 @InputType('AddMaterialInput', { description: 'Exactly one of `structure` or `composition`.' })
@@ -137,6 +146,7 @@ export function toServiceFilter(filter: MaterialFilterInput | null | undefined):
   if (filter.hasAnion != null) serviceFilter.hasAnion = filter.hasAnion;
   if (filter.hasReducibleTransitionMetal != null) serviceFilter.hasReducibleTransitionMetal = filter.hasReducibleTransitionMetal;
   if (filter.retired != null) serviceFilter.retired = filter.retired;
+  if (filter.optimade != null) serviceFilter.optimade = filter.optimade;
   return serviceFilter;
 }
 
