@@ -101,7 +101,7 @@ import {
   type ScreeningView,
   type SnapshotSpec,
   type VectorQuery,
-} from '../store/screening.repository.js';
+} from '../store/screening/index.js';
 import { fastReferenceTags, markAnswersUnchanged, screeningTags, similarityTags } from '../store/change-feed.js';
 import { DIRECT_READS, type SharedReads } from '../store/shared-reads.js';
 import { toVectorLiteral } from '../store/vector.js';

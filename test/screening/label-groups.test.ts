@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import { sql } from 'kysely';
 import { NotFoundError } from '../../src/errors.js';
 import { labelMaterialWithScreening, screeningFoldsIdle } from '../../src/services/screening.js';
-import { readScreeningView } from '../../src/store/screening.repository.js';
+import { readScreeningView } from '../../src/store/screening/index.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { assertSameRanking, readWholeRanking, recomputeRanking, seedScreenedModel } from './fixtures.js';
 

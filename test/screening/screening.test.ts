@@ -17,7 +17,7 @@ import {
   syncScreeningEmbeddings,
 } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
-import { dropSnapshotTable, listSnapshotTableIds } from '../../src/store/screening.repository.js';
+import { dropSnapshotTable, listSnapshotTableIds } from '../../src/store/screening/index.js';
 import { createModelVectorIndex, dropModelVectorIndex, parseVectorLiteral, toVectorLiteral } from '../../src/store/vector.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import {

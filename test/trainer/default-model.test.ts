@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { DEFAULT_MODEL_DIR, getActiveModel, installDefaultModel, listModels, type DefaultModelManifest } from '../../src/services/models.js';
 import { installShippedModel } from '../../src/cli/train-default.js';
-import { readScreeningView } from '../../src/store/screening.repository.js';
+import { readScreeningView } from '../../src/store/screening/index.js';
 import { countModelEmbeddings, indexExists } from '../../src/store/embedding.repository.js';
 import { modelVectorIndexName } from '../../src/store/vector.js';
 import { trainDefaultModel } from '../../trainer/train-default.js';
