@@ -2,7 +2,7 @@
  * Materials and labels: the service API that GraphQL, the CLI and the trainer call.
  * `db` is always the first argument and may be a transaction. Rows map to domain records here.
  */
-import { BadInputError, DomainError, NotFoundError, ConflictError, quoteInput } from '../errors.js';
+import { BadInputError, DomainError, NotFoundError, quoteInput } from '../errors.js';
 import { findElement } from '../structure/elements.js';
 import {
   describeStructure,
@@ -20,9 +20,7 @@ import {
   findCurrentLabelRows,
   findLabelRowsByIds,
   findLabelRowsByMaterialIds,
-  insertLabelRows,
   listLabelRows,
-  refreshCurrentLabelClass,
   type LabelRowWithRetracted,
 } from '../store/label.repository.js';
 import {
@@ -35,7 +33,6 @@ import {
   findStructuresByIds,
   insertMaterialRows,
   listMaterialRows,
-  lockMaterialRow,
   type MaterialKey,
   type MaterialRowFilter,
   type MaterialSummaryRow,
@@ -186,7 +183,7 @@ export const MAX_TEMPERATURE_K = 2000;
 /** Longest free-text field (name, source, reason, actor) kept, in characters. */
 export const MAX_TEXT_FIELD_CHARS = 2000;
 
-const LABEL_CLASSES: readonly LabelClass[] = ['FAST', 'POOR'];
+export const LABEL_CLASSES: readonly LabelClass[] = ['FAST', 'POOR'];
 const STRUCTURE_FORMATS: readonly StructureFormat[] = ['CIF', 'POSCAR', 'JSON'];
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +203,7 @@ export interface MaterialProvenance {
   properties?: Record<string, MaterialProperty>;
 }
 
-function optionalText(value: string | null | undefined, field: string): string | null {
+export function optionalText(value: string | null | undefined, field: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw new BadInputError(`${field} must be a string`);
   const trimmed = value.trim();
@@ -435,7 +432,7 @@ export function labelRowToRecord(row: LabelRowWithRetracted): LabelRecord {
 const ID_PATTERN = /^[1-9]\d{0,17}$/;
 
 /** A bigserial id as a string, or undefined when `id` cannot name a row. */
-function normaliseId(id: unknown): string | undefined {
+export function normaliseId(id: unknown): string | undefined {
   const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
   return ID_PATTERN.test(text) ? text : undefined;
 }
@@ -694,7 +691,7 @@ export async function structuresByMaterialIds(db: Db, ids: readonly string[]): P
 // ---------------------------------------------------------------------------------------------
 // Labels
 
-function optionalNumber(value: number | null | undefined, field: string, check: (v: number) => boolean, rule: string) {
+export function optionalNumber(value: number | null | undefined, field: string, check: (v: number) => boolean, rule: string) {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
     throw new BadInputError(`${field} must be ${rule}, got ${String(value)}`);
@@ -712,7 +709,7 @@ const ROOM_TEMPERATURE_RANGE_K: readonly [number, number] = [273.15, 323.15];
  * with 1e-2) is refused unless the curator says why in `reason`. A σ measured away from room
  * temperature does not decide the class, so it is not checked.
  */
-function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
+export function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
   if (conductivity === null || reason !== null) return;
   if (temperature !== null && (temperature < ROOM_TEMPERATURE_RANGE_K[0] || temperature > ROOM_TEMPERATURE_RANGE_K[1])) return;
   const fast = conductivity >= FAST_CONDUCTIVITY_S_PER_CM;
@@ -722,66 +719,6 @@ function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | n
       'give a reason to label it so anyway',
     { field: 'class' },
   );
-}
-
-/**
- * Appends a label and makes it the material's current label (the `current_label_class` cache is
- * updated in the same transaction). The material row is locked so concurrent label writes on one
- * material serialise.
- */
-export async function labelMaterial(db: Db, input: LabelMaterialInput, actor?: string): Promise<LabelRecord> {
-  if (!LABEL_CLASSES.includes(input.class)) throw new BadInputError(`class must be FAST or POOR, got ${String(input.class)}`);
-  // Messages name the API's fields (conductivity, temperature), not the record's unit-suffixed ones.
-  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivity', (v) => v >= 0, 'a finite number ≥ 0 (S/cm)');
-  const temperature = optionalNumber(
-    input.temperatureK,
-    'temperature',
-    (v) => v > 0 && v <= MAX_TEMPERATURE_K,
-    `in (0, ${MAX_TEMPERATURE_K}] K`,
-  );
-  checkClassAgainstConductivity(input.class, conductivity, temperature, optionalText(input.reason, 'reason'));
-  const row = {
-    class: input.class,
-    conductivity_s_per_cm: conductivity,
-    temperature_k: temperature,
-    source: optionalText(input.source, 'source'),
-    reason: optionalText(input.reason, 'reason'),
-    created_by: optionalText(actor, 'actor'),
-  };
-  const materialId = normaliseId(input.materialId);
-  if (!materialId) throw new NotFoundError('material', String(input.materialId));
-  return inTransaction(db, async (tx) => {
-    if (!(await lockMaterialRow(tx, materialId))) throw new NotFoundError('material', materialId);
-    const [inserted] = await insertLabelRows(tx, [{ ...row, material_id: materialId }]);
-    await refreshCurrentLabelClass(tx, [materialId]);
-    return labelRowToRecord({ ...inserted!, retracted: false });
-  });
-}
-
-/**
- * Retracts a label by appending a retraction row; the material's current label falls back to its
- * newest label not retracted. Returns the retracted label (retracted = true).
- * ConflictError if it is already retracted; BadInputError for a retraction row.
- */
-export async function retractLabel(db: Db, labelId: string, actor?: string, reason?: string): Promise<LabelRecord> {
-  const id = normaliseId(labelId);
-  if (!id) throw new NotFoundError('label', String(labelId));
-  const createdBy = optionalText(actor, 'actor');
-  const why = optionalText(reason, 'reason');
-  return inTransaction(db, async (tx) => {
-    const [target] = await findLabelRowsByIds(tx, [id]);
-    if (!target) throw new NotFoundError('label', id);
-    await lockMaterialRow(tx, String(target.material_id));
-    // Re-read under the lock: a concurrent retraction may have committed meanwhile.
-    const [current] = await findLabelRowsByIds(tx, [id]);
-    if (current!.class === null) throw new BadInputError(`label ${id} is a retraction and cannot be retracted`);
-    if (current!.retracted) throw new ConflictError(`label ${id} is already retracted`, { labelId: id });
-    await insertLabelRows(tx, [
-      { material_id: String(current!.material_id), class: null, retracts_label_id: id, reason: why, created_by: createdBy },
-    ]);
-    await refreshCurrentLabelClass(tx, [String(current!.material_id)]);
-    return labelRowToRecord({ ...current!, retracted: true });
-  });
 }
 
 /** A material's label history, newest first, retraction rows and retracted labels included. */

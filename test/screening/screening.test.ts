@@ -3,7 +3,7 @@ import { after, beforeEach, test } from 'node:test';
 import { sql } from 'kysely';
 import { BadInputError, ModelNotReadyError, NotFoundError } from '../../src/errors.js';
 import { leaveSelfOutScores, scoreAgainstNearest } from '../../src/scoring/index.js';
-import { labelMaterial } from '../../src/services/materials.js';
+import { labelMaterial } from '../../src/services/screening.js';
 import {
   foldScreening,
   labelMaterialWithScreening,
