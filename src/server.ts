@@ -28,7 +28,7 @@ import { createContext, type GraphQLContext } from './graphql/context.js';
 import { screeningEngine, type ScreeningEngine } from './screening/engine.js';
 import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError, formatRequestErrors } from './graphql/format-error.js';
 import { apolloLimitOptions, checkOperation } from './graphql/limits.js';
-import { CACHE_STATUS_HEADER, ResponseCache, responseCachePlugin } from './graphql/response-cache.js';
+import { CACHE_STATUS_HEADER, ResponseCache, responseCachePlugin } from './graphql/cache/index.js';
 import { pruneChangeLog } from './store/change-feed.js';
 import { createTrainingEvents } from './graphql/model/training-events.js';
 import type { Principal } from './services/tokens.js';
@@ -51,7 +51,7 @@ export interface CreateApolloServerOptions {
   plugins?: ApolloServerPlugin<GraphQLContext>[];
   /** Operation limits (src/graphql/limits.ts); defaults to the configuration defaults. */
   limits?: Limits;
-  /** Serves and stores cacheable queries (src/graphql/response-cache.ts); none by default. */
+  /** Serves and stores cacheable queries (src/graphql/cache/response-cache.ts); none by default. */
   responseCache?: ResponseCache;
 }
 

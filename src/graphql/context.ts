@@ -11,7 +11,7 @@ import { screeningEngine, type ScreeningEngine } from '../screening/engine.js';
 import type { Db } from '../store/database.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { TrainingEvents } from './model/training-events.js';
-import type { CacheDependencies } from './response-cache.js';
+import type { CacheDependencies } from './cache/dependencies.js';
 
 export interface GraphQLContext {
   db: Db;
@@ -26,7 +26,7 @@ export interface GraphQLContext {
   screening: ScreeningEngine;
   /** NOTIFY wake-ups for Subscription.trainingProgress (absent: the subscription polls). */
   trainingEvents?: TrainingEvents;
-  /** Set by the response cache while it records what a cacheable operation reads (src/graphql/response-cache.ts). */
+  /** Set by the response cache while it records what a cacheable operation reads (src/graphql/cache/). */
   cacheDependencies?: CacheDependencies;
 }
 

@@ -10,7 +10,7 @@ import { deleteMaterial, restoreMaterial, retireMaterial } from '../../services/
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
-import { dependsOn } from '../response-cache.js';
+import { dependsOn } from '../cache/index.js';
 import { structureOf } from '../loaders.js';
 import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';

@@ -19,7 +19,7 @@ import {
   type ScreeningResult,
 } from '../../services/screening.js';
 import type { GraphQLContext } from '../context.js';
-import { dependsOn, fastReferenceTags, notCacheable, screeningTags, similarityTags } from '../response-cache.js';
+import { dependsOn, fastReferenceTags, notCacheable, screeningTags, similarityTags } from '../cache/index.js';
 import { LabelFilterValue, MaterialFilterInput, toServiceFilter } from '../material/material.input.js';
 import { MaterialType } from '../material/material.type.js';
 import { PageArgs, toPage } from '../pagination.js';
