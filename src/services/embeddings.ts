@@ -18,7 +18,8 @@ import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
 import type { Structure } from '../structure/structure.js';
 import { ModelNotReadyError, NotFoundError } from '../errors.js';
-import { EMBED_MATERIALS_TASK, ensureModelIndex, getActiveModel, getModel, type EmbedMaterialsPayload, type MaterialEmbedding } from './models.js';
+import { EMBED_MATERIALS_TASK, type EmbedMaterialsPayload } from '../jobs/tasks.js';
+import { ensureModelIndex, getActiveModel, getModel, type MaterialEmbedding } from './models.js';
 
 /** Structures per forward pass / per database page when embedding many materials. */
 export const EMBED_BATCH_SIZE = 64;
