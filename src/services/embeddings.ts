@@ -18,6 +18,7 @@ import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
 import type { Structure } from '../structure/structure.js';
 import { ModelNotReadyError, NotFoundError } from '../errors.js';
+import { ID_PATTERN } from '../ids.js';
 import { EMBED_MATERIALS_TASK, type EmbedMaterialsPayload } from '../jobs/tasks.js';
 import { ensureModelIndex, getActiveModel, getModel, type MaterialEmbedding } from './models.js';
 
@@ -328,7 +329,7 @@ export async function embeddingsOfMaterials(
     if (modelId) throw new NotFoundError('model', modelId);
     return materialIds.map(() => null);
   }
-  const ids = materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id));
+  const ids = materialIds.filter((id) => ID_PATTERN.test(id));
   const rows = await findEmbeddingRows(db, model.id, ids);
   const byId = new Map(rows.map((row) => [String(row.material_id), parseVectorLiteral(row.vec)]));
   return materialIds.map((id) => byId.get(id) ?? null);

@@ -3,6 +3,8 @@
  * `db` is always the first argument and may be a transaction. Rows map to domain records here.
  */
 import { BadInputError, DomainError, NotFoundError, quoteInput } from '../errors.js';
+import { LABEL_CLASSES } from '../domain.js';
+import { parseId } from '../ids.js';
 import { findElement } from '../structure/elements.js';
 import {
   describeStructure,
@@ -183,7 +185,7 @@ export const MAX_TEMPERATURE_K = 2000;
 /** Longest free-text field (name, source, reason, actor) kept, in characters. */
 export const MAX_TEXT_FIELD_CHARS = 2000;
 
-export const LABEL_CLASSES: readonly LabelClass[] = ['FAST', 'POOR'];
+export { LABEL_CLASSES };
 const STRUCTURE_FORMATS: readonly StructureFormat[] = ['CIF', 'POSCAR', 'JSON'];
 
 // ---------------------------------------------------------------------------------------------
@@ -429,12 +431,10 @@ export function labelRowToRecord(row: LabelRowWithRetracted): LabelRecord {
 // ---------------------------------------------------------------------------------------------
 // Ids, cursors and pages
 
-const ID_PATTERN = /^[1-9]\d{0,17}$/;
 
 /** A bigserial id as a string, or undefined when `id` cannot name a row. */
 export function normaliseId(id: unknown): string | undefined {
-  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
-  return ID_PATTERN.test(text) ? text : undefined;
+  return parseId(id) ?? undefined;
 }
 
 /** Cursors are base64 of '<kind>:<id>'; opaque to clients. */

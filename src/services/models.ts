@@ -9,6 +9,7 @@
  * worker that dies before it commits leaves nothing half-written.
  */
 import { BadInputError, InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../errors.js';
+import { checkModelId } from '../ids.js';
 import { enqueueJob, cancelJob } from '../jobs/queue.js';
 import {
   EMBED_MATERIALS_TASK,
@@ -315,13 +316,7 @@ function evaluationFields(e: ModelEvaluation): Pick<ModelRecord, 'metrics' | 'he
 // ---------------------------------------------------------------------------------------------
 // Input checks
 
-const ID_PATTERN = /^[1-9]\d{0,17}$/;
-
-export function checkModelId(id: unknown): string {
-  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
-  if (!ID_PATTERN.test(text)) throw new BadInputError(`invalid model id ${JSON.stringify(String(id)).slice(0, 40)}`, { field: 'id' });
-  return text;
-}
+export { checkModelId } from '../ids.js';
 
 function intInRange(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

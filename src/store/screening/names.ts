@@ -13,4 +13,5 @@ export function snapshotTableName(snapshotId: string | number | bigint): string 
   return `screening_snapshot_${checkId(snapshotId, 'snapshot id')}`;
 }
 
-export const SNAPSHOT_TABLE_PATTERN = /^screening_snapshot_([1-9]\d{0,17})$/;
+/** `screening_snapshot_<id>`, the id captured. */
+export const SNAPSHOT_TABLE_PATTERN = new RegExp(`^screening_snapshot_(${ID_PATTERN.source.slice(1, -1)})$`);
