@@ -3,14 +3,13 @@
  * Only the screening engine calls these, inside the transaction that also brings every screened
  * model's references in line (engine.ts): no other code writes labels.
  */
+import type { LabelClass } from '../domain.js';
 import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import {
-  checkClassAgainstConductivity,
   LABEL_CLASSES,
   labelRowToRecord,
   MAX_TEMPERATURE_K,
   normaliseId,
-  optionalNumber,
   optionalText,
   type LabelMaterialInput,
   type LabelRecord,
@@ -18,6 +17,36 @@ import {
 import { inTransaction, type Db } from '../store/database.js';
 import { findLabelRowsByIds, insertLabelRows, refreshCurrentLabelClass } from '../store/label.repository.js';
 import { lockMaterialRow } from '../store/material.repository.js';
+
+function optionalNumber(value: number | null | undefined, field: string, check: (v: number) => boolean, rule: string) {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
+    throw new BadInputError(`${field} must be ${rule}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** σ at room temperature from which a conductor is FAST (S/cm): the project's definition (README). */
+export const FAST_CONDUCTIVITY_S_PER_CM = 1e-4;
+/** Temperatures (K) at which a measured σ decides the class: room temperature, 0–50 °C. */
+const ROOM_TEMPERATURE_RANGE_K: readonly [number, number] = [273.15, 323.15];
+
+/**
+ * A class that contradicts the given room-temperature conductivity (FAST with σ = 1e-9 S/cm, POOR
+ * with 1e-2) is refused unless the curator says why in `reason`. A σ measured away from room
+ * temperature does not decide the class, so it is not checked.
+ */
+function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
+  if (conductivity === null || reason !== null) return;
+  if (temperature !== null && (temperature < ROOM_TEMPERATURE_RANGE_K[0] || temperature > ROOM_TEMPERATURE_RANGE_K[1])) return;
+  const fast = conductivity >= FAST_CONDUCTIVITY_S_PER_CM;
+  if (fast === (cls === 'FAST')) return;
+  throw new BadInputError(
+    `class ${cls} contradicts conductivity ${conductivity} S/cm (FAST means ≥ ${FAST_CONDUCTIVITY_S_PER_CM} S/cm at room temperature); ` +
+      'give a reason to label it so anyway',
+    { field: 'class' },
+  );
+}
 
 /**
  * Appends a label and makes it the material's current label (the `current_label_class` cache is

@@ -165,6 +165,8 @@ export interface AddMaterialsOptions {
   maxTextBytes: number;
   maxBatchSize: number;
   actor?: string;
+  /** Runs in the insert's transaction, after it (the API queues the embedding job there). */
+  inTransaction?: (tx: Db, added: readonly MaterialRecord[]) => Promise<void>;
 }
 
 export interface LabelMaterialInput {
@@ -581,7 +583,9 @@ export async function addMaterials(
       await appendMaterialAlias(tx, ids[k]!, { name: row.name ?? null, source: row.source ?? null, sourceId: null, createdBy: row.created_by ?? null, createdAt });
     }
     const byId = new Map((await findMaterialRowsByIds(tx, [...new Set(ids)])).map((row) => [String(row.id), row]));
-    return ids.map((id, k) => ({ ...materialRowToRecord(byId.get(id)!), duplicateOf: inserted[k] ? null : id }));
+    const added = ids.map((id, k) => ({ ...materialRowToRecord(byId.get(id)!), duplicateOf: inserted[k] ? null : id }));
+    await opts.inTransaction?.(tx, added);
+    return added;
   });
 }
 
@@ -690,36 +694,6 @@ export async function structuresByMaterialIds(db: Db, ids: readonly string[]): P
 
 // ---------------------------------------------------------------------------------------------
 // Labels
-
-export function optionalNumber(value: number | null | undefined, field: string, check: (v: number) => boolean, rule: string) {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
-    throw new BadInputError(`${field} must be ${rule}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** σ at room temperature from which a conductor is FAST (S/cm): the project's definition (README). */
-export const FAST_CONDUCTIVITY_S_PER_CM = 1e-4;
-/** Temperatures (K) at which a measured σ decides the class: room temperature, 0–50 °C. */
-const ROOM_TEMPERATURE_RANGE_K: readonly [number, number] = [273.15, 323.15];
-
-/**
- * A class that contradicts the given room-temperature conductivity (FAST with σ = 1e-9 S/cm, POOR
- * with 1e-2) is refused unless the curator says why in `reason`. A σ measured away from room
- * temperature does not decide the class, so it is not checked.
- */
-export function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
-  if (conductivity === null || reason !== null) return;
-  if (temperature !== null && (temperature < ROOM_TEMPERATURE_RANGE_K[0] || temperature > ROOM_TEMPERATURE_RANGE_K[1])) return;
-  const fast = conductivity >= FAST_CONDUCTIVITY_S_PER_CM;
-  if (fast === (cls === 'FAST')) return;
-  throw new BadInputError(
-    `class ${cls} contradicts conductivity ${conductivity} S/cm (FAST means ≥ ${FAST_CONDUCTIVITY_S_PER_CM} S/cm at room temperature); ` +
-      'give a reason to label it so anyway',
-    { field: 'class' },
-  );
-}
 
 /** A material's label history, newest first, retraction rows and retracted labels included. */
 export async function listLabels(db: Db, materialId: string, page: Page): Promise<PageResult<LabelRecord>> {

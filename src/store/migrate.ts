@@ -17,6 +17,7 @@ import * as materialProvenance from '../../migrations/2026_12_07_1300_material_p
 import * as materialProperties from '../../migrations/2026_12_07_1400_material_properties.js';
 import * as materialPlausibility from '../../migrations/2026_12_07_1500_material_plausibility.js';
 import * as materialRetirement from '../../migrations/2026_12_07_1600_material_retirement.js';
+import * as jobKey from '../../migrations/2026_12_07_1710_job_key.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -35,6 +36,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_07_1400_material_properties': materialProperties,
   '2026_12_07_1500_material_plausibility': materialPlausibility,
   '2026_12_07_1600_material_retirement': materialRetirement,
+  '2026_12_07_1710_job_key': jobKey,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

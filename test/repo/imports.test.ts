@@ -17,8 +17,8 @@ const MAX_LINES = 600;
  * may not grow past the length it had then, and the test fails once one is split (remove it here).
  */
 const NOT_YET_SPLIT: Readonly<Record<string, number>> = {
-  'src/services/materials.ts': 764,
-  'src/services/models.ts': 751,
+  'src/services/materials.ts': 738,
+  'src/services/models.ts': 746,
 };
 
 function sourceFiles(dir: string): string[] {
