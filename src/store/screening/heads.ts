@@ -15,13 +15,14 @@ export async function insertHeadMeta(db: Db, modelId: string, meta: Omit<HeadMet
 }
 
 export async function finishHeadMeta(db: Db, headId: string, nRows: number, complete: boolean): Promise<void> {
-  await sql`update screening_head_meta set n_rows = ${nRows}, complete = ${complete} where head_id = ${headId}::bigint`.execute(db);
+  await db.updateTable('screening_head_meta').set({ n_rows: nRows, complete }).where('head_id', '=', headId).execute();
 }
 
 /** Deletes a model's heads older than `keepFromHeadId` (all of them when null). Head rows cascade. */
 export async function deleteHeadsBefore(db: Db, modelId: string, keepFromHeadId: string | null): Promise<void> {
-  await sql`delete from screening_head_meta where model_id = ${modelId}::bigint
-    ${keepFromHeadId === null ? sql`` : sql`and head_id < ${keepFromHeadId}::bigint`}`.execute(db);
+  let query = db.deleteFrom('screening_head_meta').where('model_id', '=', modelId);
+  if (keepFromHeadId !== null) query = query.where('head_id', '<', keepFromHeadId);
+  await query.execute();
 }
 
 /** A page read from a head (the exact top of the ranking with pending changes applied). */

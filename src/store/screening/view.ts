@@ -126,8 +126,8 @@ export async function readModelAndView(
 }
 
 export async function listScreenedModelIds(db: Db): Promise<string[]> {
-  const { rows } = await sql<{ model_id: string }>`select model_id::text as model_id from screening_state order by model_id`.execute(db);
-  return rows.map((r) => r.model_id);
+  const rows = await db.selectFrom('screening_state').select('model_id').orderBy('model_id').execute();
+  return rows.map((r) => String(r.model_id));
 }
 
 export async function upsertScreeningState(
