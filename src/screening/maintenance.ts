@@ -32,6 +32,7 @@ import {
   tuneHeavyTransaction,
   upsertScreeningState,
   writeHeadRows,
+  type ReferenceDiffRow,
   type ScreeningView,
 } from '../store/screening/index.js';
 import { DROP_LOCK_TIMEOUT_MS, SCREENING_HEAD_SIZE } from './limits.js';
@@ -121,6 +122,16 @@ async function refreshHead(tx: Db, modelId: string, headSize: number = SCREENING
   await deleteHeadsBefore(tx, modelId, view.head?.head_id ?? headId);
 }
 
+/** Moves materials between the model's references and candidates, with one pending event each. Call with the event lock held. */
+async function recordReferenceChanges(tx: Db, modelId: string, diff: readonly ReferenceDiffRow[]): Promise<void> {
+  await applyReferenceChanges(tx, modelId, diff);
+  await insertScreeningEvents(
+    tx,
+    modelId,
+    diff.map((d) => ({ materialId: d.material_id, fromClass: d.reference_class, toClass: d.current_class, vec: d.vec })),
+  );
+}
+
 export interface SyncResult {
   modelId: string;
   /** Events recorded by this call. */
@@ -148,12 +159,7 @@ export async function syncScreeningLabels(
       if (!view) continue;
       const diff = await diffReferences(tx, modelId, opts.materialIds ?? null);
       if (diff.length > 0) {
-        await applyReferenceChanges(tx, modelId, diff);
-        await insertScreeningEvents(
-          tx,
-          modelId,
-          diff.map((d) => ({ materialId: d.material_id, fromClass: d.reference_class, toClass: d.current_class, vec: d.vec })),
-        );
+        await recordReferenceChanges(tx, modelId, diff);
         await refreshHead(tx, modelId, opts.headSize);
       }
       results.push({ modelId, recorded: diff.length, pending: view.events.length + diff.length });
@@ -182,12 +188,7 @@ export async function syncScreeningEmbeddings(
     await addSnapshotCandidates(tx, modelId, appended.length);
     const labelled = appended.length > 0 ? await diffReferences(tx, modelId, appended) : [];
     if (labelled.length > 0) {
-      await applyReferenceChanges(tx, modelId, labelled);
-      await insertScreeningEvents(
-        tx,
-        modelId,
-        labelled.map((d) => ({ materialId: d.material_id, fromClass: d.reference_class, toClass: d.current_class, vec: d.vec })),
-      );
+      await recordReferenceChanges(tx, modelId, labelled);
     }
     if (appended.length > 0 && view.events.length + labelled.length > 0) await refreshHead(tx, modelId, opts.headSize);
     return appended.length;
