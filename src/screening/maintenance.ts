@@ -143,8 +143,9 @@ export interface SyncResult {
 /**
  * Brings the references of every screened model (or of `modelIds`) in line with the current labels:
  * records an event per changed material, updates `screening_reference`, and rewrites the head.
- * Call it in the transaction that changed the labels. Compares all labelled materials by default,
- * so label writes that bypassed it (a seed, a script) are caught at the next call.
+ * Call it in the transaction that changed the labels, with the materials whose labels changed
+ * (the label writer, engine.ts, and the seed do). Without `materialIds` it compares every labelled
+ * material: a repair, after labels were changed in SQL behind the service's back.
  */
 export async function syncScreeningLabels(
   db: Db,

@@ -1,7 +1,7 @@
 /**
  * Screening queries (`screen`, `similarMaterials`, `scoreStructure`), `Material.screening` and
  * `Material.similar`, and the fields of the screening types that load data. Resolvers only map
- * arguments to service calls (src/services/screening.ts).
+ * arguments to service calls (src/services/screening.ts, the facade of src/screening/).
  */
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../../errors.js';
