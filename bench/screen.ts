@@ -38,7 +38,7 @@ import {
   readScreeningView,
   snapshotPage,
   type NetChange,
-} from '../src/store/screening.repository.js';
+} from '../src/store/screening/index.js';
 import { createModelVectorIndex, parseVectorLiteral } from '../src/store/vector.js';
 import { structureToCif } from '../src/structure/index.js';
 import { randomCrystal } from '../test/support/crystals.js';

@@ -42,7 +42,7 @@ export interface Config {
    */
   readonly trustProxy: boolean | number | string;
   /**
-   * The API's response cache (src/graphql/response-cache.ts): most answers kept in memory
+   * The API's response cache (src/graphql/cache/response-cache.ts): most answers kept in memory
    * (0 = off), and the most bytes of JSON they may hold.
    */
   readonly responseCache: { readonly maxEntries: number; readonly maxBytes: number; readonly consistency: 'strict' | 'notify' };

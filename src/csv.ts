@@ -1,7 +1,7 @@
 /**
  * A small RFC 4180 CSV reader for the manifests shipped in data/ (quoted fields, doubled quotes,
  * CRLF or LF). Returns one object per data row, keyed by the header; rows with no text are skipped.
- * The one CSV reader (seed, the OBELiX dataset loader, tests).
+ * The one CSV reader (seed, the OBELiX dataset loader, tests), and `csvField`, the one writer of a field.
  */
 export function parseCsv(text: string): Record<string, string>[] {
   const records: string[][] = [];
@@ -36,4 +36,10 @@ export function parseCsv(text: string): Record<string, string>[] {
   const [header, ...rows] = records.filter((r) => r.some((f) => f !== ''));
   if (!header) return [];
   return rows.map((row) => Object.fromEntries(header.map((name, k) => [name, row[k] ?? ''])));
+}
+
+/** A field as RFC 4180 writes it: quoted (quotes doubled) when it holds a quote, comma or line break. */
+export function csvField(value: string | number | null): string {
+  const text = value === null ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

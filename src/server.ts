@@ -25,9 +25,10 @@ import { loadConfig, type Config, type Limits } from './config.js';
 import { authenticateOperation } from './graphql/auth.js';
 import { buildIonsieveSchema } from './graphql/build-schema.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
+import { screeningEngine, type ScreeningEngine } from './screening/engine.js';
 import { errorReportingPlugin, formatExecutionErrors, formatGraphQLError, formatRequestErrors } from './graphql/format-error.js';
 import { apolloLimitOptions, checkOperation } from './graphql/limits.js';
-import { CACHE_STATUS_HEADER, ResponseCache, responseCachePlugin } from './graphql/response-cache.js';
+import { CACHE_STATUS_HEADER, ResponseCache, responseCachePlugin } from './graphql/cache/index.js';
 import { pruneChangeLog } from './store/change-feed.js';
 import { createTrainingEvents } from './graphql/model/training-events.js';
 import type { Principal } from './services/tokens.js';
@@ -50,7 +51,7 @@ export interface CreateApolloServerOptions {
   plugins?: ApolloServerPlugin<GraphQLContext>[];
   /** Operation limits (src/graphql/limits.ts); defaults to the configuration defaults. */
   limits?: Limits;
-  /** Serves and stores cacheable queries (src/graphql/response-cache.ts); none by default. */
+  /** Serves and stores cacheable queries (src/graphql/cache/response-cache.ts); none by default. */
   responseCache?: ResponseCache;
 }
 
@@ -90,6 +91,8 @@ export interface StartServerOptions {
   bodyLimitBytes?: number;
   /** LISTEN/NOTIFY (OpenedDatabase.listen): wakes trainingProgress subscriptions; without it they poll. */
   listen?: Listen;
+  /** The screening engine (default: the one of `db`, made on first use): label group commits and background folds. */
+  screening?: ScreeningEngine;
 }
 
 export interface RunningServer {
@@ -110,6 +113,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const schema = opts.schema ?? (await buildIonsieveSchema());
   const trainingEvents = opts.listen ? await createTrainingEvents({ listen: opts.listen, logger }) : undefined;
   const rateLimiter = createRateLimiter(config.limits);
+  // Built once: background folds and label group commits of this process live in it.
+  const screening = opts.screening ?? screeningEngine(db);
   const app = express();
   app.disable('x-powered-by');
   // Behind a load balancer, the client's IP (rate limits, logs) comes from X-Forwarded-For set by
@@ -149,7 +154,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         ctx.extra.requestId ??= randomUUID();
         const principal = ctx.extra.principals?.get(id);
         ctx.extra.principals?.delete(id);
-        return createContext({ db, config, logger, requestId: ctx.extra.requestId, trainingEvents, principal });
+        return createContext({ db, config, logger, requestId: ctx.extra.requestId, trainingEvents, principal, screening });
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors?.length) return;
@@ -219,7 +224,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
           if (error instanceof GraphQLError) await chargeFailedAuthentication(rateLimiter, req.ip);
           throw error;
         }
-        return createContext({ db, config, logger, requestId: res.locals.requestId as string, principal });
+        return createContext({ db, config, logger, requestId: res.locals.requestId as string, principal, screening });
       },
     }),
   );

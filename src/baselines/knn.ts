@@ -4,7 +4,7 @@
  * deviations, so no single property's unit dominates).
  */
 import { BadInputError } from '../errors.js';
-import type { BinaryLabel } from '../training/metrics.js';
+import type { BinaryLabel } from '../domain.js';
 
 export interface KnnOptions {
   /** Neighbours. Default 5. */

@@ -10,7 +10,7 @@
  * threshold on the training rows (in-bag probabilities are near 0/1 and useless for that).
  */
 import { BadInputError } from '../errors.js';
-import type { BinaryLabel } from '../training/metrics.js';
+import type { BinaryLabel } from '../domain.js';
 import { createRandom, randomInt, type Random } from '../model/random.js';
 
 export interface RandomForestOptions {

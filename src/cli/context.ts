@@ -33,8 +33,12 @@ export function cliConfig(opts: DatabaseCommandOptions = {}, env: NodeJS.Process
   });
 }
 
-export async function openCliContext(opts: DatabaseCommandOptions = {}): Promise<CliContext> {
-  const config = cliConfig(opts);
+/**
+ * Opens the context of a command. `settings` are environment variables a command's options set
+ * (`serve --port` → PORT): they override the environment for this config only, never process.env.
+ */
+export async function openCliContext(opts: DatabaseCommandOptions = {}, settings: Readonly<Record<string, string>> = {}): Promise<CliContext> {
+  const config = cliConfig(opts, { ...process.env, ...settings });
   // Loaded on use so that `--help` and commands without a database start fast.
   const [{ createLogger }, { databaseOptionsOf, openDatabase }] = await Promise.all([import('../logger.js'), import('../store/database.js')]);
   const logger = createLogger(config);

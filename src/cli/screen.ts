@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import { Option, type Command } from 'commander';
+import { csvField } from '../csv.js';
 import { materialsByIds, type MaterialRecord } from '../services/materials.js';
 import { MAX_SCREEN_PAGE, rescoreModel, resolveScreeningModel, screen, type ScreeningCandidate } from '../services/screening.js';
 import { withCliContext, type DatabaseCommandOptions } from './context.js';
@@ -36,10 +37,6 @@ export const SCREEN_CSV_COLUMNS = [
   'mean_distance_to_poor',
 ] as const;
 
-function csvField(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** One output line (without the newline) for a ranked candidate. */
 export function renderCandidate(candidate: ScreeningCandidate, material: MaterialRecord | null, format: ScreenFormat): string {

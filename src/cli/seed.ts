@@ -1,23 +1,11 @@
 /** `ionsieve seed`: load the shipped datasets (OBELiX train split + candidate pool). Idempotent. */
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { resolveSeedDir } from './seed-dir.js';
 import type { SeedResult } from '../services/seed.js';
 import { withCliContext, type CliContext, type DatabaseCommandOptions } from './context.js';
 import { withDatabaseOptions } from './database-options.js';
 
-/** The repository root, where the shipped data/ folder lives. */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * A relative seed dir is taken from the working directory when it holds the datasets there, else
- * from the package root, so `ionsieve seed` works from any directory with the default 'data'.
- */
-export function resolveSeedDir(seedDir: string): string {
-  if (isAbsolute(seedDir) || existsSync(join(seedDir, 'obelix', 'manifest.csv'))) return resolve(seedDir);
-  return resolve(PACKAGE_ROOT, seedDir);
-}
+export { resolveSeedDir } from './seed-dir.js';
 
 /** Brings derived columns (space group, …) of rows written by an older ionsieve up to date; logs how many. */
 export async function refreshDerived(ctx: Pick<CliContext, 'db' | 'logger'>): Promise<void> {
@@ -41,7 +29,8 @@ export async function runSeed(ctx: CliContext, requestedSeedDir: string): Promis
   });
   for (const failure of result.failed) ctx.logger.warn(failure, 'seed row skipped');
   ctx.logger.info({ ...result, seedDir, failed: result.failed.length, seconds: (performance.now() - started) / 1000 }, 'seed done');
-  const { installShippedModel } = await import('./train-default.js');
+  // TF.js loads only when a model is actually installed.
+  const { installShippedModel } = await import('../services/default-model.js');
   await installShippedModel(ctx, seedDir);
   return result;
 }

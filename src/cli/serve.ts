@@ -76,9 +76,11 @@ function withServerOptions(command: Command): Command {
 }
 
 async function openServeContext(opts: ServeOptions): Promise<CliContext> {
-  if (opts.host !== undefined) process.env.HOST = opts.host;
-  if (opts.port !== undefined) process.env.PORT = opts.port;
-  return openCliContext(opts);
+  // Passed into the config as it is read (never written to process.env).
+  return openCliContext(opts, {
+    ...(opts.host !== undefined ? { HOST: opts.host } : {}),
+    ...(opts.port !== undefined ? { PORT: opts.port } : {}),
+  });
 }
 
 export function registerServeCommands(program: Command): void {
@@ -116,7 +118,7 @@ export function registerServeCommands(program: Command): void {
           if (await isSeeded(ctx.db)) {
             ctx.logger.info('database already seeded');
             // Cheap when installed; installs the shipped model into a database seeded before it existed.
-            const { installShippedModel } = await import('./train-default.js');
+            const { installShippedModel } = await import('../services/default-model.js');
             await installShippedModel(ctx, resolveSeedDir(ctx.config.seedDir));
           } else await runSeed(ctx, ctx.config.seedDir);
           // Writes need a token: the embedded default makes the first admin token (README "Access control").

@@ -1,13 +1,11 @@
 /**
  * `ionsieve train-default`: trains the shipped default model on the labelled OBELiX structures in
  * the seed folder and writes data/models/default/{artifact.json, manifest.json}
- * (trainer/train-default.ts). `installShippedModel` puts that model into a database (the seed and
- * `start` call it) so screening works on first start.
+ * (trainer/train-default.ts). src/services/default-model.ts puts that model into a database (the
+ * seed and `start` call it) so screening works on first start.
  */
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Logger } from '../logger.js';
-import type { Db } from '../store/database.js';
 
 /** Folder of the shipped model inside the seed folder (as DEFAULT_MODEL_DIR in services/models.ts). */
 const SHIPPED_MODEL_DIR = 'models/default';
@@ -26,7 +24,7 @@ export function registerTrainDefaultCommand(program: Command): Command {
       const [{ loadConfig }, { createLogger }, { resolveSeedDir }, { trainDefaultModel, attachHeldOutFigures }] = await Promise.all([
         import('../config.js'),
         import('../logger.js'),
-        import('./seed.js'),
+        import('./seed-dir.js'),
         import('../../trainer/train-default.js'),
       ]);
       const config = loadConfig();
@@ -49,35 +47,4 @@ export function registerTrainDefaultCommand(program: Command): Command {
         command: ['ionsieve', ...process.argv.slice(2)].join(' '),
       });
     });
-}
-
-/**
- * Installs data/models/default into the database (services/models.ts installDefaultModel): READY,
- * active when no model is, with every structure material embedded. Logs and returns quietly when
- * the seed folder ships no model or it is already installed, and warns (without failing) when the
- * shipped artifact does not fit this build.
- */
-export async function installShippedModel(ctx: { db: Db; logger: Logger }, seedDir: string): Promise<void> {
-  const started = performance.now();
-  const [{ installDefaultModel }, { DomainError }] = await Promise.all([import('../services/models.js'), import('../errors.js')]);
-  let result;
-  try {
-    result = await installDefaultModel(ctx.db, seedDir);
-  } catch (error) {
-    // An artifact from another backbone version or element table: serve without it rather than not at all.
-    if (!(error instanceof DomainError)) throw error;
-    ctx.logger.warn({ err: error.message, seedDir }, 'shipped model not installed; retrain it with `ionsieve train-default`');
-    return;
-  }
-  if (!result) ctx.logger.warn({ seedDir }, `no shipped model in ${join(seedDir, SHIPPED_MODEL_DIR)}; train one with \`ionsieve train-default\``);
-  else if (!result.installed) ctx.logger.debug({ modelId: result.model.id }, 'default model already installed');
-  else {
-    // Its stored screening scores too, so the first `screen` is a page read, not a full re-score.
-    const { rescoreModel } = await import('../services/screening.js');
-    await rescoreModel(ctx.db, result.model.id);
-    ctx.logger.info(
-      { modelId: result.model.id, active: result.model.isActive, embeddings: result.embeddings, seconds: (performance.now() - started) / 1000 },
-      'default model installed and scored',
-    );
-  }
 }

@@ -13,7 +13,7 @@ import { LabelResolver } from './label/label.resolver.js';
 import { MaterialEmbeddingResolver } from './material/material-embedding.resolver.js';
 import { MaterialResolver } from './material/material.resolver.js';
 import { ModelResolver } from './model/model.resolver.js';
-import { trackRowDependencies } from './response-cache.js';
+import { trackRowDependencies } from './cache/index.js';
 import { SCREENING_RESOLVERS } from './screening/screening.resolver.js';
 import { TokenResolver } from './token/token.resolver.js';
 
@@ -47,7 +47,7 @@ export async function buildIonsieveSchema(opts: BuildIonsieveSchemaOptions = {})
     // `@Authorized<Role>(…)` on fields (src/graphql/auth.ts).
     authChecker,
   });
-  // Material and Label objects tag cached results with their rows (src/graphql/response-cache.ts).
+  // Material and Label objects tag cached results with their rows (src/graphql/cache/response-cache.ts).
   trackRowDependencies(schema);
   return schema;
 }

@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ANONYMOUS, type Principal } from '../services/tokens.js';
+import { screeningEngine, type ScreeningEngine } from '../screening/engine.js';
 import type { Db } from '../store/database.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { TrainingEvents } from './model/training-events.js';
-import type { CacheDependencies } from './response-cache.js';
+import type { CacheDependencies } from './cache/dependencies.js';
 
 export interface GraphQLContext {
   db: Db;
@@ -21,9 +22,11 @@ export interface GraphQLContext {
   /** Who is acting: role checks (src/graphql/auth.ts) read it; its name is stored as `createdBy`. */
   principal: Principal;
   loaders: Loaders;
+  /** The process's screening engine (label writes, background folds), built once by the server. */
+  screening: ScreeningEngine;
   /** NOTIFY wake-ups for Subscription.trainingProgress (absent: the subscription polls). */
   trainingEvents?: TrainingEvents;
-  /** Set by the response cache while it records what a cacheable operation reads (src/graphql/response-cache.ts). */
+  /** Set by the response cache while it records what a cacheable operation reads (src/graphql/cache/). */
   cacheDependencies?: CacheDependencies;
 }
 
@@ -35,6 +38,8 @@ export interface CreateContextOptions {
   /** Default: anonymous. */
   principal?: Principal;
   trainingEvents?: TrainingEvents;
+  /** Default: the engine of `db` (screeningEngine). */
+  screening?: ScreeningEngine;
 }
 
 export function createContext(opts: CreateContextOptions): GraphQLContext {
@@ -47,5 +52,6 @@ export function createContext(opts: CreateContextOptions): GraphQLContext {
     principal: opts.principal ?? ANONYMOUS,
     loaders: createLoaders(opts.db),
     trainingEvents: opts.trainingEvents,
+    screening: opts.screening ?? screeningEngine(opts.db),
   };
 }

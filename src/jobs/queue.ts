@@ -97,6 +97,28 @@ export async function enqueueJob<P>(
   return jobRowToJob<P>(rows[0]!);
 }
 
+/**
+ * Enqueues a job unless one of this kind with this key is QUEUED already (then returns null): the
+ * unique index on queued keys decides, so producers in concurrent transactions cannot both insert.
+ * Call it in the transaction that made the work, so the job and the work commit together.
+ */
+export async function enqueueJobOnce<P>(
+  db: Db,
+  kind: string,
+  payload: P,
+  jobKey: string,
+  opts: { maxAttempts?: number } = {},
+): Promise<JobRecord<P> | null> {
+  const { rows } = await sql<JobRow>`
+    insert into job (kind, payload, status, attempts, max_attempts, run_at, job_key)
+    values (${kind}, ${JSON.stringify(payload)}::jsonb, 'QUEUED', 0, ${opts.maxAttempts ?? 3}, now(), ${jobKey})
+    on conflict (kind, job_key) where status = 'QUEUED' and job_key is not null do nothing
+    returning *`.execute(db);
+  if (!rows[0]) return null;
+  await sql`select pg_notify(${JOB_CHANNEL}, ${kind})`.execute(db);
+  return jobRowToJob<P>(rows[0]);
+}
+
 export async function getJob<P = unknown>(db: Db, id: string): Promise<JobRecord<P> | null> {
   const { rows } = await sql<JobRow>`select * from job where id = ${id}`.execute(db);
   return rows[0] ? jobRowToJob<P>(rows[0]) : null;

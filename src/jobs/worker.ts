@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../store/database.js';
+import type { Listen } from '../store/listen.js';
 import { DomainError } from '../errors.js';
 import {
   JOB_CHANNEL,
@@ -28,8 +29,8 @@ export interface TaskHelpers {
 
 export type Task<P = any> = (job: JobRecord<P>, helpers: TaskHelpers) => Promise<unknown>;
 
-/** Subscribes to a Postgres NOTIFY channel; returns an unsubscribe function. */
-export type Listen = (channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>;
+/** Subscribes to a Postgres NOTIFY channel (src/store/listen.ts). */
+export type { Listen };
 
 export interface WorkerOptions {
   db: Db;

@@ -5,7 +5,9 @@ import { BadInputError } from '../errors.js';
 import { CGCNN_GAUSSIAN_BASIS, type GaussianBasis } from '../features/gaussian-basis.js';
 import type { CrystalGraphOptions } from '../graph/crystal-graph.js';
 
-export type DistanceMetric = 'EUCLIDEAN' | 'COSINE';
+import type { DistanceMetric } from '../domain.js';
+
+export type { DistanceMetric };
 export type TrainingObjective = 'CONTRASTIVE' | 'CROSS_ENTROPY' | 'JOINT';
 /**
  * 'knagcn-joint': knagcn.md §3.2 — one linear map over [h_i ‖ t_1 ‖ … ‖ t_K] per atom

@@ -19,8 +19,9 @@
  */
 import { BadInputError } from '../errors.js';
 
-export type DistanceMetric = 'EUCLIDEAN' | 'COSINE';
-export type LabelClass = 'FAST' | 'POOR';
+import type { DistanceMetric, LabelClass } from '../domain.js';
+
+export type { DistanceMetric, LabelClass };
 /** An embedding vector, [E] (Float32Array from the model, number[] from the database). */
 export type Embedding = ArrayLike<number>;
 

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { pairwiseDistances } from '../scoring/score.js';
 import type { Db } from '../store/database.js';
 import { screeningTags } from '../store/change-feed.js';
-import { nearestReferences, type VectorQuery } from '../store/screening.repository.js';
+import { nearestReferences, type VectorQuery } from '../store/screening/index.js';
 import { DIRECT_READS, type SharedReads } from '../store/shared-reads.js';
 import { parseVectorLiteral } from '../store/vector.js';
 

@@ -10,7 +10,7 @@ import { embedStructureBatch, embedStructures, initBackend, loadModel, type Knag
 import { embeddingWidth, graphOptions, readsCompositions } from '../model/hyperparameters.js';
 import { graphOfMaterial } from '../training/every-row.js';
 import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
-import { enqueueJob } from '../jobs/queue.js';
+import { enqueueJobOnce } from '../jobs/queue.js';
 import type { Db } from '../store/database.js';
 import { findEmbeddingRows, insertEmbeddingRows, listEmbeddableMaterials } from '../store/embedding.repository.js';
 import { findActiveModelRow, findModelWeights, queuedJobExists } from '../store/model.repository.js';
@@ -18,7 +18,9 @@ import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
 import type { Structure } from '../structure/structure.js';
 import { ModelNotReadyError, NotFoundError } from '../errors.js';
-import { EMBED_MATERIALS_TASK, ensureModelIndex, getActiveModel, getModel, type EmbedMaterialsPayload, type MaterialEmbedding } from './models.js';
+import { ID_PATTERN } from '../ids.js';
+import { EMBED_MATERIALS_TASK, type EmbedMaterialsPayload } from '../jobs/tasks.js';
+import { ensureModelIndex, getActiveModel, getModel, type MaterialEmbedding } from './models.js';
 
 /** Structures per forward pass / per database page when embedding many materials. */
 export const EMBED_BATCH_SIZE = 64;
@@ -295,15 +297,17 @@ export async function embedMissingMaterials(
 
 /**
  * After materials were added (addMaterials, import): queue one embed_materials job for the active
- * model, unless there is no active model or such a job is already waiting. Cheap; call it after
- * the materials' transaction has committed. Returns whether a job was queued.
+ * model, unless there is no active model or such a job is already waiting. Cheap; call it in the
+ * transaction that added the materials (the job commits with them). The job key (`model:<id>`)
+ * makes concurrent callers queue one job; a queued job without a key (activation) also counts.
+ * Returns whether a job was queued.
  */
 export async function queueEmbeddingOfNewMaterials(db: Db): Promise<boolean> {
   const active = await findActiveModelRow(db);
   if (!active) return false;
   if (await queuedJobExists(db, EMBED_MATERIALS_TASK, String(active.id))) return false;
-  await enqueueJob(db, EMBED_MATERIALS_TASK, { modelId: String(active.id) } satisfies EmbedMaterialsPayload);
-  return true;
+  const payload: EmbedMaterialsPayload = { modelId: String(active.id) };
+  return (await enqueueJobOnce(db, EMBED_MATERIALS_TASK, payload, `model:${active.id}`)) !== null;
 }
 
 /** The model an embed_materials job is for: the one named, else the active one (null: none). */
@@ -327,7 +331,7 @@ export async function embeddingsOfMaterials(
     if (modelId) throw new NotFoundError('model', modelId);
     return materialIds.map(() => null);
   }
-  const ids = materialIds.filter((id) => /^[1-9]\d{0,17}$/.test(id));
+  const ids = materialIds.filter((id) => ID_PATTERN.test(id));
   const rows = await findEmbeddingRows(db, model.id, ids);
   const byId = new Map(rows.map((row) => [String(row.material_id), parseVectorLiteral(row.vec)]));
   return materialIds.map((id) => byId.get(id) ?? null);

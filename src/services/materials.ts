@@ -2,7 +2,9 @@
  * Materials and labels: the service API that GraphQL, the CLI and the trainer call.
  * `db` is always the first argument and may be a transaction. Rows map to domain records here.
  */
-import { BadInputError, DomainError, NotFoundError, ConflictError, quoteInput } from '../errors.js';
+import { BadInputError, DomainError, NotFoundError, quoteInput } from '../errors.js';
+import { LABEL_CLASSES } from '../domain.js';
+import { parseId } from '../ids.js';
 import { findElement } from '../structure/elements.js';
 import {
   describeStructure,
@@ -20,9 +22,7 @@ import {
   findCurrentLabelRows,
   findLabelRowsByIds,
   findLabelRowsByMaterialIds,
-  insertLabelRows,
   listLabelRows,
-  refreshCurrentLabelClass,
   type LabelRowWithRetracted,
 } from '../store/label.repository.js';
 import {
@@ -35,7 +35,6 @@ import {
   findStructuresByIds,
   insertMaterialRows,
   listMaterialRows,
-  lockMaterialRow,
   type MaterialKey,
   type MaterialRowFilter,
   type MaterialSummaryRow,
@@ -177,6 +176,8 @@ export interface AddMaterialsOptions {
   maxTextBytes: number;
   maxBatchSize: number;
   actor?: string;
+  /** Runs in the insert's transaction, after it (the API queues the embedding job there). */
+  inTransaction?: (tx: Db, added: readonly MaterialRecord[]) => Promise<void>;
 }
 
 export interface LabelMaterialInput {
@@ -197,7 +198,7 @@ export const MAX_TEMPERATURE_K = 2000;
 /** Longest free-text field (name, source, reason, actor) kept, in characters. */
 export const MAX_TEXT_FIELD_CHARS = 2000;
 
-const LABEL_CLASSES: readonly LabelClass[] = ['FAST', 'POOR'];
+export { LABEL_CLASSES };
 const STRUCTURE_FORMATS: readonly StructureFormat[] = ['CIF', 'POSCAR', 'JSON'];
 
 // ---------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ export interface MaterialProvenance {
   properties?: Record<string, MaterialProperty>;
 }
 
-function optionalText(value: string | null | undefined, field: string): string | null {
+export function optionalText(value: string | null | undefined, field: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw new BadInputError(`${field} must be a string`);
   const trimmed = value.trim();
@@ -446,12 +447,10 @@ export function labelRowToRecord(row: LabelRowWithRetracted): LabelRecord {
 // ---------------------------------------------------------------------------------------------
 // Ids, cursors and pages
 
-const ID_PATTERN = /^[1-9]\d{0,17}$/;
 
 /** A bigserial id as a string, or undefined when `id` cannot name a row. */
-function normaliseId(id: unknown): string | undefined {
-  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
-  return ID_PATTERN.test(text) ? text : undefined;
+export function normaliseId(id: unknown): string | undefined {
+  return parseId(id) ?? undefined;
 }
 
 /** Cursors are base64 of '<kind>:<id>'; opaque to clients. */
@@ -610,7 +609,9 @@ export async function addMaterials(
       await appendMaterialAlias(tx, ids[k]!, { name: row.name ?? null, source: row.source ?? null, sourceId: null, createdBy: row.created_by ?? null, createdAt });
     }
     const byId = new Map((await findMaterialRowsByIds(tx, [...new Set(ids)])).map((row) => [String(row.id), row]));
-    return ids.map((id, k) => ({ ...materialRowToRecord(byId.get(id)!), duplicateOf: inserted[k] ? null : id }));
+    const added = ids.map((id, k) => ({ ...materialRowToRecord(byId.get(id)!), duplicateOf: inserted[k] ? null : id }));
+    await opts.inTransaction?.(tx, added);
+    return added;
   });
 }
 
@@ -723,96 +724,6 @@ export async function structuresByMaterialIds(db: Db, ids: readonly string[]): P
 
 // ---------------------------------------------------------------------------------------------
 // Labels
-
-function optionalNumber(value: number | null | undefined, field: string, check: (v: number) => boolean, rule: string) {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
-    throw new BadInputError(`${field} must be ${rule}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** σ at room temperature from which a conductor is FAST (S/cm): the project's definition (README). */
-export const FAST_CONDUCTIVITY_S_PER_CM = 1e-4;
-/** Temperatures (K) at which a measured σ decides the class: room temperature, 0–50 °C. */
-const ROOM_TEMPERATURE_RANGE_K: readonly [number, number] = [273.15, 323.15];
-
-/**
- * A class that contradicts the given room-temperature conductivity (FAST with σ = 1e-9 S/cm, POOR
- * with 1e-2) is refused unless the curator says why in `reason`. A σ measured away from room
- * temperature does not decide the class, so it is not checked.
- */
-function checkClassAgainstConductivity(cls: LabelClass, conductivity: number | null, temperature: number | null, reason: string | null): void {
-  if (conductivity === null || reason !== null) return;
-  if (temperature !== null && (temperature < ROOM_TEMPERATURE_RANGE_K[0] || temperature > ROOM_TEMPERATURE_RANGE_K[1])) return;
-  const fast = conductivity >= FAST_CONDUCTIVITY_S_PER_CM;
-  if (fast === (cls === 'FAST')) return;
-  throw new BadInputError(
-    `class ${cls} contradicts conductivity ${conductivity} S/cm (FAST means ≥ ${FAST_CONDUCTIVITY_S_PER_CM} S/cm at room temperature); ` +
-      'give a reason to label it so anyway',
-    { field: 'class' },
-  );
-}
-
-/**
- * Appends a label and makes it the material's current label (the `current_label_class` cache is
- * updated in the same transaction). The material row is locked so concurrent label writes on one
- * material serialise.
- */
-export async function labelMaterial(db: Db, input: LabelMaterialInput, actor?: string): Promise<LabelRecord> {
-  if (!LABEL_CLASSES.includes(input.class)) throw new BadInputError(`class must be FAST or POOR, got ${String(input.class)}`);
-  // Messages name the API's fields (conductivity, temperature), not the record's unit-suffixed ones.
-  const conductivity = optionalNumber(input.conductivitySPerCm, 'conductivity', (v) => v >= 0, 'a finite number ≥ 0 (S/cm)');
-  const temperature = optionalNumber(
-    input.temperatureK,
-    'temperature',
-    (v) => v > 0 && v <= MAX_TEMPERATURE_K,
-    `in (0, ${MAX_TEMPERATURE_K}] K`,
-  );
-  checkClassAgainstConductivity(input.class, conductivity, temperature, optionalText(input.reason, 'reason'));
-  const row = {
-    class: input.class,
-    conductivity_s_per_cm: conductivity,
-    temperature_k: temperature,
-    source: optionalText(input.source, 'source'),
-    reason: optionalText(input.reason, 'reason'),
-    created_by: optionalText(actor, 'actor'),
-  };
-  const materialId = normaliseId(input.materialId);
-  if (!materialId) throw new NotFoundError('material', String(input.materialId));
-  return inTransaction(db, async (tx) => {
-    if (!(await lockMaterialRow(tx, materialId))) throw new NotFoundError('material', materialId);
-    const [inserted] = await insertLabelRows(tx, [{ ...row, material_id: materialId }]);
-    await refreshCurrentLabelClass(tx, [materialId]);
-    return labelRowToRecord({ ...inserted!, retracted: false });
-  });
-}
-
-/**
- * Retracts a label by appending a retraction row; the material's current label falls back to its
- * newest label not retracted. Returns the retracted label (retracted = true).
- * ConflictError if it is already retracted; BadInputError for a retraction row.
- */
-export async function retractLabel(db: Db, labelId: string, actor?: string, reason?: string): Promise<LabelRecord> {
-  const id = normaliseId(labelId);
-  if (!id) throw new NotFoundError('label', String(labelId));
-  const createdBy = optionalText(actor, 'actor');
-  const why = optionalText(reason, 'reason');
-  return inTransaction(db, async (tx) => {
-    const [target] = await findLabelRowsByIds(tx, [id]);
-    if (!target) throw new NotFoundError('label', id);
-    await lockMaterialRow(tx, String(target.material_id));
-    // Re-read under the lock: a concurrent retraction may have committed meanwhile.
-    const [current] = await findLabelRowsByIds(tx, [id]);
-    if (current!.class === null) throw new BadInputError(`label ${id} is a retraction and cannot be retracted`);
-    if (current!.retracted) throw new ConflictError(`label ${id} is already retracted`, { labelId: id });
-    const [retraction] = await insertLabelRows(tx, [
-      { material_id: String(current!.material_id), class: null, retracts_label_id: id, reason: why, created_by: createdBy },
-    ]);
-    await refreshCurrentLabelClass(tx, [String(current!.material_id)]);
-    return labelRowToRecord({ ...current!, retracted: true, retraction: retraction! });
-  });
-}
 
 /** A material's label history, newest first, retraction rows and retracted labels included. */
 export async function listLabels(db: Db, materialId: string, page: Page): Promise<PageResult<LabelRecord>> {

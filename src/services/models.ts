@@ -8,10 +8,16 @@
  * A READY model's weights, curve, threshold and embeddings appear in one transaction, so a
  * worker that dies before it commits leaves nothing half-written.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BadInputError, InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../errors.js';
+import { checkModelId } from '../ids.js';
 import { enqueueJob, cancelJob } from '../jobs/queue.js';
+import {
+  EMBED_MATERIALS_TASK,
+  TRAIN_MODEL_TASK,
+  type EmbedMaterialsPayload,
+  type EvaluationProtocol,
+  type TrainModelPayload,
+} from '../jobs/tasks.js';
 import {
   embeddingWidth,
   paperHyperparameters,
@@ -26,8 +32,6 @@ import { inTransaction, type Db } from '../store/database.js';
 import {
   deleteModelEmbeddings,
   discardStagedEmbeddings,
-  findMaterialIdsBySourceIds,
-  insertEmbeddingRows,
   insertStagedEmbeddingRows,
   publishStagedEmbeddings,
 } from '../store/embedding.repository.js';
@@ -36,7 +40,6 @@ import {
   failOrphanedTrainingRows,
   findActiveModelRow,
   findModelRow,
-  findModelRowByNameAndCreator,
   findOpenTrainingJobIds,
   findCurrentTrainingRows,
   findTrainingRowsByLabelIds,
@@ -55,19 +58,16 @@ import {
 } from '../store/model.repository.js';
 import type { EmbeddingDistance, ModelStatus } from '../store/model.table.js';
 import { createModelVectorIndex, toVectorLiteral } from '../store/vector.js';
-import { findCurrentLabelRows } from '../store/label.repository.js';
 import type { Structure } from '../structure/structure.js';
 import { usableForTraining } from '../training/every-row.js';
 
 export type { ModelStatus, EmbeddingDistance };
 
-/** Task identifiers of the job queue. */
-export const TRAIN_MODEL_TASK = 'train_model';
-export const EMBED_MATERIALS_TASK = 'embed_materials';
+// Task identifiers and payloads of the job queue live in src/jobs/tasks.ts.
+export { EMBED_MATERIALS_TASK, TRAIN_MODEL_TASK, type EmbedMaterialsPayload, type EvaluationProtocol, type TrainModelPayload };
 /** NOTIFY channel of training progress; payload: JSON {@link TrainingProgressEvent}. */
 export const TRAINING_CHANNEL = 'ionsieve_training';
 
-export type EvaluationProtocol = 'NONE' | 'LOO' | 'GROUP_KFOLD';
 export type HyperparameterPreset = 'PAPER' | 'SLOTS' | 'DEFAULT';
 export type TrainingPhase = 'QUEUED' | 'TRAINING' | 'EVALUATING' | 'EMBEDDING' | 'DONE';
 
@@ -216,16 +216,6 @@ export interface TrainingProgressEvent {
   progress: ModelProgress | null;
 }
 
-export interface TrainModelPayload {
-  modelId: string;
-  evaluation: EvaluationProtocol;
-}
-
-export interface EmbedMaterialsPayload {
-  /** Absent: the model active when the job runs. */
-  modelId?: string;
-}
-
 export interface TrainModelInput {
   name: string;
   preset?: HyperparameterPreset | null;
@@ -331,13 +321,7 @@ function evaluationFields(e: ModelEvaluation): Pick<ModelRecord, 'metrics' | 'he
 // ---------------------------------------------------------------------------------------------
 // Input checks
 
-const ID_PATTERN = /^[1-9]\d{0,17}$/;
-
-export function checkModelId(id: unknown): string {
-  const text = typeof id === 'number' || typeof id === 'bigint' ? String(id) : typeof id === 'string' ? id.trim() : '';
-  if (!ID_PATTERN.test(text)) throw new BadInputError(`invalid model id ${JSON.stringify(String(id)).slice(0, 40)}`, { field: 'id' });
-  return text;
-}
+export { checkModelId } from '../ids.js';
 
 function intInRange(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -811,90 +795,3 @@ export interface DefaultModelManifest {
   artifactBytes?: number;
 }
 
-export interface InstallDefaultModelResult {
-  model: ModelRecord;
-  installed: boolean;
-  embeddings: number;
-}
-
-/**
- * Installs data/models/default as a READY model (active when no model is), with embeddings of
- * every structure material, in one transaction; then builds its index. Idempotent: a model of
- * the same name created by the seed is returned as it is. Returns null when the folder has no
- * model. Materials added while it embeds are picked up by the embed_materials job it queues.
- */
-export async function installDefaultModel(db: Db, dataDir: string): Promise<InstallDefaultModelResult | null> {
-  const dir = join(dataDir, DEFAULT_MODEL_DIR);
-  let manifestText: string;
-  try {
-    manifestText = await readFile(join(dir, 'manifest.json'), 'utf8');
-  } catch {
-    return null;
-  }
-  const manifest = JSON.parse(manifestText) as DefaultModelManifest;
-  const existing = await findModelRowByNameAndCreator(db, manifest.name, DEFAULT_MODEL_CREATOR);
-  if (existing) return { model: modelRowToRecord(existing), installed: false, embeddings: 0 };
-  const artifact = JSON.parse(await readFile(join(dir, 'artifact.json'), 'utf8')) as ModelArtifact;
-  // Imported here: TF.js loads only when a model is actually installed.
-  const { embedAllStructureMaterials } = await import('./embeddings.js');
-  const embeddings = await embedAllStructureMaterials(db, artifact);
-
-  // The seeded labels of the training crystals stand in for the snapshot the trainer records.
-  const bySourceId = await findMaterialIdsBySourceIds(db, manifest.trainingIds);
-  const materialIds = [...bySourceId.values()];
-  const stored = readEvaluation({ metrics: Array.isArray(manifest.metrics) ? manifest.metrics : [manifest.metrics] });
-  const evaluation: ModelEvaluation = {
-    metrics: stored.metrics,
-    decision: manifest.decision ?? null,
-    noHeldOutReason: manifest.heldOutNote ?? null,
-    outOfFold: (manifest.outOfFold ?? []).flatMap((o) => {
-      const materialId = bySourceId.get(o.sourceId);
-      return materialId ? [{ materialId: String(materialId), label: o.label, score: o.score, fold: o.fold }] : [];
-    }),
-  };
-  const labelIds = (await findCurrentLabelRows(db, materialIds)).map((l) => String(l.id));
-
-  const record = await inTransaction(db, async (tx) => {
-    await lockActiveModelSlot(tx);
-    const again = await findModelRowByNameAndCreator(tx, manifest.name, DEFAULT_MODEL_CREATOR);
-    if (again) return { model: modelRowToRecord(again), installed: false };
-    const becomesActive = (await findActiveModelRow(tx)) === undefined;
-    // A manifest written before a hyperparameter existed lacks it (e.g. members): fill in what reproduces it.
-    const h = resolveStoredHyperparameters(manifest.hyperparameters);
-    const row = await insertModelRow(tx, {
-      name: manifest.name,
-      status: 'READY',
-      is_active: becomesActive,
-      hyperparameters: JSON.stringify(h),
-      backend: manifest.backend,
-      embedding_dim: embeddingWidth(h),
-      distance: h.distance,
-      threshold: manifest.threshold,
-      metrics: JSON.stringify(evaluation),
-      training_curve: JSON.stringify(manifest.trainingCurve),
-      label_counts: JSON.stringify(manifest.labelCounts),
-      label_snapshot: JSON.stringify(labelIds),
-      progress: JSON.stringify({
-        phase: 'DONE',
-        epoch: manifest.epochs,
-        maxEpochs: h.maxEpochs,
-        trainLoss: manifest.trainingCurve.at(-1)?.trainLoss ?? null,
-        validationLoss: manifest.trainingCurve.at(-1)?.validationLoss ?? null,
-        etaSeconds: 0,
-      } satisfies ModelProgress),
-      weights: JSON.stringify(artifact),
-      created_by: DEFAULT_MODEL_CREATOR,
-      created_at: new Date(),
-      started_at: new Date(manifest.createdAt),
-      finished_at: new Date(manifest.createdAt),
-    });
-    await insertEmbeddingRows(
-      tx,
-      embeddings.map((e) => ({ model_id: String(row.id), material_id: e.materialId, vec: toVectorLiteral(e.vector) })),
-    );
-    if (becomesActive) await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId: String(row.id) } satisfies EmbedMaterialsPayload);
-    return { model: modelRowToRecord(row), installed: true };
-  });
-  if (record.installed) await ensureModelIndex(db, record.model);
-  return { ...record, embeddings: record.installed ? embeddings.length : 0 };
-}

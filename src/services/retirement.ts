@@ -9,9 +9,8 @@ import { inTransaction, type Db } from '../store/database.js';
 import { findLabelRowsByMaterialIds } from '../store/label.repository.js';
 import { deleteMaterialRow, findMaterialRowsByIds, lockMaterialRow, setMaterialRetirement } from '../store/material.repository.js';
 import { getMaterial, MAX_TEXT_FIELD_CHARS, type MaterialRecord } from './materials.js';
+import { ID_PATTERN } from '../ids.js';
 import { rescoreModel } from './screening.js';
-
-const ID_PATTERN = /^[1-9]\d{0,17}$/;
 
 function checkId(id: string): string {
   const text = String(id).trim();

@@ -12,6 +12,13 @@ import { createPGliteListen, createPostgresListener, type Listen } from './liste
 import type { LabelTable } from './label.table.js';
 import type { MaterialTable } from './material.table.js';
 import type { ModelTable } from './model.table.js';
+import type {
+  ScreeningEventTable,
+  ScreeningHeadMetaTable,
+  ScreeningHeadTable,
+  ScreeningReferenceTable,
+  ScreeningStateTable,
+} from './screening.table.js';
 
 export interface Database {
   material: MaterialTable;
@@ -21,6 +28,11 @@ export interface Database {
   embedding_stage: EmbeddingStageTable;
   job: JobTable;
   api_token: ApiTokenTable;
+  screening_state: ScreeningStateTable;
+  screening_reference: ScreeningReferenceTable;
+  screening_event: ScreeningEventTable;
+  screening_head_meta: ScreeningHeadMetaTable;
+  screening_head: ScreeningHeadTable;
 }
 
 /** A database handle; a `Transaction<Database>` is accepted wherever a Db is. */

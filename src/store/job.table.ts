@@ -22,6 +22,8 @@ export interface JobTable {
   progress: Json<unknown> | null;
   created_at: Timestamp;
   finished_at: Timestamp | null;
+  /** At most one QUEUED job per (kind, job_key) (migrations/2026_12_07_1710_job_key.ts); null: no key. */
+  job_key: Generated<string | null>;
 }
 
 export type JobRow = Selectable<JobTable>;

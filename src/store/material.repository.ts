@@ -69,7 +69,7 @@ export interface MaterialRowFilter {
 
 /**
  * The filter's SQL conditions (the one definition: listing here, screening's candidate joins in
- * screening.repository). `alias` qualifies the columns (e.g. 'm' in a join). No conditions = no filter.
+ * store/screening/). `alias` qualifies the columns (e.g. 'm' in a join). No conditions = no filter.
  */
 export function materialFilterConditions(filter: MaterialRowFilter, alias?: string): RawBuilder<boolean>[] {
   const col = (name: string) => sql.ref(alias ? `${alias}.${name}` : name);

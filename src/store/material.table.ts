@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { LabelClass } from '../domain.js';
 import type { Structure } from '../structure/structure.js';
 
 /** jsonb columns are written as JSON text (node-postgres would turn a JS array into a SQL array). */
@@ -27,7 +28,7 @@ export interface MaterialProperty {
 }
 
 export type MaterialKind = 'STRUCTURE' | 'COMPOSITION';
-export type LabelClass = 'FAST' | 'POOR';
+export type { LabelClass } from '../domain.js';
 
 export interface MaterialTable {
   /** bigserial, read as a decimal string on both dialects (see database.ts). */

@@ -18,6 +18,7 @@ import * as materialProperties from '../../migrations/2026_12_07_1400_material_p
 import * as materialPlausibility from '../../migrations/2026_12_07_1500_material_plausibility.js';
 import * as materialRetirement from '../../migrations/2026_12_07_1600_material_retirement.js';
 import * as createEmbeddingStage from '../../migrations/2026_12_07_1700_create_embedding_stage.js';
+import * as jobKey from '../../migrations/2026_12_07_1710_job_key.js';
 import * as jobProgress from '../../migrations/2026_12_07_1800_job_progress.js';
 import type { Db } from './database.js';
 
@@ -38,6 +39,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_07_1500_material_plausibility': materialPlausibility,
   '2026_12_07_1600_material_retirement': materialRetirement,
   '2026_12_07_1700_create_embedding_stage': createEmbeddingStage,
+  '2026_12_07_1710_job_key': jobKey,
   '2026_12_07_1800_job_progress': jobProgress,
 });
 

@@ -1,8 +1,10 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DistanceMetric } from '../domain.js';
 import type { Json, Timestamp } from './material.table.js';
 
 export type ModelStatus = 'QUEUED' | 'TRAINING' | 'READY' | 'FAILED' | 'CANCELLED';
-export type EmbeddingDistance = 'EUCLIDEAN' | 'COSINE';
+/** The model's embedding distance (src/domain.ts DistanceMetric). */
+export type EmbeddingDistance = DistanceMetric;
 
 export interface ModelTable {
   id: Generated<string>;

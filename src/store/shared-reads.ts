@@ -4,7 +4,7 @@
  * reused by later requests until something they depend on changes.
  *
  * The API's response cache supplies an implementation per request, valid from the change-feed
- * position that request synced to (src/graphql/response-cache.ts: same tags, same race check as
+ * position that request synced to (src/graphql/cache/response-cache.ts: same tags, same race check as
  * whole answers). Code without one — mutations, the CLI, the trainer — reads directly.
  *
  * A shared value is handed to many requests: treat it as read-only.

@@ -9,6 +9,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { BadInputError } from '../errors.js';
+import { ID_PATTERN } from '../ids.js';
 import type { Db } from './database.js';
 import type { EmbeddingDistance } from './model.table.js';
 
@@ -35,7 +36,7 @@ export function distanceOperator(distance: EmbeddingDistance): string {
 /** Ids and dims are spliced into SQL (no bind parameters there), so only plain integers pass. */
 function checkModelId(modelId: string | number | bigint): string {
   const text = String(modelId);
-  if (!/^[1-9]\d{0,17}$/.test(text)) throw new BadInputError(`invalid model id ${text}`);
+  if (!ID_PATTERN.test(text)) throw new BadInputError(`invalid model id ${text}`);
   return text;
 }
 

@@ -6,7 +6,7 @@
  */
 import { BadInputError, quoteInput } from '../errors.js';
 import { compareByElectronegativity, findElement } from './elements.js';
-import type { CompositionFacts } from './index.js';
+import type { CompositionFacts } from './types.js';
 
 /** element → amount */
 export type Amounts = Record<string, number>;

@@ -2,7 +2,7 @@
  * Facts derived from a structure (what the store keeps in columns) and its canonical hash.
  */
 import { createHash } from 'node:crypto';
-import type { StructureFacts } from './index.js';
+import type { StructureFacts } from './types.js';
 import type { Structure } from './structure.js';
 import { elementBySymbol } from './elements.js';
 import { formulaString, reducedFormulaString, type Amounts } from './composition.js';

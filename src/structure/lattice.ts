@@ -3,7 +3,7 @@
  * a Cartesian position (Å) is `frac · lattice`, i.e. r = f0·a + f1·b + f2·c.
  */
 import type { Mat3, Vec3 } from './structure.js';
-import type { LatticeParameters } from './index.js';
+import type { LatticeParameters } from './types.js';
 
 const DEG = Math.PI / 180;
 

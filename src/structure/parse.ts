@@ -2,7 +2,7 @@
  * Entry point for structure text: input limits, dispatch by format, then validation.
  */
 import { BadInputError, quoteInput, StructureParseError } from '../errors.js';
-import type { ParseOptions } from './index.js';
+import type { ParseOptions } from './types.js';
 import type { Structure, StructureFormat } from './structure.js';
 import { readCif } from './cif.js';
 import { readPoscar } from './poscar.js';

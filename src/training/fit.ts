@@ -22,7 +22,9 @@ import { crossEntropyHost, pairLossHost } from './loss.js';
 import { ParallelTrainer, type StepOutcome } from './parallel.js';
 import { shardGradients } from './step.js';
 
-export type BinaryLabel = 0 | 1;
+import type { BinaryLabel } from '../domain.js';
+
+export type { BinaryLabel };
 
 export interface EpochPoint {
   epoch: number;

@@ -4,7 +4,9 @@
  */
 import { BadInputError } from '../errors.js';
 
-export type BinaryLabel = 0 | 1;
+import type { BinaryLabel } from '../domain.js';
+
+export type { BinaryLabel };
 
 export interface ConfusionCounts {
   truePositives: number;

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import { addMaterials, labelMaterial, retractLabel } from '../../src/services/materials.js';
+import { addMaterials } from '../../src/services/materials.js';
+import { labelMaterial, retractLabel } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { captureLogger, countingDb, dataOf, execute, onlyError, testConfig, testServer, tokenPrincipal } from './harness.js';

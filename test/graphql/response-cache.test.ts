@@ -1,5 +1,5 @@
 /**
- * The response cache (src/graphql/response-cache.ts) on the real HTTP server and the real change
+ * The response cache (src/graphql/cache/response-cache.ts) on the real HTTP server and the real change
  * feed: hits repeat what an execution gives, every write that changes an answer reaches it (through
  * this server, through the database directly, in `strict` and in `notify` mode), a fold does not
  * invalidate, and the static rules cover every resolver.
@@ -10,7 +10,7 @@ import { parse, type OperationDefinitionNode } from 'graphql';
 import { sql } from 'kysely';
 import { getMetadataStorage } from 'type-graphql';
 import { buildIonsieveSchema } from '../../src/graphql/build-schema.js';
-import { CACHE_STATUS_HEADER, FIELD_RULES, planOperation } from '../../src/graphql/response-cache.js';
+import { CACHE_STATUS_HEADER, FIELD_RULES, planOperation } from '../../src/graphql/cache/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { foldScreening, labelMaterialWithScreening, screeningFoldsIdle } from '../../src/services/screening.js';
 import { createApiToken } from '../../src/services/tokens.js';

@@ -1,5 +1,5 @@
 /**
- * Label writes under load (src/services/screening.ts): concurrent writes on one database handle go
+ * Label writes under load (src/screening/index.ts): concurrent writes on one database handle go
  * in group transactions (one screening update for many labels), a group with a failing write is
  * retried one by one, and background folds gather the events of a burst into one fold.
  */
@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import { sql } from 'kysely';
 import { NotFoundError } from '../../src/errors.js';
 import { labelMaterialWithScreening, screeningFoldsIdle } from '../../src/services/screening.js';
-import { readScreeningView } from '../../src/store/screening.repository.js';
+import { readScreeningView } from '../../src/store/screening/index.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { assertSameRanking, readWholeRanking, recomputeRanking, seedScreenedModel } from './fixtures.js';
 

@@ -3,7 +3,7 @@ import { after, beforeEach, test } from 'node:test';
 import { sql } from 'kysely';
 import { BadInputError, ModelNotReadyError, NotFoundError } from '../../src/errors.js';
 import { leaveSelfOutScores, scoreAgainstNearest } from '../../src/scoring/index.js';
-import { labelMaterial } from '../../src/services/materials.js';
+import { labelMaterial } from '../../src/services/screening.js';
 import {
   foldScreening,
   labelMaterialWithScreening,
@@ -17,7 +17,7 @@ import {
   syncScreeningEmbeddings,
 } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
-import { dropSnapshotTable, listSnapshotTableIds } from '../../src/store/screening.repository.js';
+import { dropSnapshotTable, listSnapshotTableIds } from '../../src/store/screening/index.js';
 import { createModelVectorIndex, dropModelVectorIndex, parseVectorLiteral, toVectorLiteral } from '../../src/store/vector.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import {

@@ -5,14 +5,13 @@ import {
   addMaterials,
   currentLabelsByMaterialIds,
   getMaterial,
-  labelMaterial,
   labelsByIds,
   labelsByMaterialIds,
   listLabels,
   listMaterials,
-  retractLabel,
   type LabelRecord,
 } from '../../src/services/materials.js';
+import { labelMaterial, retractLabel } from '../../src/services/screening.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { cubicStructureJson } from '../support/structures.js';
 

@@ -1,6 +1,7 @@
 /** Shared set-up of the trainer tests: a tiny labelled set and a tiny, fast training configuration. */
 import { pino } from 'pino';
-import { addMaterials, labelMaterial, type MaterialRecord } from '../../src/services/materials.js';
+import { addMaterials, type MaterialRecord } from '../../src/services/materials.js';
+import { labelMaterial } from '../../src/services/screening.js';
 import { getModel, type ModelRecord, type ModelStatus, type TrainModelInput } from '../../src/services/models.js';
 import type { Db } from '../../src/store/database.js';
 import { cubicStructureJson } from '../support/structures.js';

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { InvalidJobStateError, ModelNotReadyError, NotFoundError } from '../../src/errors.js';
 import { claimJob, getJob } from '../../src/jobs/queue.js';
 import type { RunningWorker } from '../../src/jobs/worker.js';
-import { labelMaterial } from '../../src/services/materials.js';
+import { labelMaterial } from '../../src/services/screening.js';
 import { screen, similarMaterials } from '../../src/services/screening.js';
 import { queueEmbeddingOfNewMaterials } from '../../src/services/embeddings.js';
 import { nativeKernels } from '../../src/model/native.js';

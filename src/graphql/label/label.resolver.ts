@@ -1,8 +1,8 @@
 /** Label queries and mutations, and `Label.material`. Resolvers only map arguments to service calls. */
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { listLabels, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
-// Label writes go through screening so every model's stored scores change in the same transaction.
-import { labelMaterialWithScreening, retractLabelWithScreening, type LabelWriteOptions } from '../../services/screening.js';
+// Label writes go through the screening engine, so every model's stored scores change in the same transaction.
+import type { LabelWriteOptions } from '../../services/screening.js';
 import { NotFoundError } from '../../errors.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
@@ -47,8 +47,7 @@ export class LabelResolver {
     @Arg('input', () => LabelMaterialInput) input: LabelMaterialInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<LabelRecord> {
-    const label = await labelMaterialWithScreening(
-      ctx.db,
+    const label = await ctx.screening.labelMaterial(
       {
         materialId: input.materialId,
         class: input.class,
@@ -76,7 +75,7 @@ export class LabelResolver {
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<LabelRecord> {
-    const label = await retractLabelWithScreening(ctx.db, id, createdByOf(ctx.principal), reason ?? undefined, screeningWriteOptions(ctx));
+    const label = await ctx.screening.retractLabel(id, createdByOf(ctx.principal), reason ?? undefined, screeningWriteOptions(ctx));
     ctx.loaders.forgetMaterial(label.materialId);
     ctx.loaders.primeLabels([label]);
     return label;

@@ -10,7 +10,7 @@ import { deleteMaterial, restoreMaterial, retireMaterial } from '../../services/
 import { fracToCart, latticeParameters, structureToCif, structureToJson } from '../../structure/index.js';
 import { createdByOf, type Role } from '../../services/tokens.js';
 import type { GraphQLContext } from '../context.js';
-import { dependsOn } from '../response-cache.js';
+import { dependsOn } from '../cache/index.js';
 import { structureOf } from '../loaders.js';
 import { LabelType } from '../label/label.type.js';
 import { connectionType, PageArgs, toConnection, toPage, type Connection } from '../pagination.js';
@@ -75,13 +75,13 @@ export class MaterialResolver {
       maxTextBytes,
       maxBatchSize,
       actor: createdByOf(ctx.principal),
+      // In the insert's transaction: the active model embeds new structures in the background, and
+      // the job commits with the materials (one queued job per model: its job key).
+      inTransaction: async (tx, added) => {
+        if (added.some((m) => m.kind === 'STRUCTURE')) await queueEmbeddingOfNewMaterials(tx);
+      },
     });
     ctx.loaders.primeMaterials(materials);
-    if (materials.some((m) => m.kind === 'STRUCTURE')) {
-      // After the commit: the active model embeds new structures in the background. A failure
-      // here must not undo the stored materials (the next activation or import queues it again).
-      await queueEmbeddingOfNewMaterials(ctx.db).catch((err: unknown) => ctx.logger.warn({ err }, 'could not queue embed_materials'));
-    }
     return materials;
   }
 

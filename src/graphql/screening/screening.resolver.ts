@@ -1,7 +1,7 @@
 /**
  * Screening queries (`screen`, `similarMaterials`, `scoreStructure`), `Material.screening` and
  * `Material.similar`, and the fields of the screening types that load data. Resolvers only map
- * arguments to service calls (src/services/screening.ts).
+ * arguments to service calls (src/services/screening.ts, the facade of src/screening/).
  */
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../../errors.js';
@@ -19,7 +19,7 @@ import {
   type ScreeningResult,
 } from '../../services/screening.js';
 import type { GraphQLContext } from '../context.js';
-import { dependsOn, fastReferenceTags, notCacheable, screeningTags, similarityTags } from '../response-cache.js';
+import { dependsOn, fastReferenceTags, notCacheable, screeningTags, similarityTags } from '../cache/index.js';
 import { LabelFilterValue, MaterialFilterInput, toServiceFilter } from '../material/material.input.js';
 import { MaterialType } from '../material/material.type.js';
 import { PageArgs, toPage } from '../pagination.js';

@@ -8,7 +8,8 @@
  * Usage: node --import tsx pglite-writer.ts <dataDir> <round> <batchSize>
  */
 import { writeSync } from 'node:fs';
-import { addMaterials, labelMaterial } from '../../../src/services/materials.js';
+import { addMaterials } from '../../../src/services/materials.js';
+import { labelMaterial } from '../../../src/services/screening.js';
 import { openDatabase } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrate.js';
 
