@@ -132,6 +132,8 @@ function assertInvariant(name: string, transform: (s: Structure, i: number) => S
   const worstIndex = rel.indexOf(sorted[sorted.length - 1]!);
   const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  // The measured figures, for docs/RESULTS.md (a TAP comment in the test log).
+  console.log(`${name}: median ${pct(sorted[Math.floor(sorted.length / 2)]!)}, p95 ${pct(p95)}, worst ${pct(sorted[sorted.length - 1]!)} of the median gap ${medianGap.toFixed(3)}`);
   assert.ok(p95 <= (limits.p95 ?? TOLERANCE), `${name}: 95th percentile move ${pct(p95)} of the median gap`);
   assert.ok(sorted[sorted.length - 1]! <= (limits.worst ?? TOLERANCE), `${name}: structure ${worstIndex} moved ${pct(sorted[sorted.length - 1]!)} of the median gap`);
 }
