@@ -15,7 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { pino } from 'pino';
 import { createModel, initBackend, paperHyperparameters, saveArtifact } from '../src/model/index.js';
 import { embedMissingMaterials } from '../src/services/embeddings.js';
-import { insertOrFindMaterials, structureMaterialRow } from '../src/services/materials.js';
+import { insertOrFindMaterials, structureMaterialRow } from '../src/services/material-rows.js';
 import { openDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import type { Structure } from '../src/structure/structure.js';

@@ -7,7 +7,8 @@
  */
 import { embedStructureBatch, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
 import { embedFormulas } from '../src/services/embeddings.js';
-import type { CurvePoint, EvaluationProtocol, ModelEvaluation, ModelProgress, TrainingExample } from '../src/services/models.js';
+import type { TrainingExample } from '../src/services/model-training.js';
+import type { CurvePoint, EvaluationProtocol, ModelEvaluation, ModelProgress } from '../src/services/models.js';
 import type { Structure } from '../src/structure/structure.js';
 import type { FitOptions } from '../src/training/train.js';
 import { evaluateConfiguration } from './evaluation.js';

@@ -17,7 +17,8 @@
 import { BadInputError } from '../src/errors.js';
 import { embedStructures, type Hyperparameters } from '../src/model/index.js';
 import { readsCompositions } from '../src/model/hyperparameters.js';
-import type { EvaluationProtocol, ModelDecision, ModelMetrics, OutOfFoldScore, TrainingExample } from '../src/services/models.js';
+import type { TrainingExample } from '../src/services/model-training.js';
+import type { EvaluationProtocol, ModelDecision, ModelMetrics, OutOfFoldScore } from '../src/services/models.js';
 import { pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/index.js';
 import { parseComposition } from '../src/structure/index.js';
 import { evaluate, type EvaluationMethod } from '../src/training/evaluate.js';

@@ -10,10 +10,10 @@ import {
   labelRowToRecord,
   MAX_TEMPERATURE_K,
   normaliseId,
-  optionalText,
   type LabelMaterialInput,
   type LabelRecord,
 } from '../services/materials.js';
+import { optionalText } from '../services/material-rows.js';
 import { inTransaction, type Db } from '../store/database.js';
 import { findLabelRowsByIds, insertLabelRows, refreshCurrentLabelClass } from '../store/label.repository.js';
 import { lockMaterialRow } from '../store/material.repository.js';

@@ -1,7 +1,7 @@
 /**
  * Facts a material row keeps that are computed from its structure or formula rather than given:
  * the space group (moyo) — and, from version 2, the chemical plausibility (src/structure/oxidation.ts).
- * New rows get them when they are built (materials.ts); rows written by an older version are
+ * New rows get them when they are built (material-rows.ts); rows written by an older version are
  * brought up to date by `refreshDerivedFacts`, which `ionsieve migrate`, `start` and `seed` run.
  */
 import { sql } from 'kysely';

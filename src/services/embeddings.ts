@@ -20,7 +20,8 @@ import type { Structure } from '../structure/structure.js';
 import { ModelNotReadyError, NotFoundError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 import { EMBED_MATERIALS_TASK, type EmbedMaterialsPayload } from '../jobs/tasks.js';
-import { ensureModelIndex, getActiveModel, getModel, type MaterialEmbedding } from './models.js';
+import type { MaterialEmbedding } from './model-training.js';
+import { ensureModelIndex, getActiveModel, getModel } from './models.js';
 
 /** Structures per forward pass / per database page when embedding many materials. */
 export const EMBED_BATCH_SIZE = 64;

@@ -16,7 +16,8 @@ import { cifStructureBlocks, type StructureFormat } from '../structure/index.js'
 import { inTransaction, type Db } from '../store/database.js';
 import type { MaterialProperty, NewMaterialRow } from '../store/material.table.js';
 import { checkPropertyName, propertiesOf } from './properties.js';
-import { insertOrFindMaterials, optimadeListOf, optimadeProvenance, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+import { insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './material-rows.js';
+import { optimadeListOf, optimadeProvenance } from './optimade-entries.js';
 
 export interface ImportOptions {
   /** Structures per transaction. Default 500. */

@@ -22,7 +22,8 @@ import { inTransaction, type Db } from '../store/database.js';
 import { findMaterialKeysBySourceRecords } from '../store/material.repository.js';
 import type { NewMaterialRow } from '../store/material.table.js';
 import { checkOptimadeUrl, fetchOptimadeJson, OptimadeResponseError, type FetchJsonOptions } from './optimade-client.js';
-import { insertOrFindMaterials, optimadeProvenance, structureTextMaterialRow } from './materials.js';
+import { insertOrFindMaterials, structureTextMaterialRow } from './material-rows.js';
+import { optimadeProvenance } from './optimade-entries.js';
 import { providerUrl } from './provenance.js';
 
 export const IMPORT_OPTIMADE_TASK = 'import_optimade';

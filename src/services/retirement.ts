@@ -8,7 +8,8 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { inTransaction, type Db } from '../store/database.js';
 import { findLabelRowsByMaterialIds } from '../store/label.repository.js';
 import { deleteMaterialRow, findMaterialRowsByIds, lockMaterialRow, setMaterialRetirement } from '../store/material.repository.js';
-import { getMaterial, MAX_TEXT_FIELD_CHARS, type MaterialRecord } from './materials.js';
+import { MAX_TEXT_FIELD_CHARS } from './material-rows.js';
+import { getMaterial, type MaterialRecord } from './materials.js';
 import { ID_PATTERN } from '../ids.js';
 import { rescoreModel } from './screening.js';
 

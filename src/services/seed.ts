@@ -26,7 +26,7 @@ import { propertiesOf } from './properties.js';
 import type { NewLabelRow } from '../store/label.table.js';
 import { parseCsv } from '../csv.js';
 import type { ImportFailure } from './ingest.js';
-import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './materials.js';
+import { compositionMaterialRow, insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './material-rows.js';
 import { poolRecordId, providerUrl } from './provenance.js';
 import { syncScreeningLabels } from './screening.js';
 

@@ -35,7 +35,7 @@ const UNSTORABLE_CHARACTER = /[\u0000\p{Cs}]/u;
 /**
  * False for text the store cannot keep: PostgreSQL text and jsonb reject U+0000 (the INSERT
  * fails), and an unpaired surrogate is not Unicode (jsonb rejects its escape). Checked for every
- * free text that is stored: site labels here, names and sources in services/materials.ts.
+ * free text that is stored: site labels here, names and sources in services/material-rows.ts.
  */
 export function isStorableText(text: string): boolean {
   return !UNSTORABLE_CHARACTER.test(text);

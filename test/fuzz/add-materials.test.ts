@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { StructureParseError } from '../../src/errors.js';
-import { compositionMaterialRow, structureTextMaterialRow } from '../../src/services/materials.js';
+import { compositionMaterialRow, structureTextMaterialRow } from '../../src/services/material-rows.js';
 import type { Db } from '../../src/store/database.js';
 import type { NewMaterialRow } from '../../src/store/material.table.js';
 import type { StructureFormat } from '../../src/structure/index.js';

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BadInputError, StructureParseError } from '../../src/errors.js';
 import { buildCrystalGraph } from '../../src/graph/index.js';
-import { compositionMaterialRow, structureTextMaterialRow } from '../../src/services/materials.js';
+import { compositionMaterialRow, structureTextMaterialRow } from '../../src/services/material-rows.js';
 import type { Structure } from '../../src/structure/index.js';
 import type { SandboxOutcome, SandboxReply, SandboxRequest, ThrownError } from './sandbox.js';
 

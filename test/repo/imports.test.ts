@@ -16,10 +16,7 @@ const MAX_LINES = 600;
  * Files over MAX_LINES that other open work is changing right now (issue 17, "What is left"): each
  * may not grow past the length it had then, and the test fails once one is split (remove it here).
  */
-const NOT_YET_SPLIT: Readonly<Record<string, number>> = {
-  'src/services/materials.ts': 738,
-  'src/services/models.ts': 746,
-};
+const NOT_YET_SPLIT: Readonly<Record<string, number>> = {};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -16,17 +16,15 @@ import { queueEmbeddingOfNewMaterials } from '../../src/services/embeddings.js';
 import { nativeKernels } from '../../src/model/native.js';
 import {
   activateModel,
-  beginTraining,
   cancelTraining,
-  failTraining,
   getActiveModel,
   getModel,
   listModels,
-  recordProgress,
   requestTraining,
   TRAIN_MODEL_TASK,
   type ModelRecord,
 } from '../../src/services/models.js';
+import { beginTraining, failTraining, recordProgress } from '../../src/services/model-training.js';
 import { countModelEmbeddings, countStagedEmbeddings, findEmbeddingRows, indexExists, insertStagedEmbeddingRows } from '../../src/store/embedding.repository.js';
 import { modelVectorIndexName, parseVectorLiteral } from '../../src/store/vector.js';
 import type { Db } from '../../src/store/database.js';

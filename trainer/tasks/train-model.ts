@@ -2,7 +2,7 @@
  * The `train_model` task: trains a QUEUED model on the labels as they were when training started,
  * reports each epoch (model.progress, training_curve, NOTIFY ionsieve_training), evaluates the
  * configuration on held-out folds unless the job says NONE (each fold and epoch reported), embeds
- * every structure material and publishes it (services/models.ts completeTraining: the embeddings
+ * every structure material and publishes it (services/model-training.ts completeTraining: the embeddings
  * staged in short batches, then one short transaction makes the whole model visible at once). Fitting, evaluation and embedding run in a child process
  * (computation-client.ts); this task keeps the database.
  *
@@ -19,14 +19,8 @@ import { BadInputError, TrainingDivergedError } from '../../src/errors.js';
 import type { Task } from '../../src/jobs/worker.js';
 import { isRetryable } from '../../src/jobs/worker.js';
 import { embedAllMaterialsWith } from '../../src/services/embeddings.js';
-import {
-  beginTraining,
-  completeTraining,
-  failTraining,
-  recordProgress,
-  type ModelProgress,
-  type TrainModelPayload,
-} from '../../src/services/models.js';
+import { beginTraining, completeTraining, failTraining, recordProgress } from '../../src/services/model-training.js';
+import type { ModelProgress, TrainModelPayload } from '../../src/services/models.js';
 import { rescoreModel } from '../../src/services/screening.js';
 import type { FitOptions } from '../../src/training/train.js';
 import type { ComputationEvent } from '../computation.js';
