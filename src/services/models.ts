@@ -360,8 +360,11 @@ export function trainingHyperparameters(input: TrainModelInput): { hyperparamete
       throw new BadInputError(`compositionDescriptors must be a boolean, got ${String(input.compositionDescriptors)}`, { field: 'compositionDescriptors' });
     }
     h.compositionDescriptors = input.compositionDescriptors;
-    // Composition-only training copies need the descriptors.
-    if (!input.compositionDescriptors) h.compositionViews = false;
+    // Composition-only training copies and the composition warm-up need the descriptors.
+    if (!input.compositionDescriptors) {
+      h.compositionViews = false;
+      h.compositionEpochs = 0;
+    }
   }
   if (given('distance') !== undefined) {
     if (input.distance !== 'EUCLIDEAN' && input.distance !== 'COSINE') {
