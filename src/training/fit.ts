@@ -177,12 +177,12 @@ function restore(model: KnagcnModel, saved: Map<string, tf.Tensor>): void {
  * variable per epoch: a diverged step can leave finite losses but non-finite weights behind (its
  * own loss was computed before the update), which would otherwise surface only as NaN embeddings.
  */
-function assertFiniteWeights(model: KnagcnModel, epoch: number): void {
+function assertFiniteWeights(model: KnagcnModel, epoch: number, phase = ''): void {
   for (const [name, v] of [...model.trainable, ...model.state]) {
     const values = v.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) {
-        throw new TrainingDivergedError(`training diverged: weights ${name} are not finite after epoch ${epoch} (try a lower learningRate)`, {
+        throw new TrainingDivergedError(`training diverged: weights ${name} are not finite after ${phase}epoch ${epoch} (try a lower learningRate)`, {
           epoch,
           variable: name,
         });
@@ -245,6 +245,7 @@ export async function fit(
     if (threads === 2) parallel = await ParallelTrainer.start(model, graphs);
     const embedAll = () => (parallel ? parallel.embed(model, allCrystals) : embedYielding(model, graphs, 64));
     /** One pass over `steps`: returns the epoch's mean training loss. */
+    /** `phase`: '' for the joint epochs, 'composition warm-up ' for the warm-up (error messages name it). */
     const runEpoch = async (steps: Step[], epoch: number, phase: string): Promise<number> => {
       let lossSum = 0;
       let weightSum = 0;
@@ -258,7 +259,7 @@ export async function fit(
         try {
           if (!Number.isFinite(outcome.loss)) {
             throw new TrainingDivergedError(
-              `training diverged: loss is ${outcome.loss} at ${phase} epoch ${epoch}, step ${stepNumber} (try a lower learningRate)`,
+              `training diverged: loss is ${outcome.loss} at ${phase}epoch ${epoch}, step ${stepNumber} (try a lower learningRate)`,
               { epoch, step: stepNumber, value: outcome.loss },
             );
           }
@@ -285,13 +286,13 @@ export async function fit(
     const compositionPlan: PairPlan = { ...plan, trainCrystals: plan.trainCrystals.filter((i) => graphs[i]!.numAtoms === 0) };
     if (h.compositionEpochs > 0 && compositionPlan.trainCrystals.length >= 2) {
       for (let epoch = 1; epoch <= h.compositionEpochs; epoch++) {
-        await runEpoch(epochSteps(compositionPlan, h.schedule, h.batchSize, random), epoch, 'composition warm-up');
-        assertFiniteWeights(model, epoch);
+        await runEpoch(epochSteps(compositionPlan, h.schedule, h.batchSize, random), epoch, 'composition warm-up ');
+        assertFiniteWeights(model, epoch, 'composition warm-up ');
       }
     }
 
     for (let epoch = 1; epoch <= h.maxEpochs; epoch++) {
-      const trainLoss = await runEpoch(epochSteps(plan, h.schedule, h.batchSize, random), epoch, 'training');
+      const trainLoss = await runEpoch(epochSteps(plan, h.schedule, h.batchSize, random), epoch, '');
       assertFiniteWeights(model, epoch);
       const validationLossValue = await validationLoss(model, graphs, labels, plan, embedAll);
       if (!Number.isFinite(validationLossValue) && plan.validationCrystals.length > 0) {
