@@ -437,14 +437,6 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         const structurePoor = poor.filter((i) => train[i]!.structure !== null);
         const nativeScores = scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor).map((r) => r.score);
         const nativeCalibration = scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
-        const nearest = (m: Float64Array, n: number, rows: number[], k: number, excludeSelf: boolean) =>
-          rows.map((q) => {
-            const mean = (refs: number[]) => {
-              const d = refs.filter((r) => !excludeSelf || r !== q).map((r) => m[q * n + r]!).sort((a, b) => a - b).slice(0, k);
-              return d.reduce((s, x) => s + x, 0) / d.length;
-            };
-            return mean(poor) / Math.max(mean(fast), 1e-12);
-          });
         return [
           {
             variant: `${label} ratio ${base.distance}`,
@@ -457,8 +449,9 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
           {
             variant: `${label} ratio NEAREST(10) ${base.distance}`,
             attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
-            testScores: nearest(matrix, all.length, testIdx, 10, false),
-            calibrationScores: nearest(matrix, all.length, trainIdx, 10, true),
+            // The product's NEAREST(10) rule (scoring/score.ts), so the figures are the ones it would give.
+            testScores: scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor, { nearestK: 10 }).map((r) => r.score),
+            calibrationScores: scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { nearestK: 10, excludeSelf: true }).map((r) => r.score),
             defaultThreshold: DEFAULT_THRESHOLD,
             diagnostics,
           },
