@@ -3,7 +3,7 @@
  * tsx bench/stability.ts [--seeds 1,2] [--preset default] [--artifact FILE]): each trains on every
  * labelled OBELiX row as `ionsieve train-default` does, embeds the labelled rows and the 279
  * candidates of data/candidates/open_li_pool_v1, and scores each candidate by the distance ratio
- * against every labelled row. Prints Spearman's ρ between the two candidate rankings and the
+ * against every labelled row (bounded distances where the preset has a distance scale). Prints Spearman's ρ between the two candidate rankings and the
  * overlap of their top 20 and top 100. `--artifact` uses a trained artifact (the shipped default,
  * data/models/default/artifact.json) as the first run instead of training it.
  */
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseCsv } from '../src/csv.js';
 import { buildCrystalGraph } from '../src/graph/index.js';
 import { embedStructures, graphOptions, HYPERPARAMETER_PRESETS, initBackend, loadModel, resolveHyperparameters, type KnagcnModel, type ModelArtifact, type PresetName } from '../src/model/index.js';
-import { pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/score.js';
+import { distanceScaleOf, pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/score.js';
 import { parseStructure } from '../src/structure/index.js';
 import { trainingGraphs } from '../src/training/every-row.js';
 import { loadObelixDataset } from '../src/training/obelix-dataset.js';
@@ -43,7 +43,9 @@ async function ranking(model: KnagcnModel): Promise<number[]> {
   const fast = refIdx.filter((i) => entries[i]!.label === 1);
   const poor = refIdx.filter((i) => entries[i]!.label === 0);
   const candidateIdx = candidates.map((_, j) => refs.length + j);
-  return scoresFromDistanceMatrix(pairwiseDistances(all, h.distance), all.length, candidateIdx, fast, poor).map((r) => r.score);
+  // The model's own distance scale from its labelled rows, as a trained model gets it (null: plain distances).
+  const distanceScale = h.distanceScaleQuantile === null ? null : distanceScaleOf(all.slice(0, refs.length), h.distance, h.distanceScaleQuantile);
+  return scoresFromDistanceMatrix(pairwiseDistances(all, h.distance), all.length, candidateIdx, fast, poor, { distanceScale }).map((r) => r.score);
 }
 
 async function trained(seed: number): Promise<KnagcnModel> {
