@@ -8,39 +8,40 @@
  *
  * Each static document is typed: `npm run codegen` (GraphQL Code Generator) reads the texts marked
  * `/* GraphQL *\/` here against schema/schema.graphql and writes their result and variables types
- * to graphql.ts; shared selections are fragments, appended to a document's text by `typed`.
+ * to graphql.ts. Shared selections are fragments, for the generated types; `typed` inlines them, so
+ * the text sent is one operation without fragments (the server's depth limit counts each spread).
  */
 import type * as G from './graphql.js';
 import { fragment, typed, type TypedString } from './typed.js';
 
 fragment(/* GraphQL */ `
   fragment LabelFields on Label {
-  id
-  class
-  conductivity
-  temperature
-  source
-  reason
-  createdBy
-  createdAt
-  retracted
+    id
+    class
+    conductivity
+    temperature
+    source
+    reason
+    createdBy
+    createdAt
+    retracted
   }
 `);
 
 fragment(/* GraphQL */ `
   fragment MaterialSummaryFields on Material {
-  id
-  name
-  source
-  sourceId
-  sourceUrl
-  formula
-  reducedFormula
-  elements
-  nsites
-  kind
-  chargeBalanced
-  label { id class }
+    id
+    name
+    source
+    sourceId
+    sourceUrl
+    formula
+    reducedFormula
+    elements
+    nsites
+    kind
+    chargeBalanced
+    label { id class }
   }
 `);
 
@@ -232,14 +233,14 @@ export const MATERIAL_CIF = typed<G.MaterialCifQuery, G.MaterialCifQueryVariable
 
 fragment(/* GraphQL */ `
   fragment ScoreFields on ScreeningResult {
-  score
-  predictedClass
-  meanDistanceToFast
-  meanDistanceToPoor
-  outOfDomain
-  nearestReferenceDistance
-  domainRadius
-  nearestFast(k: $k) { ...NeighborFields }
+    score
+    predictedClass
+    meanDistanceToFast
+    meanDistanceToPoor
+    outOfDomain
+    nearestReferenceDistance
+    domainRadius
+    nearestFast(k: $k) { ...NeighborFields }
   }
 `);
 
@@ -294,22 +295,22 @@ fragment(/* GraphQL */ `
 
 fragment(/* GraphQL */ `
   fragment ModelSummaryFields on Model {
-  id
-  name
-  status
-  isActive
-  backend
-  createdAt
-  startedAt
-  finishedAt
-  error
-  labelCounts { fast poor }
-  progress { phase fold folds epoch maxEpochs trainLoss validationLoss etaSeconds }
-  metrics { protocol heldOut label folds seeds rocAucSd source note accuracy sensitivity specificity balancedAccuracy rocAuc prAuc threshold n }
-  heldOutMetrics { protocol label rocAuc rocAucSd }
-  noHeldOutReason
-  threshold
-  decision { ...DecisionFields }
+    id
+    name
+    status
+    isActive
+    backend
+    createdAt
+    startedAt
+    finishedAt
+    error
+    labelCounts { fast poor }
+    progress { phase fold folds epoch maxEpochs trainLoss validationLoss etaSeconds }
+    metrics { protocol heldOut label folds seeds rocAucSd source note accuracy sensitivity specificity balancedAccuracy rocAuc prAuc threshold n }
+    heldOutMetrics { protocol label rocAuc rocAucSd }
+    noHeldOutReason
+    threshold
+    decision { ...DecisionFields }
   }
 `);
 

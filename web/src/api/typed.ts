@@ -11,31 +11,34 @@ export type TypedString<TData, TVariables> = string & { readonly __apiType?: (va
 export type ResultOf<T> = T extends TypedString<infer TData, any> ? TData : never;
 export type VariablesOf<T> = T extends TypedString<any, infer TVariables> ? TVariables : never;
 
+/** Fragment name → its selection, without the braces. */
 const fragments = new Map<string, string>();
 const SPREAD = /\.\.\.\s*(?!on\b)([_A-Za-z]\w*)/g;
 
-/** Registers a fragment (`fragment Name on Type { … }`) that documents may spread; returns its text. */
+/**
+ * Registers a fragment (`fragment Name on Type { … }`) that documents may spread; returns its text.
+ * Fragments exist for the code generator (shared selections get one type); the documents sent
+ * have them inlined, as the server's depth limit counts each fragment spread as a level.
+ */
 export function fragment(text: string): string {
-  const name = /^\s*fragment\s+([_A-Za-z]\w*)/.exec(text)?.[1];
-  if (!name) throw new Error('not a fragment definition');
-  fragments.set(name, text);
+  const match = /^\s*fragment\s+([_A-Za-z]\w*)\s+on\s+[_A-Za-z]\w*\s*\{/.exec(text);
+  const end = text.lastIndexOf('}');
+  if (!match?.[1] || end < match[0].length) throw new Error('not a fragment definition');
+  fragments.set(match[1], text.slice(match[0].length, end));
   return text;
 }
 
-/** The fragments a text spreads, directly or through other fragments, each once. */
-function spreadFragments(text: string, seen = new Set<string>()): string[] {
-  const out: string[] = [];
-  for (const [, name] of text.matchAll(SPREAD)) {
-    if (!name || seen.has(name)) continue;
-    const definition = fragments.get(name);
-    if (!definition) throw new Error(`unknown fragment ${name}`);
-    seen.add(name);
-    out.push(definition, ...spreadFragments(definition, seen));
-  }
-  return out;
+/** The text with every fragment spread replaced by the fragment's selection (recursively). */
+function inlineFragments(text: string, depth = 0): string {
+  if (depth > 10) throw new Error('fragments spread each other in a cycle');
+  return text.replace(SPREAD, (_spread, name: string) => {
+    const selection = fragments.get(name);
+    if (selection === undefined) throw new Error(`unknown fragment ${name}`);
+    return inlineFragments(selection, depth + 1);
+  });
 }
 
-/** A document with the fragments it spreads appended, typed with its generated result and variables. */
+/** A document with its fragment spreads inlined, typed with its generated result and variables. */
 export function typed<TData, TVariables = Record<string, never>>(text: string): TypedString<TData, TVariables> {
-  return [text, ...spreadFragments(text)].join('');
+  return inlineFragments(text);
 }
