@@ -228,7 +228,7 @@ try {
   const [, rescoreMs] = await timed(() => rescoreModel(db, modelId));
   results.fullRescoreSeconds = Math.round(rescoreMs / 100) / 10;
   log(`full re-score ${results.fullRescoreSeconds} s`);
-  const spec = { modelId, dim: DIM, distance: 'EUCLIDEAN' as const };
+  const spec = { modelId, dim: DIM, distance: 'EUCLIDEAN' as const, distanceScale: null };
 
   // GraphQL in process.
   const config = loadConfig({});
@@ -330,7 +330,7 @@ try {
   results.firstPage = await sample(QUERIES, () => gql(PAGE));
   results.firstPageWithNearestFast = await sample(Math.min(50, QUERIES), () => gql(PAGE_NEAREST_FAST));
   const view = (await readScreeningView(db, modelId))!;
-  const snapshot = { snapshotId: view.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN' as const };
+  const snapshot = { snapshotId: view.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN' as const, distanceScale: null };
   results.firstPageSql = await sample(QUERIES, () => snapshotPage(db, snapshot, { filter: {}, after: null, minScore: null, limit: 51 }));
   const nextTimes: number[] = [];
   for (let walk = 0; walk < 10; walk++) {
@@ -397,7 +397,7 @@ try {
   const someChange: NetChange[] = netChanges([{ id: '0', materialId: candidateIds[5]!, fromClass: null, toClass: 'FAST', vec: vectors.get(candidateIds[5]!)! }]);
   const counts = currentCounts(afterFold.state, someChange);
   const [, exactMs] = await timed(() =>
-    exactPage(db, { snapshotId: afterFold.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN' }, someChange, counts, { filter: {}, after: null, minScore: null, limit: 51 }),
+    exactPage(db, { snapshotId: afterFold.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN', distanceScale: null }, someChange, counts, { filter: {}, after: null, minScore: null, limit: 51 }),
   );
   results.exactPassMs = Math.round(exactMs);
 

@@ -8,9 +8,15 @@
  * so they carry `protocol: 'TRAIN'` ("fit to the training data") and are never a held-out estimate.
  * With a held-out evaluation (evaluation.ts) the threshold comes from out-of-fold scores instead.
  */
-import { leaveSelfOutScores, chooseDecision, DEFAULT_THRESHOLD, type DistanceMetric } from '../src/scoring/index.js';
+import { distanceScaleOf, leaveSelfOutScores, chooseDecision, DEFAULT_THRESHOLD, type Embedding, type RatioDistance } from '../src/scoring/index.js';
+import type { Hyperparameters } from '../src/model/index.js';
 import { metricsAtThreshold, type BinaryLabel } from '../src/training/metrics.js';
 import { decisionLabel, metricsLabel, type MetricsProtocol, type ModelDecision, type ModelMetrics } from '../src/services/models.js';
+
+/** The distance scale of a model trained with `h`, from its training rows' embeddings (null: plain distances). */
+export function modelDistanceScale(trainEmbeddings: readonly Embedding[], h: Pick<Hyperparameters, 'distance' | 'distanceScaleQuantile'>): number | null {
+  return h.distanceScaleQuantile === null ? null : distanceScaleOf(trainEmbeddings, h.distance, h.distanceScaleQuantile);
+}
 
 export interface Calibration {
   threshold: number;
@@ -24,9 +30,9 @@ export interface Calibration {
 export function calibrateOnTrainingSet(
   embeddings: readonly ArrayLike<number>[],
   labels: readonly BinaryLabel[],
-  distance: DistanceMetric,
+  distance: RatioDistance,
 ): Calibration {
-  const scores = leaveSelfOutScores(embeddings, labels, distance).map((r) => r.score);
+  const scores = leaveSelfOutScores(embeddings, labels, distance.metric, undefined, distance.scale).map((r) => r.score);
   const decision = decisionOn('TRAIN', scores, labels);
   return { threshold: decision.threshold, decision, metrics: toModelMetrics('TRAIN', metricsAtThreshold(scores, labels, decision.threshold)) };
 }

@@ -38,6 +38,8 @@ export interface ComputationResult {
   /** Inference-mode embeddings of the training crystals, in example order. */
   trainEmbeddings: Float32Array[];
   threshold: number;
+  /** The model's distance scale (src/scoring/score.ts; null: plain distances). */
+  distanceScale: number | null;
   evaluation: ModelEvaluation;
   /** The last progress of the model's own fit (its final epoch's numbers). */
   lastProgress: ModelProgress;
@@ -150,6 +152,7 @@ export async function runComputation(input: ComputationInput, emit: (event: Comp
         bestEpoch: run.fit.bestEpoch,
         trainEmbeddings: run.trainEmbeddings,
         threshold,
+        distanceScale: run.distanceScale,
         evaluation: result,
         lastProgress: last,
       },

@@ -20,6 +20,7 @@ import { readsCompositions } from '../src/model/hyperparameters.js';
 import type { TrainingExample } from '../src/services/model-training.js';
 import type { EvaluationProtocol, ModelDecision, ModelMetrics, OutOfFoldScore } from '../src/services/models.js';
 import { pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/index.js';
+import { modelDistanceScale } from './calibrate.js';
 import { parseComposition } from '../src/structure/index.js';
 import { evaluate, type EvaluationMethod } from '../src/training/evaluate.js';
 import type { LabelledEntry } from '../src/training/obelix-dataset.js';
@@ -86,11 +87,13 @@ function configurationMethod(h: Hyperparameters, opts: EvaluateConfigurationOpti
         const fast = trainIdx.filter((i) => train[i]!.label === 1);
         const poor = trainIdx.filter((i) => train[i]!.label === 0);
         const matrix = pairwiseDistances(all, h.distance);
+        // The fold's model gets its own scale, from its own training rows, as a trained model does.
+        const distanceScale = modelDistanceScale(all.slice(0, train.length), h);
         return [
           {
             variant: 'configuration',
-            testScores: scoresFromDistanceMatrix(matrix, n, testIdx, fast, poor).map((r) => r.score),
-            calibrationScores: scoresFromDistanceMatrix(matrix, n, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score),
+            testScores: scoresFromDistanceMatrix(matrix, n, testIdx, fast, poor, { distanceScale }).map((r) => r.score),
+            calibrationScores: scoresFromDistanceMatrix(matrix, n, trainIdx, fast, poor, { excludeSelf: true, distanceScale }).map((r) => r.score),
             defaultThreshold: 1,
           },
         ];

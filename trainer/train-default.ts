@@ -87,6 +87,7 @@ export async function trainDefaultModel(opts: TrainDefaultOptions): Promise<Defa
     command: opts.command,
     // With held-out figures the threshold is the one chosen on their out-of-fold scores.
     threshold: heldOut ? heldOut.decision.threshold : run.calibration.threshold,
+    distanceScale: run.distanceScale,
     metrics: heldOut ? [heldOut.metrics, run.calibration.metrics] : [run.calibration.metrics],
     ...(heldOut
       ? { decision: heldOut.decision, outOfFold: heldOut.outOfFold }

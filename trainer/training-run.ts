@@ -10,7 +10,7 @@ import type { CurvePoint } from '../src/services/models.js';
 import { trainingGraphs, type MaterialInput } from '../src/training/every-row.js';
 import { fit, type EpochProgress, type FitOptions, type FitResult } from '../src/training/train.js';
 import type { BinaryLabel } from '../src/training/metrics.js';
-import { calibrateOnTrainingSet, type Calibration } from './calibrate.js';
+import { calibrateOnTrainingSet, modelDistanceScale, type Calibration } from './calibrate.js';
 
 export interface TrainingRunOptions {
   signal?: AbortSignal;
@@ -27,6 +27,8 @@ export interface TrainingRun {
   /** Inference-mode embeddings of the training crystals, in input order. */
   trainEmbeddings: Float32Array[];
   calibration: Calibration;
+  /** The model's distance scale (src/scoring/score.ts; null: plain distances). */
+  distanceScale: number | null;
   graphs: CrystalGraph[];
   fitSeconds: number;
 }
@@ -59,7 +61,8 @@ export async function runTraining(
       const epoch = result.bestEpoch;
       throw new TrainingDivergedError(`training diverged: the embedding of training crystal ${bad} is not finite (weights of epoch ${epoch})`, { epoch });
     }
-    const calibration = calibrateOnTrainingSet(trainEmbeddings, labels, hyperparameters.distance);
+    const distanceScale = modelDistanceScale(trainEmbeddings, hyperparameters);
+    const calibration = calibrateOnTrainingSet(trainEmbeddings, labels, { metric: hyperparameters.distance, scale: distanceScale });
     return {
       model: result.model,
       fit: result,
@@ -67,6 +70,7 @@ export async function runTraining(
       curve: result.curve.map((p) => ({ epoch: p.epoch, trainLoss: p.trainLoss, validationLoss: p.validationLoss })),
       trainEmbeddings,
       calibration,
+      distanceScale,
       graphs,
       fitSeconds,
     };

@@ -73,7 +73,7 @@ export function registerEvaluateCommand(program: Command): Command {
     .option('--ce-weight <w>', 'weight of the cross-entropy term of gnn-joint (overrides the preset)', positiveNumber)
     .option('--composition-descriptors', 'join the composition descriptors to the pooled crystal vector (overrides the preset)')
     .option('--no-composition-descriptors', 'leave them out (overrides the preset)')
-    .option('--set <name=value...>', 'every-row: hyperparameter overrides, e.g. --set featureLength=64 marginAngstrom=0.5', parseSettings)
+    .option('--set <name=value...>', 'every-row: hyperparameter overrides, e.g. --set featureLength=64 marginAngstrom=0.5 distanceScaleQuantile=null (null for plain distances)', parseSettings)
     .option('--no-composition-views', 'every-row: do not train on composition-only copies of the structure rows')
     .option('--formulas-only', 'every-row: train and score every row by its formula alone (the composition pathway on its own)')
     .option('--members <n>', 'gnn-ce: an ensemble of n fits per fold, scored on their concatenated embeddings', positiveInt, 1)
@@ -237,10 +237,10 @@ function intList(text: string): number[] {
   return values;
 }
 
-function parseSettings(text: string, previous: Record<string, number | boolean | string> = {}): Record<string, number | boolean | string> {
+function parseSettings(text: string, previous: Record<string, number | boolean | string | null> = {}): Record<string, number | boolean | string | null> {
   const [name, value] = text.split('=');
   if (!name || value === undefined) throw new InvalidArgumentError(`expected name=value, got "${text}"`);
-  const parsed = value === 'true' ? true : value === 'false' ? false : Number.isFinite(Number(value)) ? Number(value) : value;
+  const parsed = value === 'true' ? true : value === 'false' ? false : value === 'null' ? null : Number.isFinite(Number(value)) ? Number(value) : value;
   return { ...previous, [name]: parsed };
 }
 

@@ -97,6 +97,12 @@ export interface Hyperparameters {
    * epochs than the graph network can be given.
    */
   compositionEpochs: number;
+  /**
+   * The distance ratio averages the bounded distance 1 − exp(−d/s) (src/scoring/score.ts), with the
+   * scale s this quantile of the distances between the model's labelled training rows (fixed at
+   * training, stored with the model); null = the plain distance d, the paper's reading.
+   */
+  distanceScaleQuantile: number | null;
   seed: number;
 }
 
@@ -126,6 +132,7 @@ export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
   descriptorDropout: 0,
   alignmentWeight: 0,
   compositionEpochs: 0,
+  distanceScaleQuantile: null,
   seed: 42,
 });
 
@@ -159,6 +166,7 @@ export const trainDefaultHyperparameters: Readonly<Hyperparameters> = Object.fre
   alignmentWeight: 1,
   descriptorDropout: 0,
   compositionEpochs: 200,
+  distanceScaleQuantile: 0.25,
   members: 3,
   maxEpochs: 30,
   patience: 8,
@@ -173,7 +181,7 @@ export type PresetName = keyof typeof HYPERPARAMETER_PRESETS;
  * predates that field, so it takes the value that reproduces the old model, not today's default.
  */
 export function resolveStoredHyperparameters(stored: Partial<Hyperparameters>): Hyperparameters {
-  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, compositionEpochs: 0, ...stored });
+  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, compositionEpochs: 0, distanceScaleQuantile: null, ...stored });
 }
 
 /**
@@ -231,6 +239,9 @@ export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): 
   if (!(h.alignmentWeight >= 0 && Number.isFinite(h.alignmentWeight))) throw new BadInputError(`hyperparameter alignmentWeight must be ≥ 0, got ${h.alignmentWeight}`);
   if (typeof h.compositionViews !== 'boolean') throw new BadInputError(`hyperparameter compositionViews must be a boolean, got ${h.compositionViews}`);
   if (h.compositionViews && !readsCompositions(h)) throw new BadInputError('hyperparameter compositionViews needs the knagcn-smooth backbone with compositionDescriptors');
+  if (h.distanceScaleQuantile !== null && !(typeof h.distanceScaleQuantile === 'number' && h.distanceScaleQuantile > 0 && h.distanceScaleQuantile < 1)) {
+    throw new BadInputError(`hyperparameter distanceScaleQuantile must be null or in (0, 1), got ${h.distanceScaleQuantile}`);
+  }
   if (typeof h.compositionDescriptors !== 'boolean') throw new BadInputError(`hyperparameter compositionDescriptors must be a boolean, got ${h.compositionDescriptors}`);
   const g = h.gaussian;
   if (!(g.stepAngstrom > 0 && g.widthAngstrom > 0 && g.dMaxAngstrom > g.dMinAngstrom && g.clampAngstrom > 0)) {

@@ -58,7 +58,7 @@ export async function rescoreModel(db: Db, modelId: string, opts: { onlyIfMissin
     await rebuildReferences(tx, model.id);
     const refs = await countReferences(tx, model.id);
     const snapshotId = await nextSnapshotId(tx);
-    const spec = { snapshotId, dim: model.dim, distance: model.distance };
+    const spec = { snapshotId, dim: model.dim, distance: model.distance, distanceScale: model.distanceScale };
     await createSnapshotFromEmbeddings(tx, model.id, spec, { nFast: refs.fast, nPoor: refs.poor });
     await indexSnapshotTable(tx, snapshotId);
     const rows = await countSnapshotRows(tx, snapshotId);
@@ -72,6 +72,7 @@ export async function rescoreModel(db: Db, modelId: string, opts: { onlyIfMissin
         previous_snapshot_id: previous?.state.snapshot_id ?? null,
         embedding_dim: model.dim,
         distance: model.distance,
+        distance_scale: model.distanceScale,
         n_fast: refs.fast,
         n_poor: refs.poor,
         n_candidates: rows.candidates,

@@ -18,7 +18,7 @@ import type { ScreeningModel } from './types.js';
 export function toScreeningModel(row: ScreeningModelRow): ScreeningModel {
   if (row.status !== 'READY') throw new ModelNotReadyError(row.id, row.status);
   if (!row.embedding_dim) throw new ModelNotReadyError(row.id, 'without an embedding dimension');
-  return { id: row.id, dim: row.embedding_dim, distance: row.distance, threshold: row.threshold ?? DEFAULT_THRESHOLD };
+  return { id: row.id, dim: row.embedding_dim, distance: row.distance, distanceScale: row.distance_scale, threshold: row.threshold ?? DEFAULT_THRESHOLD };
 }
 
 /** A checked model id, or null for the active model. */
@@ -73,10 +73,10 @@ export async function loadSimilarity(
 }
 
 export function vectorSpec(model: ScreeningModel): ModelVectorSpec {
-  return { modelId: model.id, dim: model.dim, distance: model.distance };
+  return { modelId: model.id, dim: model.dim, distance: model.distance, distanceScale: model.distanceScale };
 }
 
 export function snapshotSpec(state: ScreeningStateRow): SnapshotSpec {
-  return { snapshotId: state.snapshot_id, dim: state.embedding_dim, distance: state.distance };
+  return { snapshotId: state.snapshot_id, dim: state.embedding_dim, distance: state.distance, distanceScale: state.distance_scale };
 }
 

@@ -1,6 +1,6 @@
 /** Scores that are not stored: a material's (Material.screening), an uploaded structure's, a formula's. */
 import { BadInputError, ScreeningNotReadyError } from '../errors.js';
-import { ratioScore } from '../scoring/index.js';
+import { boundedDistance, ratioScore } from '../scoring/index.js';
 import { readsCompositions } from '../model/hyperparameters.js';
 import { embedFormulas, embedStructuresWithModel, getServingModel } from '../services/embeddings.js';
 import type { Db } from '../store/database.js';
@@ -118,8 +118,10 @@ async function scoreVector(db: Db, model: ScreeningModel, vector: string, refere
       await nearestReferences(db, spec, { vec: vector }, 'POOR', reference.k!, null),
     ];
     requireReferences(model, { nFast: fast.length, nPoor: poor.length });
-    meanFast = fast.reduce((s, r) => s + r.distance, 0) / fast.length;
-    meanPoor = poor.reduce((s, r) => s + r.distance, 0) / poor.length;
+    // The neighbours come with plain distances (their order is the bounded one's too).
+    const mean = (rows: { distance: number }[]) => rows.reduce((s, r) => s + boundedDistance(r.distance, model.distanceScale), 0) / rows.length;
+    meanFast = mean(fast);
+    meanPoor = mean(poor);
   }
   const { score } = ratioScore(meanFast, meanPoor);
   return { ...scoreRecord(score, meanFast, meanPoor, model.threshold), modelId: model.id, threshold: model.threshold, reference, materialId: null, vector };

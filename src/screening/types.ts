@@ -16,6 +16,8 @@ export interface ScreeningModel {
   id: string;
   dim: number;
   distance: 'EUCLIDEAN' | 'COSINE';
+  /** R averages 1 − exp(−d/distanceScale) (src/scoring/score.ts); null: the plain distance. */
+  distanceScale: number | null;
   /** Decision threshold on R: the calibrated one, else 1. */
   threshold: number;
 }

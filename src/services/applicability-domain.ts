@@ -67,7 +67,8 @@ export async function domainRadius(db: Db, model: DomainModel, reads: SharedRead
 
 /** The domain check of a query (a stored material or a vector). */
 export async function checkDomain(db: Db, model: DomainModel, query: VectorQuery, reads: SharedReads = DIRECT_READS): Promise<DomainCheck> {
-  const spec = { modelId: model.id, dim: model.dim, distance: model.distance };
+  // Plain distances: the domain radius is measured in the embedding's own units.
+  const spec = { modelId: model.id, dim: model.dim, distance: model.distance, distanceScale: null };
   const exclude = 'materialId' in query ? query.materialId : null;
   const [fast, poor, radius] = await Promise.all([
     nearestReferences(db, spec, query, 'FAST', 1, exclude),

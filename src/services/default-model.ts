@@ -88,6 +88,7 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
       embedding_dim: embeddingWidth(h),
       distance: h.distance,
       threshold: manifest.threshold,
+      distance_scale: manifest.distanceScale ?? null,
       metrics: JSON.stringify(evaluation),
       training_curve: JSON.stringify(manifest.trainingCurve),
       label_counts: JSON.stringify(manifest.labelCounts),

@@ -151,6 +151,8 @@ export interface CompletedTraining {
   backend: string;
   curve: CurvePoint[];
   threshold: number | null;
+  /** The model's distance scale (src/scoring/score.ts; null: plain distances). */
+  distanceScale: number | null;
   evaluation: ModelEvaluation;
   embeddings: readonly MaterialEmbedding[];
   /** The final progress shown (last epoch's numbers). */
@@ -225,6 +227,7 @@ export async function completeTraining(db: Db, done: CompletedTraining): Promise
       embedding_dim: embeddingWidth(done.artifact.hyperparameters),
       distance: done.artifact.hyperparameters.distance,
       threshold: done.threshold,
+      distance_scale: done.distanceScale,
       metrics: JSON.stringify(done.evaluation),
       training_curve: JSON.stringify(done.curve.map((p) => ({ epoch: p.epoch, trainLoss: nullIfNotFinite(p.trainLoss), validationLoss: nullIfNotFinite(p.validationLoss) }))),
       progress: JSON.stringify({ ...done.progress, phase: 'DONE', etaSeconds: 0 } satisfies ModelProgress),

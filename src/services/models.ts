@@ -176,6 +176,8 @@ export interface ModelRecord {
   backend: string | null;
   embeddingDim: number | null;
   distance: EmbeddingDistance;
+  /** R averages 1 − exp(−d/distanceScale) (src/scoring/score.ts); null: plain distances. */
+  distanceScale: number | null;
   threshold: number | null;
   progress: ModelProgress | null;
   trainingCurve: CurvePoint[];
@@ -243,6 +245,7 @@ export function modelRowToRecord(row: ModelSummaryRow): ModelRecord {
     backend: row.backend,
     embeddingDim: row.embedding_dim,
     distance: row.distance,
+    distanceScale: row.distance_scale,
     threshold: row.threshold,
     progress: (row.progress as ModelProgress | null) ?? null,
     trainingCurve: ((row.training_curve as CurvePoint[] | null) ?? []).map((p) => ({
@@ -535,6 +538,8 @@ export interface DefaultModelManifest {
   wallSeconds: number;
   command: string;
   threshold: number;
+  /** The model's distance scale (src/scoring/score.ts); absent in manifests written before it existed: plain distances. */
+  distanceScale?: number | null;
   /** Held-out estimates first (from `train-default --held-out`), then the fit to the training data. */
   metrics: ModelMetrics[] | ModelMetrics;
   /** Present without a held-out estimate: why there is none. */

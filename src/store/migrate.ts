@@ -20,6 +20,7 @@ import * as materialRetirement from '../../migrations/2026_12_07_1600_material_r
 import * as createEmbeddingStage from '../../migrations/2026_12_07_1700_create_embedding_stage.js';
 import * as jobKey from '../../migrations/2026_12_07_1710_job_key.js';
 import * as jobProgress from '../../migrations/2026_12_07_1800_job_progress.js';
+import * as distanceScale from '../../migrations/2026_12_07_1900_distance_scale.js';
 import type { Db } from './database.js';
 
 /** Name → migration; names sort in the order they must run. Add new migrations here. */
@@ -41,6 +42,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_12_07_1700_create_embedding_stage': createEmbeddingStage,
   '2026_12_07_1710_job_key': jobKey,
   '2026_12_07_1800_job_progress': jobProgress,
+  '2026_12_07_1900_distance_scale': distanceScale,
 });
 
 const staticProvider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

@@ -18,6 +18,7 @@ const SUMMARY_COLUMNS = [
   'embedding_dim',
   'distance',
   'threshold',
+  'distance_scale',
   'progress',
   'training_curve',
   'metrics',

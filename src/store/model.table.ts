@@ -17,6 +17,8 @@ export interface ModelTable {
   embedding_dim: number | null;
   distance: Generated<EmbeddingDistance>;
   threshold: number | null;
+  /** The distance ratio averages 1 − exp(−d/distance_scale) (src/scoring/score.ts); null: plain d. */
+  distance_scale: number | null;
   progress: Json<Record<string, unknown>> | null;
   training_curve: Json<unknown[]> | null;
   metrics: Json<Record<string, unknown>> | null;

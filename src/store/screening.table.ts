@@ -20,6 +20,8 @@ export interface ScreeningStateTable {
   previous_snapshot_id: Bigint | null;
   embedding_dim: number;
   distance: EmbeddingDistance;
+  /** The model's distance scale the snapshot sums were built with (null: plain distances). */
+  distance_scale: number | null;
   n_fast: number;
   n_poor: number;
   n_candidates: Bigint;

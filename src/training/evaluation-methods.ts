@@ -11,7 +11,7 @@ import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';
 import { buildCrystalGraph, compositionOnlyGraph, type CrystalGraph, type CrystalGraphOptions } from '../graph/index.js';
 import { classifyStructures, embedStructures, graphOptions, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
-import { pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
+import { distanceScaleOf, pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
 import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
 import { fit, type FitResult, type ValidationSpec } from './train.js';
@@ -424,6 +424,9 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         const fast = trainIdx.filter((i) => train[i]!.label === 1);
         const poor = trainIdx.filter((i) => train[i]!.label === 0);
         const matrix = pairwiseDistances(all, base.distance);
+        // The fold's model gets its own distance scale from its training rows, as a trained model does.
+        const distanceScale = base.distanceScaleQuantile === null ? null : distanceScaleOf(trainEmbeddings, base.distance, base.distanceScaleQuantile);
+        const bounded = { distanceScale };
         const heldOut = new Set(result.heldOutCrystals);
         // The same rows embedded from their formulas alone: a formula-only query scored against
         // references in its own modality (and every row as a formula, for comparison).
@@ -431,12 +434,12 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         const testFormulas = embedStructures(result.model, test.map((e) => graphOf(e, true)));
         const formulaAll = [...trainFormulas, ...testFormulas];
         const formulaMatrix = pairwiseDistances(formulaAll, base.distance);
-        const formulaScores = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, testIdx, fast, poor).map((r) => r.score);
-        const formulaCalibration = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
+        const formulaScores = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, testIdx, fast, poor, bounded).map((r) => r.score);
+        const formulaCalibration = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, trainIdx, fast, poor, { excludeSelf: true, distanceScale }).map((r) => r.score);
         const structureFast = fast.filter((i) => train[i]!.structure !== null);
         const structurePoor = poor.filter((i) => train[i]!.structure !== null);
-        const nativeScores = scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor).map((r) => r.score);
-        const nativeCalibration = scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score);
+        const nativeScores = scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor, bounded).map((r) => r.score);
+        const nativeCalibration = scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { excludeSelf: true, distanceScale }).map((r) => r.score);
         return [
           {
             variant: `${label} ratio ${base.distance}`,
@@ -446,12 +449,25 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
             defaultThreshold: DEFAULT_THRESHOLD,
             diagnostics,
           },
+          ...(distanceScale === null
+            ? []
+            : [
+                {
+                  // The same embeddings with plain distances (distanceScaleQuantile null), for comparison.
+                  variant: `${label} ratio plain distances ${base.distance}`,
+                  attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+                  testScores: scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor).map((r) => r.score),
+                  calibrationScores: scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { excludeSelf: true }).map((r) => r.score),
+                  defaultThreshold: DEFAULT_THRESHOLD,
+                  diagnostics,
+                },
+              ]),
           {
             variant: `${label} ratio NEAREST(10) ${base.distance}`,
             attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
             // The product's NEAREST(10) rule (scoring/score.ts), so the figures are the ones it would give.
-            testScores: scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor, { nearestK: 10 }).map((r) => r.score),
-            calibrationScores: scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { nearestK: 10, excludeSelf: true }).map((r) => r.score),
+            testScores: scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor, { nearestK: 10, distanceScale }).map((r) => r.score),
+            calibrationScores: scoresFromDistanceMatrix(matrix, all.length, trainIdx, fast, poor, { nearestK: 10, excludeSelf: true, distanceScale }).map((r) => r.score),
             defaultThreshold: DEFAULT_THRESHOLD,
             diagnostics,
           },
@@ -468,10 +484,10 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
             variant: `${label} ratio, each kind vs its own references ${base.distance}`,
             attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
             testScores: test.map((e, j) =>
-              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [testIdx[j]!], structureFast, structurePoor)[0]!.score : formulaScores[j]!,
+              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [testIdx[j]!], structureFast, structurePoor, bounded)[0]!.score : formulaScores[j]!,
             ),
             calibrationScores: train.map((e, i) =>
-              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [i], structureFast, structurePoor, { excludeSelf: true })[0]!.score : formulaCalibration[i]!,
+              e.structure ? scoresFromDistanceMatrix(matrix, all.length, [i], structureFast, structurePoor, { excludeSelf: true, distanceScale })[0]!.score : formulaCalibration[i]!,
             ),
             defaultThreshold: DEFAULT_THRESHOLD,
             diagnostics,

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   addReference,
+  boundedDistance,
+  distanceScaleOf,
   cosineDistance,
   emptyScoreSums,
   euclideanDistance,
@@ -131,4 +133,62 @@ test('scoreSumsFor fills the sums from scratch and removing an absent class thro
   assert.equal(scoreFromSums(sums)!.score, 2);
   assert.throws(() => removeReference(emptyScoreSums(), 'FAST', 1), BadInputError);
   assert.throws(() => addReference(emptyScoreSums(), 'POOR', -1), BadInputError);
+});
+
+test('bounded distances: 1 − exp(−d/s) averaged (hand computed); null scale = plain; a far reference saturates', () => {
+  // d(q, fast) = 1 and 3, d(q, poor) = 2 (s = 2): means (1 − e^−0.5 + 1 − e^−1.5)/2 and 1 − e^−1.
+  const r = scoreAgainstReferences([0], [[1], [3]], [[2]], { metric: 'EUCLIDEAN', scale: 2 });
+  const meanFast = (1 - Math.exp(-0.5) + 1 - Math.exp(-1.5)) / 2;
+  assert.ok(Math.abs(r.meanDistanceToFast - meanFast) < TOLERANCE);
+  assert.ok(Math.abs(r.meanDistanceToPoor - (1 - Math.exp(-1))) < TOLERANCE);
+  assert.equal(boundedDistance(5, null), 5);
+  assert.equal(boundedDistance(0, 2), 0);
+  // Moving one POOR reference from 10 to 1000 away changes plain R a hundredfold, bounded R hardly.
+  const near = scoreAgainstReferences([0], [[1]], [[2], [10]], { metric: 'EUCLIDEAN', scale: 1 }).score;
+  const far = scoreAgainstReferences([0], [[1]], [[2], [1000]], { metric: 'EUCLIDEAN', scale: 1 }).score;
+  assert.ok(Math.abs(far - near) < 1e-3, `${near} vs ${far}`);
+});
+
+test('bounded distances: every form agrees (direct, nearest, matrix, leave-self-out, sums)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 3, maxLength: 3 }), { minLength: 5, maxLength: 12 }),
+      fc.double({ min: 0.05, max: 5, noNaN: true }),
+      (vectors, scale) => {
+        const labels = vectors.map((_, i) => (i % 2 === 0 ? 1 : 0)) as (0 | 1)[];
+        const d = { metric: 'EUCLIDEAN' as const, scale };
+        const n = vectors.length;
+        const all = [...Array(n).keys()];
+        const fastIdx = all.filter((i) => labels[i] === 1);
+        const poorIdx = all.filter((i) => labels[i] === 0);
+        const matrix = pairwiseDistances(vectors, 'EUCLIDEAN');
+        const loo = leaveSelfOutScores(vectors, labels, 'EUCLIDEAN', undefined, scale);
+        const viaMatrix = scoresFromDistanceMatrix(matrix, n, all, fastIdx, poorIdx, { excludeSelf: true, distanceScale: scale });
+        all.forEach((i) => {
+          const others = (idx: number[]) => idx.filter((j) => j !== i).map((j) => vectors[j]!);
+          const direct = scoreAgainstReferences(vectors[i]!, others(fastIdx), others(poorIdx), d);
+          const sums = scoreFromSums(scoreSumsFor(vectors[i]!, others(fastIdx), others(poorIdx), d))!;
+          for (const other of [loo[i]!, viaMatrix[i]!, sums]) {
+            assert.ok(Math.abs(other.meanDistanceToFast - direct.meanDistanceToFast) < 1e-9);
+            assert.ok(Math.abs(other.meanDistanceToPoor - direct.meanDistanceToPoor) < 1e-9);
+          }
+          const nearest = scoreAgainstNearest(vectors[i]!, others(fastIdx), others(poorIdx), 2, d);
+          const nearestMatrix = scoresFromDistanceMatrix(matrix, n, [i], fastIdx, poorIdx, { excludeSelf: true, nearestK: 2, distanceScale: scale })[0]!;
+          assert.ok(Math.abs(nearest.meanDistanceToFast - nearestMatrix.meanDistanceToFast) < 1e-9);
+        });
+      },
+    ),
+    { numRuns: 50 },
+  );
+});
+
+test('distanceScaleOf: the quantile of the pairwise distances; null when nothing to measure; bad quantile refused', () => {
+  // Points 0, 1, 3 on a line: pairwise distances 1, 2, 3.
+  assert.equal(distanceScaleOf([[0], [1], [3]], 'EUCLIDEAN', 0.1), 1);
+  assert.equal(distanceScaleOf([[0], [1], [3]], 'EUCLIDEAN', 0.5), 2);
+  assert.equal(distanceScaleOf([[0], [1], [3]], 'EUCLIDEAN', 0.9), 3);
+  assert.equal(distanceScaleOf([[1]], 'EUCLIDEAN', 0.5), null);
+  assert.equal(distanceScaleOf([[1], [1]], 'EUCLIDEAN', 0.5), null);
+  assert.throws(() => distanceScaleOf([[0], [1]], 'EUCLIDEAN', 1), BadInputError);
+  assert.throws(() => distanceScaleOf([[0], [1]], 'EUCLIDEAN', 0), BadInputError);
 });

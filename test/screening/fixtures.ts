@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { scoreAgainstNearest, scoreAgainstReferences, type DistanceMetric } from '../../src/scoring/index.js';
+import { scoreAgainstNearest, scoreAgainstReferences, type DistanceMetric, type RatioDistance } from '../../src/scoring/index.js';
 import { rescoreModel, screen, type ReferenceSpec, type ScreenInput } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
 import type { LabelClass } from '../../src/store/material.table.js';
@@ -16,7 +16,7 @@ export const SCORE_TOLERANCE = 1e-5;
 
 export async function insertModel(
   db: Db,
-  opts: { dim: number; distance?: DistanceMetric; status?: string; active?: boolean; weights?: unknown; threshold?: number | null },
+  opts: { dim: number; distance?: DistanceMetric; distanceScale?: number | null; status?: string; active?: boolean; weights?: unknown; threshold?: number | null },
 ): Promise<string> {
   const row = await db
     .insertInto('model')
@@ -25,6 +25,7 @@ export async function insertModel(
       hyperparameters: '{}',
       embedding_dim: opts.dim,
       distance: opts.distance ?? 'EUCLIDEAN',
+      distance_scale: opts.distanceScale ?? null,
       status: (opts.status ?? 'READY') as never,
       is_active: opts.active ?? false,
       threshold: opts.threshold ?? null,
@@ -94,12 +95,19 @@ function byScoreThenId(a: OracleRow, b: OracleRow): number {
  * R of every unlabelled embedded material recomputed from the raw embeddings and the current
  * labels, ranked like `screen` (score desc, id desc).
  */
-export async function recomputeRanking(db: Db, modelId: string, reference: ReferenceSpec = { mode: 'ALL' }): Promise<OracleRow[]> {
-  const { rows } = await sql<{ material_id: string; cls: LabelClass | null; vec: string; distance: DistanceMetric }>`
-    select e.material_id::text as material_id, m.current_label_class as cls, e.vec::text as vec, md.distance
+export async function recomputeRanking(
+  db: Db,
+  modelId: string,
+  reference: ReferenceSpec = { mode: 'ALL' },
+  opts: { plainDistances?: boolean } = {},
+): Promise<OracleRow[]> {
+  const { rows } = await sql<{ material_id: string; cls: LabelClass | null; vec: string; distance: DistanceMetric; distance_scale: number | null }>`
+    select e.material_id::text as material_id, m.current_label_class as cls, e.vec::text as vec, md.distance, md.distance_scale
     from embedding e join material m on m.id = e.material_id join model md on md.id = e.model_id
     where e.model_id = ${modelId}::bigint`.execute(db);
-  const metric = rows[0]?.distance ?? 'EUCLIDEAN';
+  // The model's distance scale (null: plain distances), unless the caller asks for plain ones.
+  const scale = opts.plainDistances || rows[0]?.distance_scale == null ? null : Number(rows[0].distance_scale);
+  const metric: RatioDistance = { metric: rows[0]?.distance ?? 'EUCLIDEAN', scale };
   const fast = rows.filter((r) => r.cls === 'FAST').map((r) => parseVectorLiteral(r.vec));
   const poor = rows.filter((r) => r.cls === 'POOR').map((r) => parseVectorLiteral(r.vec));
   return rows

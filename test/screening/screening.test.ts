@@ -17,7 +17,7 @@ import {
   syncScreeningEmbeddings,
 } from '../../src/services/screening.js';
 import type { Db } from '../../src/store/database.js';
-import { dropSnapshotTable, listSnapshotTableIds } from '../../src/store/screening/index.js';
+import { dropSnapshotTable, listSnapshotTableIds, referenceSums } from '../../src/store/screening/index.js';
 import { createModelVectorIndex, dropModelVectorIndex, parseVectorLiteral, toVectorLiteral } from '../../src/store/vector.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import {
@@ -53,9 +53,9 @@ interface Dataset {
 }
 
 /** 40 embedded materials (5 FAST, 5 POOR labelled directly) and 3 without an embedding. */
-async function seedDataset(db: Db, distance: 'EUCLIDEAN' | 'COSINE' = 'EUCLIDEAN'): Promise<Dataset> {
+async function seedDataset(db: Db, distance: 'EUCLIDEAN' | 'COSINE' = 'EUCLIDEAN', distanceScale: number | null = null): Promise<Dataset> {
   await resetDatabase(db);
-  const modelId = await insertModel(db, { dim: DIM, distance, active: true });
+  const modelId = await insertModel(db, { dim: DIM, distance, distanceScale, active: true });
   const materialIds = await insertMaterials(db, 40);
   const bare = await insertMaterials(db, 3);
   await insertEmbeddings(db, modelId, materialIds, randomVectors(materialIds.length, DIM, 7));
@@ -283,6 +283,35 @@ describeDatabases('screening', (database) => {
     await db.updateTable('material').set({ current_label_class: null }).where('current_label_class', '=', 'POOR').execute();
     await rescoreModel(db, data.modelId);
     await assert.rejects(screen(db, { first: 5 }), /has 5 FAST and 0 POOR references/);
+  });
+
+  test('a model with a distance scale: every score averages bounded distances (ALL, NEAREST, label changes, folds, per material, a query vector)', async () => {
+    const { db } = database();
+    const plainData = await seedDataset(db);
+    await rescoreModel(db, plainData.modelId);
+    const plain = await recomputeRanking(db, plainData.modelId);
+    // The same embeddings and labels under a model whose scale is small against their distances.
+    data = await seedDataset(db, 'EUCLIDEAN', 0.3);
+    await rescoreModel(db, data.modelId);
+    const bounded = await recomputeRanking(db, data.modelId);
+    assert.notDeepEqual(bounded.map((r) => r.materialId), plain.map((r) => r.materialId), 'the scale changes the order here, so the check below can fail');
+    assertSameRanking(await readWholeRanking(db, {}, 7), bounded, 'bounded, full re-score');
+    assert.ok(bounded.every((r) => r.meanDistanceToFast < 1 && r.meanDistanceToPoor < 1), 'bounded means lie below 1');
+
+    await labelMaterialWithScreening(db, { materialId: data.materialIds[20]!, class: 'FAST' }, 'test', { fold: 'none' });
+    assertSameRanking(await readWholeRanking(db, {}, 7), await recomputeRanking(db, data.modelId), 'bounded, label pending');
+    await foldScreening(db, data.modelId);
+    assertSameRanking(await readWholeRanking(db, {}, 7), await recomputeRanking(db, data.modelId), 'bounded, folded');
+    const nearest = await recomputeRanking(db, data.modelId, { mode: 'NEAREST', k: 3 });
+    assertSameRanking(await readWholeRanking(db, { reference: { mode: 'NEAREST', k: 3 } }, 8), nearest, 'bounded NEAREST(3)');
+
+    const top = (await recomputeRanking(db, data.modelId))[0]!;
+    const [own] = await screeningOfMaterials(db, {}, [top.materialId]);
+    assert.ok(Math.abs(own!.score - top.score) <= 1e-5, 'Material.screening');
+    // A vector that is not stored (scoreStructure / scoreComposition) is summed the same way.
+    const { rows } = await sql<{ vec: string }>`select vec::text as vec from embedding where model_id = ${data.modelId}::bigint and material_id = ${top.materialId}::bigint`.execute(db);
+    const sums = await referenceSums(db, { modelId: data.modelId, dim: DIM, distance: 'EUCLIDEAN', distanceScale: 0.3 }, rows[0]!.vec);
+    assert.ok(Math.abs(sums.sumFast / sums.nFast - top.meanDistanceToFast) <= 1e-5 && Math.abs(sums.sumPoor / sums.nPoor - top.meanDistanceToPoor) <= 1e-5);
   });
 
   test('COSINE models are ranked with the cosine distance', async () => {

@@ -118,6 +118,7 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
         backend: run.backend,
         curve: run.curve,
         threshold: run.threshold,
+        distanceScale: run.distanceScale,
         evaluation: run.evaluation,
         embeddings,
         progress: run.lastProgress,

@@ -295,6 +295,14 @@ export class ModelType {
   @Field(() => DistanceValue)
   distance!: DistanceValue;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Distance scale s of the score: R averages the bounded distance 1 − exp(−d/s) to the references, so far references ' +
+      'saturate near 1 and R reflects the references around a material. Null: R averages the plain distance d (the paper).',
+  })
+  distanceScale!: number | null;
+
   @Field(() => Float, { nullable: true, description: 'Calibrated decision threshold on the score R.' })
   threshold!: number | null;
 

@@ -30,7 +30,11 @@ registerEnumType(ReferenceModeValue, {
 
 const SCORE_DESCRIPTION =
   'R = meanDistanceToPoor / meanDistanceToFast (the text of the paper, not its Eq. 2, which prints the inverse): ' +
-  'higher = more conductor-like. An infinite R (mean distance to FAST exactly 0) is reported as the largest double, 1.7976931348623157e308.';
+  'higher = more conductor-like. The means average the bounded distance 1 − exp(−d/s) where the model has a distanceScale s ' +
+  '(Model.distanceScale), else the plain distance d. An infinite R (mean distance to FAST exactly 0) is reported as the largest double, 1.7976931348623157e308.';
+
+const MEAN_DISTANCE_DESCRIPTION = (cls: string) =>
+  `Mean distance to the ${cls} references: bounded, 1 − exp(−d/s), where the model has a distanceScale s; else plain.`;
 
 @ObjectType('Neighbor', { description: 'A material near another in the embedding space of a model.' })
 export class NeighborType {
@@ -60,10 +64,10 @@ export class ScreeningResultType {
   @Field(() => Float, { description: 'The model’s decision threshold on R (1 unless calibrated during evaluation).' })
   threshold!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: MEAN_DISTANCE_DESCRIPTION('FAST') })
   meanDistanceToFast!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: MEAN_DISTANCE_DESCRIPTION('POOR') })
   meanDistanceToPoor!: number;
 
   @Field(() => ReferenceModeValue)
@@ -86,10 +90,10 @@ export class ScreeningEdgeType {
   @Field(() => LabelClassValue, { description: 'FAST when score > the model’s threshold.' })
   predictedClass!: LabelClassValue;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: MEAN_DISTANCE_DESCRIPTION('FAST') })
   meanDistanceToFast!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: MEAN_DISTANCE_DESCRIPTION('POOR') })
   meanDistanceToPoor!: number;
 
   @Field(() => MaterialType)

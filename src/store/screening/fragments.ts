@@ -1,5 +1,6 @@
 /** SQL fragments shared by the screening store's statements (expressions, joins, column lists). */
 import { sql, type RawBuilder } from 'kysely';
+import { BadInputError } from '../../errors.js';
 import { MATERIAL_SUMMARY_COLUMNS, materialFilterConditions, type MaterialSummaryRow } from '../material.repository.js';
 import type { EmbeddingDistance } from '../model.table.js';
 import { checkDim, distanceOperator } from '../vector.js';
@@ -8,6 +9,17 @@ import type { CandidateFilter, PageQuery, RankedRow } from './types.js';
 /** `a OP b` for the model's distance. */
 export function distanceSql(distance: EmbeddingDistance, a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
   return sql<number>`(${a} ${sql.raw(distanceOperator(distance))} ${b})`;
+}
+
+/**
+ * The distance the ratio averages (src/scoring/score.ts `boundedDistance`): `a OP b`, or
+ * 1 − exp(−(a OP b)/scale) for a model with a distance scale.
+ */
+export function referenceDistanceSql(spec: { distance: EmbeddingDistance; distanceScale: number | null }, a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
+  const d = distanceSql(spec.distance, a, b);
+  if (spec.distanceScale === null) return d;
+  if (!(Number.isFinite(spec.distanceScale) && spec.distanceScale > 0)) throw new BadInputError(`invalid distance scale ${spec.distanceScale}`);
+  return sql<number>`(1 - exp(-${d} / ${sql.lit(spec.distanceScale)}::float8))`;
 }
 
 export function vectorParam(text: string, dim: number): RawBuilder<unknown> {

@@ -4,7 +4,7 @@ import type { Db } from '../database.js';
 import { materialFilterConditions } from '../material.repository.js';
 import type { LabelClass } from '../material.table.js';
 import { checkDim } from '../vector.js';
-import { distanceSql, pageConditions } from './fragments.js';
+import { pageConditions, referenceDistanceSql } from './fragments.js';
 import { scoreSql } from './score.js';
 import type { CandidateFilter, ModelVectorSpec, PageQuery } from './types.js';
 
@@ -27,7 +27,7 @@ function nearestMeansSql(model: ModelVectorSpec, k: number, materials: RawBuilde
   const lateral = (cls: LabelClass, alias: string) => sql`
     cross join lateral (
       select avg(z.d)::float8 as mean, count(*)::int as n from (
-        select ${distanceSql(model.distance, sql`r.vec::vector(${dim})`, sql`c.vec`)} as d
+        select ${referenceDistanceSql(model, sql`r.vec::vector(${dim})`, sql`c.vec`)} as d
         from screening_reference r
         where r.model_id = ${model.modelId}::bigint and r.class = ${cls} and r.material_id <> c.material_id
         order by 1 limit ${k}) z

@@ -4,7 +4,7 @@ import type { Db } from '../database.js';
 import { materialFilterConditions } from '../material.repository.js';
 import type { LabelClass } from '../material.table.js';
 import { checkDim } from '../vector.js';
-import { distanceSql, materialJoin, materialSummaryColumns, splitMaterial, vectorParam } from './fragments.js';
+import { distanceSql, referenceDistanceSql, materialJoin, materialSummaryColumns, splitMaterial, vectorParam } from './fragments.js';
 import { checkId } from './names.js';
 import type { CandidateFilter, ModelVectorSpec, NeighbourRow, VectorQuery } from './types.js';
 
@@ -90,14 +90,14 @@ export async function nearestReferencesOfMaterials(
 export const NEAREST_REFERENCE_COLUMNS = ['query_id', 'material_id', 'distance'] as const;
 export const NEIGHBOUR_COLUMNS = ['material_id', 'distance'] as const;
 
-/** Σ and count of distances from `vec` to every current reference, per class (ALL mode, exact). */
+/** Σ and count of the ratio's distances (bounded with the model's scale) from `vec` to every current reference, per class (ALL mode, exact). */
 export async function referenceSums(
   db: Db,
   model: ModelVectorSpec,
   vec: string,
 ): Promise<{ sumFast: number; nFast: number; sumPoor: number; nPoor: number }> {
   const dim = sql.lit(checkDim(model.dim));
-  const d = distanceSql(model.distance, sql`r.vec::vector(${dim})`, vectorParam(vec, model.dim));
+  const d = referenceDistanceSql(model, sql`r.vec::vector(${dim})`, vectorParam(vec, model.dim));
   const { rows } = await sql<Record<string, unknown>>`
     select coalesce(sum(${d}) filter (where r.class = 'FAST'), 0)::float8 as sum_fast, count(*) filter (where r.class = 'FAST') as n_fast,
            coalesce(sum(${d}) filter (where r.class = 'POOR'), 0)::float8 as sum_poor, count(*) filter (where r.class = 'POOR') as n_poor

@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../database.js';
 import type { LabelClass } from '../material.table.js';
 import { checkDim } from '../vector.js';
-import { distanceSql, vectorParam } from './fragments.js';
+import { referenceDistanceSql, vectorParam } from './fragments.js';
 import { checkId, snapshotTableName } from './names.js';
 import { scoreSql } from './score.js';
 import type { NetChange, SnapshotSpec } from './types.js';
@@ -34,9 +34,9 @@ export async function createSnapshotFromEmbeddings(
   const dim = sql.lit(checkDim(spec.dim));
   const table = sql.table(snapshotTableName(spec.snapshotId));
   const model = sql`${checkId(modelId, 'model id')}::bigint`;
-  const sumTo = (cls: LabelClass) => sql<number>`coalesce((select sum(${distanceSql(spec.distance, sql`q.vec`, sql`v`)})
+  const sumTo = (cls: LabelClass) => sql<number>`coalesce((select sum(${referenceDistanceSql(spec, sql`q.vec`, sql`v`)})
       from unnest((select array_agg(vec::vector(${dim})) from screening_reference where model_id = ${model} and class = ${cls})) v), 0)
-    - (case when r.class = ${cls} then ${distanceSql(spec.distance, sql`q.vec`, sql`q.vec`)} else 0 end)`;
+    - (case when r.class = ${cls} then ${referenceDistanceSql(spec, sql`q.vec`, sql`q.vec`)} else 0 end)`;
   await sql`drop table if exists ${table}`.execute(db);
   await sql`
     create table ${table} as
@@ -65,7 +65,7 @@ export function exactRowsSql(spec: SnapshotSpec, changes: readonly NetChange[], 
   const classCases: RawBuilder<unknown>[] = [];
   for (const change of changes) {
     const id = sql`${checkId(change.materialId, 'material id')}::bigint`;
-    const d = sql`(case when t.material_id = ${id} then 0::float8 else ${distanceSql(spec.distance, sql`t.vec`, vectorParam(change.vec, spec.dim))} end)`;
+    const d = sql`(case when t.material_id = ${id} then 0::float8 else ${referenceDistanceSql(spec, sql`t.vec`, vectorParam(change.vec, spec.dim))} end)`;
     if (change.fromClass === 'FAST') sumFast = sql`${sumFast} - ${d}`;
     if (change.fromClass === 'POOR') sumPoor = sql`${sumPoor} - ${d}`;
     if (change.toClass === 'FAST') sumFast = sql`${sumFast} + ${d}`;
@@ -143,8 +143,8 @@ export async function appendSnapshotRows(
     from embedding e
     cross join lateral (select e.vec::vector(${dim}) as vec) q
     cross join lateral (
-      select coalesce(sum(${distanceSql(spec.distance, sql`q.vec`, sql`r.vec`)}) filter (where r.class = 'FAST'), 0)::float8 as sum_fast,
-             coalesce(sum(${distanceSql(spec.distance, sql`q.vec`, sql`r.vec`)}) filter (where r.class = 'POOR'), 0)::float8 as sum_poor
+      select coalesce(sum(${referenceDistanceSql(spec, sql`q.vec`, sql`r.vec`)}) filter (where r.class = 'FAST'), 0)::float8 as sum_fast,
+             coalesce(sum(${referenceDistanceSql(spec, sql`q.vec`, sql`r.vec`)}) filter (where r.class = 'POOR'), 0)::float8 as sum_poor
       from ${table} r where r.class is not null and r.material_id <> e.material_id
     ) sums
     where e.model_id = ${modelId}::bigint

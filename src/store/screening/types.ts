@@ -7,6 +7,8 @@ export interface SnapshotSpec {
   snapshotId: string;
   dim: number;
   distance: EmbeddingDistance;
+  /** The model's distance scale: the sums add bounded distances (src/scoring/score.ts); null: plain ones. */
+  distanceScale: number | null;
 }
 
 /** A reference change relative to a snapshot, net over the pending events of one material. */
@@ -48,6 +50,8 @@ export interface ModelVectorSpec {
   modelId: string;
   dim: number;
   distance: EmbeddingDistance;
+  /** As SnapshotSpec's: what NEAREST means average (kNN order is the plain distance's either way). */
+  distanceScale: number | null;
 }
 
 /** A query: a stored material's embedding (by id) or an explicit vector (a pgvector literal). */

@@ -11,6 +11,7 @@ export interface ScreeningStateRow {
   previous_snapshot_id: string | null;
   embedding_dim: number;
   distance: EmbeddingDistance;
+  distance_scale: number | null;
   n_fast: number;
   n_poor: number;
   n_candidates: number;
@@ -57,7 +58,7 @@ export async function readScreeningView(db: Db, modelId: string): Promise<Screen
 export function viewSelect(modelId: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`
     select s.model_id::text as model_id, s.snapshot_id::text as snapshot_id,
-      s.previous_snapshot_id::text as previous_snapshot_id, s.embedding_dim, s.distance,
+      s.previous_snapshot_id::text as previous_snapshot_id, s.embedding_dim, s.distance, s.distance_scale,
       s.n_fast, s.n_poor, s.n_candidates::float8 as n_candidates, s.built_at, s.folded_at,
       (select coalesce(json_agg(json_build_object('id', e.id::text, 'materialId', e.material_id::text,
           'fromClass', e.from_class, 'toClass', e.to_class, 'vec', e.vec::text) order by e.id), '[]'::json)
@@ -78,6 +79,7 @@ export function toView(row: Record<string, unknown>): ScreeningView {
       previous_snapshot_id: row.previous_snapshot_id === null ? null : String(row.previous_snapshot_id),
       embedding_dim: Number(row.embedding_dim),
       distance: row.distance as EmbeddingDistance,
+      distance_scale: row.distance_scale === null || row.distance_scale === undefined ? null : Number(row.distance_scale),
       n_fast: Number(row.n_fast),
       n_poor: Number(row.n_poor),
       n_candidates: Number(row.n_candidates),
@@ -95,6 +97,7 @@ export interface ScreeningModelRow {
   status: string;
   embedding_dim: number | null;
   distance: EmbeddingDistance;
+  distance_scale: number | null;
   threshold: number | null;
 }
 
@@ -108,7 +111,7 @@ export async function readModelAndView(
 ): Promise<{ model: ScreeningModelRow | null; view: ScreeningView | null }> {
   const { rows } = await sql<Record<string, unknown>>`
     select md.id::text as model_row_id, md.status as model_status, md.embedding_dim as model_dim,
-      md.distance as model_distance, md.threshold as model_threshold, v.*
+      md.distance as model_distance, md.distance_scale as model_distance_scale, md.threshold as model_threshold, v.*
     from model md
     left join lateral (${viewSelect(sql`md.id`)}) v on true
     where ${modelId === null ? sql`md.is_active` : sql`md.id = ${checkId(modelId, 'model id')}::bigint`}
@@ -120,6 +123,7 @@ export async function readModelAndView(
     status: String(row.model_status),
     embedding_dim: row.model_dim === null ? null : Number(row.model_dim),
     distance: row.model_distance as EmbeddingDistance,
+    distance_scale: row.model_distance_scale === null ? null : Number(row.model_distance_scale),
     threshold: row.model_threshold === null ? null : Number(row.model_threshold),
   };
   return { model, view: row.model_id === null || row.model_id === undefined ? null : toView(row) };
@@ -136,12 +140,12 @@ export async function upsertScreeningState(
   opts: { rebuilt: boolean },
 ): Promise<void> {
   await sql`
-    insert into screening_state (model_id, snapshot_id, previous_snapshot_id, embedding_dim, distance, n_fast, n_poor, n_candidates)
+    insert into screening_state (model_id, snapshot_id, previous_snapshot_id, embedding_dim, distance, distance_scale, n_fast, n_poor, n_candidates)
     values (${row.model_id}::bigint, ${row.snapshot_id}::bigint, ${row.previous_snapshot_id}::bigint, ${row.embedding_dim},
-      ${row.distance}, ${row.n_fast}, ${row.n_poor}, ${row.n_candidates})
+      ${row.distance}, ${row.distance_scale}::float8, ${row.n_fast}, ${row.n_poor}, ${row.n_candidates})
     on conflict (model_id) do update set snapshot_id = excluded.snapshot_id,
       previous_snapshot_id = excluded.previous_snapshot_id, embedding_dim = excluded.embedding_dim,
-      distance = excluded.distance, n_fast = excluded.n_fast, n_poor = excluded.n_poor,
+      distance = excluded.distance, distance_scale = excluded.distance_scale, n_fast = excluded.n_fast, n_poor = excluded.n_poor,
       n_candidates = excluded.n_candidates, folded_at = now()
       ${opts.rebuilt ? sql`, built_at = now()` : sql``}`.execute(db);
 }
