@@ -91,6 +91,21 @@ export class ModelNotReadyError extends DomainError {
   }
 }
 
+/**
+ * A READY model whose screening scores were never written (they are written when it is trained,
+ * installed or activated, and kept current by label writes; a read never builds them).
+ */
+export class ScreeningNotReadyError extends DomainError {
+  constructor(modelId: string | number) {
+    super(
+      'MODEL_NOT_READY',
+      `model ${modelId} has no screening scores yet: they are written when a model is trained, installed or activated ` +
+        `(or by \`ionsieve screen --model ${modelId} --rescore\`)`,
+      { modelId: String(modelId), status: 'READY', screening: 'NOT_BUILT' },
+    );
+  }
+}
+
 export class InvalidJobStateError extends DomainError {
   constructor(message: string, details?: Record<string, unknown>) {
     super('INVALID_JOB_STATE', message, details);

@@ -113,6 +113,7 @@ export async function runOptimadeImportCommand(ctx: CliContext, opts: OptimadeCl
       signal: controller.signal,
       onProgress,
       onRetry: (info) => logger.warn(info, 'OPTIMADE request retried'),
+      onEmbeddingQueued: () => logger.info('embed_materials job queued for the active model'),
     });
     clearInterval(beat);
     bar?.stop();
@@ -120,10 +121,6 @@ export async function runOptimadeImportCommand(ctx: CliContext, opts: OptimadeCl
     const seconds = (performance.now() - started) / 1000;
     const { skippedEntries, ...counts } = result;
     logger.info({ jobId, ...counts, seconds: Number(seconds.toFixed(2)) }, 'OPTIMADE import done');
-    if (result.imported > 0) {
-      const { queueEmbeddingOfNewMaterials } = await import('../services/embeddings.js');
-      if (await queueEmbeddingOfNewMaterials(db)) logger.info('embed_materials job queued for the active model');
-    }
     process.stdout.write(`${JSON.stringify({ jobId, ...counts, nextUrl: undefined, phase: undefined, seconds: Number(seconds.toFixed(2)), skippedEntries })}\n`);
     if (result.skipped > 0) process.exitCode = 2;
   } catch (error) {

@@ -118,11 +118,8 @@ export function registerImportCommand(program: Command): Command {
         structuresPerSecond: Math.round((result.ok + result.duplicates) / (seconds || 1)),
       };
       logger.info(summary, 'import done');
-      if (result.ok > 0) {
-        // New structures get embeddings from the active model (a trainer runs the job).
-        const { queueEmbeddingOfNewMaterials } = await import('../services/embeddings.js');
-        if (await queueEmbeddingOfNewMaterials(db)) logger.info('embed_materials job queued for the active model');
-      }
+      // New structures get embeddings from the active model (a trainer runs the job, queued in the last batch's transaction).
+      if (result.embeddingQueued) logger.info('embed_materials job queued for the active model');
       process.stdout.write(`${JSON.stringify({ ...summary, failures: result.failed })}\n`);
       if (result.failed.length > 0) process.exitCode = 2;
     });

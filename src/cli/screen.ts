@@ -71,11 +71,15 @@ export function registerScreenCommand(program: Command): Command {
       .option('--rescore', 'recompute every stored score of the model from scratch first'),
   ).action(async (opts: ScreenCommandOptions) => {
     await withCliContext(opts, async ({ db, logger }) => {
+      // The operator's command may write, as the API's reads never do: --rescore rebuilds the
+      // scores, and a model without any (rows written behind the services' back) is scored first.
+      const model = await resolveScreeningModel(db, opts.model);
+      const started = performance.now();
       if (opts.rescore) {
-        const model = await resolveScreeningModel(db, opts.model);
-        const started = performance.now();
         await rescoreModel(db, model.id);
         logger.info({ modelId: model.id, seconds: (performance.now() - started) / 1000 }, 'model re-scored');
+      } else if (await rescoreModel(db, model.id, { onlyIfMissing: true })) {
+        logger.info({ modelId: model.id, seconds: (performance.now() - started) / 1000 }, 'model had no screening scores: scored first');
       }
       const stdout = process.stdout;
       const write = async (line: string) => {

@@ -140,14 +140,19 @@ export async function reapExpiredLeases(db: Db): Promise<number> {
   return rows.length;
 }
 
-/** Takes the oldest runnable job of the given kinds, or null. One statement, SKIP LOCKED. */
+/**
+ * Takes the oldest runnable job of the given kinds, or null. One statement, SKIP LOCKED. It first
+ * reaps expired leases unless `reap: false` — the worker loop passes that and reaps on its own
+ * schedule (at most every `reapMs`), so an idle poll is one statement.
+ */
 export async function claimJob<P = unknown>(
   db: Db,
   workerId: string,
   kinds: readonly string[],
   leaseMs: number,
+  opts: { reap?: boolean } = {},
 ): Promise<JobRecord<P> | null> {
-  await reapExpiredLeases(db);
+  if (opts.reap !== false) await reapExpiredLeases(db);
   const { rows } = await sql<JobRow>`
     with next as (
       select id from job

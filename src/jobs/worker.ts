@@ -15,8 +15,12 @@ import {
   completeJob,
   failJob,
   heartbeatJob,
+  reapExpiredLeases,
   type JobRecord,
 } from './queue.js';
+
+/** Longest wait between two reaps of expired leases (WorkerOptions.reapMs). */
+export const MAX_REAP_INTERVAL_MS = 10_000;
 
 /** What a task gets besides its payload. */
 export interface TaskHelpers {
@@ -41,6 +45,12 @@ export interface WorkerOptions {
   /** Lease length; the heartbeat renews it every leaseMs / 3. */
   leaseMs?: number;
   pollMs?: number;
+  /**
+   * Least time between two reaps of expired leases (jobs whose worker died go back to QUEUED). The
+   * loop reaps before its first claim, then at most this often, not on every poll. Default: the
+   * lease, at most MAX_REAP_INTERVAL_MS (a lease cannot expire unseen for much longer than itself).
+   */
+  reapMs?: number;
   /** Stops the loop (after the current job is aborted). */
   signal?: AbortSignal;
 }
@@ -61,6 +71,8 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
   const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const leaseMs = opts.leaseMs ?? 30_000;
   const pollMs = opts.pollMs ?? 2_000;
+  const reapMs = opts.reapMs ?? Math.min(leaseMs, MAX_REAP_INTERVAL_MS);
+  let lastReap = -Infinity;
   const kinds = Object.keys(opts.tasks);
   const stopController = new AbortController();
   opts.signal?.addEventListener('abort', () => stopController.abort(), { once: true });
@@ -125,12 +137,17 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
         log.warn({ err }, 'LISTEN unavailable; polling only');
       }
     }
-    log.info({ kinds, leaseMs, pollMs }, 'worker started');
+    log.info({ kinds, leaseMs, pollMs, reapMs }, 'worker started');
     try {
       while (!stopController.signal.aborted) {
         let job: JobRecord | null = null;
         try {
-          job = await claimJob(opts.db, workerId, kinds, leaseMs);
+          if (performance.now() - lastReap >= reapMs) {
+            const reaped = await reapExpiredLeases(opts.db);
+            lastReap = performance.now();
+            if (reaped > 0) log.warn({ reaped }, 'expired leases reaped: their jobs are queued again (or failed)');
+          }
+          job = await claimJob(opts.db, workerId, kinds, leaseMs, { reap: false });
         } catch (err) {
           log.error({ err: err instanceof Error ? err.message : String(err) }, 'claim failed; retrying after poll interval');
         }

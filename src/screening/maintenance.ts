@@ -44,7 +44,8 @@ import type { ScreeningModel } from './types.js';
  * Full re-score of a model (a new model, or a repair): rebuilds its references from the current
  * labels and writes a new snapshot in one SQL statement. Blocks the model's label writers and
  * folds while it runs. With `onlyIfMissing`, does nothing when the model already has a snapshot.
- * Returns whether it built one.
+ * Returns whether it built one. Its callers are the writers — training (completeTraining),
+ * installing the shipped model, activation, retirement, `ionsieve screen` — never a read.
  */
 export async function rescoreModel(db: Db, modelId: string, opts: { onlyIfMissing?: boolean } = {}): Promise<boolean> {
   const model = await resolveScreeningModel(db, modelId);
@@ -82,17 +83,6 @@ export async function rescoreModel(db: Db, modelId: string, opts: { onlyIfMissin
   });
   if (built && !db.isTransaction) await collectSnapshotGarbage(db);
   return built;
-}
-
-/** Builds the model's snapshot if it has none (the first screen of a model nobody re-scored). */
-export async function ensureScreeningState(db: Db, model: ScreeningModel): Promise<ScreeningView> {
-  let view = await readScreeningView(db, model.id);
-  if (!view) {
-    await rescoreModel(db, model.id, { onlyIfMissing: true });
-    view = await readScreeningView(db, model.id);
-    if (!view) throw new Error(`screening state of model ${model.id} was not created`);
-  }
-  return view;
 }
 
 /**

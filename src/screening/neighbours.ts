@@ -1,5 +1,5 @@
 /** Neighbours: the nearest FAST references of materials, and similar materials of a material or structure. */
-import { BadInputError, NotFoundError } from '../errors.js';
+import { BadInputError, NotFoundError, ScreeningNotReadyError } from '../errors.js';
 import type { LabelClass } from '../scoring/index.js';
 import { getMaterial, materialRowToRecord, type MaterialFilter, type MaterialRecord } from '../services/materials.js';
 import type { Db } from '../store/database.js';
@@ -16,7 +16,6 @@ import {
 import { ID_PATTERN } from '../ids.js';
 import { checkK, checkMaterialId, toCandidateFilter } from './inputs.js';
 import { DEFAULT_EF_SEARCH, DEFAULT_NEIGHBOURS, EXACT_NEIGHBOURS_MAX_ROWS } from './limits.js';
-import { ensureScreeningState } from './maintenance.js';
 import { loadSimilarity, resolveScreeningModel, vectorSpec } from './model.js';
 import { openScreening } from './open.js';
 import { embedStructureText } from './scores.js';
@@ -143,7 +142,8 @@ async function neighboursOf(
 ): Promise<Neighbor[]> {
   let rows;
   if (label === 'FAST' || label === 'POOR') {
-    if (embedded === null) await ensureScreeningState(db, model);
+    // Labelled neighbours are read from the model's references, written with its screening scores.
+    if (embedded === null) throw new ScreeningNotReadyError(model.id);
     rows = await nearestReferences(db, vectorSpec(model), query, label, k, excludeId, filter);
   } else {
     const opts = {

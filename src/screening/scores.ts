@@ -1,5 +1,5 @@
 /** Scores that are not stored: a material's (Material.screening), an uploaded structure's, a formula's. */
-import { BadInputError } from '../errors.js';
+import { BadInputError, ScreeningNotReadyError } from '../errors.js';
 import { boundedDistance, ratioScore } from '../scoring/index.js';
 import { readsCompositions } from '../model/hyperparameters.js';
 import { embedFormulas, embedStructuresWithModel, getServingModel } from '../services/embeddings.js';
@@ -10,7 +10,7 @@ import { toVectorLiteral } from '../store/vector.js';
 import { parseComposition, parseStructure } from '../structure/index.js';
 import { ID_PATTERN } from '../ids.js';
 import { resolveReference } from './inputs.js';
-import { snapshotSpec, vectorSpec } from './model.js';
+import { loadScreening, snapshotSpec, vectorSpec } from './model.js';
 import { openScreening } from './open.js';
 import { currentCounts, netChanges, requireReferences } from './pending.js';
 import { scoreRecord } from './ranking.js';
@@ -91,11 +91,12 @@ export async function scoreComposition(
   const reference = resolveReference(input.reference);
   if (typeof input.formula !== 'string' || input.formula.trim() === '') throw new BadInputError('formula must be a non-empty chemical formula', { field: 'formula' });
   parseComposition(input.formula); // BadInputError naming the problem before any model work
-  const { model } = await openScreening(db, input.modelId);
+  const { model, view } = await loadScreening(db, input.modelId);
   const serving = await getServingModel(db, model.id);
   if (!readsCompositions(serving.model.hyperparameters)) {
     throw new BadInputError(`model ${model.id} embeds structures only (no composition pathway); score a structure, or use a model trained with one`, { modelId: model.id });
   }
+  if (!view) throw new ScreeningNotReadyError(model.id);
   const [vector] = embedFormulas(serving.model, [input.formula]);
   if (!vector || vector.length !== model.dim) throw new Error(`model ${model.id} produced an embedding of ${vector?.length} components, expected ${model.dim}`);
   return scoreVector(db, model, toVectorLiteral(vector), reference);

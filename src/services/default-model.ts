@@ -111,6 +111,8 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
       tx,
       embeddings.map((e) => ({ model_id: String(row.id), material_id: e.materialId, vec: toVectorLiteral(e.vector) })),
     );
+    // Its screening scores commit with it, so the first `screen` is a page read (reads never build them).
+    await rescoreModel(tx, String(row.id));
     if (becomesActive) await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId: String(row.id) } satisfies EmbedMaterialsPayload);
     return { model: modelRowToRecord(row), installed: true };
   });
@@ -119,7 +121,7 @@ export async function installDefaultModel(db: Db, dataDir: string): Promise<Inst
 }
 
 /**
- * installDefaultModel, then the model's screening scores. Logs and returns quietly when the seed
+ * installDefaultModel (the model with its screening scores). Logs and returns quietly when the seed
  * folder ships no model or it is already installed, and warns (without failing) when the shipped
  * artifact does not fit this build.
  */
@@ -137,8 +139,6 @@ export async function installShippedModel(ctx: { db: Db; logger: Logger }, seedD
   if (!result) ctx.logger.warn({ seedDir }, `no shipped model in ${join(seedDir, DEFAULT_MODEL_DIR)}; train one with \`ionsieve train-default\``);
   else if (!result.installed) ctx.logger.debug({ modelId: result.model.id }, 'default model already installed');
   else {
-    // Its stored screening scores too, so the first `screen` is a page read, not a full re-score.
-    await rescoreModel(ctx.db, result.model.id);
     ctx.logger.info(
       { modelId: result.model.id, active: result.model.isActive, embeddings: result.embeddings, seconds: (performance.now() - started) / 1000 },
       'default model installed and scored',

@@ -10,16 +10,15 @@ import { embedStructureBatch, embedStructures, initBackend, loadModel, type Knag
 import { embeddingWidth, graphOptions, readsCompositions } from '../model/hyperparameters.js';
 import { graphOfMaterial } from '../training/every-row.js';
 import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
-import { enqueueJobOnce } from '../jobs/queue.js';
 import type { Db } from '../store/database.js';
 import { findEmbeddingRows, insertEmbeddingRows, listEmbeddableMaterials } from '../store/embedding.repository.js';
-import { findActiveModelRow, findModelWeights, queuedJobExists } from '../store/model.repository.js';
+import { findActiveModelRow, findModelWeights } from '../store/model.repository.js';
 import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
 import type { Structure } from '../structure/structure.js';
 import { ModelNotReadyError, NotFoundError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
-import { EMBED_MATERIALS_TASK, type EmbedMaterialsPayload } from '../jobs/tasks.js';
+import type { EmbedMaterialsPayload } from '../jobs/tasks.js';
 import type { MaterialEmbedding } from './model-training.js';
 import { ensureModelIndex, getActiveModel, getModel } from './models.js';
 
@@ -296,20 +295,8 @@ export async function embedMissingMaterials(
   return { modelId, embedded, skipped, pages };
 }
 
-/**
- * After materials were added (addMaterials, import): queue one embed_materials job for the active
- * model, unless there is no active model or such a job is already waiting. Cheap; call it in the
- * transaction that added the materials (the job commits with them). The job key (`model:<id>`)
- * makes concurrent callers queue one job; a queued job without a key (activation) also counts.
- * Returns whether a job was queued.
- */
-export async function queueEmbeddingOfNewMaterials(db: Db): Promise<boolean> {
-  const active = await findActiveModelRow(db);
-  if (!active) return false;
-  if (await queuedJobExists(db, EMBED_MATERIALS_TASK, String(active.id))) return false;
-  const payload: EmbedMaterialsPayload = { modelId: String(active.id) };
-  return (await enqueueJobOnce(db, EMBED_MATERIALS_TASK, payload, `model:${active.id}`)) !== null;
-}
+// Queueing the job lives in embedding-jobs.ts (no TF.js); re-exported for the callers that import it from here.
+export { queueEmbeddingOfNewMaterials } from './embedding-jobs.js';
 
 /** The model an embed_materials job is for: the one named, else the active one (null: none). */
 export async function resolveEmbeddingModelId(db: Db, payload: EmbedMaterialsPayload): Promise<string | null> {

@@ -15,6 +15,7 @@ import { parseCsv } from '../csv.js';
 import { cifStructureBlocks, type StructureFormat } from '../structure/index.js';
 import { inTransaction, type Db } from '../store/database.js';
 import type { MaterialProperty, NewMaterialRow } from '../store/material.table.js';
+import { queueEmbeddingOfNewMaterials } from './embedding-jobs.js';
 import { checkPropertyName, propertiesOf } from './properties.js';
 import { insertOrFindMaterials, structureTextMaterialRow, type MaterialProvenance } from './material-rows.js';
 import { optimadeListOf, optimadeProvenance } from './optimade-entries.js';
@@ -33,6 +34,11 @@ export interface ImportOptions {
   actor?: string | null;
   /** Called after every record (structure parsed or failed) and after every batch write. */
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Queue the embedding of the new materials under the active model (queueEmbeddingOfNewMaterials)
+   * in the transaction of the last batch, when the import added any. Default true.
+   */
+  queueEmbedding?: boolean;
 }
 
 export interface ImportProgress {
@@ -61,6 +67,8 @@ export interface ImportResult {
   ok: number;
   failed: ImportFailure[];
   duplicates: number;
+  /** Whether the last batch's transaction queued an embed_materials job. */
+  embeddingQueued: boolean;
 }
 
 const DEFAULT_BATCH_SIZE = 500;
@@ -239,23 +247,33 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
       if (roots.includes(dir) || dirname(dir) === dir) return undefined;
     }
   };
-  const flush = async () => {
+  let embeddingQueued = false;
+  /** Writes the waiting batch; the last one (`last`) also queues the embedding job, in its transaction. */
+  const flush = async (last = false) => {
     const rows = batch;
     batch = [];
     progress.pending = 0;
     await inFlight;
-    inFlight = rows.length === 0 ? Promise.resolve() : write(rows);
+    inFlight = rows.length === 0 ? Promise.resolve() : write(rows, last);
     // Mark it handled now; the error still surfaces at the next `await inFlight`.
     inFlight.catch(() => {});
   };
-  const write = async (rows: NewMaterialRow[]) => {
-    const { inserted } = await inTransaction(db, (tx) => insertOrFindMaterials(tx, rows));
-    const added = inserted.filter(Boolean).length;
+  const write = async (rows: NewMaterialRow[], last: boolean) => {
+    const { added, queued } = await inTransaction(db, async (tx) => {
+      const { inserted } = await insertOrFindMaterials(tx, rows);
+      const added = inserted.filter(Boolean).length;
+      const queued = last && opts.queueEmbedding !== false && progress.ok + added > 0 && (await queueEmbeddingOfNewMaterials(tx));
+      return { added, queued };
+    });
+    embeddingQueued ||= queued;
     progress.ok += added;
     progress.duplicates += rows.length - added;
     report();
   };
   const addRecord = async (where: string, make: () => NewMaterialRow) => {
+    // A full batch is written when the next record comes, so that the last write is never empty:
+    // it carries the embedding job.
+    if (batch.length >= batchSize) await flush();
     try {
       batch.push(make());
       progress.pending = batch.length;
@@ -263,7 +281,6 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
       failed.push({ file: where, error: errorMessage(error) });
     }
     report();
-    if (batch.length >= batchSize) await flush();
   };
 
   for await (const file of walkStructureFiles(paths)) {
@@ -343,7 +360,7 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
     }
     await addRecord(file, () => structureTextMaterialRow(text, kind.format, limits, provenance));
   }
-  await flush();
+  await flush(true);
   await inFlight;
   // A row that names no imported file is most likely a typo: say so.
   for (const table of tables.values()) {
@@ -352,7 +369,7 @@ export async function importFiles(db: Db, paths: readonly string[], opts: Import
     }
   }
   report();
-  return { files: progress.files, ok: progress.ok, failed, duplicates: progress.duplicates };
+  return { files: progress.files, ok: progress.ok, failed, duplicates: progress.duplicates, embeddingQueued };
 }
 
 async function* walkPropertyTables(dir: string): AsyncGenerator<string> {

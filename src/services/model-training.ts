@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors.js';
 import { enqueueJob } from '../jobs/queue.js';
 import { EMBED_MATERIALS_TASK, type EmbedMaterialsPayload } from '../jobs/tasks.js';
 import { embeddingWidth, resolveStoredHyperparameters, type Hyperparameters, type ModelArtifact } from '../model/index.js';
+import { rescoreModel } from '../screening/maintenance.js';
 import { inTransaction, type Db } from '../store/database.js';
 import {
   deleteModelEmbeddings,
@@ -196,10 +197,11 @@ async function stageTrainingEmbeddings(db: Db, done: CompletedTraining): Promise
 
 /**
  * Publishes a trained model: its embeddings are first staged in short batches (embedding_stage,
- * which no reader looks at), then ONE short transaction moves them into `embedding` and writes
- * weights, curve, threshold, metrics, status READY, and active when no other model is — so
- * readers see either no model or the whole of it, and the serving thread of the embedded default
- * is never held for the whole publish at once. Commits nothing (returns null) if the model was
+ * which no reader looks at), then ONE transaction moves them into `embedding`, writes weights,
+ * curve, threshold, metrics, status READY, and active when no other model is, and writes the
+ * model's screening scores (rescoreModel: one statement) — so readers see either no model or the
+ * whole of it, scores included, and never build them themselves. The serving thread of the
+ * embedded default is never held for the staging. Commits nothing (returns null) if the model was
  * cancelled meanwhile or the job is no longer this worker's. Then builds the model's HNSW index
  * (outside the transaction; idempotent, and repeated by embed_materials).
  */
@@ -232,6 +234,8 @@ export async function completeTraining(db: Db, done: CompletedTraining): Promise
       error: null,
       finished_at: new Date(),
     });
+    // Its screening scores commit with it: a read never builds them.
+    await rescoreModel(tx, done.modelId);
     // Materials added while this model trained are not in `embeddings`; the job embeds them.
     if (becomesActive) await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId: done.modelId } satisfies EmbedMaterialsPayload);
     return modelRowToRecord(updated!);

@@ -27,6 +27,7 @@ import {
   trainDefaultHyperparameters,
   type Hyperparameters,
 } from '../model/index.js';
+import { rescoreModel } from '../screening/maintenance.js';
 import { inTransaction, type Db } from '../store/database.js';
 import { discardStagedEmbeddings } from '../store/embedding.repository.js';
 import {
@@ -449,7 +450,9 @@ export async function getActiveModel(db: Db): Promise<ModelRecord | null> {
 
 /**
  * Makes a READY model the one active model (others are deactivated in the same transaction) and
- * queues an embed_materials job so materials added since it was trained get embeddings.
+ * queues an embed_materials job so materials added since it was trained get embeddings. A model
+ * without screening scores (never scored, or its scores dropped) gets them in this transaction:
+ * activation is one of their writers, a read never is.
  */
 export async function activateModel(db: Db, id: string): Promise<ModelRecord> {
   const modelId = checkModelId(id);
@@ -461,6 +464,7 @@ export async function activateModel(db: Db, id: string): Promise<ModelRecord> {
     if (row.is_active) return modelRowToRecord(row);
     await deactivateOtherModels(tx, modelId);
     const updated = await updateModelRow(tx, modelId, { is_active: true });
+    await rescoreModel(tx, modelId, { onlyIfMissing: true });
     await enqueueJob(tx, EMBED_MATERIALS_TASK, { modelId } satisfies EmbedMaterialsPayload);
     return modelRowToRecord(updated!);
   });

@@ -22,6 +22,7 @@ import { inTransaction, type Db } from '../store/database.js';
 import { findMaterialKeysBySourceRecords } from '../store/material.repository.js';
 import type { NewMaterialRow } from '../store/material.table.js';
 import { checkOptimadeUrl, fetchOptimadeJson, OptimadeResponseError, type FetchJsonOptions } from './optimade-client.js';
+import { queueEmbeddingOfNewMaterials } from './embedding-jobs.js';
 import { insertOrFindMaterials, structureTextMaterialRow } from './material-rows.js';
 import { optimadeProvenance } from './optimade-entries.js';
 import { providerUrl } from './provenance.js';
@@ -166,6 +167,8 @@ export interface RunOptimadeImportOptions {
   /** After each stored page. */
   onProgress?: (progress: OptimadeImportProgress) => void;
   onRetry?: FetchJsonOptions['onRetry'];
+  /** After the commit that queued the embedding of the new materials (see runOptimadeImport). */
+  onEmbeddingQueued?: () => void;
 }
 
 /** The job lost its lease (another worker took it over, or it was cancelled): this run stops. */
@@ -207,7 +210,9 @@ function errorMessage(error: unknown): string {
 
 /**
  * Runs (or resumes, from `resumeFrom`) an import: fetches page after page, stores each in one
- * transaction with the job's progress, and returns the final progress. Throws BadInputError or
+ * transaction with the job's progress, and returns the final progress. The last page's transaction
+ * also queues the embedding of the new materials under the active model (with its job key), when
+ * the import added any: the materials and their job commit together. Throws BadInputError or
  * OptimadeResponseError for what retrying cannot fix (a host not on the list, a 4xx answer),
  * OptimadeUnavailableError when the provider stayed unreachable (the job is retried later from its
  * cursor), ImportJobLostError when the job is no longer this worker's.
@@ -242,6 +247,7 @@ export async function runOptimadeImport(
   };
   const startUrl = resumeFrom ? resumeFrom.nextUrl : firstPageUrl(payload);
   let pending = startUrl !== null && remaining() > 0 ? fetchPage(startUrl) : null;
+  let pagesStored = 0;
   while (pending) {
     const { url, body } = await pending;
     pending = null;
@@ -275,7 +281,7 @@ export async function runOptimadeImport(
     progress.duplicates += duplicates;
     progress.nextUrl = nextUrl;
     if (nextUrl === null) progress.phase = 'DONE';
-    await inTransaction(db, async (tx) => {
+    const queued = await inTransaction(db, async (tx) => {
       const { inserted } = await insertOrFindMaterials(tx, rows);
       const added = inserted.filter(Boolean).length;
       // Counted into a copy: the transaction may still roll back.
@@ -283,15 +289,21 @@ export async function runOptimadeImport(
       if (!(await updateJobProgress(tx, opts.jobId, opts.workerId, committed))) {
         throw new ImportJobLostError(`job ${opts.jobId} is no longer held by ${opts.workerId} (cancelled or taken over)`);
       }
+      const queued = committed.phase === 'DONE' && committed.imported > 0 && (await queueEmbeddingOfNewMaterials(tx));
       progress.imported = committed.imported;
       progress.duplicates = committed.duplicates;
+      return queued;
     });
+    pagesStored++;
+    if (queued) opts.onEmbeddingQueued?.();
     opts.onProgress?.({ ...progress });
     if (refusedNext) throw refusedNext;
     if (opts.signal?.aborted) throw opts.signal.reason;
   }
   progress.phase = 'DONE';
   progress.nextUrl = null;
+  // A resumed import with nothing left to fetch stored no page here: queue for what it added before.
+  if (pagesStored === 0 && progress.imported > 0 && (await queueEmbeddingOfNewMaterials(db))) opts.onEmbeddingQueued?.();
   return progress;
 }
 

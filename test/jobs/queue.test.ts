@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin, type RootOperationNode } from 'kysely';
 import pino from 'pino';
 import { BadInputError } from '../../src/errors.js';
 import {
@@ -13,6 +13,7 @@ import {
   heartbeatJob,
 } from '../../src/jobs/queue.js';
 import { startWorker } from '../../src/jobs/worker.js';
+import type { Db } from '../../src/store/database.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 
 const logger = pino({ level: 'silent' });
@@ -128,6 +129,49 @@ describeDatabases('job queue', (database) => {
       await cancelJob(db, c.id);
       await waitFor(async () => sawAbort);
       assert.equal((await getJob(db, c.id))?.status, 'CANCELLED');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('the worker reaps expired leases at most every reapMs, not on every poll', async () => {
+    const { db } = database();
+    await resetDatabase(db);
+    // Counts the worker's statements by their SQL: claims (every poll) and reaps.
+    const counts = { claims: 0, reaps: 0 };
+    const counter: KyselyPlugin = {
+      transformQuery(args: { node: RootOperationNode }) {
+        const text = JSON.stringify(args.node);
+        if (text.includes('for update skip locked')) counts.claims++;
+        if (text.includes('stopped heartbeating')) counts.reaps++;
+        return args.node;
+      },
+      async transformResult(args) {
+        return args.result;
+      },
+    };
+    const counted = db.withPlugin(counter) as Db;
+    // A job whose worker died: its lease expired before the worker starts.
+    const dead = await enqueueJob(db, 'elsewhere', {});
+    await claimJob(db, 'dead-worker', ['elsewhere'], 1);
+    await sleep(20);
+    const reapMs = 400;
+    const started = performance.now();
+    const worker = startWorker({ db: counted, logger, pollMs: 10, leaseMs: 10_000, reapMs, tasks: { noop: async () => null } });
+    try {
+      // Reaped before the first claim: a restarted worker frees what a dead one held at once.
+      await waitFor(async () => (await getJob(db, dead.id))?.status === 'QUEUED', 2000);
+      await waitFor(async () => counts.claims >= 20);
+      const elapsed = performance.now() - started;
+      assert.ok(counts.reaps >= 1, 'reaped at start');
+      assert.ok(
+        counts.reaps <= Math.floor(elapsed / reapMs) + 1,
+        `${counts.reaps} reaps in ${Math.round(elapsed)} ms of polling (${counts.claims} claims), at most one per ${reapMs} ms`,
+      );
+      // A lease that expires later is reaped at a later reap, within about reapMs.
+      const late = await enqueueJob(db, 'elsewhere', {});
+      await claimJob(db, 'dead-worker', ['elsewhere'], 1);
+      await waitFor(async () => (await getJob(db, late.id))?.status === 'QUEUED', reapMs + 3000);
     } finally {
       await worker.stop();
     }

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { ratioScore } from '../../src/scoring/index.js';
+import { boundedDistance, ratioScore } from '../../src/scoring/index.js';
 import { scoreSql } from '../../src/store/screening/index.js';
+import { referenceDistanceSql, vectorParam } from '../../src/store/screening/fragments.js';
 import { describeDatabases } from '../support/databases.js';
 
 /** [sumFast, sumPoor, nFast, nPoor] */
@@ -50,5 +51,14 @@ describeDatabases('scoreSql agrees with ratioScore', (database) => {
     const { db } = database();
     const { rows } = await sql<{ r: number | null }>`select ${scoreSql(sql`1::float8`, sql`1::float8`, 0, 3)} as r`.execute(db);
     assert.equal(rows[0]!.r, null);
+  });
+
+  test('bounded distances far beyond the scale are 1, as in TS (PostgreSQL exp() would underflow)', async () => {
+    const { db } = database();
+    for (const [scale, x] of [[0.5, 3], [1e-3, 10], [1e-6, 1]] as const) {
+      const d = referenceDistanceSql({ distance: 'EUCLIDEAN', distanceScale: scale }, vectorParam('[0,0]', 2), vectorParam(`[${x},0]`, 2));
+      const { rows } = await sql<{ r: number | string }>`select ${d} as r`.execute(db);
+      assert.equal(Number(rows[0]!.r), boundedDistance(x, scale), `d = ${x}, scale ${scale}`);
+    }
   });
 });

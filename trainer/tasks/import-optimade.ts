@@ -1,11 +1,10 @@
 /**
  * The `import_optimade` task: runs (or resumes at its stored cursor) an OPTIMADE import
- * (src/services/optimade-import.ts), then queues the embedding of the new materials under the
- * active model. Outgoing requests are checked against this worker's own allow-list
+ * (src/services/optimade-import.ts); its last page's transaction queues the embedding of the new
+ * materials under the active model. Outgoing requests are checked against this worker's own allow-list
  * (IONSIEVE_OPTIMADE_HOSTS), whatever the API that queued the job allowed.
  */
 import type { Task } from '../../src/jobs/worker.js';
-import { queueEmbeddingOfNewMaterials } from '../../src/services/embeddings.js';
 import { runOptimadeImport, type ImportOptimadePayload, type OptimadeImportProgress } from '../../src/services/optimade-import.js';
 
 export interface ImportOptimadeTaskOptions {
@@ -26,10 +25,10 @@ export function createImportOptimadeTask(opts: ImportOptimadeTaskOptions): Task<
       maxTextBytes: opts.maxTextBytes,
       signal,
       onRetry: (info) => logger.warn(info, 'OPTIMADE request retried'),
+      onEmbeddingQueued: () => logger.info('embed_materials job queued for the active model'),
     });
     const { skippedEntries: _list, ...counts } = result;
     logger.info(counts, 'OPTIMADE import done');
-    if (result.imported > 0 && (await queueEmbeddingOfNewMaterials(db))) logger.info('embed_materials job queued for the active model');
     return result;
   };
 }

@@ -21,7 +21,6 @@ import { isRetryable } from '../../src/jobs/worker.js';
 import { embedAllMaterialsWith } from '../../src/services/embeddings.js';
 import { beginTraining, completeTraining, failTraining, recordProgress } from '../../src/services/model-training.js';
 import type { ModelProgress, TrainModelPayload } from '../../src/services/models.js';
-import { rescoreModel } from '../../src/services/screening.js';
 import type { FitOptions } from '../../src/training/train.js';
 import type { ComputationEvent } from '../computation.js';
 import { startComputation, type TrainerIsolation } from '../computation-client.js';
@@ -132,15 +131,6 @@ export function createTrainModelTask(options: TrainModelTaskOptions = {}): Task<
         { modelId, epochs: run.curve.length, embeddings: embeddings.length, active: record.isActive, fitSeconds: run.fitSeconds, heldOut: record.heldOutMetrics?.label ?? record.noHeldOutReason },
         'model READY',
       );
-      // A new model gets its full screening re-score here, off the request path (one statement).
-      // The model is READY whatever happens: on failure the first screen builds the scores instead.
-      const rescoreStarted = performance.now();
-      try {
-        await rescoreModel(db, modelId);
-        logger.info({ modelId, ms: Math.round(performance.now() - rescoreStarted) }, 'screening scores written');
-      } catch (err) {
-        logger.error({ modelId, err }, 'screening re-score failed; it will be built on first use');
-      }
       return { modelId, committed: true, epochs: run.curve.length, embeddings: embeddings.length };
     } catch (error) {
       // Aborted: cancelled (already CANCELLED), lease lost (another worker owns it) or the worker

@@ -60,7 +60,7 @@ export function App() {
 }
 
 function ActiveModel({ enabled }: { enabled: boolean }) {
-  const active = useQuery<{ activeModel: { id: string; name: string | null; status: string } | null }>(ACTIVE_MODEL, {}, { skip: !enabled });
+  const active = useQuery(ACTIVE_MODEL, {}, { skip: !enabled });
   if (!enabled) return null;
   if (active.error) return <span className="model-pill error" title={active.error.message}>model: error</span>;
   const model = active.data?.activeModel;

@@ -3,7 +3,7 @@
  * through the per-request DataLoaders. Resolvers only map arguments to service calls.
  */
 import { Arg, Args, Authorized, Ctx, FieldResolver, Float, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { queueEmbeddingOfNewMaterials } from '../../services/embeddings.js';
+import { queueEmbeddingOfNewMaterials } from '../../services/embedding-jobs.js';
 import { addMaterials, getMaterial, listMaterials, type LabelRecord, type MaterialRecord } from '../../services/materials.js';
 import { setMaterialProperties } from '../../services/properties.js';
 import { deleteMaterial, restoreMaterial, retireMaterial } from '../../services/retirement.js';

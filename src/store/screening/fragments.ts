@@ -13,13 +13,15 @@ export function distanceSql(distance: EmbeddingDistance, a: RawBuilder<unknown>,
 
 /**
  * The distance the ratio averages (src/scoring/score.ts `boundedDistance`): `a OP b`, or
- * 1 − exp(−(a OP b)/scale) for a model with a distance scale.
+ * 1 − exp(−(a OP b)/scale) for a model with a distance scale. The exponent is capped at 700:
+ * PostgreSQL's exp() raises "value out of range: underflow" below about −745 where JavaScript's
+ * Math.exp gives 0, and 1 − exp(−700) is already exactly 1 in float8, so the values are the same.
  */
 export function referenceDistanceSql(spec: { distance: EmbeddingDistance; distanceScale: number | null }, a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
   const d = distanceSql(spec.distance, a, b);
   if (spec.distanceScale === null) return d;
   if (!(Number.isFinite(spec.distanceScale) && spec.distanceScale > 0)) throw new BadInputError(`invalid distance scale ${spec.distanceScale}`);
-  return sql<number>`(1 - exp(-${d} / ${sql.lit(spec.distanceScale)}::float8))`;
+  return sql<number>`(1 - exp(-least(${d} / ${sql.lit(spec.distanceScale)}::float8, 700)))`;
 }
 
 export function vectorParam(text: string, dim: number): RawBuilder<unknown> {

@@ -5,6 +5,7 @@
  * `extensions.code`, so views can show them in words.
  */
 import { createClient, type Client } from 'graphql-ws';
+import type { TypedString } from './typed.js';
 
 export interface ApiErrorEntry {
   message: string;
@@ -83,10 +84,13 @@ function httpUrl(): string {
   return new URL(GRAPHQL_PATH, window.location.href).href;
 }
 
-/** Runs one query or mutation; resolves to `data` or rejects with an ApiError. */
-export async function request<TData>(
-  document: string,
-  variables: Record<string, unknown> = {},
+/**
+ * Runs one query or mutation; resolves to `data` or rejects with an ApiError. A typed document
+ * (queries.ts) gives `TData` and the variables' type; a plain string needs `TData` spelled out.
+ */
+export async function request<TData = unknown, TVariables = Record<string, unknown>>(
+  document: TypedString<TData, TVariables> | string,
+  variables: TVariables = {} as TVariables,
   signal?: AbortSignal,
 ): Promise<TData> {
   let response: Response;

@@ -2,6 +2,7 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { ApiError, asApiError, request } from './client.js';
 import { CAPABILITIES } from './queries.js';
+import type { TypedString } from './typed.js';
 
 export interface QueryState<TData> {
   data: TData | undefined;
@@ -15,7 +16,11 @@ export interface QueryState<TData> {
  * Runs `document` whenever `key` (a string of the variables that matter) changes; aborts the
  * previous request. `skip` leaves the state idle (for queries whose API part is missing).
  */
-export function useQuery<TData>(document: string, variables: Record<string, unknown>, options: { skip?: boolean } = {}): QueryState<TData> {
+export function useQuery<TData = unknown, TVariables = Record<string, unknown>>(
+  document: TypedString<TData, TVariables> | string,
+  variables: TVariables,
+  options: { skip?: boolean } = {},
+): QueryState<TData> {
   const key = JSON.stringify(variables);
   const [state, setState] = useState<{ data?: TData; error?: ApiError; loading: boolean }>({ loading: !options.skip });
   const [generation, setGeneration] = useState(0);
@@ -29,7 +34,7 @@ export function useQuery<TData>(document: string, variables: Record<string, unkn
     }
     const controller = new AbortController();
     setState((previous) => ({ data: previous.data, loading: true }));
-    request<TData>(document, variablesRef.current, controller.signal).then(
+    request<TData, TVariables>(document, variablesRef.current, controller.signal).then(
       (data) => {
         if (!controller.signal.aborted) setState({ data, loading: false });
       },
@@ -71,20 +76,10 @@ export function namedType(type: TypeRef): { kind: string; name: string | null } 
   return { kind: current.kind, name: current.name };
 }
 
-interface CapabilitiesData {
-  __schema: {
-    queryType: { fields: { name: string }[] } | null;
-    mutationType: { fields: { name: string }[] } | null;
-    subscriptionType: { fields: { name: string }[] } | null;
-  };
-  material: { fields: { name: string }[] } | null;
-  model: { fields: { name: string; type: TypeRef }[] } | null;
-}
-
 export async function loadCapabilities(): Promise<Capabilities> {
   try {
-    const data = await request<CapabilitiesData>(CAPABILITIES);
-    const names = (type: { fields: { name: string }[] } | null) => new Set(type?.fields.map((field) => field.name) ?? []);
+    const data = await request(CAPABILITIES);
+    const names = (type: { fields: { name: string }[] | null } | null) => new Set(type?.fields?.map((field) => field.name) ?? []);
     return {
       query: names(data.__schema.queryType),
       mutation: names(data.__schema.mutationType),

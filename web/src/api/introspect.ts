@@ -7,16 +7,6 @@ import { request } from './client.js';
 import { namedType } from './hooks.js';
 import { SUBSCRIPTION_FIELDS, TYPE_FIELDS } from './queries.js';
 
-interface TypeRef {
-  kind: string;
-  name: string | null;
-  ofType?: TypeRef | null;
-}
-
-interface TypeFieldsData {
-  __type: { kind: string; fields: { name: string; args: { name: string; type: { kind: string } }[]; type: TypeRef }[] | null } | null;
-}
-
 const LEAF_KINDS = new Set(['SCALAR', 'ENUM']);
 
 /**
@@ -24,7 +14,7 @@ const LEAF_KINDS = new Set(['SCALAR', 'ENUM']);
  * require arguments; `''` for a scalar; `null` when the type is unknown.
  */
 export async function leafSelection(typeName: string, depth = 1): Promise<string | null> {
-  const data = await request<TypeFieldsData>(TYPE_FIELDS, { name: typeName });
+  const data = await request(TYPE_FIELDS, { name: typeName });
   const type = data.__type;
   if (!type) return null;
   if (LEAF_KINDS.has(type.kind)) return '';
@@ -44,8 +34,8 @@ export async function leafSelection(typeName: string, depth = 1): Promise<string
 /** The named return type of `Subscription.<field>`, or null when there is none or introspection is off. */
 export async function subscriptionPayloadType(field: string): Promise<string | null> {
   try {
-    const data = await request<{ __schema: { subscriptionType: { fields: { name: string; type: TypeRef }[] } | null } }>(SUBSCRIPTION_FIELDS);
-    const match = data.__schema.subscriptionType?.fields.find((f) => f.name === field);
+    const data = await request(SUBSCRIPTION_FIELDS);
+    const match = data.__schema.subscriptionType?.fields?.find((f) => f.name === field);
     return match ? namedType(match.type).name : null;
   } catch {
     return null;

@@ -12,7 +12,7 @@ type Check = { state: 'none' } | { state: 'checking' } | { state: 'ok'; name: st
 async function checkToken(): Promise<Check> {
   if (!getToken()) return { state: 'none' };
   try {
-    const { viewer } = await request<{ viewer: { authenticated: boolean; name: string | null; role: string | null } }>(VIEWER);
+    const { viewer } = await request(VIEWER);
     return viewer.authenticated ? { state: 'ok', name: viewer.name ?? '', role: (viewer.role ?? '').toLowerCase() } : { state: 'none' };
   } catch (error) {
     return { state: 'error', message: asApiError(error).message };

@@ -90,7 +90,7 @@ export function buildAtoms(lattice: Mat3, sites: readonly Site[], withImages: bo
       }
     }
     shifts.forEach((shift, i) => {
-      const f: Vec3 = [site.frac[0] + shift[0], site.frac[1] + shift[1], site.frac[2] + shift[2]];
+      const f: Vec3 = [site.frac[0]! + shift[0], site.frac[1]! + shift[1], site.frac[2]! + shift[2]];
       const cart = add(add(scale(lattice[0], f[0]), scale(lattice[1], f[1])), scale(lattice[2], f[2]));
       atoms.push({ siteIndex, cart, radius, image: i > 0 });
     });

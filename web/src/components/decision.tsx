@@ -32,7 +32,7 @@ export function DecisionSummary({ decision, threshold, noHeldOutReason }: { deci
 
 /** The active model's decision, fetched here (Candidates, material pages). */
 export function ActiveDecision() {
-  const active = useQuery<{ activeModel: { id: string; threshold: number | null; noHeldOutReason: string | null; decision: ModelDecision | null } | null }>(ACTIVE_DECISION, {});
+  const active = useQuery(ACTIVE_DECISION, {});
   const model = active.data?.activeModel;
   if (!model) return null;
   return <DecisionSummary decision={model.decision} threshold={model.threshold} noHeldOutReason={model.noHeldOutReason} />;

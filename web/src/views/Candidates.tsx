@@ -88,9 +88,9 @@ export function CandidatesView({ route }: { route: Route }) {
   useEffect(() => setCursors([null]), [filterKey]);
   const after = cursors[cursors.length - 1] ?? null;
 
-  const screen = useQuery<{ screen: Connection<ScreenEdge> }>(SCREEN, screenVariables(filter, pageSize, after), { skip: !loaded || !canScreen });
+  const screen = useQuery(SCREEN, screenVariables(filter, pageSize, after), { skip: !loaded || !canScreen });
   const fallback = !canScreen || Boolean(screen.error);
-  const materials = useQuery<{ materials: Connection<{ cursor: string; node: MaterialSummary }> }>(MATERIALS, materialsVariables(filter, pageSize, after), { skip: !loaded || !fallback });
+  const materials = useQuery(MATERIALS, materialsVariables(filter, pageSize, after), { skip: !loaded || !fallback });
 
   const connection = fallback ? materials.data?.materials : screen.data?.screen;
   const loading = !loaded || (fallback ? materials.loading : screen.loading);

@@ -6,7 +6,7 @@ import { Fragment, useState, type FormEvent } from 'react';
 import { ApiError, asApiError, request } from '../api/client.js';
 import { has, missing, useCapabilities, useQuery } from '../api/hooks.js';
 import { LABEL_MATERIAL, MATERIAL, MATERIAL_CIF, MATERIAL_SCREENING, RETRACT_LABEL } from '../api/queries.js';
-import type { Label, LabelClass, MaterialDetail, Neighbor, ScreeningResult } from '../api/types.js';
+import type { Label, LabelClass, MaterialDetail } from '../api/types.js';
 import { ApiTokenField } from '../components/ApiTokenField.js';
 import { ClassBadge, DomainNote, ErrorBox, Formula, Loading, MissingApi, NeighborTable, ProviderLink } from '../components/common.js';
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
@@ -20,9 +20,9 @@ const ROOM_TEMPERATURE_K = 298.15;
 
 export function MaterialPage({ id }: { id: string }) {
   const { caps, loaded } = useCapabilities();
-  const material = useQuery<{ material: MaterialDetail | null }>(MATERIAL, { id });
+  const material = useQuery(MATERIAL, { id });
   const screeningMissing = missing(caps, 'Material.screening', 'Material.similar');
-  const screening = useQuery<{ material: { id: string; screening: ScreeningResult | null; similar: Neighbor[] | null } | null }>(
+  const screening = useQuery(
     MATERIAL_SCREENING,
     { id, k: NEIGHBOURS_K },
     { skip: !loaded || screeningMissing.length > 0 },
@@ -380,7 +380,7 @@ function CifDownload({ id, formula }: { id: string; formula: string }) {
   const download = async () => {
     setError(null);
     try {
-      const data = await request<{ material: { cif: string | null } | null }>(MATERIAL_CIF, { id });
+      const data = await request(MATERIAL_CIF, { id });
       if (data.material?.cif) downloadText(`${formula}_${id}.cif`, data.material.cif, 'chemical/x-cif');
     } catch (caught) {
       setError(asApiError(caught));

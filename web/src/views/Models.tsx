@@ -27,12 +27,15 @@ export function metricsList(metrics: ModelSummary['metrics']): ModelMetrics[] {
   return [...list].sort((a, b) => Number(isHeldOut(b)) - Number(isHeldOut(a)));
 }
 
-export function isHeldOut(m: ModelMetrics): boolean {
+/** What isHeldOut and protocolLabel read of a metrics object (Model.metrics entries and Model.heldOutMetrics). */
+type ProtocolOf = Pick<ModelMetrics, 'protocol' | 'label'> & { heldOut?: boolean | null };
+
+export function isHeldOut(m: ProtocolOf): boolean {
   return m.heldOut ?? (m.protocol != null && m.protocol !== 'TRAIN');
 }
 
 /** The protocol in words, as the server names it (or from the protocol alone). */
-export function protocolLabel(m: ModelMetrics): string {
+export function protocolLabel(m: ProtocolOf): string {
   if (m.label) return m.label;
   return isHeldOut(m) ? `held out: ${m.protocol}` : 'fit to the training data (not held out)';
 }
@@ -49,7 +52,7 @@ export function lossName(hyperparameters: unknown): string {
 export function ModelsView({ selectedId }: { selectedId: string | null }) {
   const { caps, loaded } = useCapabilities();
   const lacking = missing(caps, 'Query.models', 'Query.model');
-  const models = useQuery<{ models: ModelSummary[] }>(MODELS, {}, { skip: !loaded || lacking.length > 0 });
+  const models = useQuery(MODELS, {}, { skip: !loaded || lacking.length > 0 });
   const list = models.data?.models ?? [];
   const selected = selectedId ?? list.find((m) => m.isActive)?.id ?? list[0]?.id ?? null;
   const anyRunning = list.some((m) => RUNNING.includes(m.status));
@@ -151,13 +154,13 @@ function StatusBadge({ status }: { status: ModelStatus }) {
 
 function ModelDetailPanel({ id, onChanged }: { id: string; onChanged(): void }) {
   const { caps } = useCapabilities();
-  const [document, setDocument] = useState<string | null>(null);
+  const [document, setDocument] = useState<ReturnType<typeof modelDocument> | null>(null);
   useEffect(() => {
     const field = caps.modelFields?.get('hyperparameters');
     if (field?.kind === 'OBJECT' && field.name) leafSelection(field.name).then((sel) => setDocument(modelDocument(sel ?? '')), () => setDocument(modelDocument('')));
     else setDocument(modelDocument(''));
   }, [caps]);
-  const model = useQuery<{ model: ModelDetail | null }>(document ?? '', { id }, { skip: !document });
+  const model = useQuery(document ?? modelDocument(''), { id }, { skip: !document });
   const m = model.data?.model ?? null;
   const [live, setLive] = useState<{ points: CurvePoint[]; progress: Partial<ModelDetail['progress'] & object>; status?: ModelStatus; error?: ApiError }>({ points: [], progress: {} });
   const running = m ? RUNNING.includes(m.status) : false;
@@ -405,7 +408,7 @@ function TrainForm({ onQueued, disabled }: { onQueued(id: string): void; disable
     setBusy(true);
     setError(null);
     try {
-      const data = await request<{ trainModel: { id: string } }>(trainModelDocument(distance, evaluation), {
+      const data = await request(trainModelDocument(distance, evaluation), {
         name: name.trim(),
         k,
         maxEpochs: int(maxEpochs),

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ApiError, asApiError, request } from '../api/client.js';
 import { missing, useCapabilities } from '../api/hooks.js';
 import { ACTIVE_MODEL, ACTIVE_OUT_OF_FOLD, EMBEDDINGS, LABELLED_SCORES, SCREEN_SCORES } from '../api/queries.js';
-import type { Connection, LabelClass, ModelMetrics } from '../api/types.js';
+import type { Connection, LabelClass } from '../api/types.js';
 import { ActiveDecision } from '../components/decision.js';
 import { Histogram, ScatterMap, SERIES_COLORS, type ScatterPoint } from '../components/charts.js';
 import { ErrorBox, Loading, MissingApi } from '../components/common.js';
@@ -79,13 +79,13 @@ function ScoreHistogram() {
       try {
         // Known materials are shown by their out-of-fold scores (each from a fold model that did not
         // train on it) when the model has them: their in-sample scores look perfectly separated.
-        const oof = await request<{ activeModel: { id: string; threshold: number | null; outOfFoldScores: { label: string; score: number }[] } | null }>(ACTIVE_OUT_OF_FOLD).catch(() => null);
+        const oof = await request(ACTIVE_OUT_OF_FOLD).catch(() => null);
         const scores = oof?.activeModel?.outOfFoldScores ?? [];
         let threshold = oof?.activeModel?.threshold ?? null;
         if (threshold == null) {
-          const active = await request<{ activeModel: { id: string; metrics: ModelMetrics | ModelMetrics[] | null } | null }>(ACTIVE_MODEL).catch(() => null);
+          const active = await request(ACTIVE_MODEL).catch(() => null);
           const metrics = active?.activeModel?.metrics;
-          threshold = (Array.isArray(metrics) ? metrics.find((m) => m.threshold != null)?.threshold : metrics?.threshold) ?? 1;
+          threshold = metrics?.find((m) => m.threshold != null)?.threshold ?? 1;
         }
         if (scores.length > 0) {
           const candidates = await fetchAll<{ screen: Connection<{ score: number }> }, { score: number }>(SCREEN_SCORES, {}, (d) => d.screen, CANDIDATE_LIMIT, (done, total) => setProgress(`candidates: ${done} / ${total}`));

@@ -52,7 +52,7 @@ export function TryStructureView() {
       return;
     }
     try {
-      const data = await request<{ scoreComposition: ScreeningResult }>(SCORE_COMPOSITION, { formula: formula.trim(), k: NEIGHBOURS_K });
+      const data = await request(SCORE_COMPOSITION, { formula: formula.trim(), k: NEIGHBOURS_K });
       setFormulaResult(data.scoreComposition);
     } catch (caught) {
       setFormulaError(asApiError(caught));
@@ -102,7 +102,7 @@ export function TryStructureView() {
     setBusy(true);
     setError(null);
     try {
-      const data = await request<{ addMaterials: { id: string; formula: string }[] }>(ADD_MATERIALS, {
+      const data = await request(ADD_MATERIALS, {
         inputs: [{ structure: { format: effectiveFormat, text }, name: fileName || null, source: 'dashboard upload' }],
       });
       setStored(data.addMaterials[0] ?? null);
