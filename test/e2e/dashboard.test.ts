@@ -415,6 +415,7 @@ test('Models: registry, metrics and training curve of the active model', { skip:
     heldOutNote?: string;
     trainingIds: string[];
     threshold: number;
+    distanceScale?: number | null;
     metrics: { heldOut: boolean; label: string; rocAuc: number }[];
   };
   const fitPattern = new RegExp(`fit to the training data \\(not held out\\), n = ${shipped.trainingIds.length} — not the model's accuracy`);
@@ -434,6 +435,11 @@ test('Models: registry, metrics and training curve of the active model', { skip:
     assert.ok((await page.locator('[data-testid=held-out-notice]').innerText()).startsWith(heldOut.label));
     assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /measured on out-of-fold scores/);
   }
+  // The score's rule, with the shipped model's distance scale as its manifest gives it.
+  assert.equal(
+    await page.locator('[data-testid=model-score-rule]').innerText(),
+    shipped.distanceScale != null ? `R of bounded distances 1 − exp(−d/${shipped.distanceScale.toFixed(3)})` : 'R of plain distances',
+  );
   // The curve's axis names the model's objective (the default trains with cross-entropy).
   assert.ok(await page.locator('[data-testid=training-curve]').getByText('cross-entropy loss').count(), 'y axis: cross-entropy loss');
   // Hyperparameter values wrap at spaces, not one character per line: each value row is one or two lines high.

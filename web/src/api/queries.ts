@@ -310,6 +310,7 @@ fragment(/* GraphQL */ `
     heldOutMetrics { protocol label rocAuc rocAucSd }
     noHeldOutReason
     threshold
+    distanceScale
     decision { ...DecisionFields }
   }
 `);

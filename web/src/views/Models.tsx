@@ -290,6 +290,10 @@ function ModelDetailPanel({ id, onChanged }: { id: string; onChanged(): void }) 
           <dl className="facts">
             <dt>Backend</dt>
             <dd>{m.backend ?? '—'}</dd>
+            <dt>Score</dt>
+            <dd data-testid="model-score-rule" title="R = mean distance to POOR references / mean distance to FAST references">
+              {m.distanceScale != null ? `R of bounded distances 1 − exp(−d/${fixed(m.distanceScale, 3)})` : 'R of plain distances'}
+            </dd>
             <dt>Labels</dt>
             <dd>{m.labelCounts ? `${m.labelCounts.fast} fast, ${m.labelCounts.poor} poor` : '—'}</dd>
             <dt>Created</dt>
