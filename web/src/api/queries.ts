@@ -17,6 +17,7 @@ const LABEL_FIELDS = /* GraphQL */ `
   createdBy
   createdAt
   retracted
+  retraction { reason createdBy createdAt }
 `;
 
 const MATERIAL_SUMMARY = /* GraphQL */ `

@@ -24,6 +24,14 @@ export interface Label {
   createdBy: string | null;
   createdAt: string;
   retracted: boolean;
+  /** Who retracted the label, when and why; null while it stands. */
+  retraction: LabelRetraction | null;
+}
+
+export interface LabelRetraction {
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: string;
 }
 
 export interface MaterialSummary {
