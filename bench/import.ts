@@ -8,8 +8,9 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:import                 # 100,000
  *   DATABASE_URL=… npm run bench:import -- --count 10000 --page-limit 500
+ *   DATABASE_URL=… npm run bench:import -- --count 5000 --database my_bench    # beside someone else's run
  *
- * A database `ionsieve_bench_import` is created next to DATABASE_URL's (loopback only), seeded
+ * A database `ionsieve_bench_import` (or --database NAME) is created next to DATABASE_URL's (loopback only), seeded
  * (OBELiX labels and the pool, the shipped model: setup, timed apart) and dropped at the end
  * unless --keep.
  */
@@ -45,12 +46,19 @@ const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) throw new Error('bench:import needs DATABASE_URL (PostgreSQL with pgvector)');
 const admin = new URL(adminUrl);
 if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(admin.hostname)) throw new Error('bench:import creates and drops a database: loopback servers only');
-const NAME = 'ionsieve_bench_import';
+const nameAt = args.indexOf('--database');
+const NAME = nameAt >= 0 ? String(args[nameAt + 1]) : 'ionsieve_bench_import';
+if (!/^[a-z_][a-z0-9_]{0,62}$/.test(NAME)) throw new Error('--database needs a lower-case SQL identifier');
 const benchUrl = new URL(adminUrl);
 benchUrl.pathname = `/${NAME}`;
 
 const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
 const seconds = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
+/** CPU seconds of this process (every thread) since `from` (process.cpuUsage()). */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+};
 async function adminQuery(text: string, url = adminUrl) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -92,7 +100,9 @@ try {
   const setupDone = performance.now();
 
   t = performance.now();
+  let cpu = process.cpuUsage();
   let lastPrint = 0;
+  let lastReceived = 0;
   const job = await startOptimadeImport(db, { baseUrl, pageLimit: PAGE_LIMIT }, { allowedHosts: [host], actor: 'bench', runHere: { workerId: 'bench', leaseMs: 3_600_000 } });
   const imported = await runOptimadeImport(db, job.payload, null, {
     jobId: job.id,
@@ -102,19 +112,24 @@ try {
     maxTextBytes: 5 * 1024 * 1024,
     onProgress: (p) => {
       if (performance.now() - lastPrint > 10_000) {
+        const interval = lastPrint === 0 ? performance.now() - t : performance.now() - lastPrint;
+        line('  … imported', `${p.received} in ${seconds(t)} (${Math.round(p.received / ((performance.now() - t) / 1000))}/s; last ${((p.received - lastReceived) / (interval / 1000)).toFixed(0)}/s, load ${loadavg()[0]!.toFixed(1)})`);
         lastPrint = performance.now();
-        line('  … imported', `${p.received} in ${seconds(t)} (${Math.round(p.received / ((performance.now() - t) / 1000))}/s)`);
+        lastReceived = p.received;
       }
     },
   });
   const importS = (performance.now() - t) / 1000;
   line('import', `${importS.toFixed(1)} s: ${imported.imported} new, ${imported.duplicates} duplicates, ${imported.skipped} skipped, ${imported.pages} pages, ${imported.retries} retries — ${Math.round(imported.received / importS)} structures/s`);
+  line('  CPU (this process)', `${cpuSince(cpu).toFixed(1)} s, ${((cpuSince(cpu) / imported.received) * 1000).toFixed(2)} ms per structure; load average ${loadavg()[0]!.toFixed(1)}`);
 
   t = performance.now();
+  cpu = process.cpuUsage();
   const embedded = await embedMissingMaterials(db, model.id, { logger: pino({ level: 'silent' }) });
   const screened = await syncScreeningEmbeddings(db, model.id);
   const embedS = (performance.now() - t) / 1000;
   line('embed (shipped default)', `${embedS.toFixed(1)} s: ${embedded.embedded} embedded, ${embedded.skipped.length} skipped — ${Math.round(embedded.embedded / embedS)} structures/s (screening view: ${screened})`);
+  line('  CPU (this process)', `${cpuSince(cpu).toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)}`);
 
   t = performance.now();
   const page = await screen(db, { first: 20 });

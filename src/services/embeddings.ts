@@ -11,7 +11,7 @@ import { embeddingWidth, graphOptions, readsCompositions } from '../model/hyperp
 import { graphOfMaterial } from '../training/every-row.js';
 import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
 import type { Db } from '../store/database.js';
-import { findEmbeddingRows, insertEmbeddingRows, listEmbeddableMaterials } from '../store/embedding.repository.js';
+import { findEmbeddingRows, insertEmbeddingRows, listEmbeddableMaterials, type EmbeddableMaterialRow } from '../store/embedding.repository.js';
 import { findActiveModelRow, findModelWeights } from '../store/model.repository.js';
 import type { EmbeddingDistance } from '../store/model.table.js';
 import { parseVectorLiteral, toVectorLiteral } from '../store/vector.js';
@@ -145,6 +145,10 @@ const MIN_TIMED_PAGE = 8;
 /**
  * Walks every STRUCTURE material (keyset pages of EMBED_BATCH_SIZE) and embeds it. A structure
  * whose graph cannot be built is skipped and logged (it would fail the same way every time).
+ *
+ * The database work overlaps the model's: the next page is read while this one is embedded, and a
+ * page's `onBatch` (the writes) runs while the next is embedded — at most one of each in flight,
+ * `onBatch` calls in page order, and every write finished (or its error thrown) before this returns.
  */
 async function embedPages(
   db: Db,
@@ -159,10 +163,19 @@ async function embedPages(
   const choice = new ThreadChoice();
   const compositions = readsCompositions(model.hyperparameters);
   let afterId: string | null = null;
+  const readPage = (after: string | null) => {
+    const reading = listEmbeddableMaterials(db, { afterId: after, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor, compositions });
+    // Awaited in the next turn of the loop; this only keeps an abandoned read from being "unhandled".
+    reading.catch(() => {});
+    return reading;
+  };
+  let nextPage: Promise<EmbeddableMaterialRow[]> | null = readPage(null);
+  let writing: Promise<void> | null = null;
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
-      const page = await listEmbeddableMaterials(db, { afterId, limit: EMBED_BATCH_SIZE, missingFor: opts.missingFor, compositions });
+      const page: EmbeddableMaterialRow[] = await nextPage!;
+      nextPage = null;
       if (page.length === 0) break;
       if (afterId === null && twoThreads && page.length === EMBED_BATCH_SIZE) {
         embedder = ParallelEmbedder.start(model).catch((error: unknown) => {
@@ -171,6 +184,7 @@ async function embedPages(
         });
       }
       afterId = page[page.length - 1]!.id;
+      nextPage = readPage(afterId);
       const formulaOnly = page.filter((m) => m.structure === null && !opts.known?.has(m.id));
       const todo = page.filter((m) => m.structure !== null && !opts.known?.has(m.id));
       const structures = todo.map((m) => m.structure as Structure);
@@ -197,11 +211,20 @@ async function embedPages(
       });
       const batch = page.flatMap((m) => (vectors.has(m.id) ? [{ materialId: m.id, vector: vectors.get(m.id)! }] : []));
       embedded.push(...batch);
-      await opts.onBatch?.(batch);
+      // The previous page's writes first: their error stops the walk, and writes stay in page order.
+      await writing;
+      writing = null;
+      if (opts.onBatch) {
+        writing = opts.onBatch(batch);
+        writing.catch(() => {});
+      }
       // Let heartbeats and requests run between pages.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    await writing;
   } finally {
+    // Nothing in flight outlives the walk (an error above leaves at most one read and one write).
+    await Promise.allSettled([nextPage, writing]);
     await (await embedder)?.terminate();
   }
   return { embedded, skipped, pages };

@@ -194,21 +194,24 @@ export function findMaterialKeysByHashes(db: Db, hashes: readonly string[]): Pro
   return db.selectFrom('material').select(KEY_COLUMNS).where('structure_hash', 'in', [...hashes]).execute();
 }
 
-/** Rows of these external records ((source, sourceId) pairs). */
+/**
+ * Rows of these external records ((source, sourceId) pairs). The pairs go in as one JSON
+ * parameter joined through the (source, source_id) unique index: one index probe per pair. (An
+ * OR of one `source = … and source_id = …` term per pair made PostgreSQL recheck the whole OR on
+ * every row of a bitmap scan: 4 s for a 1,000-entry OPTIMADE page against 64,000 stored rows,
+ * growing with the table; this form takes 3–15 ms there.)
+ */
 export function findMaterialKeysBySourceRecords(
   db: Db,
   records: readonly { source: string; sourceId: string }[],
 ): Promise<MaterialKey[]> {
   if (records.length === 0) return Promise.resolve([]);
+  const pairs = JSON.stringify(records.map((r) => ({ source: r.source, source_id: r.sourceId })));
   return db
     .selectFrom('material')
     .select(KEY_COLUMNS)
-    .where((eb) =>
-      eb.or(
-        records.map((r) =>
-          eb.and([eb('source', '=', r.source), eb('source_id', '=', r.sourceId)]),
-        ),
-      ),
+    .where(
+      sql<boolean>`(source, source_id) in (select r.source, r.source_id from jsonb_to_recordset(${pairs}::jsonb) as r(source text, source_id text))`,
     )
     .execute();
 }

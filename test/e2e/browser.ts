@@ -58,7 +58,16 @@ export interface Page {
   mouse: { move(x: number, y: number, options?: { steps?: number }): Promise<void>; down(): Promise<void>; up(): Promise<void> };
   on(event: 'pageerror', listener: (error: Error) => void): void;
   on(event: 'console', listener: (message: { type(): string; text(): string }) => void): void;
+  /** window.alert/confirm/prompt; without a listener Playwright dismisses them (prompt returns null). */
+  on(event: 'dialog', listener: (dialog: Dialog) => void): void;
   close(): Promise<void>;
+}
+
+export interface Dialog {
+  type(): string;
+  message(): string;
+  accept(promptText?: string): Promise<void>;
+  dismiss(): Promise<void>;
 }
 
 export interface Browser {

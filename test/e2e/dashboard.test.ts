@@ -549,3 +549,52 @@ test('calibrated figures where predicted classes appear, and out-of-fold scores 
   assert.deepEqual(pageErrors(page), []);
   await page.close();
 });
+
+test('retracting a label in the label history shows who retracted it, when and why', { skip: skipUnless(['Label.retraction'], false) }, async () => {
+  // Last in the file: it retracts a seeded FAST label, which changes the references of every later score.
+  // A FAST-labelled material with a single standing label: its retraction is the one the row shows.
+  const known = await gql<{ materials: { edges: { node: { id: string; labels: { id: string; retracted: boolean }[] } }[] } }>(
+    '{ materials(filter: { label: FAST }, first: 200) { edges { node { id labels { id retracted } } } } }',
+  );
+  const target = known.materials.edges.map((e) => e.node).find((m) => m.labels.length === 1 && !m.labels[0]!.retracted);
+  assert.ok(target, 'the seed has a material with one standing FAST label');
+  const labelId = target.labels[0]!.id;
+  const REASON = 'e2e: the cited paper measured a different phase';
+
+  const page = await openPage(`#/material/${target.id}`);
+  const history = page.locator('[data-testid=label-history]');
+  await history.waitFor({ timeout: UI_TIMEOUT_MS });
+  assert.equal(await history.locator('[data-testid=label-retraction]').count(), 0, 'a standing label shows no retraction');
+  await enterToken(page.locator('[data-testid=label-form]'));
+  const prompts: string[] = [];
+  page.on('dialog', (dialog) => {
+    prompts.push(dialog.message());
+    void dialog.accept(REASON);
+  });
+  const before = Date.now();
+  await history.getByRole('button', { name: 'Retract' }).click();
+  const note = history.locator('[data-testid=label-retraction]');
+  await note.waitFor({ timeout: UI_TIMEOUT_MS });
+  assert.equal(prompts.length, 1, 'the reason is asked for once');
+  assert.match(prompts[0]!, /Retract the FAST label\?/);
+
+  // The row shows the reason, the author (the token's name) and the time, as the API has them.
+  const text = await note.innerText();
+  assert.match(text, new RegExp(`Retracted by ${CURATOR_NAME}`));
+  assert.ok(text.includes(`Reason: ${REASON}`), text);
+  const stored = await gql<{ material: { labels: { id: string; retracted: boolean; retraction: { reason: string | null; createdBy: string | null; createdAt: string } | null }[] } }>(
+    `{ material(id: "${target.id}") { labels { id retracted retraction { reason createdBy createdAt } } } }`,
+  );
+  const label = stored.material.labels.find((l) => l.id === labelId)!;
+  assert.equal(label.retracted, true);
+  assert.deepEqual({ reason: label.retraction?.reason, createdBy: label.retraction?.createdBy }, { reason: REASON, createdBy: CURATOR_NAME });
+  const at = new Date(label.retraction!.createdAt).getTime();
+  assert.ok(at >= before - 60_000 && at <= Date.now() + 60_000, `retraction time ${label.retraction!.createdAt} is now`);
+  assert.equal(await note.locator('time').getAttribute('datetime'), label.retraction!.createdAt, 'the shown time is the stored one');
+  assert.ok((await note.locator('time').innerText()).trim().length > 0);
+  // The retracted row offers no second retraction.
+  assert.equal(await history.getByRole('button', { name: 'Retract' }).count(), 0);
+  await shoot(page, 'material-retracted', true);
+  assert.deepEqual(pageErrors(page), []);
+  await page.close();
+});

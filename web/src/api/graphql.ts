@@ -122,7 +122,7 @@ export type __TypeKind =
   /** Indicates this type is a non-null. `ofType` is a valid field. */
   | 'NON_NULL';
 
-export type LabelFieldsFragment = { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean };
+export type LabelFieldsFragment = { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean, retraction: { reason: string | null, createdBy: string | null, createdAt: string } | null };
 
 export type MaterialSummaryFieldsFragment = { id: string, name: string | null, source: string | null, sourceId: string | null, sourceUrl: string | null, formula: string, reducedFormula: string, elements: Array<string>, nsites: number | null, kind: MaterialKind, chargeBalanced: boolean | null, label: { id: string, class: LabelClass } | null };
 
@@ -208,7 +208,7 @@ export type MaterialQueryVariables = Exact<{
 }>;
 
 
-export type MaterialQuery = { material: { id: string, name: string | null, source: string | null, sourceId: string | null, sourceUrl: string | null, spaceGroupNumber: number | null, spaceGroupSymbol: string | null, chargeBalanced: boolean | null, hasAnion: boolean | null, hasReducibleTransitionMetal: boolean | null, retiredAt: string | null, retiredBy: string | null, retiredReason: string | null, family: string | null, kind: MaterialKind, formula: string, reducedFormula: string, elements: Array<string>, nelements: number, nsites: number | null, natoms: number, isOrdered: boolean | null, volume: number | null, density: number | null, structureHash: string | null, createdAt: string, aliases: Array<{ name: string | null, source: string | null, sourceId: string | null, createdBy: string | null, createdAt: string }>, oxidationStates: Array<{ element: string, state: number, fraction: string }> | null, properties: Array<{ name: string, value: number, unit: string | null, source: string | null }>, lattice: { vectors: Array<Array<number>>, a: number, b: number, c: number, alpha: number, beta: number, gamma: number } | null, sites: Array<{ label: string | null, frac: Array<number>, species: Array<{ element: string, occupancy: number }> }> | null, label: { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean } | null, labels: Array<{ id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean }> } | null };
+export type MaterialQuery = { material: { id: string, name: string | null, source: string | null, sourceId: string | null, sourceUrl: string | null, spaceGroupNumber: number | null, spaceGroupSymbol: string | null, chargeBalanced: boolean | null, hasAnion: boolean | null, hasReducibleTransitionMetal: boolean | null, retiredAt: string | null, retiredBy: string | null, retiredReason: string | null, family: string | null, kind: MaterialKind, formula: string, reducedFormula: string, elements: Array<string>, nelements: number, nsites: number | null, natoms: number, isOrdered: boolean | null, volume: number | null, density: number | null, structureHash: string | null, createdAt: string, aliases: Array<{ name: string | null, source: string | null, sourceId: string | null, createdBy: string | null, createdAt: string }>, oxidationStates: Array<{ element: string, state: number, fraction: string }> | null, properties: Array<{ name: string, value: number, unit: string | null, source: string | null }>, lattice: { vectors: Array<Array<number>>, a: number, b: number, c: number, alpha: number, beta: number, gamma: number } | null, sites: Array<{ label: string | null, frac: Array<number>, species: Array<{ element: string, occupancy: number }> }> | null, label: { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean, retraction: { reason: string | null, createdBy: string | null, createdAt: string } | null } | null, labels: Array<{ id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean, retraction: { reason: string | null, createdBy: string | null, createdAt: string } | null }> } | null };
 
 export type MaterialCifQueryVariables = Exact<{
   id: string;
@@ -232,7 +232,7 @@ export type LabelMaterialMutationVariables = Exact<{
 }>;
 
 
-export type LabelMaterialMutation = { labelMaterial: { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean } };
+export type LabelMaterialMutation = { labelMaterial: { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean, retraction: { reason: string | null, createdBy: string | null, createdAt: string } | null } };
 
 export type RetractLabelMutationVariables = Exact<{
   id: string;
@@ -240,7 +240,7 @@ export type RetractLabelMutationVariables = Exact<{
 }>;
 
 
-export type RetractLabelMutation = { retractLabel: { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean } };
+export type RetractLabelMutation = { retractLabel: { id: string, class: LabelClass, conductivity: number | null, temperature: number | null, source: string | null, reason: string | null, createdBy: string | null, createdAt: string, retracted: boolean, retraction: { reason: string | null, createdBy: string | null, createdAt: string } | null } };
 
 export type AddMaterialsMutationVariables = Exact<{
   inputs: Array<AddMaterialInput> | AddMaterialInput;

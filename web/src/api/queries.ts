@@ -25,6 +25,7 @@ fragment(/* GraphQL */ `
     createdBy
     createdAt
     retracted
+    retraction { reason createdBy createdAt }
   }
 `);
 

@@ -19,6 +19,8 @@ export type MaterialSummary = G.MaterialSummaryFieldsFragment;
 export type Neighbor = G.NeighborFieldsFragment;
 export type ScreenEdge = G.ScreenQuery['screen']['edges'][number];
 export type ScreeningResult = G.ScoreFieldsFragment;
+/** Who retracted a label, when and why (null while it stands). */
+export type LabelRetraction = NonNullable<Label['retraction']>;
 
 export type MaterialDetail = NonNullable<G.MaterialQuery['material']>;
 export type Lattice = NonNullable<MaterialDetail['lattice']>;

@@ -6,7 +6,7 @@ import { Fragment, useState, type FormEvent } from 'react';
 import { ApiError, asApiError, request } from '../api/client.js';
 import { has, missing, useCapabilities, useQuery } from '../api/hooks.js';
 import { LABEL_MATERIAL, MATERIAL, MATERIAL_CIF, MATERIAL_SCREENING, RETRACT_LABEL } from '../api/queries.js';
-import type { Label, LabelClass, MaterialDetail } from '../api/types.js';
+import type { Label, LabelClass, LabelRetraction, MaterialDetail } from '../api/types.js';
 import { ApiTokenField } from '../components/ApiTokenField.js';
 import { ClassBadge, DomainNote, ErrorBox, Formula, Loading, MissingApi, NeighborTable, ProviderLink } from '../components/common.js';
 import { isPartial, SiteDescription, StructureViewer } from '../components/StructureViewer.js';
@@ -250,7 +250,7 @@ function LabelHistory({ labels, onChanged }: { labels: Label[]; onChanged(): voi
               <th>Source / reason</th>
               <th>By</th>
               <th>When</th>
-              <th />
+              <th>Retraction</th>
             </tr>
           </thead>
           <tbody>
@@ -267,8 +267,10 @@ function LabelHistory({ labels, onChanged }: { labels: Label[]; onChanged(): voi
                 </td>
                 <td className="small">{label.createdBy ?? '—'}</td>
                 <td className="small">{dateTime(label.createdAt)}</td>
-                <td>
-                  {!label.retracted && (
+                <td className="small">
+                  {label.retracted ? (
+                    <RetractionNote retraction={label.retraction} />
+                  ) : (
                     <button type="button" className="small-button" onClick={() => retract(label)}>
                       Retract
                     </button>
@@ -280,6 +282,19 @@ function LabelHistory({ labels, onChanged }: { labels: Label[]; onChanged(): voi
         </table>
       </div>
     </>
+  );
+}
+
+/** Who retracted a label, when and why (the row itself is struck through; this cell is not). */
+function RetractionNote({ retraction }: { retraction: LabelRetraction | null }) {
+  if (!retraction) return <span className="muted">retracted</span>;
+  return (
+    <div data-testid="label-retraction">
+      <div>
+        Retracted by {retraction.createdBy ?? 'an unknown author'}, <time dateTime={retraction.createdAt}>{dateTime(retraction.createdAt)}</time>
+      </div>
+      <div className="muted">{retraction.reason ? `Reason: ${retraction.reason}` : 'No reason given.'}</div>
+    </div>
   );
 }
 
