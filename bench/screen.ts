@@ -13,6 +13,7 @@
  *
  * Flags: --n N (1000000) --dim D (32) --refs R (300) --queries Q (200) --labels L (3)
  *        --pglite  --reuse (keep the generated database between runs)  --out FILE (JSON results)
+ *        --distance-scale S (score with bounded distances, as a model with Model.distanceScale S does)
  * PostgreSQL: a database `ionsieve_bench_screen_<n>` is created next to DATABASE_URL's (loopback
  * only) and dropped at the end unless --reuse. Every phase has a fixed number of iterations, so a
  * run is bounded; at 1 M expect 10–20 minutes on 2 cores (generation and the HNSW build dominate).
@@ -58,6 +59,10 @@ function option(name: string, fallback: number): number {
   return value;
 }
 const N = option('n', 1_000_000);
+/** `--distance-scale S`: the model scores with bounded distances 1 − exp(−d/S) (src/scoring/score.ts); default plain. */
+const distanceScaleIndex = args.indexOf('--distance-scale');
+const DISTANCE_SCALE = distanceScaleIndex >= 0 ? Number(args[distanceScaleIndex + 1]) : null;
+if (DISTANCE_SCALE !== null && !(DISTANCE_SCALE > 0)) throw new Error('--distance-scale needs a positive number');
 const DIM = option('dim', 32);
 const REFS = option('refs', 300);
 const QUERIES = option('queries', 200);
@@ -156,7 +161,7 @@ async function generate(db: Db): Promise<string> {
   network.dispose();
   const model = await db
     .insertInto('model')
-    .values({ name: 'bench (random weights)', hyperparameters: JSON.stringify(weights.hyperparameters), status: 'READY', is_active: true, embedding_dim: DIM, distance: 'EUCLIDEAN', weights: JSON.stringify(weights) })
+    .values({ name: 'bench (random weights)', hyperparameters: JSON.stringify(weights.hyperparameters), status: 'READY', is_active: true, embedding_dim: DIM, distance: 'EUCLIDEAN', distance_scale: DISTANCE_SCALE, weights: JSON.stringify(weights) })
     .returning('id')
     .executeTakeFirstOrThrow();
   const modelId = String(model.id);
@@ -228,7 +233,7 @@ try {
   const [, rescoreMs] = await timed(() => rescoreModel(db, modelId));
   results.fullRescoreSeconds = Math.round(rescoreMs / 100) / 10;
   log(`full re-score ${results.fullRescoreSeconds} s`);
-  const spec = { modelId, dim: DIM, distance: 'EUCLIDEAN' as const, distanceScale: null };
+  const spec = { modelId, dim: DIM, distance: 'EUCLIDEAN' as const, distanceScale: DISTANCE_SCALE };
 
   // GraphQL in process.
   const config = loadConfig({});
@@ -330,7 +335,7 @@ try {
   results.firstPage = await sample(QUERIES, () => gql(PAGE));
   results.firstPageWithNearestFast = await sample(Math.min(50, QUERIES), () => gql(PAGE_NEAREST_FAST));
   const view = (await readScreeningView(db, modelId))!;
-  const snapshot = { snapshotId: view.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN' as const, distanceScale: null };
+  const snapshot = { snapshotId: view.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN' as const, distanceScale: DISTANCE_SCALE };
   results.firstPageSql = await sample(QUERIES, () => snapshotPage(db, snapshot, { filter: {}, after: null, minScore: null, limit: 51 }));
   const nextTimes: number[] = [];
   for (let walk = 0; walk < 10; walk++) {
@@ -397,7 +402,7 @@ try {
   const someChange: NetChange[] = netChanges([{ id: '0', materialId: candidateIds[5]!, fromClass: null, toClass: 'FAST', vec: vectors.get(candidateIds[5]!)! }]);
   const counts = currentCounts(afterFold.state, someChange);
   const [, exactMs] = await timed(() =>
-    exactPage(db, { snapshotId: afterFold.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN', distanceScale: null }, someChange, counts, { filter: {}, after: null, minScore: null, limit: 51 }),
+    exactPage(db, { snapshotId: afterFold.state.snapshot_id, dim: DIM, distance: 'EUCLIDEAN', distanceScale: DISTANCE_SCALE }, someChange, counts, { filter: {}, after: null, minScore: null, limit: 51 }),
   );
   results.exactPassMs = Math.round(exactMs);
 
