@@ -12,8 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCsv } from '../src/csv.js';
 import { buildCrystalGraph } from '../src/graph/index.js';
-import { embedStructures, graphOptions, HYPERPARAMETER_PRESETS, initBackend, loadModel, resolveHyperparameters, type KnagcnModel, type ModelArtifact, type PresetName } from '../src/model/index.js';
-import { distanceScaleOf, pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/score.js';
+import { embedMaterials, graphOptions, HYPERPARAMETER_PRESETS, initBackend, loadModel, resolveHyperparameters, type KnagcnModel, type ModelArtifact, type PresetName } from '../src/model/index.js';
+import { modelDistanceScale, pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/score.js';
 import { parseStructure } from '../src/structure/index.js';
 import { trainingGraphs } from '../src/training/every-row.js';
 import { loadObelixDataset } from '../src/training/obelix-dataset.js';
@@ -38,13 +38,13 @@ console.log(`${entries.length} labelled rows, ${candidates.length} candidates`);
 async function ranking(model: KnagcnModel): Promise<number[]> {
   const h = model.hyperparameters;
   const refs = (await trainingGraphs(entries, entries.map((e) => e.label), { ...h, compositionViews: false })).graphs;
-  const all = [...embedStructures(model, refs), ...embedStructures(model, candidates.map((s) => buildCrystalGraph(s, graphOptions(h))))];
+  const all = [...embedMaterials(model, refs), ...embedMaterials(model, candidates.map((s) => buildCrystalGraph(s, graphOptions(h))))];
   const refIdx = refs.map((_, i) => i);
   const fast = refIdx.filter((i) => entries[i]!.label === 1);
   const poor = refIdx.filter((i) => entries[i]!.label === 0);
   const candidateIdx = candidates.map((_, j) => refs.length + j);
   // The model's own distance scale from its labelled rows, as a trained model gets it (null: plain distances).
-  const distanceScale = h.distanceScaleQuantile === null ? null : distanceScaleOf(all.slice(0, refs.length), h.distance, h.distanceScaleQuantile);
+  const distanceScale = modelDistanceScale(all.slice(0, refs.length), h);
   return scoresFromDistanceMatrix(pairwiseDistances(all, h.distance), all.length, candidateIdx, fast, poor, { distanceScale }).map((r) => r.score);
 }
 

@@ -8,15 +8,11 @@
  * so they carry `protocol: 'TRAIN'` ("fit to the training data") and are never a held-out estimate.
  * With a held-out evaluation (evaluation.ts) the threshold comes from out-of-fold scores instead.
  */
-import { distanceScaleOf, leaveSelfOutScores, chooseDecision, DEFAULT_THRESHOLD, type Embedding, type RatioDistance } from '../src/scoring/index.js';
+import { leaveSelfOutScores, chooseDecision, DEFAULT_THRESHOLD, type Embedding, type RatioDistance } from '../src/scoring/index.js';
 import type { Hyperparameters } from '../src/model/index.js';
 import { metricsAtThreshold, type BinaryLabel } from '../src/training/metrics.js';
 import { decisionLabel, metricsLabel, type MetricsProtocol, type ModelDecision, type ModelMetrics } from '../src/services/models.js';
 
-/** The distance scale of a model trained with `h`, from its training rows' embeddings (null: plain distances). */
-export function modelDistanceScale(trainEmbeddings: readonly Embedding[], h: Pick<Hyperparameters, 'distance' | 'distanceScaleQuantile'>): number | null {
-  return h.distanceScaleQuantile === null ? null : distanceScaleOf(trainEmbeddings, h.distance, h.distanceScaleQuantile);
-}
 
 export interface Calibration {
   threshold: number;

@@ -15,12 +15,12 @@
  * and false-positive rate measured on them (scores of materials no fold model trained on).
  */
 import { BadInputError } from '../src/errors.js';
-import { embedStructures, type Hyperparameters } from '../src/model/index.js';
+import { embedMaterials, type Hyperparameters } from '../src/model/index.js';
 import { readsCompositions } from '../src/model/hyperparameters.js';
 import type { TrainingExample } from '../src/services/model-training.js';
 import type { EvaluationProtocol, ModelDecision, ModelMetrics, OutOfFoldScore } from '../src/services/models.js';
 import { pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/index.js';
-import { modelDistanceScale } from './calibrate.js';
+import { modelDistanceScale } from '../src/scoring/index.js';
 import { parseComposition } from '../src/structure/index.js';
 import { evaluate, type EvaluationMethod } from '../src/training/evaluate.js';
 import type { LabelledEntry } from '../src/training/obelix-dataset.js';
@@ -80,7 +80,7 @@ function configurationMethod(h: Hyperparameters, opts: EvaluateConfigurationOpti
         onEpoch: (p) => opts.onEpoch?.(index, total, p),
       });
       try {
-        const all = [...embedStructures(result.model, trainGraphs), ...embedStructures(result.model, testGraphs)];
+        const all = [...embedMaterials(result.model, trainGraphs), ...embedMaterials(result.model, testGraphs)];
         const n = all.length;
         const trainIdx = train.map((_, i) => i);
         const testIdx = test.map((_, j) => train.length + j);

@@ -85,6 +85,23 @@ export function compositionOnlyGraph(amounts: Amounts, k: number): CrystalGraph 
   };
 }
 
+/**
+ * The formula view of a graph: its composition descriptors alone (what compositionOnlyGraph gives
+ * for the same composition), so a structure can also be embedded by its composition pathway.
+ */
+export function formulaViewOf(graph: CrystalGraph): CrystalGraph {
+  if (graph.numAtoms === 0) return graph;
+  return {
+    numAtoms: 0,
+    k: graph.k,
+    atomFeatures: new Float32Array(0),
+    neighbourIndex: new Int32Array(0),
+    neighbourDistance: new Float32Array(0),
+    neighbourCosine: new Float32Array(0),
+    compositionDescriptors: graph.compositionDescriptors,
+  };
+}
+
 /** Tie key of a site: occupancy-weighted atomic number (§1.3 key 2: heavier first). */
 function siteWeightedZ(structure: Structure): Float64Array {
   return Float64Array.from(structure.sites, (site) =>

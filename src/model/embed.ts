@@ -1,7 +1,7 @@
 /** Inference: embeddings (and class probabilities) for many graphs, in batches, BN in inference mode. */
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../errors.js';
-import { buildCrystalGraph, type CrystalGraph } from '../graph/crystal-graph.js';
+import { buildCrystalGraph, formulaViewOf, type CrystalGraph } from '../graph/crystal-graph.js';
 import type { Structure } from '../structure/structure.js';
 import { forward, makeModelBatch, type KnagcnModel } from './backbone.js';
 import { graphOptions } from './hyperparameters.js';
@@ -58,7 +58,27 @@ function runInference(
   return out;
 }
 
-/** One embedding (length E) per graph, in input order. */
+/**
+ * A material's embedding, one per graph in input order (length `embeddingWidth`): the network's
+ * embedding, joined with the embedding of the same graph's formula view when the model says
+ * `joinFormulaView` (hyperparameters.ts). Everything stored, searched or scored uses this.
+ */
+export function embedMaterials(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array[] {
+  const structureView = embedStructures(model, graphs, options);
+  if (!model.hyperparameters.joinFormulaView) return structureView;
+  const withAtoms = graphs.flatMap((g, i) => (g.numAtoms > 0 ? [i] : []));
+  const formulaView = structureView.slice();
+  embedStructures(model, withAtoms.map((i) => formulaViewOf(graphs[i]!)), options).forEach((v, r) => (formulaView[withAtoms[r]!] = v));
+  return structureView.map((s, i) => {
+    const f = formulaView[i]!;
+    const joined = new Float32Array(s.length + f.length);
+    for (let j = 0; j < s.length; j++) joined[j] = s[j]! * Math.SQRT1_2;
+    for (let j = 0; j < f.length; j++) joined[s.length + j] = f[j]! * Math.SQRT1_2;
+    return joined;
+  });
+}
+
+/** The network's embedding (length `networkEmbeddingWidth`) per graph, in input order: what training sees. */
 export function embedStructures(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array[] {
   return runInference(model, graphs, options, (r) => r.embedding);
 }
@@ -94,6 +114,6 @@ export function embedStructureBatch(model: KnagcnModel, structures: readonly Str
     }
   });
   const vectors: (Float32Array | null)[] = structures.map(() => null);
-  if (graphs.length > 0) embedStructures(model, graphs, options).forEach((v, r) => (vectors[position[r]!] = v));
+  if (graphs.length > 0) embedMaterials(model, graphs, options).forEach((v, r) => (vectors[position[r]!] = v));
   return { vectors, errors };
 }

@@ -111,6 +111,14 @@ export function distanceScaleOf(embeddings: readonly Embedding[], metric: Distan
   return scale > 0 ? scale : null;
 }
 
+/**
+ * The distance scale of a model configured with `h` (its `distanceScaleQuantile`), from the
+ * embeddings of its labelled training rows; null = plain distances.
+ */
+export function modelDistanceScale(trainEmbeddings: readonly Embedding[], h: { distance: DistanceMetric; distanceScaleQuantile: number | null }): number | null {
+  return h.distanceScaleQuantile === null ? null : distanceScaleOf(trainEmbeddings, h.distance, h.distanceScaleQuantile);
+}
+
 /** The ratio rule with its edge cases; shared by every form below so they agree exactly. */
 export function ratioScore(meanDistanceToFast: number, meanDistanceToPoor: number): ScoreResult {
   let score: number;

@@ -9,9 +9,9 @@ import { compositionFeatures, ELEMENT_TABLE_PROPERTIES, type ElementPropertySour
 import { trainKnn } from '../baselines/knn.js';
 import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';
-import { buildCrystalGraph, compositionOnlyGraph, type CrystalGraph, type CrystalGraphOptions } from '../graph/index.js';
-import { classifyStructures, embedStructures, graphOptions, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
-import { distanceScaleOf, pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
+import { buildCrystalGraph, compositionOnlyGraph, formulaViewOf, type CrystalGraph, type CrystalGraphOptions } from '../graph/index.js';
+import { classifyStructures, embedMaterials, embedStructures, graphOptions, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
+import { modelDistanceScale, pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
 import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
 import { fit, type FitResult, type ValidationSpec } from './train.js';
@@ -340,6 +340,16 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
   return methods;
 }
 
+function joinViews(a: readonly Float32Array[], b: readonly Float32Array[]): Float32Array[] {
+  return a.map((x, i) => {
+    const y = b[i]!;
+    const out = new Float32Array(x.length + y.length);
+    for (let j = 0; j < x.length; j++) out[j] = x[j]! * Math.SQRT1_2;
+    for (let j = 0; j < y.length; j++) out[x.length + j] = y[j]! * Math.SQRT1_2;
+    return out;
+  });
+}
+
 /** Graphs depend only on the structure and the graph options: build each once per evaluation. */
 function crystalGraphCache(): (entry: LabelledEntry, options: CrystalGraphOptions) => CrystalGraph {
   const cache = new WeakMap<LabelledEntry, Map<string, CrystalGraph>>();
@@ -416,8 +426,8 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         };
         const trainGraphs = train.map((e) => graphOf(e));
         const testGraphs = test.map((e) => graphOf(e));
-        const trainEmbeddings = embedStructures(result.model, trainGraphs);
-        const testEmbeddings = embedStructures(result.model, testGraphs);
+        const trainEmbeddings = embedMaterials(result.model, trainGraphs);
+        const testEmbeddings = embedMaterials(result.model, testGraphs);
         const all = [...trainEmbeddings, ...testEmbeddings];
         const trainIdx = [...trainEmbeddings.keys()];
         const testIdx = testEmbeddings.map((_, j) => trainEmbeddings.length + j);
@@ -425,17 +435,22 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
         const poor = trainIdx.filter((i) => train[i]!.label === 0);
         const matrix = pairwiseDistances(all, base.distance);
         // The fold's model gets its own distance scale from its training rows, as a trained model does.
-        const distanceScale = base.distanceScaleQuantile === null ? null : distanceScaleOf(trainEmbeddings, base.distance, base.distanceScaleQuantile);
+        const distanceScale = modelDistanceScale(trainEmbeddings, base);
         const bounded = { distanceScale };
         const heldOut = new Set(result.heldOutCrystals);
         // The same rows embedded from their formulas alone: a formula-only query scored against
         // references in its own modality (and every row as a formula, for comparison).
-        const trainFormulas = embedStructures(result.model, train.map((e) => graphOf(e, true)));
-        const testFormulas = embedStructures(result.model, test.map((e) => graphOf(e, true)));
+        const trainFormulas = embedMaterials(result.model, train.map((e) => graphOf(e, true)));
+        const testFormulas = embedMaterials(result.model, test.map((e) => graphOf(e, true)));
         const formulaAll = [...trainFormulas, ...testFormulas];
         const formulaMatrix = pairwiseDistances(formulaAll, base.distance);
         const formulaScores = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, testIdx, fast, poor, bounded).map((r) => r.score);
         const formulaCalibration = scoresFromDistanceMatrix(formulaMatrix, formulaAll.length, trainIdx, fast, poor, { excludeSelf: true, distanceScale }).map((r) => r.score);
+        // Without joinFormulaView in the model, the same rows with their formula view joined, for
+        // comparison: what `joinFormulaView: true` would store (embedMaterials).
+        const joinedAll = base.joinFormulaView ? all : joinViews(all, embedStructures(result.model, [...trainGraphs, ...testGraphs].map(formulaViewOf)));
+        const joinedMatrix = base.joinFormulaView ? matrix : pairwiseDistances(joinedAll, base.distance);
+        const joinedScale = modelDistanceScale(joinedAll.slice(0, train.length), base);
         const structureFast = fast.filter((i) => train[i]!.structure !== null);
         const structurePoor = poor.filter((i) => train[i]!.structure !== null);
         const nativeScores = scoresFromDistanceMatrix(matrix, all.length, testIdx, fast, poor, bounded).map((r) => r.score);
@@ -471,6 +486,26 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
             defaultThreshold: DEFAULT_THRESHOLD,
             diagnostics,
           },
+          ...(base.joinFormulaView
+            ? []
+            : [
+                {
+                  variant: `${label} ratio, structure and formula views joined ${base.distance}`,
+                  attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+                  testScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, testIdx, fast, poor, { distanceScale: joinedScale }).map((r) => r.score),
+                  calibrationScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, trainIdx, fast, poor, { excludeSelf: true, distanceScale: joinedScale }).map((r) => r.score),
+                  defaultThreshold: DEFAULT_THRESHOLD,
+                  diagnostics,
+                },
+                {
+                  variant: `${label} ratio NEAREST(10), structure and formula views joined ${base.distance}`,
+                  attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
+                  testScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, testIdx, fast, poor, { nearestK: 10, distanceScale: joinedScale }).map((r) => r.score),
+                  calibrationScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, trainIdx, fast, poor, { nearestK: 10, excludeSelf: true, distanceScale: joinedScale }).map((r) => r.score),
+                  defaultThreshold: DEFAULT_THRESHOLD,
+                  diagnostics,
+                },
+            ]),
           {
             variant: `${label} ratio, formula-only queries vs formula references ${base.distance}`,
             attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
