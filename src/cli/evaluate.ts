@@ -8,13 +8,15 @@
  *
  * Wiring (src/cli/main.ts): `registerEvaluateCommand(program)`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BadInputError } from '../errors.js';
 import {
   evaluate,
   formatResultsTable,
+  mergeReports,
   type EvaluationMethod,
   type EvaluationProgress,
   type EvaluationProtocol,
@@ -89,6 +91,48 @@ export function registerEvaluateCommand(program: Command): Command {
     .action(async (options: EvaluateCommandOptions) => {
       await runEvaluateCommand(options);
     });
+}
+
+/** `ionsieve evaluate-merge a.json b.json --out all.json`: seeds run side by side, read as one run. */
+export function registerEvaluateMergeCommand(program: Command): Command {
+  return program
+    .command('evaluate-merge')
+    .description('join `ionsieve evaluate` files of the same evaluation run with different seeds into one (summaries over all seeds)')
+    .argument('<files...>', 'evaluate JSON files')
+    .requiredOption('--out <file>', 'merged JSON file')
+    .action(async (files: string[], opts: { out: string }) => {
+      const documents = await Promise.all(files.map(async (file) => ({ file, ...(JSON.parse(await readFile(file, 'utf8'), restoreNumbers) as EvaluateDocument) })));
+      const merged = mergeEvaluateDocuments(documents);
+      await mkdir(dirname(opts.out), { recursive: true });
+      await writeFile(opts.out, JSON.stringify(merged, jsonNumbers, 2) + '\n');
+      process.stdout.write(`${formatResultsTable(merged.report)}\nresults: ${opts.out} (seeds ${merged.report.seeds.join(', ')})\n`);
+    });
+}
+
+interface EvaluateDocument {
+  command: string;
+  options: Record<string, unknown> & { seeds: number[] };
+  report: EvaluationReport;
+}
+
+/** Options that do not change what a run measures (besides its seeds). */
+const RUN_ONLY_OPTIONS = new Set(['seeds', 'out', 'progress']);
+
+export function mergeEvaluateDocuments(documents: readonly (EvaluateDocument & { file: string })[]): EvaluateDocument {
+  const [first] = documents;
+  if (!first) throw new BadInputError('evaluate-merge needs at least one file');
+  const measured = (d: EvaluateDocument) => JSON.stringify(Object.entries(d.options).filter(([key]) => !RUN_ONLY_OPTIONS.has(key)).sort(([a], [b]) => a.localeCompare(b)));
+  for (const d of documents) {
+    if (!d.options || !d.report?.variants) throw new BadInputError(`${d.file}: not an \`ionsieve evaluate\` output (no options/report)`);
+    if (measured(d) !== measured(first)) throw new BadInputError(`${d.file}: ran other options than ${first.file} (only --seeds may differ)`);
+  }
+  const report = mergeReports(documents.map((d) => d.report));
+  return { command: documents.map((d) => d.command).join(' and ionsieve '), options: { ...first.options, seeds: report.seeds }, report };
+}
+
+/** The inverse of jsonNumbers: NaN and ±Infinity were written as strings. */
+function restoreNumbers(_key: string, value: unknown): unknown {
+  return value === 'NaN' || value === 'Infinity' || value === '-Infinity' ? Number(value) : value;
 }
 
 export async function runEvaluateCommand(options: EvaluateCommandOptions): Promise<EvaluationReport> {

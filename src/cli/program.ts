@@ -1,6 +1,6 @@
 /** The `ionsieve` command tree (commander); main.ts runs it. One file per command. */
 import { Command } from 'commander';
-import { registerEvaluateCommand } from './evaluate.js';
+import { registerEvaluateCommand, registerEvaluateMergeCommand } from './evaluate.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
 import { registerMigrateCommand } from './migrate.js';
@@ -21,6 +21,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerServeCommands(program);
   registerEvaluateCommand(program);
+  registerEvaluateMergeCommand(program);
   registerScreenCommand(program);
   registerTrainerCommand(program);
   registerTrainDefaultCommand(program);

@@ -386,6 +386,39 @@ function summarise(results: readonly SubsetMetrics[]): Record<string, MeanSd> {
   return Object.fromEntries(SUMMARY_KEYS.map((key) => [key, meanSd(results.map((r) => headline(r, key)))]));
 }
 
+/**
+ * One report from runs of the same evaluation with different seeds (e.g. run side by side on two
+ * cores): per-seed results and splits joined in seed order, summaries recomputed over all seeds.
+ * Refuses runs that differ in anything but their seeds, or that share a seed.
+ */
+export function mergeReports(reports: readonly EvaluationReport[]): EvaluationReport {
+  if (reports.length === 0) throw new BadInputError('nothing to merge');
+  const [first] = reports as [EvaluationReport, ...EvaluationReport[]];
+  const seeds = reports.flatMap((r) => r.seeds);
+  const repeated = seeds.filter((s, i) => seeds.indexOf(s) !== i);
+  if (repeated.length > 0) throw new BadInputError(`the runs share seed(s) ${[...new Set(repeated)].join(', ')}`);
+  const shape = (r: EvaluationReport) => JSON.stringify([r.protocol, r.folds, r.limit, r.nRows, r.nStructureRows, r.nFast, r.variants.map((v) => v.variant)]);
+  reports.forEach((r, i) => {
+    if (shape(r) !== shape(first)) throw new BadInputError(`run ${i + 1} is not the same evaluation as run 1 (protocol, folds, rows or variants differ)`);
+  });
+  const bySeed = <T extends { seed: number }>(a: T, b: T) => a.seed - b.seed;
+  const variants = first.variants.map((v, i) => {
+    const perSeed = reports.flatMap((r) => r.variants[i]!.perSeed).sort(bySeed);
+    const merged: VariantResult = { ...v, perSeed, summary: summarise(perSeed) };
+    delete merged.summaryOnStructureRows;
+    if (perSeed.every((s) => s.onStructureRows !== undefined)) merged.summaryOnStructureRows = summarise(perSeed.map((s) => s.onStructureRows!));
+    return merged;
+  });
+  return {
+    ...first,
+    seeds: [...seeds].sort((a, b) => a - b),
+    splits: reports.flatMap((r) => r.splits).sort(bySeed),
+    variants,
+    skipped: reports.flatMap((r) => r.skipped),
+    durationSeconds: reports.reduce((sum, r) => sum + r.durationSeconds, 0),
+  };
+}
+
 /** Mean and sample standard deviation (n − 1) of the finite values; sd 0 for a single value. */
 export function meanSd(values: readonly number[]): MeanSd {
   const finite = values.filter((v) => Number.isFinite(v));

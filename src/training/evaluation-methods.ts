@@ -364,6 +364,9 @@ function crystalGraphCache(): (entry: LabelledEntry, options: CrystalGraphOption
   };
 }
 
+/** Names the every-row variants that score a model without joinFormulaView as if it had it. */
+export const JOINED_VIEWS_VARIANT = 'structure and formula views joined';
+
 export interface EveryRowMethodOptions {
   /** Hyperparameter preset (default "default"). */
   preset?: string;
@@ -398,9 +401,10 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
     if (!g) compositionGraph.set(e, (g = compositionOnlyGraph(e.amounts, base.k)));
     return g;
   };
-  const label = `every-row ${formulasOnly ? 'formulas only ' : ''}${base.members > 1 ? `ensemble of ${base.members} ` : ''}k=${base.k}`;
+  const joined = base.joinFormulaView && !formulasOnly;
+  const label = `every-row ${formulasOnly ? 'formulas only ' : ''}${joined ? 'views joined ' : ''}${base.members > 1 ? `ensemble of ${base.members} ` : ''}k=${base.k}`;
   return {
-    name: `every-row${formulasOnly ? '-formulas' : ''}-k${base.k}-m${base.members}`,
+    name: `every-row${formulasOnly ? '-formulas' : ''}${joined ? '-joined' : ''}-k${base.k}-m${base.members}`,
     requiresStructure: false,
     async run({ train, test, seed, onStep }) {
       const graphs = train.map((e) => graphOf(e));
@@ -490,7 +494,7 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
             ? []
             : [
                 {
-                  variant: `${label} ratio, structure and formula views joined ${base.distance}`,
+                  variant: `${label} ratio, ${JOINED_VIEWS_VARIANT} ${base.distance}`,
                   attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
                   testScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, testIdx, fast, poor, { distanceScale: joinedScale }).map((r) => r.score),
                   calibrationScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, trainIdx, fast, poor, { excludeSelf: true, distanceScale: joinedScale }).map((r) => r.score),
@@ -498,7 +502,7 @@ export function everyRowMethod(options: EveryRowMethodOptions = {}): EvaluationM
                   diagnostics,
                 },
                 {
-                  variant: `${label} ratio NEAREST(10), structure and formula views joined ${base.distance}`,
+                  variant: `${label} ratio NEAREST(10), ${JOINED_VIEWS_VARIANT} ${base.distance}`,
                   attributes: { distance: base.distance, neighbours: base.k, objective: base.objective },
                   testScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, testIdx, fast, poor, { nearestK: 10, distanceScale: joinedScale }).map((r) => r.score),
                   calibrationScores: scoresFromDistanceMatrix(joinedMatrix, joinedAll.length, trainIdx, fast, poor, { nearestK: 10, excludeSelf: true, distanceScale: joinedScale }).map((r) => r.score),

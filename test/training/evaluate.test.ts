@@ -117,6 +117,39 @@ test('grouped k-fold evaluation scores every eligible row once per seed, with me
   }
 });
 
+test('evaluate-merge: runs of seeds 1 and 2 side by side read as one run of seeds 1,2; other runs are refused', async () => {
+  const { mergeEvaluateDocuments } = await import('../../src/cli/evaluate.js');
+  const dir = await mkdtemp(join(tmpdir(), 'ionsieve-eval-'));
+  try {
+    await writeMiniDataset(dir);
+    const entries = await loadObelixDataset(dir);
+    const run = (seeds: number[]) => evaluate(entries, { folds: 3, seeds, methods: [compositionRandomForestMethod({ nTrees: 15 }), lookupMethod] });
+    const [together, first, second] = await Promise.all([run([1, 2]), run([2]), run([1])]);
+    const options = { preset: 'default', methods: ['rf'] };
+    const doc = (report: typeof together, seeds: number[], file: string) => ({ command: `evaluate --seeds ${seeds.join(',')}`, options: { ...options, seeds, out: file }, report, file });
+    const merged = mergeEvaluateDocuments([doc(first, [2], 'a.json'), doc(second, [1], 'b.json')]);
+    assert.deepEqual(merged.report.seeds, [1, 2]);
+    assert.deepEqual(merged.options.seeds, [1, 2]);
+    assert.equal(merged.command, 'evaluate --seeds 2 and ionsieve evaluate --seeds 1');
+    assert.deepEqual(merged.report.splits.map((s) => s.seed), [1, 2]);
+    together.variants.forEach((v, i) => {
+      const m = merged.report.variants[i]!;
+      assert.equal(m.variant, v.variant);
+      assert.deepEqual(m.perSeed, v.perSeed, `${v.variant}: per-seed results in seed order`);
+      for (const [key, value] of Object.entries(v.summary)) {
+        assert.equal(m.summary[key]!.n, value.n, key);
+        if (Number.isFinite(value.mean)) assert.ok(Math.abs(m.summary[key]!.mean - value.mean) < 1e-12 && Math.abs(m.summary[key]!.sd - value.sd) < 1e-12, key);
+      }
+      assert.deepEqual(m.summaryOnStructureRows, v.summaryOnStructureRows);
+    });
+    assert.throws(() => mergeEvaluateDocuments([doc(first, [2], 'a.json'), doc(first, [2], 'c.json')]), /share seed\(s\) 2/);
+    const otherOptions = { ...doc(second, [1], 'b.json'), options: { ...options, preset: 'paper', seeds: [1] } };
+    assert.throws(() => mergeEvaluateDocuments([doc(first, [2], 'a.json'), otherOptions]), (e: Error) => e instanceof BadInputError && /b\.json: ran other options/.test(e.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('leave-one-out on a limited subset runs one fold per row', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ionsieve-eval-'));
   try {
@@ -224,7 +257,8 @@ test('every-row evaluation scores every row, structure or formula; --formulas-on
     const overrides = { k: 4, layers: 1, featureLength: 8, denseLength: 8, embeddingDim: 4, batchSize: 8, maxEpochs: 1, members: 1, compositionEpochs: 3 };
     const both = everyRowMethod({ overrides, validation: { mode: 'none' } });
     const formulas = everyRowMethod({ overrides, validation: { mode: 'none' }, formulasOnly: true });
-    const report = await evaluate(entries, { folds: 2, seeds: [0], methods: [both, formulas] });
+    const joined = everyRowMethod({ overrides: { ...overrides, joinFormulaView: true }, validation: { mode: 'none' } });
+    const report = await evaluate(entries, { folds: 2, seeds: [0], methods: [both, formulas, joined] });
     const allIds = entries.map((e) => e.id).sort();
     const byName = new Map(report.variants.map((v) => [v.variant, v]));
     for (const variant of report.variants) {
@@ -237,6 +271,13 @@ test('every-row evaluation scores every row, structure or formula; --formulas-on
     assert.deepEqual(scoresOf('every-row formulas only k=4 ratio EUCLIDEAN'), scoresOf('every-row formulas only k=4 ratio, every row as a formula EUCLIDEAN'));
     // With structures, the structure rows' native scores come from their graphs, not their formulas.
     assert.notDeepEqual(scoresOf('every-row k=4 ratio EUCLIDEAN'), scoresOf('every-row k=4 ratio, every row as a formula EUCLIDEAN'));
+    // joinFormulaView only changes inference: the same training, and the joined variant reported
+    // beside a model without it is the score of the model with it (which reports no such variant).
+    const joinedVariants = report.variants.filter((v) => v.method === joined.name).map((v) => v.variant);
+    assert.ok(!joinedVariants.some((name) => name.includes('structure and formula views joined')), joinedVariants.join(', '));
+    const withFlag = report.variants.find((v) => v.method === joined.name && v.variant === 'every-row views joined k=4 ratio EUCLIDEAN')!.perSeed[0]!.scores.map((s) => s.score);
+    scoresOf('every-row k=4 ratio, structure and formula views joined EUCLIDEAN').forEach((score, i) => assert.ok(Math.abs(score - withFlag[i]!) < 1e-9, `row ${i}: ${score} vs ${withFlag[i]}`));
+    assert.notDeepEqual(withFlag, scoresOf('every-row k=4 ratio EUCLIDEAN'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
