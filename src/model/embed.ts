@@ -69,11 +69,16 @@ export function embedMaterials(model: KnagcnModel, graphs: readonly CrystalGraph
   const withAtoms = graphs.flatMap((g, i) => (g.numAtoms > 0 ? [i] : []));
   const formulaView = structureView.slice();
   embedStructures(model, withAtoms.map((i) => formulaViewOf(graphs[i]!)), options).forEach((v, r) => (formulaView[withAtoms[r]!] = v));
-  return structureView.map((s, i) => {
-    const f = formulaView[i]!;
-    const joined = new Float32Array(s.length + f.length);
-    for (let j = 0; j < s.length; j++) joined[j] = s[j]! * Math.SQRT1_2;
-    for (let j = 0; j < f.length; j++) joined[s.length + j] = f[j]! * Math.SQRT1_2;
+  return joinViews(structureView, formulaView);
+}
+
+/** [a_i, b_i] / √2 per row: a Euclidean distance between joined rows is the RMS of the two views' distances. */
+export function joinViews(a: readonly Float32Array[], b: readonly Float32Array[]): Float32Array[] {
+  return a.map((x, i) => {
+    const y = b[i]!;
+    const joined = new Float32Array(x.length + y.length);
+    for (let j = 0; j < x.length; j++) joined[j] = x[j]! * Math.SQRT1_2;
+    for (let j = 0; j < y.length; j++) joined[x.length + j] = y[j]! * Math.SQRT1_2;
     return joined;
   });
 }

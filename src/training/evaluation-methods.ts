@@ -10,7 +10,7 @@ import { trainKnn } from '../baselines/knn.js';
 import { trainRandomForest } from '../baselines/random-forest.js';
 import { BadInputError } from '../errors.js';
 import { buildCrystalGraph, compositionOnlyGraph, formulaViewOf, type CrystalGraph, type CrystalGraphOptions } from '../graph/index.js';
-import { classifyStructures, embedMaterials, embedStructures, graphOptions, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
+import { classifyStructures, embedMaterials, embedStructures, graphOptions, joinViews, HYPERPARAMETER_PRESETS, resolveHyperparameters, type Hyperparameters, type PresetName, type TrainingObjective } from '../model/index.js';
 import { modelDistanceScale, pairwiseDistances, scoresFromDistanceMatrix, type DistanceMetric } from '../scoring/score.js';
 import { DEFAULT_THRESHOLD } from '../scoring/threshold.js';
 import type { EvaluationMethod, MethodRunInput, MethodScores } from './evaluate.js';
@@ -338,16 +338,6 @@ export function gnnMethods(options: GnnMethodOptions): EvaluationMethod[] {
     });
   }
   return methods;
-}
-
-function joinViews(a: readonly Float32Array[], b: readonly Float32Array[]): Float32Array[] {
-  return a.map((x, i) => {
-    const y = b[i]!;
-    const out = new Float32Array(x.length + y.length);
-    for (let j = 0; j < x.length; j++) out[j] = x[j]! * Math.SQRT1_2;
-    for (let j = 0; j < y.length; j++) out[x.length + j] = y[j]! * Math.SQRT1_2;
-    return out;
-  });
 }
 
 /** Graphs depend only on the structure and the graph options: build each once per evaluation. */

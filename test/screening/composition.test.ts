@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createModel, embedStructures, initBackend, loadModel, resolveHyperparameters, saveArtifact, trainDefaultHyperparameters, type ModelArtifact } from '../../src/model/index.js';
+import { createModel, embedMaterials, embeddingWidth, initBackend, loadModel, resolveHyperparameters, saveArtifact, trainDefaultHyperparameters, type ModelArtifact } from '../../src/model/index.js';
 import { compositionOnlyGraph } from '../../src/graph/index.js';
 import { parseComposition } from '../../src/structure/index.js';
 import { clearServingModels, embedMissingMaterials } from '../../src/services/embeddings.js';
@@ -80,11 +80,11 @@ describeDatabases('scoreComposition and the applicability domain', (database) =>
     const { db } = database();
     const row = await db.selectFrom('embedding').select('vec').where('model_id', '=', modelId).where('material_id', '=', ids[6]!).executeTakeFirstOrThrow();
     const stored = parseVectorLiteral(row.vec as unknown as string);
-    assert.equal(stored.length, H.embeddingDim * H.members);
+    assert.equal(stored.length, embeddingWidth(H));
     const artifact = (await db.selectFrom('model').select('weights').where('id', '=', modelId).executeTakeFirstOrThrow()).weights;
     const model = loadModel(artifact as unknown as ModelArtifact);
     try {
-      const [direct] = embedStructures(model, [compositionOnlyGraph(parseComposition(FORMULAS[0]!).amounts, H.k)]);
+      const [direct] = embedMaterials(model, [compositionOnlyGraph(parseComposition(FORMULAS[0]!).amounts, H.k)]);
       assert.ok(direct!.every((x, i) => Math.abs(x - stored[i]!) < 1e-6));
     } finally {
       model.dispose();
