@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCsv } from '../src/csv.js';
 import { buildCrystalGraph } from '../src/graph/index.js';
-import { embedMaterials, graphOptions, HYPERPARAMETER_PRESETS, initBackend, loadModel, resolveHyperparameters, type KnagcnModel, type ModelArtifact, type PresetName } from '../src/model/index.js';
+import { embedStructures, graphOptions, HYPERPARAMETER_PRESETS, initBackend, loadModel, resolveHyperparameters, type KnagcnModel, type ModelArtifact, type PresetName } from '../src/model/index.js';
 import { modelDistanceScale, pairwiseDistances, scoresFromDistanceMatrix } from '../src/scoring/score.js';
 import { parseStructure } from '../src/structure/index.js';
 import { trainingGraphs } from '../src/training/every-row.js';
@@ -38,7 +38,7 @@ console.log(`${entries.length} labelled rows, ${candidates.length} candidates`);
 async function ranking(model: KnagcnModel): Promise<number[]> {
   const h = model.hyperparameters;
   const refs = (await trainingGraphs(entries, entries.map((e) => e.label), { ...h, compositionViews: false })).graphs;
-  const all = [...embedMaterials(model, refs), ...embedMaterials(model, candidates.map((s) => buildCrystalGraph(s, graphOptions(h))))];
+  const all = [...embedStructures(model, refs), ...embedStructures(model, candidates.map((s) => buildCrystalGraph(s, graphOptions(h))))];
   const refIdx = refs.map((_, i) => i);
   const fast = refIdx.filter((i) => entries[i]!.label === 1);
   const poor = refIdx.filter((i) => entries[i]!.label === 0);

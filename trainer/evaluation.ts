@@ -15,7 +15,7 @@
  * and false-positive rate measured on them (scores of materials no fold model trained on).
  */
 import { BadInputError } from '../src/errors.js';
-import { embedMaterials, type Hyperparameters } from '../src/model/index.js';
+import { embedStructures, type Hyperparameters } from '../src/model/index.js';
 import { readsCompositions } from '../src/model/hyperparameters.js';
 import type { TrainingExample } from '../src/services/model-training.js';
 import type { EvaluationProtocol, ModelDecision, ModelMetrics, OutOfFoldScore } from '../src/services/models.js';
@@ -80,7 +80,7 @@ function configurationMethod(h: Hyperparameters, opts: EvaluateConfigurationOpti
         onEpoch: (p) => opts.onEpoch?.(index, total, p),
       });
       try {
-        const all = [...embedMaterials(result.model, trainGraphs), ...embedMaterials(result.model, testGraphs)];
+        const all = [...embedStructures(result.model, trainGraphs), ...embedStructures(result.model, testGraphs)];
         const n = all.length;
         const trainIdx = train.map((_, i) => i);
         const testIdx = test.map((_, j) => train.length + j);

@@ -12,7 +12,6 @@ import { BadInputError } from '../src/errors.js';
 import { HYPERPARAMETER_PRESETS, resolveHyperparameters, resolveStoredHyperparameters, trainDefaultHyperparameters, type Hyperparameters } from '../src/model/index.js';
 import { DEFAULT_MODEL_DIR, type DefaultModelManifest, type ModelDecision, type ModelMetrics } from '../src/services/models.js';
 import type { EvaluationReport } from '../src/training/evaluate.js';
-import { JOINED_VIEWS_VARIANT } from '../src/training/evaluation-methods.js';
 import { decisionOn, toModelMetrics } from './calibrate.js';
 import { OBELIX_DIR } from '../src/services/seed.js';
 import { loadObelixDataset } from '../src/training/obelix-dataset.js';
@@ -182,8 +181,7 @@ export async function readHeldOutFigures(file: string, h: Hyperparameters, varia
     distance: h.distance,
     seed: h.seed,
   });
-  // joinFormulaView changes inference only: a run without it also reports the joined score, as its own variant.
-  const differences = (Object.keys(h) as (keyof Hyperparameters)[]).filter((key) => key !== 'joinFormulaView' && JSON.stringify(h[key]) !== JSON.stringify(evaluated[key]));
+  const differences = (Object.keys(h) as (keyof Hyperparameters)[]).filter((key) => JSON.stringify(h[key]) !== JSON.stringify(evaluated[key]));
   if (differences.length > 0) {
     throw new BadInputError(
       `--held-out ${file}: evaluated another configuration than this model's: ${differences.map((key) => `${key} ${JSON.stringify(evaluated[key])} there, ${JSON.stringify(h[key])} here`).join('; ')}`,
@@ -207,12 +205,6 @@ export async function readHeldOutFigures(file: string, h: Hyperparameters, varia
     throw new BadInputError(`--held-out ${file}: ${candidates.length} variants fit this model; name the one the product scores by with --variant (candidates: ${candidates.map((v) => JSON.stringify(v.variant)).join(', ')})`);
   }
   const variant = candidates[0]!;
-  const reportsJoined = evaluated.joinFormulaView || variant.variant.includes(JOINED_VIEWS_VARIANT);
-  if (reportsJoined !== h.joinFormulaView) {
-    throw new BadInputError(
-      `--held-out ${file}: variant ${JSON.stringify(variant.variant)} scores ${reportsJoined ? 'the structure and formula views joined' : 'the structure view alone'}; this model's embedding ${h.joinFormulaView ? 'joins both views' : 'is the structure view alone'} (joinFormulaView ${h.joinFormulaView})`,
-    );
-  }
   if (variant.perSeed.length === 0) throw new BadInputError(`--held-out ${file}: variant ${JSON.stringify(variant.variant)} has no results`);
   const mean = (key: string) => variant.summary[key]?.mean ?? null;
   const pooled = variant.perSeed.flatMap((s) => s.scores);

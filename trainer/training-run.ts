@@ -5,7 +5,7 @@
  */
 import { TrainingDivergedError } from '../src/errors.js';
 import type { CrystalGraph } from '../src/graph/index.js';
-import { embedMaterials, saveArtifact, type Hyperparameters, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
+import { embedStructures, saveArtifact, type Hyperparameters, type KnagcnModel, type ModelArtifact } from '../src/model/index.js';
 import type { CurvePoint } from '../src/services/models.js';
 import { trainingGraphs, type MaterialInput } from '../src/training/every-row.js';
 import { fit, type EpochProgress, type FitOptions, type FitResult } from '../src/training/train.js';
@@ -55,7 +55,7 @@ export async function runTraining(
   const fitSeconds = (performance.now() - started) / 1000;
   try {
     opts.signal?.throwIfAborted();
-    const trainEmbeddings = embedMaterials(result.model, graphs, { batchSize: 64 });
+    const trainEmbeddings = embedStructures(result.model, graphs, { batchSize: 64 });
     // Finite weights can still overflow float32 in inference; NaN vectors must not reach the store.
     const bad = trainEmbeddings.findIndex((e) => e.some((x) => !Number.isFinite(x)));
     if (bad >= 0) {

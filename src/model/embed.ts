@@ -1,7 +1,7 @@
 /** Inference: embeddings (and class probabilities) for many graphs, in batches, BN in inference mode. */
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../errors.js';
-import { buildCrystalGraph, formulaViewOf, type CrystalGraph } from '../graph/crystal-graph.js';
+import { buildCrystalGraph, type CrystalGraph } from '../graph/crystal-graph.js';
 import type { Structure } from '../structure/structure.js';
 import { forward, makeModelBatch, type KnagcnModel } from './backbone.js';
 import { graphOptions } from './hyperparameters.js';
@@ -58,32 +58,7 @@ function runInference(
   return out;
 }
 
-/**
- * A material's embedding, one per graph in input order (length `embeddingWidth`): the network's
- * embedding, joined with the embedding of the same graph's formula view when the model says
- * `joinFormulaView` (hyperparameters.ts). Everything stored, searched or scored uses this.
- */
-export function embedMaterials(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array[] {
-  const structureView = embedStructures(model, graphs, options);
-  if (!model.hyperparameters.joinFormulaView) return structureView;
-  const withAtoms = graphs.flatMap((g, i) => (g.numAtoms > 0 ? [i] : []));
-  const formulaView = structureView.slice();
-  embedStructures(model, withAtoms.map((i) => formulaViewOf(graphs[i]!)), options).forEach((v, r) => (formulaView[withAtoms[r]!] = v));
-  return joinViews(structureView, formulaView);
-}
-
-/** [a_i, b_i] / √2 per row: a Euclidean distance between joined rows is the RMS of the two views' distances. */
-export function joinViews(a: readonly Float32Array[], b: readonly Float32Array[]): Float32Array[] {
-  return a.map((x, i) => {
-    const y = b[i]!;
-    const joined = new Float32Array(x.length + y.length);
-    for (let j = 0; j < x.length; j++) joined[j] = x[j]! * Math.SQRT1_2;
-    for (let j = 0; j < y.length; j++) joined[x.length + j] = y[j]! * Math.SQRT1_2;
-    return joined;
-  });
-}
-
-/** The network's embedding (length `networkEmbeddingWidth`) per graph, in input order: what training sees. */
+/** One embedding (length E) per graph, in input order. */
 export function embedStructures(model: KnagcnModel, graphs: readonly CrystalGraph[], options: EmbedOptions = {}): Float32Array[] {
   return runInference(model, graphs, options, (r) => r.embedding);
 }
@@ -119,6 +94,6 @@ export function embedStructureBatch(model: KnagcnModel, structures: readonly Str
     }
   });
   const vectors: (Float32Array | null)[] = structures.map(() => null);
-  if (graphs.length > 0) embedMaterials(model, graphs, options).forEach((v, r) => (vectors[position[r]!] = v));
+  if (graphs.length > 0) embedStructures(model, graphs, options).forEach((v, r) => (vectors[position[r]!] = v));
   return { vectors, errors };
 }

@@ -103,14 +103,6 @@ export interface Hyperparameters {
    * training, stored with the model); null = the plain distance d, the paper's reading.
    */
   distanceScaleQuantile: number | null;
-  /**
-   * knagcn-smooth with composition descriptors: a material's embedding joins its structure view
-   * (the network on its graph) and its formula view (the composition pathway on its composition
-   * alone), each scaled by 1/√2, so a Euclidean distance is the root mean square of the two views'
-   * distances. A formula-only material has the same vector in both halves. Inference only: the
-   * network trains as without it. Off = the structure view alone.
-   */
-  joinFormulaView: boolean;
   seed: number;
 }
 
@@ -141,7 +133,6 @@ export const paperHyperparameters: Readonly<Hyperparameters> = Object.freeze({
   alignmentWeight: 0,
   compositionEpochs: 0,
   distanceScaleQuantile: null,
-  joinFormulaView: false,
   seed: 42,
 });
 
@@ -190,7 +181,7 @@ export type PresetName = keyof typeof HYPERPARAMETER_PRESETS;
  * predates that field, so it takes the value that reproduces the old model, not today's default.
  */
 export function resolveStoredHyperparameters(stored: Partial<Hyperparameters>): Hyperparameters {
-  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, compositionEpochs: 0, distanceScaleQuantile: null, joinFormulaView: false, ...stored });
+  return resolveHyperparameters({ compositionDescriptors: false, backbone: 'knagcn-joint', members: 1, compositionViews: false, descriptorDropout: 0, alignmentWeight: 0, compositionEpochs: 0, distanceScaleQuantile: null, ...stored });
 }
 
 /**
@@ -201,14 +192,9 @@ export function readsCompositions(h: Pick<Hyperparameters, 'backbone' | 'composi
   return h.backbone === 'knagcn-smooth' && h.compositionDescriptors;
 }
 
-/** Length of the network's embedding (an ensemble joins its members' embeddings): what training sees. */
-export function networkEmbeddingWidth(h: Pick<Hyperparameters, 'embeddingDim' | 'members'>): number {
+/** Length of a model's embedding vector (an ensemble joins its members' embeddings). */
+export function embeddingWidth(h: Pick<Hyperparameters, 'embeddingDim' | 'members'>): number {
   return h.embeddingDim * h.members;
-}
-
-/** Length of a material's stored embedding: the network's, twice over when the formula view is joined. */
-export function embeddingWidth(h: Pick<Hyperparameters, 'embeddingDim' | 'members' | 'joinFormulaView'>): number {
-  return networkEmbeddingWidth(h) * (h.joinFormulaView ? 2 : 1);
 }
 
 /** How to build a structure's graph for a model with these hyperparameters. */
@@ -251,8 +237,6 @@ export function resolveHyperparameters(partial: Partial<Hyperparameters> = {}): 
   if (!(Number.isInteger(h.compositionEpochs) && h.compositionEpochs >= 0 && h.compositionEpochs <= 100_000)) throw new BadInputError(`hyperparameter compositionEpochs must be an integer in 0..100000, got ${h.compositionEpochs}`);
   if (h.compositionEpochs > 0 && !readsCompositions(h)) throw new BadInputError('hyperparameter compositionEpochs needs the knagcn-smooth backbone with compositionDescriptors');
   if (!(h.alignmentWeight >= 0 && Number.isFinite(h.alignmentWeight))) throw new BadInputError(`hyperparameter alignmentWeight must be ≥ 0, got ${h.alignmentWeight}`);
-  if (typeof h.joinFormulaView !== 'boolean') throw new BadInputError(`hyperparameter joinFormulaView must be a boolean, got ${h.joinFormulaView}`);
-  if (h.joinFormulaView && !readsCompositions(h)) throw new BadInputError('hyperparameter joinFormulaView needs the knagcn-smooth backbone with compositionDescriptors');
   if (typeof h.compositionViews !== 'boolean') throw new BadInputError(`hyperparameter compositionViews must be a boolean, got ${h.compositionViews}`);
   if (h.compositionViews && !readsCompositions(h)) throw new BadInputError('hyperparameter compositionViews needs the knagcn-smooth backbone with compositionDescriptors');
   if (h.distanceScaleQuantile !== null && !(typeof h.distanceScaleQuantile === 'number' && h.distanceScaleQuantile > 0 && h.distanceScaleQuantile < 1)) {

@@ -10,7 +10,6 @@ export {
   resolveHyperparameters,
   resolveStoredHyperparameters,
   embeddingWidth,
-  networkEmbeddingWidth,
   graphOptions,
   type Hyperparameters,
   type DistanceMetric,
@@ -20,5 +19,5 @@ export {
 } from './hyperparameters.js';
 export { createModel, forward, makeModelBatch, BACKBONE_VERSION, SMOOTH_BACKBONE_VERSION, backboneVersion, type KnagcnModel, type ModelInfo, type ModelBatch } from './backbone.js';
 export { makeGraphBatch, type GraphBatch } from './batch.js';
-export { embedMaterials, embedStructures, embedStructureBatch, joinViews, classifyStructures, type EmbedOptions, type StructureEmbeddings } from './embed.js';
+export { embedStructures, embedStructureBatch, classifyStructures, type EmbedOptions, type StructureEmbeddings } from './embed.js';
 export { saveArtifact, loadModel, ARTIFACT_FORMAT, type ModelArtifact } from './artifact.js';

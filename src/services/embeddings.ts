@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { buildCrystalGraph, type CrystalGraph } from '../graph/index.js';
-import { embedMaterials, embedStructureBatch, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
+import { embedStructureBatch, embedStructures, initBackend, loadModel, type KnagcnModel, type ModelArtifact } from '../model/index.js';
 import { embeddingWidth, graphOptions, readsCompositions } from '../model/hyperparameters.js';
 import { graphOfMaterial } from '../training/every-row.js';
 import { ParallelEmbedder, ThreadChoice } from '../training/parallel.js';
@@ -104,13 +104,13 @@ export function embedFormulas(model: KnagcnModel, formulas: readonly string[]): 
     }
   });
   const out: (Float32Array | null)[] = formulas.map(() => null);
-  if (graphs.length > 0) embedMaterials(model, graphs, { batchSize: EMBED_BATCH_SIZE }).forEach((v, r) => (out[position[r]!] = v));
+  if (graphs.length > 0) embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE }).forEach((v, r) => (out[position[r]!] = v));
   return out;
 }
 
 export function embedStructuresWithModel(model: KnagcnModel, structures: readonly Structure[]): Float32Array[] {
   const graphs: CrystalGraph[] = structures.map((s) => buildCrystalGraph(s, graphOptions(model.hyperparameters)));
-  return embedMaterials(model, graphs, { batchSize: EMBED_BATCH_SIZE });
+  return embedStructures(model, graphs, { batchSize: EMBED_BATCH_SIZE });
 }
 
 export interface EmbedMaterialsProgress {

@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { networkEmbeddingWidth } from '../model/hyperparameters.js';
+import { embeddingWidth } from '../model/hyperparameters.js';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { initBackend } from '../model/backend.js';
 import { createModel, type KnagcnModel } from '../model/backbone.js';
@@ -70,7 +70,7 @@ function handle(request: WorkerRequest): WorkerReply {
   if (request.type === 'step') {
     tf.tidy(() => setValues([...model!.trainable.values()], request.weights));
     const { task, seq } = request;
-    const E = networkEmbeddingWidth(model.hyperparameters);
+    const E = embeddingWidth(model.hyperparameters);
     const result = shardGradients(model, graphs, task, (own) => channel!.exchange(1, seq, own, task.other.length * E));
     const grads = [...model.trainable.keys()].map((name) => {
       const g = result.grads.get(name);

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { networkEmbeddingWidth } from '../model/hyperparameters.js';
+import { embeddingWidth } from '../model/hyperparameters.js';
 import * as tf from '@tensorflow/tfjs';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import type { KnagcnModel } from '../model/backbone.js';
@@ -114,7 +114,7 @@ export class ParallelTrainer {
   ) {}
 
   static async start(model: KnagcnModel, graphs: readonly CrystalGraph[]): Promise<ParallelTrainer> {
-    const channel = new ShardChannel(graphs.length * networkEmbeddingWidth(model.hyperparameters));
+    const channel = new ShardChannel(graphs.length * embeddingWidth(model.hyperparameters));
     const trainer = new ParallelTrainer(new ModelWorker(() => channel.fail()), channel, graphs);
     // Graph arrays are copied once (structured clone); the main thread keeps its own.
     await trainer.request({ type: 'init', hyperparameters: model.hyperparameters, graphs: [...graphs], channel: channel.buffer });
@@ -132,7 +132,7 @@ export class ParallelTrainer {
     const weights = [...model.trainable.values()].map((v) => v.dataSync() as Float32Array);
     const remote = this.request({ type: 'step', seq, weights, task: shardTask(step, theirs, mine, labels) });
     remote.catch(() => undefined); // observed below; avoid an unhandled rejection while we compute
-    const E = networkEmbeddingWidth(model.hyperparameters);
+    const E = embeddingWidth(model.hyperparameters);
     let local;
     try {
       local = shardGradients(model, this.graphs, shardTask(step, mine, theirs, labels), (own) => this.channel.exchange(0, seq, own, theirs.length * E));

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CrystalGraph } from '../graph/crystal-graph.js';
 import { forward, makeModelBatch, type BatchStatistics, type KnagcnModel } from '../model/backbone.js';
-import { networkEmbeddingWidth } from '../model/hyperparameters.js';
+import { embeddingWidth } from '../model/hyperparameters.js';
 import { contrastivePairLoss, crossEntropyLoss } from './loss.js';
 
 export interface ShardTask {
@@ -66,7 +66,7 @@ export function shardGradients(
       if (T > 0) {
         const mine = out.embedding.dataSync() as Float32Array;
         const theirs = exchange!(mine);
-        embedding = tf.concat([out.embedding, tf.tensor2d(theirs, [T, networkEmbeddingWidth(h)])], 0) as tf.Tensor2D;
+        embedding = tf.concat([out.embedding, tf.tensor2d(theirs, [T, embeddingWidth(h)])], 0) as tf.Tensor2D;
       }
       let loss: tf.Scalar = tf.scalar(0);
       if (h.objective !== 'CROSS_ENTROPY' && task.pairNormaliser > 0) {

@@ -123,37 +123,3 @@ test('composition descriptors: in every graph, invariant under symmetry and supe
   }
   assert.throws(() => resolveHyperparameters({ compositionDescriptors: 'yes' as never }), BadInputError);
 });
-
-test('joinFormulaView: a material embeds as [structure view, formula view] / √2; a formula alone as [f, f] / √2', async () => {
-  await initBackend('wasm');
-  const { compositionOnlyGraph } = await import('../../src/graph/index.js');
-  const { cellAmounts } = await import('../../src/structure/index.js');
-  const { embedMaterials, embeddingWidth, networkEmbeddingWidth } = await import('../../src/model/index.js');
-  const h = resolveHyperparameters({ ...hyperparameters, backbone: 'knagcn-smooth', compositionDescriptors: true, members: 2, joinFormulaView: true });
-  assert.equal(networkEmbeddingWidth(h), 16);
-  assert.equal(embeddingWidth(h), 32);
-  const model = createModel(h);
-  try {
-    const structures = [randomCrystal(21, 5), randomCrystal(22, 7)];
-    const graphs = structures.map((s) => buildCrystalGraph(s, { k: 8, neighbourhood: 'smooth', marginAngstrom: 0.5 }));
-    const formulaGraphs = structures.map((s) => compositionOnlyGraph(cellAmounts(s), 8));
-    const structureView = embedStructures(model, graphs);
-    const formulaView = embedStructures(model, formulaGraphs);
-    assert.ok(maxAbsDifference(structureView[0]!, formulaView[0]!) > 1e-3, 'the two views differ for a structure');
-    const joined = embedMaterials(model, [...graphs, ...formulaGraphs]);
-    joined.forEach((v) => assert.equal(v.length, 32));
-    structures.forEach((_, i) => {
-      const expected = Float32Array.from([...structureView[i]!, ...formulaView[i]!], (x) => x * Math.SQRT1_2);
-      assert.ok(maxAbsDifference(joined[i]!, expected) < 1e-6, `structure ${i}`);
-      const formulaOnly = Float32Array.from([...formulaView[i]!, ...formulaView[i]!], (x) => x * Math.SQRT1_2);
-      assert.ok(maxAbsDifference(joined[structures.length + i]!, formulaOnly) < 1e-6, `formula ${i}`);
-    });
-    // Without the flag the material embedding is the network's own.
-    const plain = loadModel({ ...saveArtifact(model), hyperparameters: { ...h, joinFormulaView: false } });
-    embedMaterials(plain, graphs).forEach((v, i) => assert.ok(maxAbsDifference(v, structureView[i]!) < 1e-6));
-    plain.dispose();
-  } finally {
-    model.dispose();
-  }
-  assert.throws(() => resolveHyperparameters({ joinFormulaView: true }), /joinFormulaView needs the knagcn-smooth backbone/);
-});

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createModel, embedMaterials, embeddingWidth, initBackend, loadModel, resolveHyperparameters, saveArtifact, trainDefaultHyperparameters, type ModelArtifact } from '../../src/model/index.js';
+import { createModel, embedStructures, embeddingWidth, initBackend, loadModel, resolveHyperparameters, saveArtifact, trainDefaultHyperparameters, type ModelArtifact } from '../../src/model/index.js';
 import { compositionOnlyGraph } from '../../src/graph/index.js';
 import { parseComposition } from '../../src/structure/index.js';
 import { clearServingModels, embedMissingMaterials } from '../../src/services/embeddings.js';
@@ -84,7 +84,7 @@ describeDatabases('scoreComposition and the applicability domain', (database) =>
     const artifact = (await db.selectFrom('model').select('weights').where('id', '=', modelId).executeTakeFirstOrThrow()).weights;
     const model = loadModel(artifact as unknown as ModelArtifact);
     try {
-      const [direct] = embedMaterials(model, [compositionOnlyGraph(parseComposition(FORMULAS[0]!).amounts, H.k)]);
+      const [direct] = embedStructures(model, [compositionOnlyGraph(parseComposition(FORMULAS[0]!).amounts, H.k)]);
       assert.ok(direct!.every((x, i) => Math.abs(x - stored[i]!) < 1e-6));
     } finally {
       model.dispose();

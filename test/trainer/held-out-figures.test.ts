@@ -17,7 +17,6 @@ import { DEFAULT_MODEL_DIR, type ModelMetrics } from '../../src/services/models.
 import { installDefaultModel } from '../../src/services/default-model.js';
 import type { EvaluationReport } from '../../src/training/evaluate.js';
 import { attachHeldOutFigures, readHeldOutFigures } from '../../trainer/train-default.js';
-import { JOINED_VIEWS_VARIANT } from '../../src/training/evaluation-methods.js';
 import { describeDatabases, resetDatabase } from '../support/databases.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateOptionsFor, standInReport, writeEvaluateOutput } from '../support/held-out.js';
 import { seedTinySet } from './support.js';
@@ -78,17 +77,6 @@ test('readHeldOutFigures refuses figures of another configuration, naming the di
     /no variant named "R cosine" \(variants: "k-NAGCN cross-entropy k=12 EUCLIDEAN"\)/,
   );
   assert.equal((await readHeldOutFigures(write('named.json', defaultOptions), trainDefaultHyperparameters, 'k-NAGCN cross-entropy k=12 EUCLIDEAN')).metrics.protocol, 'GROUP_KFOLD');
-});
-
-test('joinFormulaView: figures of the joined score stand for a model that joins the views, and only for it', async () => {
-  const joinedName = `every-row ensemble of 3 k=12 ratio, ${JOINED_VIEWS_VARIANT} EUCLIDEAN`;
-  const joinedReport: EvaluationReport = { ...report, variants: report.variants.map((v) => ({ ...v, variant: joinedName })) };
-  const joinedFile = writeEvaluateOutput(work, 'joined.json', joinedReport, defaultOptions);
-  const joins = { ...trainDefaultHyperparameters, joinFormulaView: true };
-  const alone = { ...trainDefaultHyperparameters, joinFormulaView: false };
-  assert.equal((await readHeldOutFigures(joinedFile, joins, joinedName)).metrics.protocol, 'GROUP_KFOLD');
-  await assert.rejects(readHeldOutFigures(joinedFile, alone, joinedName), (e: unknown) => e instanceof BadInputError && /scores the structure and formula views joined; this model's embedding is the structure view alone/.test(e.message));
-  await assert.rejects(readHeldOutFigures(write('alone.json', defaultOptions), joins), /scores the structure view alone; this model's embedding joins both views/);
 });
 
 describeDatabases('a shipped model with held-out figures', (database) => {

@@ -257,8 +257,7 @@ test('every-row evaluation scores every row, structure or formula; --formulas-on
     const overrides = { k: 4, layers: 1, featureLength: 8, denseLength: 8, embeddingDim: 4, batchSize: 8, maxEpochs: 1, members: 1, compositionEpochs: 3 };
     const both = everyRowMethod({ overrides, validation: { mode: 'none' } });
     const formulas = everyRowMethod({ overrides, validation: { mode: 'none' }, formulasOnly: true });
-    const joined = everyRowMethod({ overrides: { ...overrides, joinFormulaView: true }, validation: { mode: 'none' } });
-    const report = await evaluate(entries, { folds: 2, seeds: [0], methods: [both, formulas, joined] });
+    const report = await evaluate(entries, { folds: 2, seeds: [0], methods: [both, formulas] });
     const allIds = entries.map((e) => e.id).sort();
     const byName = new Map(report.variants.map((v) => [v.variant, v]));
     for (const variant of report.variants) {
@@ -271,13 +270,10 @@ test('every-row evaluation scores every row, structure or formula; --formulas-on
     assert.deepEqual(scoresOf('every-row formulas only k=4 ratio EUCLIDEAN'), scoresOf('every-row formulas only k=4 ratio, every row as a formula EUCLIDEAN'));
     // With structures, the structure rows' native scores come from their graphs, not their formulas.
     assert.notDeepEqual(scoresOf('every-row k=4 ratio EUCLIDEAN'), scoresOf('every-row k=4 ratio, every row as a formula EUCLIDEAN'));
-    // joinFormulaView only changes inference: the same training, and the joined variant reported
-    // beside a model without it is the score of the model with it (which reports no such variant).
-    const joinedVariants = report.variants.filter((v) => v.method === joined.name).map((v) => v.variant);
-    assert.ok(!joinedVariants.some((name) => name.includes('structure and formula views joined')), joinedVariants.join(', '));
-    const withFlag = report.variants.find((v) => v.method === joined.name && v.variant === 'every-row views joined k=4 ratio EUCLIDEAN')!.perSeed[0]!.scores.map((s) => s.score);
-    scoresOf('every-row k=4 ratio, structure and formula views joined EUCLIDEAN').forEach((score, i) => assert.ok(Math.abs(score - withFlag[i]!) < 1e-9, `row ${i}: ${score} vs ${withFlag[i]}`));
-    assert.notDeepEqual(withFlag, scoresOf('every-row k=4 ratio EUCLIDEAN'));
+    // Formulas only, both views are the formula view: joining them changes no distance ratio (float32 rounding aside).
+    const same = (a: number[], b: number[]) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-6 * Math.abs(x), `row ${i}: ${x} vs ${b[i]}`));
+    same(scoresOf('every-row formulas only k=4 ratio, structure and formula views joined EUCLIDEAN'), scoresOf('every-row formulas only k=4 ratio EUCLIDEAN'));
+    assert.notDeepEqual(scoresOf('every-row k=4 ratio, structure and formula views joined EUCLIDEAN'), scoresOf('every-row k=4 ratio EUCLIDEAN'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
