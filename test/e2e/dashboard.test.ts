@@ -416,7 +416,7 @@ test('Models: registry, metrics and training curve of the active model', { skip:
     trainingIds: string[];
     threshold: number;
     distanceScale?: number | null;
-    metrics: { heldOut: boolean; label: string; rocAuc: number }[];
+    metrics: { heldOut: boolean; label: string; rocAuc: number; rocAucSd?: number | null }[];
   };
   const fitPattern = new RegExp(`fit to the training data \\(not held out\\), n = ${shipped.trainingIds.length} — not the model's accuracy`);
   assert.match(await page.locator('[data-testid=metrics-fit]').innerText(), fitPattern);
@@ -430,7 +430,9 @@ test('Models: registry, metrics and training curve of the active model', { skip:
   } else {
     const heldOut = shipped.metrics[0]!;
     assert.equal(heldOut.heldOut, true, 'the held-out estimate comes first in the manifest');
-    assert.equal(await shippedRow.locator('[data-testid=model-estimate]').innerText(), `${heldOut.rocAuc.toFixed(3)}\n${heldOut.label}`);
+    // Several seeds: the spread over them follows the mean.
+    const spread = heldOut.rocAucSd != null ? ` ± ${heldOut.rocAucSd.toFixed(3)}` : '';
+    assert.equal(await shippedRow.locator('[data-testid=model-estimate]').innerText(), `${heldOut.rocAuc.toFixed(3)}${spread}\n${heldOut.label}`);
     assert.equal(await page.locator('[data-testid=metrics-table] tbody tr').first().getAttribute('data-testid'), 'metrics-held-out');
     assert.ok((await page.locator('[data-testid=held-out-notice]').innerText()).startsWith(heldOut.label));
     assert.match(await page.locator('[data-testid=decision-summary]').innerText(), /measured on out-of-fold scores/);
