@@ -101,7 +101,7 @@ export function registerEvaluateMergeCommand(program: Command): Command {
     .argument('<files...>', 'evaluate JSON files')
     .requiredOption('--out <file>', 'merged JSON file')
     .action(async (files: string[], opts: { out: string }) => {
-      const documents = await Promise.all(files.map(async (file) => ({ file, ...(JSON.parse(await readFile(file, 'utf8'), restoreNumbers) as EvaluateDocument) })));
+      const documents = await Promise.all(files.map(async (file) => ({ file, ...(await readEvaluateDocument(file)) })));
       const merged = mergeEvaluateDocuments(documents);
       await mkdir(dirname(opts.out), { recursive: true });
       await writeFile(opts.out, JSON.stringify(merged, jsonNumbers, 2) + '\n');
@@ -128,6 +128,14 @@ export function mergeEvaluateDocuments(documents: readonly (EvaluateDocument & {
   }
   const report = mergeReports(documents.map((d) => d.report));
   return { command: documents.map((d) => d.command).join(' and ionsieve '), options: { ...first.options, seeds: report.seeds }, report };
+}
+
+async function readEvaluateDocument(file: string): Promise<EvaluateDocument> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'), restoreNumbers) as EvaluateDocument;
+  } catch (error) {
+    throw new BadInputError(`${file}: not a readable JSON file (${(error as Error).message})`);
+  }
 }
 
 /** The inverse of jsonNumbers: NaN and ±Infinity were written as strings. */
