@@ -8,11 +8,9 @@
  * so they carry `protocol: 'TRAIN'` ("fit to the training data") and are never a held-out estimate.
  * With a held-out evaluation (evaluation.ts) the threshold comes from out-of-fold scores instead.
  */
-import { leaveSelfOutScores, chooseDecision, DEFAULT_THRESHOLD, type Embedding, type RatioDistance } from '../src/scoring/index.js';
-import type { Hyperparameters } from '../src/model/index.js';
+import { leaveSelfOutScores, chooseDecision, DEFAULT_THRESHOLD, type RatioDistance } from '../src/scoring/index.js';
 import { metricsAtThreshold, type BinaryLabel } from '../src/training/metrics.js';
 import { decisionLabel, metricsLabel, type MetricsProtocol, type ModelDecision, type ModelMetrics } from '../src/services/models.js';
-
 
 export interface Calibration {
   threshold: number;

@@ -73,7 +73,18 @@ export interface CrystalGraph {
  * with a composition pathway embed it from those alone (one embedding space for every material).
  */
 export function compositionOnlyGraph(amounts: Amounts, k: number): CrystalGraph {
-  const compositionDescriptors = Float32Array.from(compositionFeatures(amounts, ELEMENT_TABLE_PROPERTIES));
+  return descriptorsOnlyGraph(Float32Array.from(compositionFeatures(amounts, ELEMENT_TABLE_PROPERTIES)), k);
+}
+
+/**
+ * The formula view of a graph: its composition descriptors alone (what compositionOnlyGraph gives
+ * for the same composition), so a structure can also be embedded by its composition pathway.
+ */
+export function formulaViewOf(graph: CrystalGraph): CrystalGraph {
+  return graph.numAtoms === 0 ? graph : descriptorsOnlyGraph(graph.compositionDescriptors, graph.k);
+}
+
+function descriptorsOnlyGraph(compositionDescriptors: Float32Array, k: number): CrystalGraph {
   return {
     numAtoms: 0,
     k,
@@ -82,23 +93,6 @@ export function compositionOnlyGraph(amounts: Amounts, k: number): CrystalGraph 
     neighbourDistance: new Float32Array(0),
     neighbourCosine: new Float32Array(0),
     compositionDescriptors,
-  };
-}
-
-/**
- * The formula view of a graph: its composition descriptors alone (what compositionOnlyGraph gives
- * for the same composition), so a structure can also be embedded by its composition pathway.
- */
-export function formulaViewOf(graph: CrystalGraph): CrystalGraph {
-  if (graph.numAtoms === 0) return graph;
-  return {
-    numAtoms: 0,
-    k: graph.k,
-    atomFeatures: new Float32Array(0),
-    neighbourIndex: new Int32Array(0),
-    neighbourDistance: new Float32Array(0),
-    neighbourCosine: new Float32Array(0),
-    compositionDescriptors: graph.compositionDescriptors,
   };
 }
 
